@@ -1,0 +1,33 @@
+"""duto: local-first machine-learning pipelines in the Azure ML SDK v1 shape."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from duto._lazy import lazy_exports
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Workspace": "duto.workspace",
+    "Datastore": "duto.datastore",
+    "Dataset": "duto.graph.datasets",
+    "DataPath": "duto.graph.datasets",
+    "Experiment": "duto.experiment",
+    "ComputeTarget": "duto.compute_targets",
+    "RunConfiguration": "duto.graph.runconfig",
+    "Run": "duto.tracking.step_context",
+    "DutoError": "duto.errors",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:
+    from duto.compute_targets import ComputeTarget
+    from duto.datastore import Datastore
+    from duto.errors import DutoError
+    from duto.experiment import Experiment
+    from duto.graph.datasets import DataPath, Dataset
+    from duto.graph.runconfig import RunConfiguration
+    from duto.tracking.step_context import Run
+    from duto.workspace import Workspace

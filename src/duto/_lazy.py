@@ -1,0 +1,22 @@
+"""Lazy re-exports for the public modules, so `import duto` loads nothing heavy until a name is used."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+
+def lazy_exports(module_name: str, exports: dict[str, str]) -> Callable[[str], Any]:
+    """A module `__getattr__` that imports `exports[name]` (a module path) on first use of `name`."""
+
+    def __getattr__(name: str) -> Any:
+        target = exports.get(name)
+        if target is None:
+            raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(target), name)
+        globals_of_module = importlib.import_module(module_name).__dict__
+        globals_of_module[name] = value
+        return value
+
+    return __getattr__

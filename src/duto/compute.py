@@ -1,0 +1,15 @@
+"""Compute targets: the v1 names of `azureml.core.compute`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from duto._lazy import lazy_exports
+
+_EXPORTS = {"ComputeTarget": "duto.compute_targets", "LocalCompute": "duto.graph.compute"}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:
+    from duto.compute_targets import ComputeTarget
+    from duto.graph.compute import LocalCompute

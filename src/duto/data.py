@@ -1,0 +1,8 @@
+"""Data: the v1 names of `azureml.data`."""
+
+from __future__ import annotations
+
+from duto.graph.data import OutputFileDatasetConfig
+from duto.graph.datasets import DataPath, DatasetConsumptionConfig, FileDataset
+
+__all__ = ["DataPath", "DatasetConsumptionConfig", "FileDataset", "OutputFileDatasetConfig"]

@@ -1,0 +1,154 @@
+"""The one exception root of duto, with subclasses that carry their context.
+
+    DutoError
+    ├── WorkspaceNotFoundError (+ FileNotFoundError)
+    ├── WorkspaceExistsError (+ FileExistsError)
+    ├── ConfigError (+ ValueError)
+    ├── DatastoreError
+    │   └── DatastoreNotFoundError (+ KeyError)
+    ├── ComputeTargetNotFoundError (+ KeyError)
+    ├── PipelineValidationError (+ ValueError)       .problems: list of ValidationProblem
+    ├── RunNotFoundError (+ KeyError)
+    ├── StepRunError                                  .step_name, .exit_code, .log_tail, .run_id
+    ├── PipelineRunError                              .run_id, .status
+    ├── RunTimeoutError (+ TimeoutError)
+    └── UserFileError (+ ValueError)                  .path: a pipeline file that cannot be loaded
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class DutoError(Exception):
+    """Root of every error duto raises on purpose."""
+
+
+class WorkspaceNotFoundError(DutoError, FileNotFoundError):
+    def __init__(self, start: str) -> None:
+        self.start = start
+        super().__init__(
+            f"no duto workspace found at or above {start!r}; run `duto init` there, "
+            "or set DUTO_WORKSPACE to a workspace folder"
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class WorkspaceExistsError(DutoError, FileExistsError):
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(
+            f"a duto workspace already exists at {path!r}; pass exist_ok=True to open it, "
+            "or choose another folder"
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class ConfigError(DutoError, ValueError):
+    """A workspace setting or a user argument that cannot be used as given."""
+
+
+class DatastoreError(DutoError):
+    """A datastore operation that cannot be done as asked."""
+
+
+class DatastoreNotFoundError(DatastoreError, KeyError):
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        self.known = known
+        super().__init__(f"no datastore named {name!r}; known datastores: {', '.join(sorted(known))}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class ComputeTargetNotFoundError(DutoError, KeyError):
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        self.known = known
+        super().__init__(
+            f"no compute target named {name!r}; known targets: {', '.join(sorted(known))}; "
+            "create it with ComputeTarget.create or `duto compute create`"
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class ValidationProblem:
+    """One thing wrong with a pipeline, naming the step it is about and the fix."""
+
+    step_name: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"step {self.step_name!r}: {self.message}" if self.step_name else self.message
+
+
+class PipelineValidationError(DutoError, ValueError):
+    def __init__(self, problems: list[ValidationProblem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"the pipeline is not valid ({len(problems)} problem(s)):\n{lines}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class RunNotFoundError(DutoError, KeyError):
+    def __init__(self, run_id: str, detail: str = "") -> None:
+        self.run_id = run_id
+        super().__init__(
+            f"no run {run_id!r} in this workspace{detail}; `duto runs list` shows the runs there are"
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class StepRunError(DutoError):
+    """A step's own code failed: its name, exit code and the end of its log."""
+
+    def __init__(
+        self, step_name: str, exit_code: int | None, log_tail: str, run_id: str, reason: str = ""
+    ) -> None:
+        self.step_name = step_name
+        self.exit_code = exit_code
+        self.log_tail = log_tail
+        self.run_id = run_id
+        self.reason = reason
+        why = reason or f"exited with code {exit_code}"
+        tail = f"\n--- last lines of its log ---\n{log_tail}" if log_tail else ""
+        super().__init__(f"step {step_name!r} of run {run_id} failed: {why}{tail}")
+
+
+class PipelineRunError(DutoError):
+    """A pipeline run ended in a status other than Finished without a step to blame."""
+
+    def __init__(self, run_id: str, status: str, reason: str = "") -> None:
+        self.run_id = run_id
+        self.status = status
+        super().__init__(f"run {run_id} ended {status}" + (f": {reason}" if reason else ""))
+
+
+class RunTimeoutError(DutoError, TimeoutError):
+    def __init__(self, run_id: str, timeout_seconds: float, status: str) -> None:
+        self.run_id = run_id
+        self.timeout_seconds = timeout_seconds
+        super().__init__(
+            f"run {run_id} was still {status} after {timeout_seconds:g} s; it goes on in the "
+            "background: wait again, or cancel it with `duto runs cancel`"
+        )
+
+
+class UserFileError(DutoError, ValueError):
+    """A pipeline file given to `duto run` that cannot be loaded as asked."""
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}")

@@ -1,0 +1,1 @@
+"""Execution: the runner that drives a run from DB state, and the compute targets steps run on."""

@@ -1,0 +1,69 @@
+"""Starting a runner for a submitted run: a detached process by default, so the run outlives its submitter.
+
+`DUTO_RUNNER=thread` runs it on a thread of the submitting process instead (for tests and notebooks that
+want everything in one process).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from duto.storage.layout import RunLayout
+
+RUNNER_MODE_ENV = "DUTO_RUNNER"
+
+# Runs in a short-lived middle process: it starts the runner in a new session and exits at once, so the
+# runner is adopted by init and never lingers as a zombie child of a long-lived submitter.
+_SPAWN = (
+    "import subprocess, sys\n"
+    "log = open(sys.argv[1], 'ab')\n"
+    "subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=log, stderr=log,"
+    " start_new_session=True, close_fds=True)\n"
+)
+
+
+def start_runner(root: Path, layout: RunLayout) -> threading.Thread | None:
+    """Hand a run to a new runner; returns the thread when the runner runs in this process."""
+    if os.environ.get(RUNNER_MODE_ENV) == "thread":
+        from duto.execution.runner import Runner
+
+        thread = threading.Thread(target=Runner(root, layout.run_id).run, name=f"duto-runner-{layout.run_id[:8]}")
+        thread.start()
+        return thread
+    layout.root.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "duto.execution.launcher", str(root), layout.run_id]
+    subprocess.run(
+        [sys.executable, "-c", _SPAWN, str(layout.runner_log), *command],
+        check=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return None
+
+
+def _terminated(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(f"the runner received {signal.Signals(signum).name}")
+
+
+def main(argv: list[str]) -> int:
+    """Entry point of a detached runner: `python -m duto.execution.launcher ROOT RUN_ID`."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    signal.signal(signal.SIGTERM, _terminated)
+    from duto.execution.runner import Runner
+
+    root, run_id = Path(argv[0]), argv[1]
+    status = Runner(root, run_id).run()
+    logging.getLogger("duto.runner").info("run %s ended %s", run_id, status.value)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,192 @@
+"""Getting a step ready to start: its working copy of the code, its inputs in place, its command resolved."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from duto.errors import DutoError
+from duto.graph.spec import Argument, InputSpec, OutputSpec, StepSpec
+from duto.storage.datastores import DatastoreBackend
+from duto.storage.layout import StepLayout
+from duto.storage.snapshots import working_copy
+from duto.tracking.step_context import EVENTS_ENV, FILES_ENV, INPUTS_ENV, PARENT_ID_ENV, RUN_ID_ENV
+
+
+class InputError(DutoError):
+    """An input that cannot be put in place; the step fails with this reason before it starts."""
+
+
+@dataclass(frozen=True)
+class PreparedStep:
+    """Everything needed to start a step's process."""
+
+    command: list[str]
+    env: dict[str, str]
+    cwd: Path
+    input_paths: dict[str, str]
+    output_paths: dict[str, str]
+
+
+def output_location(output: OutputSpec, step_run_id: str, default_datastore: str) -> tuple[str, str]:
+    """(datastore, path on it) where a step run's output is published."""
+    datastore = output.datastore or default_datastore
+    if output.kind == "output_file_dataset":
+        template = output.destination or "dataset/{run-id}/{output-name}"
+        path = template.replace("{run-id}", step_run_id).replace("{output-name}", output.name)
+        return datastore, path.strip("/")
+    return datastore, f"azureml/{step_run_id}/{output.name}"
+
+
+def place_input(
+    spec: InputSpec,
+    layout: StepLayout,
+    datastores: dict[str, DatastoreBackend],
+    upstream_outputs: dict[str, dict[str, dict[str, str]]],
+) -> str:
+    """Put one input where the step reads it; returns the path its arguments resolve to."""
+    source = spec.source
+    if source["kind"] == "step_output":
+        location = upstream_outputs.get(source["step"], {}).get(source["output"])
+        if location is None:
+            raise InputError(
+                f"input {spec.name!r}: step {source['step']!r} recorded no output {source['output']!r}"
+            )
+        published = datastores[location["datastore"]].local_path(location["path"])
+        if spec.mode == "mount":
+            return str(published)
+        target = layout.inputs / spec.name
+        _copy(published, target)
+        return str(target)
+    return _place_dataset(spec, layout, datastores)
+
+
+def _place_dataset(spec: InputSpec, layout: StepLayout, datastores: dict[str, DatastoreBackend]) -> str:
+    """One file stays a file; a folder or glob becomes a folder of the files, relative to the fixed prefix."""
+    files: list[tuple[Path, str]] = []
+    names_one_file = False
+    for entry in spec.source["paths"]:
+        backend = datastores.get(entry["datastore"])
+        if backend is None:
+            raise InputError(f"input {spec.name!r}: the workspace has no datastore {entry['datastore']!r}")
+        matched = backend.expand(entry["path"])
+        if not matched:
+            raise InputError(
+                f"input {spec.name!r}: no files at {entry['datastore']}:{entry['path']}; "
+                "upload them first with datastore.upload(...) or upload_files(...)"
+            )
+        prefix = _fixed_prefix(entry["path"])
+        is_file = matched == [prefix]
+        names_one_file = is_file and len(spec.source["paths"]) == 1
+        base = PurePosixPath(prefix).parent if is_file else PurePosixPath(prefix)
+        files.extend((backend.local_path(p), str(PurePosixPath(p).relative_to(base))) for p in matched)
+    if names_one_file:
+        local, rel = files[0]
+        if spec.mode == "mount":
+            return str(local)
+        target = layout.inputs / spec.name / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(local, target)
+        return str(target)
+    folder = layout.inputs / spec.name
+    folder.mkdir(parents=True, exist_ok=True)
+    for local, rel in files:
+        dest = folder / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if spec.mode == "mount":
+            dest.symlink_to(local)
+        else:
+            shutil.copy2(local, dest)
+    return str(folder)
+
+
+def _fixed_prefix(pattern: str) -> str:
+    """The part of a path before its first glob character ("raw" for "raw/**/*.csv")."""
+    fixed: list[str] = []
+    for part in PurePosixPath(pattern.strip("/")).parts:
+        if any(c in part for c in "*?["):
+            break
+        fixed.append(part)
+    return "/".join(fixed)
+
+
+def _copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source.is_dir():
+        shutil.copytree(source, target, symlinks=False)
+    else:
+        shutil.copy2(source, target)
+
+
+def resolve(arg: Argument, parameters: dict[str, Any], inputs: dict[str, str], outputs: dict[str, str]) -> str:
+    if "value" in arg:
+        return arg["value"]
+    if "parameter" in arg:
+        return str(parameters[arg["parameter"]])
+    if "input" in arg:
+        return inputs[arg["input"]]
+    return outputs[arg["output"]]
+
+
+def prepare(
+    step: StepSpec,
+    layout: StepLayout,
+    snapshot: Path | None,
+    parameters: dict[str, Any],
+    datastores: dict[str, DatastoreBackend],
+    upstream_outputs: dict[str, dict[str, dict[str, str]]],
+    ids: tuple[str, str],
+) -> PreparedStep:
+    """Lay out a step run's folder and resolve its command; `ids` is (pipeline run id, step run id)."""
+    pipeline_run_id, step_run_id = ids
+    layout.root.mkdir(parents=True, exist_ok=True)
+    layout.outputs.mkdir(exist_ok=True)
+    layout.files.mkdir(exist_ok=True)
+    if snapshot is not None:
+        working_copy(snapshot, layout.code)
+    else:
+        layout.code.mkdir(exist_ok=True)
+    input_paths = {spec.name: place_input(spec, layout, datastores, upstream_outputs) for spec in step.inputs}
+    output_paths: dict[str, str] = {}
+    for output in step.outputs:
+        path = layout.outputs / output.name
+        if output.is_directory:
+            path.mkdir(parents=True, exist_ok=True)
+        output_paths[output.name] = str(path)
+
+    def res(arg: Argument) -> str:
+        return resolve(arg, parameters, input_paths, output_paths)
+
+    if step.kind == "python_script":
+        assert step.script_name is not None  # the spec of a python_script step always names its script
+        command = [sys.executable, step.script_name, *(res(a) for a in step.arguments)]
+    elif isinstance(step.command, str):
+        command = ["/bin/sh", "-c", step.command]
+    else:
+        command = [res(a) for a in step.command or []]
+
+    env = dict(os.environ)
+    env.update(step.environment_variables)
+    env.update({f"AML_PARAMETER_{key}": res(value) for key, value in step.params.items()})
+    for name, path in input_paths.items():
+        env[f"DUTO_INPUT_{name}"] = path
+        env[f"AZUREML_DATAREFERENCE_{name}"] = path
+    for name, path in output_paths.items():
+        env[f"DUTO_OUTPUT_{name}"] = path
+        env[f"AZUREML_DATAREFERENCE_{name}"] = path
+    env.update(
+        {
+            EVENTS_ENV: str(layout.events),
+            FILES_ENV: str(layout.files),
+            RUN_ID_ENV: step_run_id,
+            PARENT_ID_ENV: pipeline_run_id,
+            INPUTS_ENV: json.dumps(input_paths),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return PreparedStep(command, env, layout.code, input_paths, output_paths)

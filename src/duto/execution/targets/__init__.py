@@ -1,0 +1,1 @@
+"""Compute targets, one module each."""

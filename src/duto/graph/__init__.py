@@ -1,0 +1,1 @@
+"""Pipeline definitions: steps, data, parameters, the graph and its spec. Pure: no disk, DB or network."""

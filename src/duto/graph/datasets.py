@@ -1,0 +1,120 @@
+"""File datasets and where they live: DataPath, Dataset.File.from_files and their named consumption."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from duto.errors import ConfigError
+
+InputMode = Literal["mount", "download"]
+_ids = itertools.count(1)
+
+
+def _datastore_name(datastore: Any) -> str:
+    name = datastore if isinstance(datastore, str) else getattr(datastore, "name", None)
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"expected a datastore or its name, got {datastore!r}")
+    return name
+
+
+@dataclass(frozen=True)
+class DataPath:
+    """A path on a datastore: `DataPath(datastore, "raw/data.csv")` or a glob such as `"raw/**"`."""
+
+    datastore_name: str
+    path_on_datastore: str
+
+    def __init__(self, datastore: Any = None, path_on_datastore: str = "") -> None:
+        object.__setattr__(self, "datastore_name", _datastore_name(datastore))
+        path = path_on_datastore.strip("/")
+        if not path or ".." in path.split("/"):
+            raise ConfigError(
+                f"DataPath path {path_on_datastore!r} must be a relative path inside the datastore, "
+                "such as 'raw/data.csv' or 'raw/**'"
+            )
+        object.__setattr__(self, "path_on_datastore", path)
+
+    def to_spec(self) -> dict[str, str]:
+        return {"datastore": self.datastore_name, "path": self.path_on_datastore}
+
+
+@dataclass(frozen=True, eq=False)
+class FileDataset:
+    """A set of files on datastores, consumed by steps as a folder or, when it is one file, a file."""
+
+    paths: tuple[DataPath, ...]
+    name: str = field(default_factory=lambda: f"dataset_{next(_ids)}")
+
+    def as_named_input(self, name: str) -> DatasetConsumptionConfig:
+        """Name this dataset as a step input; `.as_download()` or `.as_mount()` pick how it arrives."""
+        return DatasetConsumptionConfig(name=name, dataset=self, mode="mount")
+
+    def as_download(self, path_on_compute: str | None = None) -> DatasetConsumptionConfig:
+        return self.as_named_input(self.name).as_download(path_on_compute)
+
+    def as_mount(self, path_on_compute: str | None = None) -> DatasetConsumptionConfig:
+        return self.as_named_input(self.name).as_mount(path_on_compute)
+
+    def to_spec(self) -> dict[str, Any]:
+        return {"kind": "dataset", "paths": [p.to_spec() for p in self.paths]}
+
+
+@dataclass(frozen=True, eq=False)
+class DatasetConsumptionConfig:
+    """A dataset as one step input: its name there and whether it is copied (download) or linked (mount)."""
+
+    name: str
+    dataset: FileDataset
+    mode: InputMode = "mount"
+    path_on_compute: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            raise ConfigError(f"input name {self.name!r} must be an identifier such as 'raw_data'")
+
+    def as_download(self, path_on_compute: str | None = None) -> DatasetConsumptionConfig:
+        """Copy the files into the step's folder before it starts."""
+        return DatasetConsumptionConfig(self.name, self.dataset, "download", path_on_compute)
+
+    def as_mount(self, path_on_compute: str | None = None) -> DatasetConsumptionConfig:
+        """Give the step the files where they are, read-only by contract: no copy."""
+        return DatasetConsumptionConfig(self.name, self.dataset, "mount", path_on_compute)
+
+
+PathSource = DataPath | tuple[Any, str]
+
+
+def _to_data_path(item: Any) -> DataPath:
+    if isinstance(item, DataPath):
+        return item
+    if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], str):
+        return DataPath(item[0], item[1])
+    raise ConfigError(
+        f"Dataset.File.from_files takes a DataPath, a (datastore, 'path/or/glob') pair or a list of them, "
+        f"not {item!r}; upload local files first with datastore.upload(...)"
+    )
+
+
+class _FileFactory:
+    """`Dataset.File`: the factory of file datasets."""
+
+    @staticmethod
+    def from_files(path: PathSource | Sequence[PathSource], validate: bool = True) -> FileDataset:
+        """Make a dataset of the files at `path` (a DataPath, `(datastore, "glob/**")`, or a list of them).
+
+        `validate` is accepted for v1 compatibility; the files are checked when a step consumes them.
+        """
+        del validate
+        items = list(path) if isinstance(path, list) else [path]
+        if not items:
+            raise ConfigError("Dataset.File.from_files needs at least one path")
+        return FileDataset(paths=tuple(_to_data_path(i) for i in items))
+
+
+class Dataset:
+    """The v1 entry point to datasets: `Dataset.File.from_files(...)`."""
+
+    File = _FileFactory

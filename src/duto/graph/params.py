@@ -1,0 +1,71 @@
+"""Pipeline parameters: named values a run may override at submit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from duto.errors import ConfigError
+
+ParameterValue = str | int | float | bool
+
+
+@dataclass(frozen=True, eq=False)
+class PipelineParameter:
+    """A named value usable in a step's `arguments` and `params`, overridable per run.
+
+    Args:
+        name: the parameter's name, used in `pipeline_parameters={name: value}` at submit.
+        default_value: the value a run uses when the submit does not override it.
+    """
+
+    name: str
+    default_value: ParameterValue
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            raise ConfigError(f"PipelineParameter name {self.name!r} must be a Python identifier such as 'lr'")
+        if not isinstance(self.default_value, ParameterValue):
+            raise ConfigError(
+                f"PipelineParameter {self.name!r}: default_value must be a str, int, float or bool, "
+                f"not {type(self.default_value).__name__}"
+            )
+
+    def __repr__(self) -> str:
+        return f"PipelineParameter(name={self.name!r}, default_value={self.default_value!r})"
+
+
+def coerce_parameter(name: str, default: ParameterValue, value: Any) -> ParameterValue:
+    """Check a submitted value against the parameter's default type; ints widen to floats.
+
+    Raises:
+        ConfigError: when the value cannot stand for a parameter of that type.
+    """
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+    elif isinstance(default, int):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif isinstance(default, float):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    elif isinstance(value, str):
+        return value
+    raise ConfigError(
+        f"pipeline parameter {name!r} takes a {type(default).__name__} (its default is {default!r}), "
+        f"got {value!r}"
+    )
+
+
+def parse_parameter_text(text: str) -> ParameterValue:
+    """Read a value typed on a command line: JSON numbers and booleans, otherwise the text itself."""
+    lowered = text.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text

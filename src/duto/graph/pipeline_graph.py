@@ -1,0 +1,349 @@
+"""The graph of a pipeline: the closure of its steps, their ports and edges, validation, and the frozen spec."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from duto.config import LOCAL_TARGET
+from duto.errors import ConfigError, ValidationProblem
+from duto.graph.data import DataConsumption, OutputFileDatasetConfig, PipelineData, StepOutput, output_name
+from duto.graph.datasets import DatasetConsumptionConfig, FileDataset, InputMode
+from duto.graph.params import PipelineParameter, coerce_parameter
+from duto.graph.sequence import flatten_steps
+from duto.graph.spec import Argument, EdgeSpec, InputSpec, OutputSpec, PipelineSpec, StepSpec
+from duto.graph.steps import ARGUMENT_TYPES, Step
+
+Source = StepOutput | FileDataset
+
+
+@dataclass
+class InputPort:
+    name: str
+    mode: InputMode
+    source: Source
+
+
+@dataclass
+class StepPorts:
+    """A step's inputs and outputs after matching plain data objects with their named consumptions."""
+
+    inputs: list[InputPort]
+    outputs: list[StepOutput]
+    problems: list[str]
+
+    def input_for(self, source: Source) -> InputPort:
+        return next(p for p in self.inputs if p.source is source)
+
+
+def _is_output(item: Any, outputs: list[StepOutput]) -> bool:
+    return any(item is o for o in outputs)
+
+
+def step_ports(step: Step) -> StepPorts:
+    """Normalize what a step reads and writes: every consumption of one source is one input."""
+    outputs = step.declared_outputs()
+    inputs: list[InputPort] = []
+    problems: list[str] = []
+    plain: list[Source] = []
+
+    def add_consumption(name: str, mode: InputMode, source: Source) -> None:
+        for port in inputs:
+            if port.name == name and port.source is not source:
+                problems.append(
+                    f"two different inputs are named {name!r}; give one another name with as_input('...') "
+                    "or as_named_input('...')"
+                )
+                return
+            if port.name == name:
+                return
+        inputs.append(InputPort(name, mode, source))
+
+    items = [*step.inputs, *step.argument_items(), *step.params.values()]
+    for item in items:
+        if isinstance(item, DataConsumption):
+            add_consumption(item.input_name, item.mode, item.source)
+        elif isinstance(item, DatasetConsumptionConfig):
+            add_consumption(item.name, item.mode, item.dataset)
+        elif isinstance(item, PipelineData) and not _is_output(item, outputs):
+            plain.append(item)
+        elif isinstance(item, FileDataset):
+            plain.append(item)
+        elif isinstance(item, OutputFileDatasetConfig) and any(item is i for i in step.inputs):
+            plain.append(item)
+    for source in plain:
+        if not any(p.source is source for p in inputs):
+            name = source.name if isinstance(source, FileDataset) else output_name(source)
+            add_consumption(name, "mount", source)
+
+    names = [output_name(o) for o in outputs]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"two outputs are named {name!r}; give each output its own name")
+    for port in inputs:
+        if not isinstance(port.source, FileDataset) and _is_output(port.source, outputs):
+            problems.append(
+                f"{port.name!r} is both an input and an output of this step; a step cannot read what it writes"
+            )
+    return StepPorts(inputs, outputs, problems)
+
+
+class PipelineGraph:
+    """The steps a pipeline runs: those passed in, and every step upstream of them."""
+
+    def __init__(self, steps: Any, description: str | None = None) -> None:
+        roots, ordering = flatten_steps(steps)
+        if not roots:
+            raise ConfigError("a pipeline needs at least one step")
+        self.description = description
+        self.steps: list[Step] = []
+        pending = list(roots)
+        while pending:
+            step = pending.pop(0)
+            if any(step is s for s in self.steps):
+                continue
+            self.steps.append(step)
+            ports = step_ports(step)
+            for port in ports.inputs:
+                if not isinstance(port.source, FileDataset):
+                    pending.extend(port.source.producers)
+            pending.extend(step.run_after_steps)
+        self.ports = {id(s): step_ports(s) for s in self.steps}
+        self.ordering = [(a, b) for a, b in ordering] + [
+            (before, s) for s in self.steps for before in s.run_after_steps
+        ]
+
+    def ports_of(self, step: Step) -> StepPorts:
+        return self.ports[id(step)]
+
+    def upstream_of(self, step: Step) -> list[Step]:
+        """Steps that must finish before `step`: producers of its inputs and the ones it runs after."""
+        found: list[Step] = []
+        for port in self.ports_of(step).inputs:
+            if not isinstance(port.source, FileDataset):
+                found.extend(port.source.producers)
+        found.extend(before for before, after in self.ordering if after is step)
+        unique: list[Step] = []
+        for s in found:
+            if not any(s is u for u in unique):
+                unique.append(s)
+        return unique
+
+    def parameters(self) -> tuple[dict[str, PipelineParameter], list[ValidationProblem]]:
+        found: dict[str, PipelineParameter] = {}
+        problems: list[ValidationProblem] = []
+        for step in self.steps:
+            for item in [*step.argument_items(), *step.params.values()]:
+                if not isinstance(item, PipelineParameter):
+                    continue
+                known = found.setdefault(item.name, item)
+                if known is not item and known.default_value != item.default_value:
+                    problems.append(
+                        ValidationProblem(
+                            step.name,
+                            f"pipeline parameter {item.name!r} is declared twice with different defaults "
+                            f"({known.default_value!r} and {item.default_value!r}); use one PipelineParameter object",
+                        )
+                    )
+        return found, problems
+
+    def topological_order(self) -> tuple[list[Step], list[Step]]:
+        """Steps in an order that runs each after its upstream, and the steps left over in a cycle."""
+        remaining = {id(s): {id(u) for u in self.upstream_of(s)} for s in self.steps}
+        order: list[Step] = []
+        while True:
+            ready = [s for s in self.steps if id(s) in remaining and not remaining[id(s)]]
+            if not ready:
+                break
+            for s in ready:
+                order.append(s)
+                del remaining[id(s)]
+            for deps in remaining.values():
+                deps.difference_update(id(s) for s in ready)
+        return order, [s for s in self.steps if id(s) in remaining]
+
+    def validate(
+        self,
+        known_targets: Collection[str] | None = None,
+        parameter_overrides: Mapping[str, Any] | None = None,
+    ) -> list[ValidationProblem]:
+        """Every problem of the pipeline at once, each naming its step and the fix."""
+        problems: list[ValidationProblem] = []
+        by_name: dict[str, Step] = {}
+        for step in self.steps:
+            if step.name in by_name and by_name[step.name] is not step:
+                problems.append(
+                    ValidationProblem(
+                        step.name,
+                        "two steps have this name; pass name='...' so that each step's name is unique",
+                    )
+                )
+            by_name.setdefault(step.name, step)
+        for step in self.steps:
+            ports = self.ports_of(step)
+            problems.extend(ValidationProblem(step.name, p) for p in ports.problems)
+            problems.extend(self._argument_problems(step))
+            for port in ports.inputs:
+                if isinstance(port.source, FileDataset):
+                    continue
+                producers = port.source.producers
+                if not producers:
+                    problems.append(
+                        ValidationProblem(
+                            step.name,
+                            f"input {port.name!r} has no producer; add the step that writes it to the "
+                            "pipeline (list it in that step's outputs), or pass a Dataset",
+                        )
+                    )
+            for output in ports.outputs:
+                writers = [p.name for p in output.producers]
+                if len(writers) > 1 and output.producers[0] is step:
+                    problems.append(
+                        ValidationProblem(
+                            step.name,
+                            f"output {output_name(output)!r} is written by {len(writers)} steps "
+                            f"({', '.join(writers)}); give each step its own PipelineData",
+                        )
+                    )
+            target = step.target_name or LOCAL_TARGET
+            if known_targets is not None and target not in known_targets:
+                problems.append(
+                    ValidationProblem(
+                        step.name,
+                        f"compute target {target!r} is not in this workspace; known targets: "
+                        f"{', '.join(sorted(known_targets))}; create it with ComputeTarget.create(...) "
+                        "or `duto compute create`",
+                    )
+                )
+        _, cycle = self.topological_order()
+        if cycle:
+            names = ", ".join(s.name for s in cycle)
+            problems.append(
+                ValidationProblem(
+                    cycle[0].name,
+                    f"steps {names} depend on each other in a cycle; remove a run_after or a data edge between them",
+                )
+            )
+        parameters, parameter_problems = self.parameters()
+        problems.extend(parameter_problems)
+        for name, value in (parameter_overrides or {}).items():
+            if name not in parameters:
+                known = ", ".join(sorted(parameters)) or "none"
+                problems.append(
+                    ValidationProblem(
+                        None,
+                        f"unknown pipeline parameter {name!r}; this pipeline's parameters are: {known}",
+                    )
+                )
+                continue
+            try:
+                coerce_parameter(name, parameters[name].default_value, value)
+            except ConfigError as exc:
+                problems.append(ValidationProblem(None, str(exc)))
+        return problems
+
+    def _argument_problems(self, step: Step) -> list[ValidationProblem]:
+        problems = []
+        for item in step.argument_items():
+            if isinstance(item, bool) or not isinstance(item, ARGUMENT_TYPES):
+                problems.append(
+                    ValidationProblem(
+                        step.name,
+                        f"argument {item!r} is a {type(item).__name__}; arguments are str, int, float, "
+                        "PipelineParameter or data objects (convert it with str())",
+                    )
+                )
+        for key, value in step.params.items():
+            if not isinstance(key, str) or not key:
+                problems.append(ValidationProblem(step.name, f"params key {key!r} must be a non-empty string"))
+            if not isinstance(value, str | int | float | bool | PipelineParameter):
+                problems.append(
+                    ValidationProblem(
+                        step.name,
+                        f"params[{key!r}] is a {type(value).__name__}; params take str, int, float, bool "
+                        "or a PipelineParameter",
+                    )
+                )
+        return problems
+
+    def to_spec(self, source_directories: Mapping[str, tuple[str | None, str | None]]) -> PipelineSpec:
+        """Freeze the graph; `source_directories` maps each step name to (folder, snapshot id).
+
+        Call only on a graph whose `validate()` found nothing.
+        """
+        order, _ = self.topological_order()
+        parameters, _ = self.parameters()
+        steps = [self._step_spec(s, *source_directories.get(s.name, (None, None))) for s in order]
+        edges: list[EdgeSpec] = []
+        for step in order:
+            for port in self.ports_of(step).inputs:
+                if not isinstance(port.source, FileDataset):
+                    producer = port.source.producers[0]
+                    edges.append(EdgeSpec(producer.name, step.name, output_name(port.source), port.name))
+            for before, after in self.ordering:
+                if after is step:
+                    edges.append(EdgeSpec(before.name, step.name))
+        return PipelineSpec(
+            steps=steps,
+            edges=edges,
+            parameters={name: p.default_value for name, p in sorted(parameters.items())},
+            description=self.description,
+        )
+
+    def _step_spec(self, step: Step, folder: str | None, snapshot: str | None) -> StepSpec:
+        ports = self.ports_of(step)
+
+        def ref(item: Any) -> Argument:
+            if isinstance(item, PipelineParameter):
+                return {"parameter": item.name}
+            if isinstance(item, PipelineData | OutputFileDatasetConfig) and _is_output(item, ports.outputs):
+                return {"output": output_name(item)}
+            if isinstance(item, DataConsumption | DatasetConsumptionConfig):
+                return {"input": item.name}
+            if isinstance(item, PipelineData | OutputFileDatasetConfig | FileDataset):
+                return {"input": ports.input_for(item).name}
+            return {"value": str(item)}
+
+        inputs = [
+            InputSpec(
+                port.name,
+                port.mode,
+                port.source.to_spec()
+                if isinstance(port.source, FileDataset)
+                else {
+                    "kind": "step_output",
+                    "step": port.source.producers[0].name,
+                    "output": output_name(port.source),
+                },
+            )
+            for port in ports.inputs
+        ]
+        outputs = [
+            OutputSpec(
+                output_name(o),
+                o.kind,
+                datastore=o.datastore_name,
+                destination=o.destination_path if isinstance(o, OutputFileDatasetConfig) else None,
+                is_directory=o.is_directory if isinstance(o, PipelineData) else None,
+            )
+            for o in ports.outputs
+        ]
+        command = getattr(step, "command", None)
+        return StepSpec(
+            name=step.name,
+            kind=step.kind,
+            kind_version=step.kind_version,
+            compute_target=step.target_name or LOCAL_TARGET,
+            arguments=[ref(a) for a in step.arguments],
+            params={k: ref(v) for k, v in sorted(step.params.items())},
+            inputs=inputs,
+            outputs=outputs,
+            script_name=getattr(step, "script_name", None),
+            command=[ref(c) for c in command] if isinstance(command, list) else command,
+            environment_variables=dict(sorted(step.runconfig.environment_variables.items())),
+            source_directory=folder,
+            snapshot=snapshot,
+            allow_reuse=step.allow_reuse,
+            version=step.version,
+            upstream=sorted({u.name for u in self.upstream_of(step)}),
+        )

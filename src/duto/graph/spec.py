@@ -1,0 +1,118 @@
+"""duto's pipeline spec: the versioned JSON document `submit` freezes and the runner executes.
+
+The format is written down in docs/pipeline-spec.md; bump SCHEMA_VERSION on any change a reader must know of.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from duto.errors import ConfigError
+
+SCHEMA_VERSION = 1
+SPEC_KIND = "duto.pipeline"
+
+# An argument: {"value": "text"} | {"parameter": "lr"} | {"input": "prepped"} | {"output": "model"}
+Argument = dict[str, str]
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One input port. `source` is {"kind": "step_output", "step", "output"} or
+    {"kind": "dataset", "paths": [{"datastore", "path"}]}."""
+
+    name: str
+    mode: Literal["mount", "download"]
+    source: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """One output port; `destination` is a datastore path template for an OutputFileDatasetConfig."""
+
+    name: str
+    kind: Literal["pipeline_data", "output_file_dataset"]
+    datastore: str | None = None
+    destination: str | None = None
+    is_directory: bool | None = None
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    name: str
+    kind: str
+    kind_version: int
+    compute_target: str
+    arguments: list[Argument] = field(default_factory=list)
+    params: dict[str, Argument] = field(default_factory=dict)
+    inputs: list[InputSpec] = field(default_factory=list)
+    outputs: list[OutputSpec] = field(default_factory=list)
+    script_name: str | None = None
+    command: str | list[Argument] | None = None
+    environment_variables: dict[str, str] = field(default_factory=dict)
+    source_directory: str | None = None
+    snapshot: str | None = None
+    allow_reuse: bool = True
+    version: str | None = None
+    upstream: list[str] = field(default_factory=list)
+
+    def input(self, name: str) -> InputSpec:
+        return next(i for i in self.inputs if i.name == name)
+
+    def output(self, name: str) -> OutputSpec:
+        return next(o for o in self.outputs if o.name == name)
+
+
+@dataclass(frozen=True)
+class EdgeSpec:
+    """`source` -> `target`; with `output` and `input` set when data flows, order only otherwise."""
+
+    source: str
+    target: str
+    output: str | None = None
+    input: str | None = None
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    steps: list[StepSpec]
+    edges: list[EdgeSpec]
+    parameters: dict[str, Any] = field(default_factory=dict)
+    description: str | None = None
+    schema_version: int = SCHEMA_VERSION
+
+    def step(self, name: str) -> StepSpec:
+        return next(s for s in self.steps if s.name == name)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        return {"kind": SPEC_KIND, **data}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PipelineSpec:
+        if data.get("kind") != SPEC_KIND:
+            raise ConfigError(f"not a duto pipeline spec (kind is {data.get('kind')!r}, expected {SPEC_KIND!r})")
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise ConfigError(
+                f"pipeline spec schema_version {version!r} is not readable by this duto "
+                f"(it reads {SCHEMA_VERSION}); upgrade duto"
+            )
+        steps = [
+            StepSpec(
+                **{
+                    **s,
+                    "inputs": [InputSpec(**i) for i in s["inputs"]],
+                    "outputs": [OutputSpec(**o) for o in s["outputs"]],
+                }
+            )
+            for s in data["steps"]
+        ]
+        return cls(
+            steps=steps,
+            edges=[EdgeSpec(**e) for e in data["edges"]],
+            parameters=dict(data.get("parameters", {})),
+            description=data.get("description"),
+            schema_version=version,
+        )

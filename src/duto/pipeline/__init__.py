@@ -1,0 +1,27 @@
+"""Pipelines: the v1 names of `azureml.pipeline.core`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from duto._lazy import lazy_exports
+
+_EXPORTS = {
+    "Pipeline": "duto.submission",
+    "PipelineData": "duto.graph.data",
+    "PipelineParameter": "duto.graph.params",
+    "StepSequence": "duto.graph.sequence",
+    "PipelineRun": "duto.runs",
+    "StepRun": "duto.runs",
+    "PortDataReference": "duto.runs",
+    "OutputFileDatasetConfig": "duto.graph.data",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:
+    from duto.graph.data import OutputFileDatasetConfig, PipelineData
+    from duto.graph.params import PipelineParameter
+    from duto.graph.sequence import StepSequence
+    from duto.runs import PipelineRun, PortDataReference, StepRun
+    from duto.submission import Pipeline

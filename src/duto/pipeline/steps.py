@@ -1,0 +1,7 @@
+"""Pipeline steps: the v1 names of `azureml.pipeline.steps`."""
+
+from __future__ import annotations
+
+from duto.graph.steps import CommandStep, PythonScriptStep
+
+__all__ = ["CommandStep", "PythonScriptStep"]

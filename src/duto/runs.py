@@ -1,0 +1,264 @@
+"""Runs as users see them: a PipelineRun, its StepRuns, their statuses, logs, metrics and outputs."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from duto.errors import DatastoreError, DutoError, PipelineRunError, StepRunError
+from duto.graph.status import TERMINAL, RunStatus
+from duto.storage.layout import RunLayout, StepLayout
+from duto.storage.models import StepRun as StepRunRow
+from duto.tracking.metrics import aggregate
+
+if TYPE_CHECKING:
+    from duto.workspace import Workspace
+
+LOG_TAIL_LINES = 20
+
+
+def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    try:
+        with path.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - 64 * 1024))
+            text = handle.read().decode(errors="replace")
+    except FileNotFoundError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+class PipelineRun:
+    """A submitted pipeline run: `PipelineRun(workspace_or_experiment, run_id)` or `PipelineRun.get(ws, id)`."""
+
+    def __init__(self, workspace: Any, run_id: str) -> None:
+        self.workspace: Workspace = getattr(workspace, "workspace", workspace)
+        row = self.workspace.runs_store.pipeline_run(run_id)
+        self.id = row.id
+        self._runner_thread: threading.Thread | None = None
+
+    @staticmethod
+    def get(workspace: Workspace, run_id: str) -> PipelineRun:
+        return PipelineRun(workspace, run_id)
+
+    @property
+    def _row(self) -> Any:
+        return self.workspace.runs_store.pipeline_run(self.id)
+
+    @property
+    def layout(self) -> RunLayout:
+        return RunLayout(self.workspace.config.runs_dir, self.id)
+
+    @property
+    def experiment_name(self) -> str:
+        return self.workspace.runs_store.experiment_of(self._row)
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return dict(self._row.parameters)
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return dict(self._row.tags)
+
+    def get_tags(self) -> dict[str, str]:
+        return self.tags
+
+    def get_status(self) -> str:
+        return str(self._row.status)
+
+    def get_details(self) -> dict[str, Any]:
+        row = self._row
+        return {
+            "runId": row.id,
+            "experiment": self.experiment_name,
+            "status": row.status,
+            "reason": row.reason,
+            "startTimeUtc": row.started_at.isoformat() if row.started_at else None,
+            "endTimeUtc": row.ended_at.isoformat() if row.ended_at else None,
+            "parameters": dict(row.parameters),
+            "tags": dict(row.tags),
+            "description": row.description,
+        }
+
+    def get_steps(self) -> list[StepRun]:
+        """The run's step runs, in the order they can run."""
+        return [StepRun(self, row) for row in self.workspace.runs_store.step_runs(self.id)]
+
+    def find_step_run(self, name: str) -> list[StepRun]:
+        """The step runs named `name` (a list, as in v1)."""
+        return [s for s in self.get_steps() if s.name == name]
+
+    def get_metrics(self, recursive: bool = False) -> dict[str, Any]:
+        """Metrics logged on the pipeline run; with `recursive`, `{run_id: {name: value}}` for it and each step."""
+        store = self.workspace.runs_store
+        if not recursive:
+            return aggregate(store.metrics([self.id]))
+        steps = self.get_steps()
+        rows = store.metrics([self.id, *(s.id for s in steps)])
+        result = {self.id: aggregate(r for r in rows if r.run_id == self.id)}
+        for step in steps:
+            result[step.id] = aggregate(r for r in rows if r.run_id == step.id)
+        return result
+
+    def cancel(self) -> None:
+        """Stop the run: running steps are stopped, steps not started end Canceled."""
+        store = self.workspace.runs_store
+        store.request_cancel(self.id)
+        row = self._row
+        if row.status in TERMINAL:
+            return
+        if row.runner_pid is not None and not _alive(row.runner_pid):
+            store.cancel_unstarted(self.id, "canceled (no runner was driving the run)")
+
+    def wait_for_completion(
+        self, show_output: bool = True, timeout_seconds: float = sys.maxsize, raise_on_error: bool = True
+    ) -> str:
+        """Follow the run until it ends; returns its final status.
+
+        Raises:
+            StepRunError: with `raise_on_error`, for the first step that failed.
+            RunTimeoutError: when the run is still going after `timeout_seconds`.
+        """
+        from duto.watching import follow_run
+
+        status = follow_run(self, show_output=show_output, timeout_seconds=timeout_seconds)
+        if self._runner_thread is not None and status in TERMINAL:
+            self._runner_thread.join()
+        if raise_on_error and status != RunStatus.FINISHED.value:
+            self.raise_for_failure()
+        return status
+
+    def raise_for_failure(self) -> None:
+        """Raise the error that ended this run: the first failed step's, else the run's own reason."""
+        failed = [s for s in self.get_steps() if s.get_status() == RunStatus.FAILED.value]
+        if failed:
+            step = failed[0]
+            raise StepRunError(step.name, step.exit_code, log_tail(step.layout.std_log), self.id, step.reason or "")
+        row = self._row
+        if row.status != RunStatus.FINISHED.value:
+            raise PipelineRunError(self.id, row.status, row.reason or "")
+
+    def __repr__(self) -> str:
+        return f"PipelineRun(id={self.id!r}, status={self.get_status()!r})"
+
+
+class StepRun:
+    """One step's run inside a pipeline run."""
+
+    def __init__(self, parent: PipelineRun, row: StepRunRow) -> None:
+        self.parent = parent
+        self.id = row.id
+        self.name = row.name
+        self._cached = row
+
+    @property
+    def _row(self) -> StepRunRow:
+        if self._cached.status not in TERMINAL:
+            self._cached = self.parent.workspace.runs_store.step_run(self.id)
+        return self._cached
+
+    @property
+    def layout(self) -> StepLayout:
+        return self.parent.layout.step(self.id)
+
+    @property
+    def reason(self) -> str | None:
+        return self._row.reason
+
+    @property
+    def exit_code(self) -> int | None:
+        return self._row.exit_code
+
+    @property
+    def compute_target(self) -> str:
+        return self._row.compute_target
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return dict(self._row.tags)
+
+    def get_status(self) -> str:
+        return str(self._row.status)
+
+    def get_details(self) -> dict[str, Any]:
+        row = self._row
+        return {
+            "runId": row.id,
+            "name": row.name,
+            "status": row.status,
+            "reason": row.reason,
+            "exitCode": row.exit_code,
+            "target": row.compute_target,
+            "startTimeUtc": row.started_at.isoformat() if row.started_at else None,
+            "endTimeUtc": row.ended_at.isoformat() if row.ended_at else None,
+            "outputs": dict(row.outputs),
+            "tags": dict(row.tags),
+        }
+
+    def get_stdout_log(self) -> str:
+        """The step's combined stdout and stderr, as written so far."""
+        try:
+            return self.layout.std_log.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def get_details_with_logs(self) -> dict[str, Any]:
+        return {**self.get_details(), "logFiles": {"std_log.txt": self.get_stdout_log()}}
+
+    def get_metrics(self) -> dict[str, Any]:
+        return aggregate(self.parent.workspace.runs_store.metrics([self.id]))
+
+    def get_output_data(self, name: str) -> PortDataReference:
+        """The published output `name` of this step run."""
+        outputs = self._row.outputs
+        if name not in outputs:
+            known = ", ".join(sorted(outputs)) or "none (the step has not finished)"
+            raise DutoError(f"step {self.name!r} has no output {name!r}; its outputs: {known}")
+        location = outputs[name]
+        return PortDataReference(self.parent.workspace, name, location["datastore"], location["path"])
+
+    def __repr__(self) -> str:
+        return f"StepRun(name={self.name!r}, status={self.get_status()!r})"
+
+
+class PortDataReference:
+    """Where a step run's output is: a datastore and a path on it."""
+
+    def __init__(self, workspace: Workspace, name: str, datastore_name: str, path_on_datastore: str) -> None:
+        self.workspace = workspace
+        self.name = name
+        self.datastore_name = datastore_name
+        self.path_on_datastore = path_on_datastore
+
+    @property
+    def local_path(self) -> Path:
+        return Path(self.workspace.datastores[self.datastore_name].root) / self.path_on_datastore
+
+    def download(self, local_path: str | os.PathLike[str], overwrite: bool = False, show_progress: bool = True) -> str:
+        """Copy the output to `local_path/<path on datastore>`; returns that path."""
+        datastore = self.workspace.datastores[self.datastore_name]
+        if not self.local_path.exists():
+            raise DatastoreError(f"output {self.name!r} is no longer at {self.datastore_name}:{self.path_on_datastore}")
+        datastore.download(local_path, prefix=self.path_on_datastore, overwrite=overwrite, show_progress=show_progress)
+        return str(Path(local_path) / self.path_on_datastore)
+
+    def __repr__(self) -> str:
+        return f"PortDataReference(name={self.name!r}, path={self.datastore_name}:{self.path_on_datastore})"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ")[-1][:1] != "Z"
+    except OSError:
+        return True

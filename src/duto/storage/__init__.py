@@ -1,0 +1,1 @@
+"""Storage: the metadata DB (SQLAlchemy + Alembic) and the datastores (fsspec)."""

@@ -1,0 +1,278 @@
+"""Store operations on runs: experiments, pipeline and step runs, their events and metrics.
+
+Every status change is written together with its event, in one short transaction, so the event stream
+and the tables never disagree.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from duto.errors import RunNotFoundError
+from duto.graph.status import ACTIVE, TERMINAL, RunStatus
+from duto.storage import models
+from duto.storage.db import Database
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    kind: str
+    payload: dict[str, Any]
+    step_run_id: str | None = None
+
+
+class RunsStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # experiments ---------------------------------------------------------------------------------
+    def experiment_id(self, name: str) -> int:
+        with self.db.writing() as s:
+            found = s.scalar(select(models.Experiment.id).where(models.Experiment.name == name))
+            if found is not None:
+                return found
+            experiment = models.Experiment(name=name, created_at=utcnow())
+            s.add(experiment)
+            s.flush()
+            return experiment.id
+
+    def experiment_names(self) -> list[str]:
+        with self.db.reading() as s:
+            return list(s.scalars(select(models.Experiment.name).order_by(models.Experiment.name)))
+
+    # runs ----------------------------------------------------------------------------------------
+    def create_pipeline_run(
+        self,
+        run_id: str,
+        experiment: str,
+        spec: dict[str, Any],
+        parameters: dict[str, Any],
+        tags: dict[str, str],
+        continue_on_step_failure: bool,
+        regenerate_outputs: bool,
+        steps: Sequence[tuple[str, str, str]],
+    ) -> None:
+        """Record a NotStarted run and its steps, given as (step run id, name, compute target)."""
+        experiment_id = self.experiment_id(experiment)
+        now = utcnow()
+        with self.db.writing() as s:
+            s.add(
+                models.PipelineRun(
+                    id=run_id,
+                    experiment_id=experiment_id,
+                    status=RunStatus.NOT_STARTED.value,
+                    spec=spec,
+                    parameters=parameters,
+                    tags=tags,
+                    description=spec.get("description"),
+                    continue_on_step_failure=continue_on_step_failure,
+                    regenerate_outputs=regenerate_outputs,
+                    cancel_requested=False,
+                    created_at=now,
+                )
+            )
+            for position, (step_run_id, name, target) in enumerate(steps):
+                s.add(
+                    models.StepRun(
+                        id=step_run_id,
+                        pipeline_run_id=run_id,
+                        name=name,
+                        position=position,
+                        status=RunStatus.NOT_STARTED.value,
+                        compute_target=target,
+                        tags={},
+                        outputs={},
+                        created_at=now,
+                    )
+                )
+            self._add_events(s, run_id, [NewEvent("run_status", {"status": RunStatus.NOT_STARTED.value})])
+
+    def pipeline_run(self, run_id: str) -> models.PipelineRun:
+        with self.db.reading() as s:
+            row = s.get(models.PipelineRun, run_id)
+            if row is None:
+                row = self._by_prefix(s, run_id)
+            return row
+
+    def _by_prefix(self, s: Any, prefix: str) -> models.PipelineRun:
+        rows = list(s.scalars(select(models.PipelineRun).where(models.PipelineRun.id.like(f"{prefix}%")).limit(2)))
+        if len(rows) == 1:
+            return rows[0]  # type: ignore[no-any-return]  # scalars() of a mapped class yields that class
+        if not rows:
+            step = s.get(models.StepRun, prefix)
+            if step is not None:
+                return s.get(models.PipelineRun, step.pipeline_run_id)  # type: ignore[no-any-return]
+        raise RunNotFoundError(prefix, " (the prefix matches several runs)" if rows else "")
+
+    def experiment_of(self, run: models.PipelineRun) -> str:
+        with self.db.reading() as s:
+            return s.scalar(
+                select(models.Experiment.name).where(models.Experiment.id == run.experiment_id)
+            ) or ""
+
+    def pipeline_runs(self, experiment: str | None = None, limit: int | None = None) -> list[tuple[models.PipelineRun, str]]:
+        with self.db.reading() as s:
+            query = (
+                select(models.PipelineRun, models.Experiment.name)
+                .join(models.Experiment)
+                .order_by(models.PipelineRun.created_at.desc(), models.PipelineRun.id)
+            )
+            if experiment is not None:
+                query = query.where(models.Experiment.name == experiment)
+            if limit:
+                query = query.limit(limit)
+            return [(run, name) for run, name in s.execute(query)]
+
+    def step_runs(self, run_id: str) -> list[models.StepRun]:
+        with self.db.reading() as s:
+            return list(
+                s.scalars(
+                    select(models.StepRun)
+                    .where(models.StepRun.pipeline_run_id == run_id)
+                    .order_by(models.StepRun.position)
+                )
+            )
+
+    def step_run(self, step_run_id: str) -> models.StepRun:
+        with self.db.reading() as s:
+            row = s.get(models.StepRun, step_run_id)
+            if row is None:
+                raise RunNotFoundError(step_run_id)
+            return row
+
+    # status changes ------------------------------------------------------------------------------
+    def set_run_status(self, run_id: str, status: RunStatus, reason: str | None = None, **fields: Any) -> None:
+        now = utcnow()
+        values: dict[str, Any] = {"status": status.value, **fields}
+        if reason is not None:
+            values["reason"] = reason
+        if status == RunStatus.RUNNING:
+            values["started_at"] = now
+        if status.is_terminal:
+            values["ended_at"] = now
+        with self.db.writing() as s:
+            s.execute(update(models.PipelineRun).where(models.PipelineRun.id == run_id).values(**values))
+            payload = {"status": status.value, **({"reason": reason} if reason else {})}
+            self._add_events(s, run_id, [NewEvent("run_status", payload)])
+
+    def set_step_status(
+        self, run_id: str, step_run_id: str, name: str, status: RunStatus, reason: str | None = None, **fields: Any
+    ) -> None:
+        now = utcnow()
+        values: dict[str, Any] = {"status": status.value, **fields}
+        if reason is not None:
+            values["reason"] = reason
+        if status == RunStatus.RUNNING:
+            values["started_at"] = now
+        if status.is_terminal:
+            values["ended_at"] = now
+        with self.db.writing() as s:
+            s.execute(update(models.StepRun).where(models.StepRun.id == step_run_id).values(**values))
+            payload: dict[str, Any] = {"step": name, "status": status.value}
+            if reason:
+                payload["reason"] = reason
+            if fields.get("exit_code") is not None:
+                payload["exit_code"] = fields["exit_code"]
+            self._add_events(s, run_id, [NewEvent("step_status", payload, step_run_id)])
+
+    def claim_slot(
+        self, run_id: str, step_run_id: str, name: str, target: str, capacity: int
+    ) -> bool:
+        """Move a step to Preparing if its target has a free slot, counting every run of the workspace."""
+        with self.db.writing() as s:
+            busy = s.scalar(
+                select(func.count())
+                .select_from(models.StepRun)
+                .where(models.StepRun.compute_target == target, models.StepRun.status.in_(ACTIVE))
+            )
+            if (busy or 0) >= capacity:
+                return False
+            s.execute(
+                update(models.StepRun)
+                .where(models.StepRun.id == step_run_id)
+                .values(status=RunStatus.PREPARING.value)
+            )
+            self._add_events(
+                s, run_id, [NewEvent("step_status", {"step": name, "status": RunStatus.PREPARING.value}, step_run_id)]
+            )
+            return True
+
+    def request_cancel(self, run_id: str) -> None:
+        with self.db.writing() as s:
+            s.execute(
+                update(models.PipelineRun).where(models.PipelineRun.id == run_id).values(cancel_requested=True)
+            )
+
+    def cancel_requested(self, run_id: str) -> bool:
+        with self.db.reading() as s:
+            return bool(
+                s.scalar(select(models.PipelineRun.cancel_requested).where(models.PipelineRun.id == run_id))
+            )
+
+    def cancel_unstarted(self, run_id: str, reason: str) -> None:
+        """End a run that no runner drives: every step not yet ended, and the run, become Canceled."""
+        for step in self.step_runs(run_id):
+            if step.status not in TERMINAL:
+                self.set_step_status(run_id, step.id, step.name, RunStatus.CANCELED, reason)
+        self.set_run_status(run_id, RunStatus.CANCELED, reason)
+
+    # events and metrics --------------------------------------------------------------------------
+    def add_events(self, run_id: str, events: Sequence[NewEvent]) -> None:
+        if events:
+            with self.db.writing() as s:
+                self._add_events(s, run_id, events)
+
+    def _add_events(self, s: Any, run_id: str, events: Sequence[NewEvent]) -> None:
+        now = time.time()
+        s.add_all(
+            models.Event(
+                pipeline_run_id=run_id, step_run_id=e.step_run_id, kind=e.kind, payload=e.payload, created_at=now
+            )
+            for e in events
+        )
+
+    def events_after(self, run_id: str, after_id: int, limit: int = 1000) -> list[models.Event]:
+        with self.db.reading() as s:
+            return list(
+                s.scalars(
+                    select(models.Event)
+                    .where(models.Event.pipeline_run_id == run_id, models.Event.id > after_id)
+                    .order_by(models.Event.id)
+                    .limit(limit)
+                )
+            )
+
+    def record_metrics(self, run_id: str, metrics: Sequence[models.Metric], events: Sequence[NewEvent]) -> None:
+        """Store metrics and their events in one transaction."""
+        with self.db.writing() as s:
+            s.add_all(metrics)
+            self._add_events(s, run_id, events)
+
+    def metrics(self, run_ids: Sequence[str]) -> list[models.Metric]:
+        with self.db.reading() as s:
+            return list(
+                s.scalars(select(models.Metric).where(models.Metric.run_id.in_(run_ids)).order_by(models.Metric.id))
+            )
+
+    def update_step(self, step_run_id: str, **fields: Any) -> None:
+        with self.db.writing() as s:
+            s.execute(update(models.StepRun).where(models.StepRun.id == step_run_id).values(**fields))
+
+    def update_run(self, run_id: str, **fields: Any) -> None:
+        with self.db.writing() as s:
+            s.execute(update(models.PipelineRun).where(models.PipelineRun.id == run_id).values(**fields))

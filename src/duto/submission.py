@@ -1,0 +1,157 @@
+"""The Pipeline object: a graph of steps bound to a workspace, validated and submitted as a run."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from duto.errors import PipelineValidationError, ValidationProblem
+from duto.execution.launcher import start_runner
+from duto.graph.datasets import FileDataset
+from duto.graph.params import coerce_parameter
+from duto.graph.pipeline_graph import PipelineGraph
+from duto.graph.steps import PythonScriptStep, Step
+from duto.storage.layout import RunLayout
+from duto.storage.runs_store import new_id
+from duto.storage.snapshots import take_snapshot
+
+if TYPE_CHECKING:
+    from duto.runs import PipelineRun
+    from duto.workspace import Workspace
+
+
+class Pipeline:
+    """A pipeline of steps in a workspace; the steps upstream of the ones passed are pulled in.
+
+    Args:
+        workspace: the workspace it runs in.
+        steps: steps, StepSequences, or a list of them.
+        description: shown with its runs.
+        default_source_directory: the code folder of steps that name none (the current folder when None).
+    """
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        steps: Any,
+        description: str | None = None,
+        default_source_directory: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.workspace = workspace
+        self.graph = PipelineGraph(steps, description)
+        self.description = description
+        self.default_source_directory = default_source_directory
+
+    @property
+    def steps(self) -> list[Step]:
+        return list(self.graph.steps)
+
+    def source_directory_of(self, step: Step) -> Path:
+        folder = step.source_directory or self.default_source_directory or os.getcwd()
+        return Path(folder).expanduser().resolve()
+
+    def validate(self, pipeline_parameters: Mapping[str, Any] | None = None) -> list[ValidationProblem]:
+        """Every problem of the pipeline at once (an empty list when it can run)."""
+        self.workspace.reload()
+        problems = self.graph.validate(
+            known_targets=self.workspace.config.compute_targets, parameter_overrides=pipeline_parameters
+        )
+        datastores = self.workspace.config.datastores
+        for step in self.graph.steps:
+            folder = self.source_directory_of(step)
+            if not folder.is_dir():
+                problems.append(
+                    ValidationProblem(step.name, f"source_directory {str(folder)!r} is not a folder; create it or fix the path")
+                )
+            elif isinstance(step, PythonScriptStep) and not (folder / step.script_name).is_file():
+                problems.append(
+                    ValidationProblem(
+                        step.name,
+                        f"script {step.script_name!r} is not in source_directory {str(folder)!r}; "
+                        "check script_name and source_directory",
+                    )
+                )
+            ports = self.graph.ports_of(step)
+            names = [o.datastore_name for o in ports.outputs]
+            for port in ports.inputs:
+                if isinstance(port.source, FileDataset):
+                    names.extend(p.datastore_name for p in port.source.paths)
+            for name in sorted({n for n in names if n is not None and n not in datastores}):
+                problems.append(
+                    ValidationProblem(
+                        step.name, f"datastore {name!r} is not in this workspace; known: {', '.join(sorted(datastores))}"
+                    )
+                )
+        return problems
+
+    def submit(
+        self,
+        experiment_name: str,
+        pipeline_parameters: Mapping[str, Any] | None = None,
+        continue_on_step_failure: bool = False,
+        regenerate_outputs: bool = False,
+        tags: Mapping[str, str] | None = None,
+    ) -> PipelineRun:
+        """Submit a run to the experiment `experiment_name`; returns at once while the run goes on."""
+        from duto.experiment import Experiment
+
+        return Experiment(self.workspace, experiment_name).submit(
+            self,
+            pipeline_parameters=pipeline_parameters,
+            continue_on_step_failure=continue_on_step_failure,
+            regenerate_outputs=regenerate_outputs,
+            tags=tags,
+        )
+
+    def __repr__(self) -> str:
+        return f"Pipeline(steps={[s.name for s in self.graph.steps]})"
+
+
+def submit_pipeline(
+    pipeline: Pipeline,
+    experiment_name: str,
+    pipeline_parameters: Mapping[str, Any] | None,
+    continue_on_step_failure: bool,
+    regenerate_outputs: bool,
+    tags: Mapping[str, str] | None,
+) -> PipelineRun:
+    """Validate, snapshot the code, freeze the spec, record the run, and hand it to a runner."""
+    from duto.runs import PipelineRun
+
+    overrides = dict(pipeline_parameters or {})
+    problems = pipeline.validate(overrides)
+    if problems:
+        raise PipelineValidationError(problems)
+    workspace = pipeline.workspace
+    run_id = new_id()
+    layout = RunLayout(workspace.config.runs_dir, run_id)
+    snapshots: dict[Path, str] = {}
+    sources: dict[str, tuple[str | None, str | None]] = {}
+    for step in pipeline.graph.steps:
+        folder = pipeline.source_directory_of(step)
+        if folder not in snapshots:
+            snapshot_id = hashlib.sha256(str(folder).encode()).hexdigest()[:16]
+            take_snapshot(folder, layout.snapshot(snapshot_id))
+            snapshots[folder] = snapshot_id
+        sources[step.name] = (str(folder), snapshots[folder])
+    spec = pipeline.graph.to_spec(sources)
+    declared, _ = pipeline.graph.parameters()
+    parameters = {name: p.default_value for name, p in declared.items()}
+    for name, value in overrides.items():
+        parameters[name] = coerce_parameter(name, declared[name].default_value, value)
+    workspace.runs_store.create_pipeline_run(
+        run_id,
+        experiment_name,
+        spec.to_json(),
+        parameters,
+        {str(k): str(v) for k, v in (tags or {}).items()},
+        continue_on_step_failure,
+        regenerate_outputs,
+        [(new_id(), s.name, s.compute_target) for s in spec.steps],
+    )
+    run = PipelineRun(workspace, run_id)
+    run._runner_thread = start_runner(workspace.root, layout)
+    return run

@@ -1,0 +1,154 @@
+"""The step side of tracking: `Run.get_context()` inside a step. Standard library only.
+
+A step appends one JSON line per call to the file named by DUTO_EVENTS_FILE; the runner reads that file
+while the step runs and stores each line as a metric and an event of the run. Lines already written
+survive the step being killed. Outside a pipeline, the context is an offline run that prints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+EVENTS_ENV = "DUTO_EVENTS_FILE"
+FILES_ENV = "DUTO_FILES_DIR"
+RUN_ID_ENV = "DUTO_RUN_ID"
+PARENT_ID_ENV = "DUTO_PIPELINE_RUN_ID"
+INPUTS_ENV = "DUTO_INPUTS"
+
+
+class Run:
+    """A step run as seen from inside its own process.
+
+    Use `Run.get_context()`; `run.parent` logs onto the pipeline run instead.
+    """
+
+    _context: Run | None = None
+
+    def __init__(self, run_id: str, events_file: str | None, files_dir: str | None, target: str = "self") -> None:
+        self.id = run_id
+        self._events_file = events_file
+        self._files_dir = files_dir
+        self._target = target
+        self._parent: Run | None = None
+
+    @classmethod
+    def get_context(cls, allow_offline: bool = True) -> Run:
+        """The current step's run, or an offline run that prints when not inside a pipeline step."""
+        if cls._context is None:
+            events = os.environ.get(EVENTS_ENV)
+            if events is None and not allow_offline:
+                raise RuntimeError("not inside a duto step, and allow_offline is False")
+            cls._context = cls(os.environ.get(RUN_ID_ENV, "OfflineRun"), events, os.environ.get(FILES_ENV))
+        return cls._context
+
+    @property
+    def offline(self) -> bool:
+        return self._events_file is None
+
+    @property
+    def parent(self) -> Run:
+        """The pipeline run this step belongs to; what is logged there shows on the whole run."""
+        if self._parent is None:
+            parent_id = os.environ.get(PARENT_ID_ENV, "OfflineRun")
+            self._parent = Run(parent_id, self._events_file, self._files_dir, target="parent")
+        return self._parent
+
+    @property
+    def input_datasets(self) -> dict[str, str]:
+        """The local path of each named input of this step."""
+        return dict(json.loads(os.environ.get(INPUTS_ENV, "{}")))
+
+    def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:
+        """Log a value; a name logged again becomes the list of its values, in order."""
+        del description
+        self._emit("metric", name=name, kind="scalar", value=_plain(value), step=step)
+
+    def log_list(self, name: str, value: list[Any], description: str = "") -> None:
+        del description
+        self._emit("metric", name=name, kind="list", value=[_plain(v) for v in value])
+
+    def log_row(self, name: str, description: str = "", **kwargs: Any) -> None:
+        """Add one row to the table `name`; `get_metrics()` gives `{column: [values]}`."""
+        del description
+        self._emit("metric", name=name, kind="row", value={k: _plain(v) for k, v in kwargs.items()})
+
+    def log_table(self, name: str, value: dict[str, list[Any]], description: str = "") -> None:
+        del description
+        self._emit("metric", name=name, kind="table", value={k: [_plain(v) for v in vs] for k, vs in value.items()})
+
+    def log_image(self, name: str, path: str | None = None, plot: Any = None, description: str = "") -> None:
+        """Keep an image with the run: a file at `path`, or a matplotlib figure given as `plot`."""
+        del description
+        if (path is None) == (plot is None):
+            raise ValueError("log_image takes exactly one of path= or plot=")
+        stored = self._stored_path(f"{name}.png" if plot is not None else Path(str(path)).name, prefix="images")
+        if stored is None:
+            print(f"Attempted to log image metric {name}: {path or 'plot'}")
+            return
+        if plot is not None:
+            savefig = getattr(plot, "savefig", None) or plot.gcf().savefig
+            savefig(stored, format="png")
+        else:
+            shutil.copyfile(str(path), stored)
+        self._emit("metric", name=name, kind="image", value=str(stored))
+
+    def set_tags(self, tags: dict[str, Any]) -> None:
+        self._emit("tags", tags={str(k): str(v) for k, v in tags.items()})
+
+    def tag(self, key: str, value: Any = "") -> None:
+        self.set_tags({key: value})
+
+    def upload_file(self, name: str, path_or_stream: Any) -> str | None:
+        """Keep a file with the run under `name`; returns where it is stored."""
+        stored = self._stored_path(name, prefix="files")
+        if stored is None:
+            print(f"Attempted to upload file {name}")
+            return None
+        if isinstance(path_or_stream, str | os.PathLike):
+            shutil.copyfile(path_or_stream, stored)
+        else:
+            with open(stored, "wb") as out:
+                shutil.copyfileobj(path_or_stream, out)
+        self._emit("file", name=name, path=str(stored))
+        return str(stored)
+
+    def _stored_path(self, name: str, prefix: str) -> Path | None:
+        if self._files_dir is None:
+            return None
+        if ".." in Path(name).parts or Path(name).is_absolute():
+            raise ValueError(f"file name {name!r} must be a relative path inside the run")
+        stored = Path(self._files_dir) / self._target / prefix / name
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        return stored
+
+    def _emit(self, record_type: str, **fields: Any) -> None:
+        record = {"type": record_type, "target": self._target, "time": time.time(), **fields}
+        if self._events_file is None:
+            shown = fields.get("value", fields.get("tags"))
+            print(f"Attempted to log {fields.get('kind', record_type)} metric {fields.get('name', '')}: {shown}")
+            return
+        line = (json.dumps(record, default=str) + "\n").encode()
+        fd = os.open(self._events_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+
+    def __repr__(self) -> str:
+        return f"Run(id={self.id!r})"
+
+
+def _plain(value: Any) -> Any:
+    """Numbers from numpy and friends as plain Python values."""
+    item = getattr(value, "item", None)
+    if callable(item) and not isinstance(value, str | bytes):
+        try:
+            return item()
+        except (TypeError, ValueError):
+            return value
+    return value

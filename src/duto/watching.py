@@ -1,0 +1,200 @@
+"""Following a run from its event stream: a live step table and the steps' logs as they are written.
+
+`wait_for_completion`, `duto run` and `duto logs --follow` all read the run's events here, in id order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from duto.errors import PipelineRunError, RunTimeoutError
+from duto.graph.status import TERMINAL
+from duto.storage.models import Event
+
+if TYPE_CHECKING:
+    from duto.runs import PipelineRun
+
+POLL_SECONDS = 0.2
+STATUS_STYLES = {
+    "NotStarted": "dim",
+    "Queued": "yellow",
+    "Preparing": "cyan",
+    "Running": "bold blue",
+    "Finished": "green",
+    "Failed": "bold red",
+    "Canceled": "magenta",
+}
+
+
+@dataclass
+class StepView:
+    name: str
+    status: str = "NotStarted"
+    target: str = ""
+    reason: str = ""
+    started: float | None = None
+    ended: float | None = None
+
+    def duration(self, now: float) -> str:
+        if self.started is None:
+            return ""
+        return f"{(self.ended or now) - self.started:.1f}s"
+
+
+@dataclass
+class LogFollower:
+    """Reads each step's log from where it last stopped, as log events point at new bytes."""
+
+    offsets: dict[str, int] = field(default_factory=dict)
+    partial: dict[str, str] = field(default_factory=dict)
+
+    def lines(self, step: str, path: str, size: int) -> list[str]:
+        start = self.offsets.get(step, 0)
+        if size <= start:
+            return []
+        with open(path, "rb") as handle:
+            handle.seek(start)
+            chunk = handle.read(size - start)
+        self.offsets[step] = start + len(chunk)
+        text = self.partial.pop(step, "") + chunk.decode(errors="replace")
+        *complete, rest = text.split("\n")
+        if rest:
+            self.partial[step] = rest
+        return complete
+
+    def flush(self, step: str) -> list[str]:
+        rest = self.partial.pop(step, "")
+        return [rest] if rest else []
+
+
+class RunView:
+    """The state of a run as its events tell it, rendered as a Rich table."""
+
+    def __init__(self, run: PipelineRun) -> None:
+        self.run_id = run.id
+        self.steps = {s.name: StepView(s.name, target=s.compute_target) for s in run.get_steps()}
+        self.status = "NotStarted"
+        self.reason = ""
+
+    def apply(self, event: Event) -> None:
+        payload = event.payload
+        if event.kind == "run_status":
+            self.status = payload["status"]
+            self.reason = payload.get("reason", "")
+        elif event.kind == "step_status":
+            view = self.steps.get(payload["step"])
+            if view is None:
+                return
+            view.status = payload["status"]
+            view.reason = payload.get("reason", "")
+            if view.status == "Running":
+                view.started = event.created_at
+            if view.status in TERMINAL:
+                view.ended = event.created_at
+                view.started = view.started or event.created_at
+
+    def table(self) -> Table:
+        now = time.time()
+        table = Table(title=f"run {self.run_id}  [{STATUS_STYLES.get(self.status, '')}]{self.status}[/]")
+        for column in ("step", "status", "target", "duration", "note"):
+            table.add_column(column)
+        for view in self.steps.values():
+            style = STATUS_STYLES.get(view.status, "")
+            table.add_row(view.name, Text(view.status, style=style), view.target, view.duration(now), view.reason)
+        return table
+
+
+def follow_run(
+    run: PipelineRun,
+    show_output: bool = True,
+    timeout_seconds: float = float("inf"),
+    console: Console | None = None,
+    only_step: str | None = None,
+    show_table: bool = True,
+) -> str:
+    """Follow `run`'s events until it ends and return its final status.
+
+    Raises:
+        RunTimeoutError: when it has not ended within `timeout_seconds`.
+        PipelineRunError: when the process driving it is gone without ending it.
+    """
+    console = console or Console()
+    view = RunView(run)
+    logs = LogFollower()
+    store = run.workspace.runs_store
+    deadline = time.monotonic() + timeout_seconds
+    last_id = 0
+    live_table = show_output and show_table and console.is_terminal
+    next_liveness_check = time.monotonic() + 2.0
+
+    def say(line: Text | str) -> None:
+        if show_output:
+            console.print(line, highlight=False, soft_wrap=True)
+
+    def handle(event: Event) -> None:
+        view.apply(event)
+        payload: dict[str, Any] = event.payload
+        step = payload.get("step")
+        if only_step is not None and step != only_step:
+            return
+        if event.kind == "log":
+            for line in logs.lines(step, payload["path"], payload["size"]):
+                say(Text(f"[{step}] ", style="dim") + Text(line) if only_step is None else line)
+        elif event.kind == "step_status" and payload["status"] in TERMINAL:
+            for line in logs.flush(step):
+                say(Text(f"[{step}] ", style="dim") + Text(line) if only_step is None else line)
+        if event.kind == "step_status" and not live_table and show_table:
+            note = f" ({payload['reason']})" if payload.get("reason") else ""
+            say(Text(f"{step}: {payload['status']}{note}", style=STATUS_STYLES.get(payload["status"], "")))
+
+    live = Live(view.table(), console=console, refresh_per_second=4, transient=False) if live_table else None
+    refresh: Callable[[], None] = (lambda: live.update(view.table())) if live is not None else (lambda: None)
+    if live is not None:
+        live.start()
+    try:
+        while True:
+            events = store.events_after(run.id, last_id)
+            for event in events:
+                handle(event)
+                last_id = event.id
+            refresh()
+            if view.status in TERMINAL and not events:
+                break
+            if events:
+                continue
+            now = time.monotonic()
+            if now >= deadline:
+                raise RunTimeoutError(run.id, timeout_seconds, view.status)
+            if now >= next_liveness_check:
+                next_liveness_check = now + 2.0
+                _check_driven(run)
+            time.sleep(min(POLL_SECONDS, max(0.0, deadline - now)))
+    finally:
+        if live is not None:
+            live.stop()
+    if show_output and show_table and not live_table:
+        console.print(view.table())
+    return view.status
+
+
+def _check_driven(run: PipelineRun) -> None:
+    """A run still going needs a live runner; say so rather than wait for ever."""
+    from duto.runs import _alive
+
+    row = run._row
+    if row.status in TERMINAL or row.runner_pid is None:
+        return
+    if not _alive(row.runner_pid):
+        raise PipelineRunError(
+            run.id,
+            row.status,
+            f"its runner (pid {row.runner_pid}) exited without ending it; see {run.layout.runner_log}",
+        )

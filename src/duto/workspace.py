@@ -1,0 +1,109 @@
+"""The workspace: a folder holding duto's settings, metadata DB, datastores and run records."""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from duto.config import WORKSPACE_DIR, WorkspaceConfig, find_workspace_root
+from duto.errors import WorkspaceExistsError
+from duto.storage.db import Database
+from duto.storage.runs_store import RunsStore
+
+if TYPE_CHECKING:
+    from duto.compute_targets import ComputeTarget
+    from duto.datastore import Datastore
+    from duto.experiment import Experiment
+    from duto.runs import PipelineRun
+
+
+class Workspace:
+    """A duto workspace: `Workspace.from_config()` finds one, `Workspace.create(path)` makes one."""
+
+    def __init__(self, config: WorkspaceConfig) -> None:
+        self._config = config
+
+    @classmethod
+    def create(cls, path: str | os.PathLike[str] = ".", exist_ok: bool = False) -> Workspace:
+        """Make a workspace in `path` (its `.duto/` folder, DB and default datastore).
+
+        Raises:
+            WorkspaceExistsError: when one is there already and `exist_ok` is False.
+        """
+        root = Path(path).expanduser().resolve()
+        if (root / WORKSPACE_DIR / "config.json").is_file():
+            if not exist_ok:
+                raise WorkspaceExistsError(str(root))
+            return cls.from_config(root)
+        (root / WORKSPACE_DIR / "runs").mkdir(parents=True, exist_ok=True)
+        config = WorkspaceConfig.new(root)
+        config.save()
+        workspace = cls(config)
+        workspace.database  # create the DB and its tables now, so a broken location fails here
+        for name in config.datastores:
+            workspace.datastores[name]  # makes each datastore's folder
+        return workspace
+
+    @classmethod
+    def from_config(cls, path: str | os.PathLike[str] | None = None) -> Workspace:
+        """Open the workspace at `path`, else at DUTO_WORKSPACE, else the nearest one above the current folder."""
+        return cls(WorkspaceConfig.load(find_workspace_root(path)))
+
+    @property
+    def name(self) -> str:
+        return self._config.name
+
+    @property
+    def root(self) -> Path:
+        return self._config.root
+
+    @property
+    def config(self) -> WorkspaceConfig:
+        return self._config
+
+    @cached_property
+    def database(self) -> Database:
+        return Database(self._config.resolved_db_url())
+
+    @cached_property
+    def runs_store(self) -> RunsStore:
+        return RunsStore(self.database)
+
+    def reload(self) -> None:
+        """Read the settings again (after another process registered a target or datastore)."""
+        self._config = WorkspaceConfig.load(self._config.root)
+
+    def get_default_datastore(self) -> Datastore:
+        from duto.datastore import Datastore
+
+        return Datastore(self, self._config.default_datastore)
+
+    @property
+    def datastores(self) -> dict[str, Datastore]:
+        from duto.datastore import Datastore
+
+        return {name: Datastore(self, name) for name in sorted(self._config.datastores)}
+
+    @property
+    def compute_targets(self) -> dict[str, ComputeTarget]:
+        from duto.compute_targets import ComputeTarget
+
+        self.reload()
+        return {name: ComputeTarget(self, name) for name in sorted(self._config.compute_targets)}
+
+    @property
+    def experiments(self) -> dict[str, Experiment]:
+        from duto.experiment import Experiment
+
+        return {name: Experiment(self, name) for name in self.runs_store.experiment_names()}
+
+    def get_run(self, run_id: str) -> PipelineRun:
+        """A pipeline run by its id (or a unique prefix of it)."""
+        from duto.runs import PipelineRun
+
+        return PipelineRun.get(self, run_id)
+
+    def __repr__(self) -> str:
+        return f"Workspace(name={self.name!r}, root={str(self.root)!r})"
