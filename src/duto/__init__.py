@@ -23,11 +23,12 @@ __all__ = sorted(_EXPORTS)
 __getattr__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
-    from duto.compute_targets import ComputeTarget
-    from duto.datastore import Datastore
-    from duto.errors import DutoError
-    from duto.experiment import Experiment
-    from duto.graph.datasets import DataPath, Dataset
-    from duto.graph.runconfig import RunConfiguration
-    from duto.tracking.step_context import Run
-    from duto.workspace import Workspace
+    from duto.compute_targets import ComputeTarget as ComputeTarget
+    from duto.datastore import Datastore as Datastore
+    from duto.errors import DutoError as DutoError
+    from duto.experiment import Experiment as Experiment
+    from duto.graph.datasets import DataPath as DataPath
+    from duto.graph.datasets import Dataset as Dataset
+    from duto.graph.runconfig import RunConfiguration as RunConfiguration
+    from duto.tracking.step_context import Run as Run
+    from duto.workspace import Workspace as Workspace

@@ -11,5 +11,4 @@ __all__ = sorted(_EXPORTS)
 __getattr__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
-    from duto.compute_targets import ComputeTarget
-    from duto.graph.compute import LocalCompute
+    pass

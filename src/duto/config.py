@@ -67,7 +67,12 @@ class WorkspaceConfig:
         return cls(
             root=root,
             name=root.name or "workspace",
-            datastores={DEFAULT_DATASTORE: {"kind": "local", "path": f"{WORKSPACE_DIR}/datastores/{DEFAULT_DATASTORE}"}},
+            datastores={
+                DEFAULT_DATASTORE: {
+                    "kind": "local",
+                    "path": f"{WORKSPACE_DIR}/datastores/{DEFAULT_DATASTORE}",
+                }
+            },
             compute_targets={LOCAL_TARGET: {"kind": "local", "max_concurrency": None}},
         )
 
@@ -82,9 +87,7 @@ class WorkspaceConfig:
             raise ConfigError(f"{path} is not valid JSON ({exc}); fix it or run `duto init` in a new folder") from exc
         version = data.get("schema_version")
         if version != CONFIG_SCHEMA_VERSION:
-            raise ConfigError(
-                f"{path} has schema_version {version!r}; this duto reads version {CONFIG_SCHEMA_VERSION}"
-            )
+            raise ConfigError(f"{path} has schema_version {version!r}; this duto reads version {CONFIG_SCHEMA_VERSION}")
         config = cls(
             root=root,
             name=data["name"],

@@ -1,18 +1,18 @@
 """The one exception root of duto, with subclasses that carry their context.
 
-    DutoError
-    ├── WorkspaceNotFoundError (+ FileNotFoundError)
-    ├── WorkspaceExistsError (+ FileExistsError)
-    ├── ConfigError (+ ValueError)
-    ├── DatastoreError
-    │   └── DatastoreNotFoundError (+ KeyError)
-    ├── ComputeTargetNotFoundError (+ KeyError)
-    ├── PipelineValidationError (+ ValueError)       .problems: list of ValidationProblem
-    ├── RunNotFoundError (+ KeyError)
-    ├── StepRunError                                  .step_name, .exit_code, .log_tail, .run_id
-    ├── PipelineRunError                              .run_id, .status
-    ├── RunTimeoutError (+ TimeoutError)
-    └── UserFileError (+ ValueError)                  .path: a pipeline file that cannot be loaded
+DutoError
+├── WorkspaceNotFoundError (+ FileNotFoundError)
+├── WorkspaceExistsError (+ FileExistsError)
+├── ConfigError (+ ValueError)
+├── DatastoreError
+│   └── DatastoreNotFoundError (+ KeyError)
+├── ComputeTargetNotFoundError (+ KeyError)
+├── PipelineValidationError (+ ValueError)       .problems: list of ValidationProblem
+├── RunNotFoundError (+ KeyError)
+├── StepRunError                                  .step_name, .exit_code, .log_tail, .run_id
+├── PipelineRunError                              .run_id, .status
+├── RunTimeoutError (+ TimeoutError)
+└── UserFileError (+ ValueError)                  .path: a pipeline file that cannot be loaded
 """
 
 from __future__ import annotations
@@ -40,8 +40,7 @@ class WorkspaceExistsError(DutoError, FileExistsError):
     def __init__(self, path: str) -> None:
         self.path = path
         super().__init__(
-            f"a duto workspace already exists at {path!r}; pass exist_ok=True to open it, "
-            "or choose another folder"
+            f"a duto workspace already exists at {path!r}; pass exist_ok=True to open it, or choose another folder"
         )
 
     def __str__(self) -> str:
@@ -103,9 +102,7 @@ class PipelineValidationError(DutoError, ValueError):
 class RunNotFoundError(DutoError, KeyError):
     def __init__(self, run_id: str, detail: str = "") -> None:
         self.run_id = run_id
-        super().__init__(
-            f"no run {run_id!r} in this workspace{detail}; `duto runs list` shows the runs there are"
-        )
+        super().__init__(f"no run {run_id!r} in this workspace{detail}; `duto runs list` shows the runs there are")
 
     def __str__(self) -> str:
         return str(self.args[0])
@@ -114,9 +111,7 @@ class RunNotFoundError(DutoError, KeyError):
 class StepRunError(DutoError):
     """A step's own code failed: its name, exit code and the end of its log."""
 
-    def __init__(
-        self, step_name: str, exit_code: int | None, log_tail: str, run_id: str, reason: str = ""
-    ) -> None:
+    def __init__(self, step_name: str, exit_code: int | None, log_tail: str, run_id: str, reason: str = "") -> None:
         self.step_name = step_name
         self.exit_code = exit_code
         self.log_tail = log_tail

@@ -64,7 +64,10 @@ class Pipeline:
             folder = self.source_directory_of(step)
             if not folder.is_dir():
                 problems.append(
-                    ValidationProblem(step.name, f"source_directory {str(folder)!r} is not a folder; create it or fix the path")
+                    ValidationProblem(
+                        step.name,
+                        f"source_directory {str(folder)!r} is not a folder; create it or fix the path",
+                    )
                 )
             elif isinstance(step, PythonScriptStep) and not (folder / step.script_name).is_file():
                 problems.append(
@@ -82,7 +85,8 @@ class Pipeline:
             for name in sorted({n for n in names if n is not None and n not in datastores}):
                 problems.append(
                     ValidationProblem(
-                        step.name, f"datastore {name!r} is not in this workspace; known: {', '.join(sorted(datastores))}"
+                        step.name,
+                        f"datastore {name!r} is not in this workspace; known: {', '.join(sorted(datastores))}",
                     )
                 )
         return problems

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console, Group
+from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
@@ -142,7 +142,7 @@ def follow_run(
     def handle(event: Event) -> None:
         view.apply(event)
         payload: dict[str, Any] = event.payload
-        step = payload.get("step")
+        step = str(payload.get("step", ""))
         if only_step is not None and step != only_step:
             return
         if event.kind == "log":

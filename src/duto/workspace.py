@@ -41,9 +41,8 @@ class Workspace:
         config = WorkspaceConfig.new(root)
         config.save()
         workspace = cls(config)
-        workspace.database  # create the DB and its tables now, so a broken location fails here
-        for name in config.datastores:
-            workspace.datastores[name]  # makes each datastore's folder
+        workspace.runs_store.experiment_names()  # create the DB now, so a broken location fails here
+        workspace.datastores  # noqa: B018  # making each Datastore creates its folder
         return workspace
 
     @classmethod

@@ -54,9 +54,7 @@ def place_input(
     if source["kind"] == "step_output":
         location = upstream_outputs.get(source["step"], {}).get(source["output"])
         if location is None:
-            raise InputError(
-                f"input {spec.name!r}: step {source['step']!r} recorded no output {source['output']!r}"
-            )
+            raise InputError(f"input {spec.name!r}: step {source['step']!r} recorded no output {source['output']!r}")
         published = datastores[location["datastore"]].local_path(location["path"])
         if spec.mode == "mount":
             return str(published)
@@ -173,12 +171,12 @@ def prepare(
     env = dict(os.environ)
     env.update(step.environment_variables)
     env.update({f"AML_PARAMETER_{key}": res(value) for key, value in step.params.items()})
-    for name, path in input_paths.items():
-        env[f"DUTO_INPUT_{name}"] = path
-        env[f"AZUREML_DATAREFERENCE_{name}"] = path
-    for name, path in output_paths.items():
-        env[f"DUTO_OUTPUT_{name}"] = path
-        env[f"AZUREML_DATAREFERENCE_{name}"] = path
+    for name, place in input_paths.items():
+        env[f"DUTO_INPUT_{name}"] = place
+        env[f"AZUREML_DATAREFERENCE_{name}"] = place
+    for name, place in output_paths.items():
+        env[f"DUTO_OUTPUT_{name}"] = place
+        env[f"AZUREML_DATAREFERENCE_{name}"] = place
     env.update(
         {
             EVENTS_ENV: str(layout.events),

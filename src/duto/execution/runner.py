@@ -75,14 +75,15 @@ class Runner:
             canceled = self._loop()
         except BaseException as exc:
             self._stop_all(RunStatus.CANCELED, "the runner stopped")
-            reason = f"runner error: {exc.__class__.__name__}: {exc}"
-            log.error("%s\n%s", reason, traceback.format_exc())
-            self.store.set_run_status(self.run_id, RunStatus.FAILED, reason)
+            why = f"runner error: {exc.__class__.__name__}: {exc}"
+            log.error("%s\n%s", why, traceback.format_exc())
+            self.store.set_run_status(self.run_id, RunStatus.FAILED, why)
             if isinstance(exc, Exception):
                 return RunStatus.FAILED
             raise
         finally:
             self.selector.close()
+        reason: str | None
         if canceled:
             final, reason = RunStatus.CANCELED, "canceled"
         elif self.failed_steps:
@@ -148,7 +149,11 @@ class Runner:
     def _try_start(self, state: StepState) -> None:
         spec = state.spec
         if not self.store.claim_slot(
-            self.run_id, state.step_run_id, spec.name, spec.compute_target, self._capacity(spec.compute_target)
+            self.run_id,
+            state.step_run_id,
+            spec.name,
+            spec.compute_target,
+            self._capacity(spec.compute_target),
         ):
             if state.status != RunStatus.QUEUED:
                 state.status = RunStatus.QUEUED

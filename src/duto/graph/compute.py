@@ -15,9 +15,7 @@ class LocalComputeConfiguration:
     max_concurrency: int | None = None
 
     def __post_init__(self) -> None:
-        if self.max_concurrency is not None and (
-            not isinstance(self.max_concurrency, int) or self.max_concurrency < 1
-        ):
+        if self.max_concurrency is not None and (not isinstance(self.max_concurrency, int) or self.max_concurrency < 1):
             raise ConfigError(f"max_concurrency must be a whole number of at least 1, not {self.max_concurrency!r}")
 
     def to_config(self) -> dict[str, Any]:

@@ -53,8 +53,7 @@ def coerce_parameter(name: str, default: ParameterValue, value: Any) -> Paramete
     elif isinstance(value, str):
         return value
     raise ConfigError(
-        f"pipeline parameter {name!r} takes a {type(default).__name__} (its default is {default!r}), "
-        f"got {value!r}"
+        f"pipeline parameter {name!r} takes a {type(default).__name__} (its default is {default!r}), got {value!r}"
     )
 
 

@@ -66,11 +66,11 @@ def step_ports(step: Step) -> StepPorts:
             add_consumption(item.input_name, item.mode, item.source)
         elif isinstance(item, DatasetConsumptionConfig):
             add_consumption(item.name, item.mode, item.dataset)
-        elif isinstance(item, PipelineData) and not _is_output(item, outputs):
-            plain.append(item)
-        elif isinstance(item, FileDataset):
-            plain.append(item)
-        elif isinstance(item, OutputFileDatasetConfig) and any(item is i for i in step.inputs):
+        elif (
+            (isinstance(item, PipelineData) and not _is_output(item, outputs))
+            or isinstance(item, FileDataset)
+            or (isinstance(item, OutputFileDatasetConfig) and any(item is i for i in step.inputs))
+        ):
             plain.append(item)
     for source in plain:
         if not any(p.source is source for p in inputs):

@@ -146,11 +146,21 @@ class PythonScriptStep(Step):
         version: str | None = None,
     ) -> None:
         if not isinstance(script_name, str) or not script_name.strip():
-            raise ConfigError(f"PythonScriptStep: script_name must be a file name such as 'train.py', not {script_name!r}")
+            raise ConfigError(
+                f"PythonScriptStep: script_name must be a file name such as 'train.py', not {script_name!r}"
+            )
         self.script_name = script_name
         super().__init__(
             name if name is not None else script_name,
-            arguments, compute_target, runconfig, inputs, outputs, params, source_directory, allow_reuse, version,
+            arguments,
+            compute_target,
+            runconfig,
+            inputs,
+            outputs,
+            params,
+            source_directory,
+            allow_reuse,
+            version,
         )
 
 
@@ -188,7 +198,15 @@ class CommandStep(Step):
             default_name = str(self.command[0]) if isinstance(self.command[0], str) else "command"
         super().__init__(
             name if name is not None else default_name,
-            None, compute_target, runconfig, inputs, outputs, params, source_directory, allow_reuse, version,
+            None,
+            compute_target,
+            runconfig,
+            inputs,
+            outputs,
+            params,
+            source_directory,
+            allow_reuse,
+            version,
         )
 
     def argument_items(self) -> list[Any]:

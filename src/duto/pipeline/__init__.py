@@ -20,8 +20,11 @@ __all__ = sorted(_EXPORTS)
 __getattr__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
-    from duto.graph.data import OutputFileDatasetConfig, PipelineData
-    from duto.graph.params import PipelineParameter
-    from duto.graph.sequence import StepSequence
-    from duto.runs import PipelineRun, PortDataReference, StepRun
-    from duto.submission import Pipeline
+    from duto.graph.data import OutputFileDatasetConfig as OutputFileDatasetConfig
+    from duto.graph.data import PipelineData as PipelineData
+    from duto.graph.params import PipelineParameter as PipelineParameter
+    from duto.graph.sequence import StepSequence as StepSequence
+    from duto.runs import PipelineRun as PipelineRun
+    from duto.runs import PortDataReference as PortDataReference
+    from duto.runs import StepRun as StepRun
+    from duto.submission import Pipeline as Pipeline

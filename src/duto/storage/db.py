@@ -102,6 +102,8 @@ class Database:
     @contextmanager
     def writing(self) -> Iterator[Session]:
         """A transaction that takes the write lock at its start, so what it read is still true when it writes."""
-        with Session(self.engine.execution_options(immediate=True), expire_on_commit=False) as session:
-            with session.begin():
-                yield session
+        with (
+            Session(self.engine.execution_options(immediate=True), expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            yield session

@@ -121,11 +121,11 @@ class RunsStore:
 
     def experiment_of(self, run: models.PipelineRun) -> str:
         with self.db.reading() as s:
-            return s.scalar(
-                select(models.Experiment.name).where(models.Experiment.id == run.experiment_id)
-            ) or ""
+            return s.scalar(select(models.Experiment.name).where(models.Experiment.id == run.experiment_id)) or ""
 
-    def pipeline_runs(self, experiment: str | None = None, limit: int | None = None) -> list[tuple[models.PipelineRun, str]]:
+    def pipeline_runs(
+        self, experiment: str | None = None, limit: int | None = None
+    ) -> list[tuple[models.PipelineRun, str]]:
         with self.db.reading() as s:
             query = (
                 select(models.PipelineRun, models.Experiment.name)
@@ -171,7 +171,13 @@ class RunsStore:
             self._add_events(s, run_id, [NewEvent("run_status", payload)])
 
     def set_step_status(
-        self, run_id: str, step_run_id: str, name: str, status: RunStatus, reason: str | None = None, **fields: Any
+        self,
+        run_id: str,
+        step_run_id: str,
+        name: str,
+        status: RunStatus,
+        reason: str | None = None,
+        **fields: Any,
     ) -> None:
         now = utcnow()
         values: dict[str, Any] = {"status": status.value, **fields}
@@ -190,9 +196,7 @@ class RunsStore:
                 payload["exit_code"] = fields["exit_code"]
             self._add_events(s, run_id, [NewEvent("step_status", payload, step_run_id)])
 
-    def claim_slot(
-        self, run_id: str, step_run_id: str, name: str, target: str, capacity: int
-    ) -> bool:
+    def claim_slot(self, run_id: str, step_run_id: str, name: str, target: str, capacity: int) -> bool:
         """Move a step to Preparing if its target has a free slot, counting every run of the workspace."""
         with self.db.writing() as s:
             busy = s.scalar(
@@ -203,26 +207,22 @@ class RunsStore:
             if (busy or 0) >= capacity:
                 return False
             s.execute(
-                update(models.StepRun)
-                .where(models.StepRun.id == step_run_id)
-                .values(status=RunStatus.PREPARING.value)
+                update(models.StepRun).where(models.StepRun.id == step_run_id).values(status=RunStatus.PREPARING.value)
             )
             self._add_events(
-                s, run_id, [NewEvent("step_status", {"step": name, "status": RunStatus.PREPARING.value}, step_run_id)]
+                s,
+                run_id,
+                [NewEvent("step_status", {"step": name, "status": RunStatus.PREPARING.value}, step_run_id)],
             )
             return True
 
     def request_cancel(self, run_id: str) -> None:
         with self.db.writing() as s:
-            s.execute(
-                update(models.PipelineRun).where(models.PipelineRun.id == run_id).values(cancel_requested=True)
-            )
+            s.execute(update(models.PipelineRun).where(models.PipelineRun.id == run_id).values(cancel_requested=True))
 
     def cancel_requested(self, run_id: str) -> bool:
         with self.db.reading() as s:
-            return bool(
-                s.scalar(select(models.PipelineRun.cancel_requested).where(models.PipelineRun.id == run_id))
-            )
+            return bool(s.scalar(select(models.PipelineRun.cancel_requested).where(models.PipelineRun.id == run_id)))
 
     def cancel_unstarted(self, run_id: str, reason: str) -> None:
         """End a run that no runner drives: every step not yet ended, and the run, become Canceled."""
@@ -241,7 +241,11 @@ class RunsStore:
         now = time.time()
         s.add_all(
             models.Event(
-                pipeline_run_id=run_id, step_run_id=e.step_run_id, kind=e.kind, payload=e.payload, created_at=now
+                pipeline_run_id=run_id,
+                step_run_id=e.step_run_id,
+                kind=e.kind,
+                payload=e.payload,
+                created_at=now,
             )
             for e in events
         )

@@ -9,19 +9,29 @@ from pathlib import Path
 import pathspec
 
 # Never part of a snapshot: the workspace itself, VCS data, caches and virtual environments.
-ALWAYS_IGNORED = [".duto/", ".git/", "__pycache__/", "*.pyc", ".venv/", "venv/", "node_modules/", ".mypy_cache/",
-                  ".pytest_cache/", ".ruff_cache/"]
+ALWAYS_IGNORED = [
+    ".duto/",
+    ".git/",
+    "__pycache__/",
+    "*.pyc",
+    ".venv/",
+    "venv/",
+    "node_modules/",
+    ".mypy_cache/",
+    ".pytest_cache/",
+    ".ruff_cache/",
+]
 IGNORE_FILES = (".dutoignore", ".amlignore", ".gitignore")
 
 
-def ignore_spec(folder: Path) -> pathspec.PathSpec:
+def ignore_spec(folder: Path) -> pathspec.GitIgnoreSpec:
     """The ignore rules of a source folder: `.dutoignore`, `.amlignore` and `.gitignore`, in that order."""
     lines = list(ALWAYS_IGNORED)
     for name in IGNORE_FILES:
         ignore_file = folder / name
         if ignore_file.is_file():
             lines.extend(ignore_file.read_text().splitlines())
-    return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 def snapshot_files(folder: Path) -> list[str]:

@@ -67,7 +67,11 @@ class StepEventsReader:
                 events.append(NewEvent("run_tags", {"tags": record.get("tags", {})}))
             elif kind == "file":
                 events.append(
-                    NewEvent("file", {"step": self.step_name, "name": record["name"], "path": record["path"]}, event_step)
+                    NewEvent(
+                        "file",
+                        {"step": self.step_name, "name": record["name"], "path": record["path"]},
+                        event_step,
+                    )
                 )
         if metrics or events:
             store.record_metrics(self.pipeline_run_id, metrics, events)

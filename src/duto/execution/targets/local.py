@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -37,10 +38,8 @@ class LocalProcess:
             while time.monotonic() < deadline and self.popen.poll() is None:
                 time.sleep(0.02)
             if self.popen.poll() is not None and sig == signal.SIGTERM:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.popen.pid, signal.SIGKILL)  # children that outlived their parent
-                except ProcessLookupError:
-                    pass
                 return
 
     def close(self) -> None:
