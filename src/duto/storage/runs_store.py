@@ -277,6 +277,12 @@ class RunsStore:
         with self.db.writing() as s:
             s.execute(update(models.StepRun).where(models.StepRun.id == step_run_id).values(**fields))
 
+    def merge_run_tags(self, run_id: str, tags: dict[str, str]) -> None:
+        with self.db.writing() as s:
+            row = s.get(models.PipelineRun, run_id)
+            if row is not None:
+                row.tags = {**row.tags, **tags}
+
     def update_run(self, run_id: str, **fields: Any) -> None:
         with self.db.writing() as s:
             s.execute(update(models.PipelineRun).where(models.PipelineRun.id == run_id).values(**fields))

@@ -64,6 +64,7 @@ class StepEventsReader:
                 self.tags.update(record.get("tags", {}))
                 new_tags = True
             elif kind == "tags":
+                store.merge_run_tags(self.pipeline_run_id, record.get("tags", {}))
                 events.append(NewEvent("run_tags", {"tags": record.get("tags", {})}))
             elif kind == "file":
                 events.append(

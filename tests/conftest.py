@@ -1,0 +1,74 @@
+"""Shared fixtures: a fresh workspace per test, and cleanup of every process a test's runs started."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from duto import Workspace
+from duto.graph.status import TERMINAL
+from duto.storage.db import dispose_all
+
+
+def _kill_leftovers(ws: Workspace) -> None:
+    """Kill runners and step process groups of runs that did not end, by their recorded ids."""
+    store = ws.runs_store
+    for run, _ in store.pipeline_runs():
+        for step in store.step_runs(run.id):
+            if step.pid and step.status not in TERMINAL:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(step.pid, signal.SIGKILL)
+        if run.runner_pid and run.runner_pid != os.getpid() and run.status not in TERMINAL:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(run.runner_pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
+    """A new workspace in tmp_path/ws, with the current folder inside it."""
+    monkeypatch.delenv("DUTO_WORKSPACE", raising=False)
+    monkeypatch.delenv("DUTO_RUNNER", raising=False)
+    root = tmp_path / "ws"
+    workspace = Workspace.create(root)
+    monkeypatch.chdir(root)
+    yield workspace
+    _kill_leftovers(workspace)
+    dispose_all()
+
+
+@pytest.fixture
+def write_script(ws: Workspace):  # type: ignore[no-untyped-def]
+    """Write a step script into a source folder of the workspace; returns the folder."""
+
+    def write(name: str, code: str, folder: str = "src") -> str:
+        path = ws.root / folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(code))
+        return str(path.parent)
+
+    return write
+
+
+def poll(predicate, timeout: float = 10.0, interval: float = 0.05):  # type: ignore[no-untyped-def]
+    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)
+
+
+@pytest.fixture
+def wait_until():  # type: ignore[no-untyped-def]
+    """`wait_until(predicate, timeout=10)`: poll until truthy, never sleep on a guess."""
+    return poll

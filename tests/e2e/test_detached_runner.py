@@ -1,0 +1,50 @@
+"""The detached runner: a run goes on after its submitter exits, in a process of its own."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+from duto.pipeline import PipelineRun
+from duto.runs import _alive
+
+
+def test_a_run_submitted_by_a_process_that_exits_at_once_still_finishes(ws, write_script, tmp_path, wait_until):
+    src = write_script("slow.py", "import time\ntime.sleep(1.0)\nprint('done')\n")
+    id_file = tmp_path / "run_id"
+    submitter = textwrap.dedent(
+        f"""
+        import os
+        from duto import Experiment, Workspace
+        from duto.pipeline import Pipeline
+        from duto.pipeline.steps import PythonScriptStep
+        ws = Workspace.from_config({str(ws.root)!r})
+        run = Experiment(ws, "detached").submit(Pipeline(ws, [PythonScriptStep("slow.py", source_directory={src!r})]))
+        open({str(id_file)!r}, "w").write(run.id)
+        os._exit(0)
+        """
+    )
+    # Pipes for the child's streams: if the runner kept them open, this call would not return.
+    child = subprocess.Popen(
+        [sys.executable, "-c", submitter],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "DUTO_RUNNER": ""},
+    )
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == 0, stderr.decode()
+
+    run = PipelineRun.get(ws, id_file.read_text())
+    runner_pid = wait_until(lambda: ws.runs_store.pipeline_run(run.id).runner_pid, timeout=15)
+    assert runner_pid not in (child.pid, os.getpid())
+    assert os.getsid(runner_pid) == runner_pid, "the runner leads a session of its own"
+    assert os.getsid(runner_pid) != os.getsid(0)
+    streams = [os.readlink(f"/proc/{runner_pid}/fd/{fd}") for fd in (0, 1, 2)]
+    assert streams[0] == "/dev/null"
+    assert streams[1] == streams[2] == str(run.layout.runner_log)
+
+    assert run.wait_for_completion(show_output=False) == "Finished"
+    assert run.get_steps()[0].get_stdout_log().strip() == "done"
+    wait_until(lambda: not _alive(runner_pid), timeout=10)
