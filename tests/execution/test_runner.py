@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from duto import Dataset, DataPath, Experiment, Run
+from duto import DataPath, Dataset, Experiment, Run
 from duto.compute import ComputeTarget, LocalCompute
 from duto.errors import PipelineValidationError, StepRunError
 from duto.pipeline import OutputFileDatasetConfig, Pipeline, PipelineData, PipelineParameter, StepSequence
@@ -53,7 +53,7 @@ def test_independent_steps_run_in_parallel_up_to_the_targets_capacity(ws, write_
 
     (a0, a1), (b0, b1) = _span(marks / "p0"), _span(marks / "p1")
     assert max(a0, b0) < min(a1, b1), "steps of the default target should overlap"
-    (c0, c1), (d0, d1) = sorted([_span(marks / "s0"), _span(marks / "s1")])
+    (_, c1), (d0, _) = sorted([_span(marks / "s0"), _span(marks / "s1")])
     assert c1 <= d0, "a target with max_concurrency=1 runs one step at a time"
 
 
@@ -61,7 +61,7 @@ def test_a_failed_step_stops_the_run_and_raises_with_its_log(ws, write_script):
     src = write_script("fail.py", "import sys\nprint('about to fail')\nsys.exit(3)\n")
     write_script("ok.py", "print('ok')\n")
     data = PipelineData("data")
-    fail = PythonScriptStep("fail.py", source_directory=src, arguments=["--out", data], outputs=[data])
+    PythonScriptStep("fail.py", source_directory=src, arguments=["--out", data], outputs=[data])
     after = PythonScriptStep("ok.py", name="after", source_directory=src, arguments=["--in", data])
     later = PythonScriptStep("ok.py", name="later", source_directory=src)
     later.run_after(after)
@@ -145,7 +145,8 @@ def test_parameters_reach_arguments_and_aml_parameter_environment(ws, write_scri
 def test_outputs_flow_downstream_and_download(ws, write_script, tmp_path):
     src = write_script(
         "produce.py",
-        "import os, sys\nos.makedirs(sys.argv[1], exist_ok=True)\nopen(os.path.join(sys.argv[1], 'n.txt'), 'w').write('41')\n",
+        "import os, sys\nos.makedirs(sys.argv[1], exist_ok=True)\n"
+        "open(os.path.join(sys.argv[1], 'n.txt'), 'w').write('41')\n",
     )
     write_script(
         "consume.py",
@@ -156,7 +157,7 @@ def test_outputs_flow_downstream_and_download(ws, write_script, tmp_path):
         PipelineData("first"),
         OutputFileDatasetConfig("second", destination=(ws.get_default_datastore(), "results/{run-id}/{output-name}")),
     )
-    produce = PythonScriptStep("produce.py", source_directory=src, arguments=[first], outputs=[first])
+    PythonScriptStep("produce.py", source_directory=src, arguments=[first], outputs=[first])
     consume = PythonScriptStep("consume.py", source_directory=src, arguments=[first.as_download("numbers"), second])
     run = Experiment(ws, "data").submit(Pipeline(ws, [consume]))
     run.wait_for_completion(show_output=False)
@@ -180,7 +181,8 @@ def test_datasets_mount_without_copy_and_download_as_copies(ws, write_script, tm
         "inodes.py",
         "import json, os, sys\n"
         "out = {k: [os.stat(p).st_ino, os.path.isdir(p)] for k, p in zip(['one', 'many', 'copy'], sys.argv[1:4])}\n"
-        "out['files'] = sorted(os.path.relpath(os.path.join(d, f), sys.argv[2]) for d, _, fs in os.walk(sys.argv[2]) for f in fs)\n"
+        "walk = os.walk(sys.argv[2])\n"
+        "out['files'] = sorted(os.path.relpath(os.path.join(d, f), sys.argv[2]) for d, _, fs in walk for f in fs)\n"
         "out['b'] = open(os.path.join(sys.argv[2], 'sub', 'b.csv')).read()\n"
         "print(json.dumps(out))\n",
     )
@@ -292,7 +294,7 @@ def test_cancel_stops_running_steps(ws, write_script, wait_until):
 def test_command_steps_and_step_sequence_order(ws, write_script, tmp_path):
     src = write_script("noop.py", "")
     out = PipelineData("out")
-    shell = CommandStep(
+    CommandStep(
         'mkdir -p "$DUTO_OUTPUT_out" && echo hi > "$DUTO_OUTPUT_out/said.txt"',
         name="shell",
         outputs=[out],
