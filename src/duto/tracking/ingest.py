@@ -58,8 +58,15 @@ class StepEventsReader:
                         logged_at=float(record.get("time", 0.0)),
                     )
                 )
-                payload = {k: record.get(k) for k in ("name", "kind", "value", "step")}
-                events.append(NewEvent("metric", {"run_id": run_id, "step": self.step_name, **payload}, event_step))
+                payload = {
+                    "run_id": run_id,
+                    "step": self.step_name,
+                    "name": record["name"],
+                    "kind": record["kind"],
+                    "value": record.get("value"),
+                    "index": record.get("step"),
+                }
+                events.append(NewEvent("metric", payload, event_step))
             elif kind == "tags" and not on_parent:
                 self.tags.update(record.get("tags", {}))
                 new_tags = True
