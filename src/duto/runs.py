@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from duto.errors import DatastoreError, DutoError, PipelineRunError, StepRunError
 from duto.graph.status import TERMINAL, RunStatus
+from duto.processes import alive
 from duto.storage.layout import RunLayout, StepLayout
 from duto.storage.models import StepRun as StepRunRow
 from duto.tracking.metrics import aggregate
@@ -111,7 +112,7 @@ class PipelineRun:
         row = self._row
         if row.status in TERMINAL:
             return
-        if row.runner_pid is not None and not _alive(row.runner_pid):
+        if row.runner_pid is not None and not alive(row.runner_pid):
             store.cancel_unstarted(self.id, "canceled (no runner was driving the run)")
 
     def wait_for_completion(
@@ -249,16 +250,3 @@ class PortDataReference:
     def __repr__(self) -> str:
         return f"PortDataReference(name={self.name!r}, path={self.datastore_name}:{self.path_on_datastore})"
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split(") ")[-1][:1] != "Z"
-    except OSError:
-        return True

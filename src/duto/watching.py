@@ -17,6 +17,7 @@ from rich.text import Text
 
 from duto.errors import PipelineRunError, RunTimeoutError
 from duto.graph.status import TERMINAL
+from duto.processes import alive
 from duto.storage.models import Event
 
 if TYPE_CHECKING:
@@ -187,12 +188,10 @@ def follow_run(
 
 def _check_driven(run: PipelineRun) -> None:
     """A run still going needs a live runner; say so rather than wait for ever."""
-    from duto.runs import _alive
-
     row = run._row
     if row.status in TERMINAL or row.runner_pid is None:
         return
-    if not _alive(row.runner_pid):
+    if not alive(row.runner_pid):
         raise PipelineRunError(
             run.id,
             row.status,

@@ -8,7 +8,7 @@ import sys
 import textwrap
 
 from duto.pipeline import PipelineRun
-from duto.runs import _alive
+from duto.processes import alive
 
 
 def test_a_run_submitted_by_a_process_that_exits_at_once_still_finishes(ws, write_script, tmp_path, wait_until):
@@ -47,4 +47,4 @@ def test_a_run_submitted_by_a_process_that_exits_at_once_still_finishes(ws, writ
 
     assert run.wait_for_completion(show_output=False) == "Finished"
     assert run.get_steps()[0].get_stdout_log().strip() == "done"
-    wait_until(lambda: not _alive(runner_pid), timeout=10)
+    wait_until(lambda: not alive(runner_pid), timeout=10)

@@ -333,3 +333,14 @@ def test_run_context_is_offline_outside_a_step(capsys):
     run = Run.get_context()
     run.log("acc", 0.5)
     assert "acc" in capsys.readouterr().out
+
+
+def test_runner_can_run_in_the_submitting_process(ws, write_script, monkeypatch):
+    monkeypatch.setenv("DUTO_RUNNER", "thread")
+    src = write_script("a.py", "print('in thread mode')\n")
+    run = Experiment(ws, "thread").submit(Pipeline(ws, [PythonScriptStep("a.py", source_directory=src)]))
+    assert run.wait_for_completion(show_output=False) == "Finished"
+    assert ws.runs_store.pipeline_run(run.id).runner_pid == os.getpid()
+    details = run.get_steps()[0].get_details_with_logs()
+    assert details["status"] == "Finished"
+    assert details["logFiles"]["std_log.txt"].strip() == "in thread mode"

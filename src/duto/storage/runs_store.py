@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from duto.errors import RunNotFoundError
 from duto.graph.status import ACTIVE, TERMINAL, RunStatus
+from duto.processes import alive
 from duto.storage import models
 from duto.storage.db import Database
 
@@ -199,12 +200,14 @@ class RunsStore:
     def claim_slot(self, run_id: str, step_run_id: str, name: str, target: str, capacity: int) -> bool:
         """Move a step to Preparing if its target has a free slot, counting every run of the workspace."""
         with self.db.writing() as s:
-            busy = s.scalar(
-                select(func.count())
-                .select_from(models.StepRun)
+            # A step whose runner died holds no slot: its process group went with it or is orphaned.
+            runners = s.scalars(
+                select(models.PipelineRun.runner_pid)
+                .join(models.StepRun, models.StepRun.pipeline_run_id == models.PipelineRun.id)
                 .where(models.StepRun.compute_target == target, models.StepRun.status.in_(ACTIVE))
             )
-            if (busy or 0) >= capacity:
+            busy = sum(1 for pid in runners if pid is None or alive(pid))
+            if busy >= capacity:
                 return False
             s.execute(
                 update(models.StepRun).where(models.StepRun.id == step_run_id).values(status=RunStatus.PREPARING.value)
