@@ -11,4 +11,5 @@ __all__ = sorted(_EXPORTS)
 __getattr__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
-    pass
+    from duto.compute_targets import ComputeTarget as ComputeTarget
+    from duto.graph.compute import LocalCompute as LocalCompute

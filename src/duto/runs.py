@@ -249,4 +249,3 @@ class PortDataReference:
 
     def __repr__(self) -> str:
         return f"PortDataReference(name={self.name!r}, path={self.datastore_name}:{self.path_on_datastore})"
-

@@ -47,7 +47,8 @@ class StepView:
     def duration(self, now: float) -> str:
         if self.started is None:
             return ""
-        return f"{(self.ended or now) - self.started:.1f}s"
+        seconds = (self.ended or now) - self.started
+        return f"{seconds:.2f}s" if seconds < 10 else f"{seconds:.1f}s"
 
 
 @dataclass

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from duto.errors import ConfigError
 
 ParameterValue = str | int | float | bool
+_JSON_INT = re.compile(r"-?(0|[1-9][0-9]*)")
+_JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,9 +65,8 @@ def parse_parameter_text(text: str) -> ParameterValue:
     lowered = text.strip().lower()
     if lowered in ("true", "false"):
         return lowered == "true"
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            continue
+    if _JSON_INT.fullmatch(text):
+        return int(text)
+    if _JSON_NUMBER.fullmatch(text):
+        return float(text)
     return text

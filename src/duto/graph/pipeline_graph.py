@@ -56,6 +56,12 @@ def step_ports(step: Step) -> StepPorts:
                     "or as_named_input('...')"
                 )
                 return
+            if port.name == name and port.mode != mode:
+                problems.append(
+                    f"input {name!r} is consumed both as {port.mode} and as {mode}; use one of as_mount() "
+                    "and as_download() for it"
+                )
+                return
             if port.name == name:
                 return
         inputs.append(InputPort(name, mode, source))
@@ -105,13 +111,26 @@ class PipelineGraph:
             self.steps.append(step)
             ports = step_ports(step)
             for port in ports.inputs:
-                if not isinstance(port.source, FileDataset):
-                    pending.extend(port.source.producers)
+                if not isinstance(port.source, FileDataset) and port.source.producers:
+                    # The step that declared the output last is its producer, as when a notebook cell
+                    # that builds a step runs again; a writer already in the pipeline comes first.
+                    pending.append(self._producer(port.source, roots))
             pending.extend(step.run_after_steps)
         self.ports = {id(s): step_ports(s) for s in self.steps}
-        self.ordering = [(a, b) for a, b in ordering] + [
-            (before, s) for s in self.steps for before in s.run_after_steps
-        ]
+        self.ordering: list[tuple[Step, Step]] = []
+        for pair in [*ordering, *((before, s) for s in self.steps for before in s.run_after_steps)]:
+            if not any(pair[0] is a and pair[1] is b for a, b in self.ordering):
+                self.ordering.append(pair)
+
+    def _producer(self, output: StepOutput, roots: list[Step] | None = None) -> Step:
+        """The step of this pipeline that writes `output`."""
+        members = roots if roots is not None else self.steps
+        inside = [p for p in output.producers if any(p is m for m in [*members, *self.steps])]
+        return (inside or output.producers)[-1]
+
+    def writers(self, output: StepOutput) -> list[Step]:
+        """The steps of this pipeline that declare `output` among their outputs."""
+        return [p for p in output.producers if any(p is s for s in self.steps)]
 
     def ports_of(self, step: Step) -> StepPorts:
         return self.ports[id(step)]
@@ -120,8 +139,8 @@ class PipelineGraph:
         """Steps that must finish before `step`: producers of its inputs and the ones it runs after."""
         found: list[Step] = []
         for port in self.ports_of(step).inputs:
-            if not isinstance(port.source, FileDataset):
-                found.extend(port.source.producers)
+            if not isinstance(port.source, FileDataset) and port.source.producers:
+                found.append(self._producer(port.source))
         found.extend(before for before, after in self.ordering if after is step)
         unique: list[Step] = []
         for s in found:
@@ -137,7 +156,11 @@ class PipelineGraph:
                 if not isinstance(item, PipelineParameter):
                     continue
                 known = found.setdefault(item.name, item)
-                if known is not item and known.default_value != item.default_value:
+                same = (type(known.default_value), known.default_value) == (
+                    type(item.default_value),
+                    item.default_value,
+                )
+                if known is not item and not same:
                     problems.append(
                         ValidationProblem(
                             step.name,
@@ -148,8 +171,11 @@ class PipelineGraph:
         return found, problems
 
     def topological_order(self) -> tuple[list[Step], list[Step]]:
-        """Steps in an order that runs each after its upstream, and the steps left over in a cycle."""
-        remaining = {id(s): {id(u) for u in self.upstream_of(s)} for s in self.steps}
+        """Steps in an order that runs each after its upstream, and the steps that are part of a cycle.
+
+        A step reading its own output is reported by `step_ports`, so a self-edge does not count here.
+        """
+        remaining = {id(s): {id(u) for u in self.upstream_of(s) if u is not s} for s in self.steps}
         order: list[Step] = []
         while True:
             ready = [s for s in self.steps if id(s) in remaining and not remaining[id(s)]]
@@ -160,7 +186,20 @@ class PipelineGraph:
                 del remaining[id(s)]
             for deps in remaining.values():
                 deps.difference_update(id(s) for s in ready)
-        return order, [s for s in self.steps if id(s) in remaining]
+        return order, [s for s in self.steps if id(s) in remaining and self._reaches(s, s, remaining)]
+
+    def _reaches(self, start: Step, target: Step, upstream: dict[int, set[int]]) -> bool:
+        """Whether `target` is upstream of `start`, through the given upstream sets."""
+        seen: set[int] = set()
+        pending = list(upstream.get(id(start), ()))
+        while pending:
+            current = pending.pop()
+            if current == id(target):
+                return True
+            if current not in seen:
+                seen.add(current)
+                pending.extend(upstream.get(current, ()))
+        return False
 
     def validate(
         self,
@@ -196,8 +235,8 @@ class PipelineGraph:
                         )
                     )
             for output in ports.outputs:
-                writers = [p.name for p in output.producers]
-                if len(writers) > 1 and output.producers[0] is step:
+                writers = [p.name for p in self.writers(output)]
+                if len(writers) > 1 and self.writers(output)[0] is step:
                     problems.append(
                         ValidationProblem(
                             step.name,
@@ -278,7 +317,7 @@ class PipelineGraph:
         for step in order:
             for port in self.ports_of(step).inputs:
                 if not isinstance(port.source, FileDataset):
-                    producer = port.source.producers[0]
+                    producer = self._producer(port.source)
                     edges.append(EdgeSpec(producer.name, step.name, output_name(port.source), port.name))
             for before, after in self.ordering:
                 if after is step:
@@ -312,7 +351,7 @@ class PipelineGraph:
                 if isinstance(port.source, FileDataset)
                 else {
                     "kind": "step_output",
-                    "step": port.source.producers[0].name,
+                    "step": self._producer(port.source).name,
                     "output": output_name(port.source),
                 },
             )

@@ -99,20 +99,25 @@ class PipelineSpec:
                 f"pipeline spec schema_version {version!r} is not readable by this duto "
                 f"(it reads {SCHEMA_VERSION}); upgrade duto"
             )
-        steps = [
-            StepSpec(
-                **{
-                    **s,
-                    "inputs": [InputSpec(**i) for i in s["inputs"]],
-                    "outputs": [OutputSpec(**o) for o in s["outputs"]],
-                }
+        try:
+            steps = [
+                StepSpec(
+                    **{
+                        **s,
+                        "inputs": [InputSpec(**i) for i in s.get("inputs", [])],
+                        "outputs": [OutputSpec(**o) for o in s.get("outputs", [])],
+                    }
+                )
+                for s in data["steps"]
+            ]
+            return cls(
+                steps=steps,
+                edges=[EdgeSpec(**e) for e in data.get("edges", [])],
+                parameters=dict(data.get("parameters", {})),
+                description=data.get("description"),
+                schema_version=version,
             )
-            for s in data["steps"]
-        ]
-        return cls(
-            steps=steps,
-            edges=[EdgeSpec(**e) for e in data["edges"]],
-            parameters=dict(data.get("parameters", {})),
-            description=data.get("description"),
-            schema_version=version,
-        )
+        except KeyError as exc:
+            raise ConfigError(f"pipeline spec: a required field is missing: {exc}") from exc
+        except (TypeError, AttributeError) as exc:
+            raise ConfigError(f"pipeline spec: a field is not as docs/pipeline-spec.md describes it: {exc}") from exc

@@ -11,19 +11,7 @@ from duto.graph.datasets import DatasetConsumptionConfig, FileDataset
 from duto.graph.params import PipelineParameter
 from duto.graph.runconfig import RunConfiguration
 
-ArgumentItem = (
-    str
-    | int
-    | float
-    | bool
-    | PipelineParameter
-    | PipelineData
-    | OutputFileDatasetConfig
-    | DataConsumption
-    | DatasetConsumptionConfig
-    | FileDataset
-)
-InputItem = PipelineData | OutputFileDatasetConfig | DataConsumption | DatasetConsumptionConfig | FileDataset
+# What an argument may be; a bool is refused, since its text ('True') is rarely what a script parses.
 ARGUMENT_TYPES = (
     str,
     int,

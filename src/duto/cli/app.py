@@ -1,0 +1,162 @@
+"""The `duto` command: its subcommands, and the one place user errors become a red line and exit code 1.
+
+Commands import the workspace, runs and pipelines inside their bodies, so `duto --help` stays quick.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.text import Text
+
+from duto.cli import compute, logs, metrics, runs
+from duto.cli.formatting import duration, parse_time, status_text
+from duto.cli.options import WorkspaceOption, err, open_workspace, out
+from duto.config import WORKSPACE_ENV
+from duto.errors import ConfigError, DutoError, WorkspaceExistsError
+from duto.graph.params import ParameterValue, parse_parameter_text
+
+app = typer.Typer(
+    name="duto",
+    help="Local-first machine-learning pipelines: run them, reuse unchanged steps, track every run.",
+    no_args_is_help=True,
+    add_completion=False,
+    # A failure in the user's own pipeline file is theirs to read as a plain traceback; duto's own
+    # errors never get that far (see main).
+    pretty_exceptions_enable=False,
+)
+app.add_typer(runs.app, name="runs")
+app.add_typer(compute.app, name="compute")
+app.command()(logs.logs)
+app.command()(metrics.metrics)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from duto import __version__
+
+        out.print(f"duto {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Print duto's version and exit.")
+    ] = False,
+) -> None:
+    """Local-first machine-learning pipelines: run them, reuse unchanged steps, track every run."""
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="The folder to make a workspace in (created if missing).")] = Path("."),
+) -> None:
+    """Create a workspace: its settings, metadata DB and default datastore, in PATH/.duto."""
+    from duto.workspace import Workspace
+
+    try:
+        ws = Workspace.create(path, exist_ok=False)
+    except WorkspaceExistsError as exc:
+        raise ConfigError(f"a duto workspace already exists in {exc.path}; nothing was changed") from None
+    out.print(f"created duto workspace {ws.name!r} in {ws.root}", highlight=False)
+
+
+@app.command()
+def run(
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE.py[:NAME]",
+            help="A Python file defining a Pipeline; NAME picks a Pipeline or a function returning one.",
+        ),
+    ],
+    experiment: Annotated[
+        str | None,
+        typer.Option(
+            "--experiment", "-e", help="The experiment to submit to (default: the file's name).", show_default=False
+        ),
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", metavar="NAME=VALUE", help="Override a pipeline parameter; repeat for more."),
+    ] = None,
+    detach: Annotated[
+        bool, typer.Option("--detach", help="Print the run id and return while the run goes on.")
+    ] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Submit the pipeline of a Python file, then follow it to its end (or return at once with --detach)."""
+    from duto.cli.loading import PipelineTarget, load_pipeline
+
+    parameters = parse_parameters(param or [])
+    if workspace is not None:
+        # The file opens its workspace itself with `Workspace.from_config()`, which reads this variable.
+        os.environ[WORKSPACE_ENV] = str(open_workspace(workspace).root)
+    pipeline_target = PipelineTarget.parse(target)
+    pipeline = load_pipeline(pipeline_target)
+    experiment_name = experiment or Path(pipeline_target.path).stem
+    submitted = pipeline.submit(experiment_name, pipeline_parameters=parameters)
+    run_id = submitted.id
+    if detach:
+        out.print(run_id, highlight=False)
+        err.print(
+            f"follow it with `duto logs {run_id} --follow`, see it with `duto runs show {run_id}`", highlight=False
+        )
+        return
+    out.print(f"submitted run {run_id} to experiment {experiment_name!r}", highlight=False)
+    try:
+        status = submitted.wait_for_completion(show_output=True, raise_on_error=False)
+    except KeyboardInterrupt:
+        err.print(
+            f"stopped following; run {run_id} goes on: `duto logs {run_id} -f` follows it again, "
+            f"`duto runs cancel {run_id}` stops it",
+            highlight=False,
+        )
+        raise typer.Exit(130) from None
+    details = submitted.get_details()
+    took = duration(parse_time(details["startTimeUtc"]), parse_time(details["endTimeUtc"]))
+    out.print(Text.assemble(f"run {run_id} ", status_text(status), f" in {took}" if took else ""))
+    if status != "Finished":
+        for step in submitted.get_steps():
+            if step.get_status() == "Failed":
+                why = step.reason or f"exited with code {step.exit_code}"
+                err.print(
+                    f"step {step.name!r} failed: {why}; its log: `duto logs {run_id} {step.name}`", highlight=False
+                )
+        if details["reason"]:
+            err.print(f"run reason: {details['reason']}", highlight=False)
+        raise typer.Exit(1)
+
+
+def parse_parameters(items: list[str]) -> dict[str, ParameterValue]:
+    """`NAME=VALUE` texts as pipeline parameters; values read as numbers and booleans where they can be.
+
+    Raises:
+        ConfigError: for an item that is not NAME=VALUE.
+    """
+    parameters: dict[str, ParameterValue] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"--param {item!r} must look like NAME=VALUE, e.g. --param lr=0.1")
+        parameters[name.strip()] = parse_parameter_text(value)
+    return parameters
+
+
+def main() -> None:
+    """Entry point of the `duto` command."""
+    try:
+        app(prog_name="duto")
+    except (DutoError, FileNotFoundError) as exc:
+        # One red line, no traceback: the message says what happened and what to do.
+        err.print(Text(f"error: {exc}", style="red"), soft_wrap=True, highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

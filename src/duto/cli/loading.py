@@ -1,0 +1,160 @@
+"""Loading the pipeline of a user's file for `duto run FILE.py[:NAME]`.
+
+The file is imported as a module, not run as `__main__`, so a file that also submits when executed as a
+script does not submit twice.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from duto.errors import UserFileError
+from duto.submission import Pipeline
+
+MODULE_NAME = "duto_user_pipeline"
+
+
+@dataclass(frozen=True)
+class PipelineTarget:
+    """`FILE.py[:NAME]` as given on the command line."""
+
+    path: str
+    name: str | None
+
+    @classmethod
+    def parse(cls, text: str) -> PipelineTarget:
+        path, sep, name = text.rpartition(":")
+        # Only an identifier after the last ':' names an object; otherwise the ':' belongs to the path.
+        if sep and name.isidentifier() and path:
+            return cls(path, name)
+        return cls(text, None)
+
+    @property
+    def usage(self) -> str:
+        return f"{self.path}:NAME"
+
+
+def load_pipeline(target: PipelineTarget) -> Pipeline:
+    """Import the target's file and return the Pipeline it names, or the only one it holds.
+
+    Raises:
+        UserFileError: when the file is missing, or does not hold exactly the pipeline asked for.
+    """
+    path = Path(target.path).expanduser().resolve()
+    if not path.is_file():
+        raise UserFileError(target.path, "no such file; give the path of a Python file that defines a Pipeline")
+    module = _import_file(path, target.path)
+    if target.name is not None:
+        return _named_pipeline(module, target)
+    return _only_pipeline(module, target)
+
+
+def _import_file(path: Path, shown: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(MODULE_NAME, path)
+    if spec is None or spec.loader is None:
+        raise UserFileError(shown, "cannot be imported as a Python module; give a .py file")
+    module = importlib.util.module_from_spec(spec)
+    # As `python FILE.py` would: modules next to the file import by their plain names.
+    sys.path.insert(0, str(path.parent))
+    # Registered before it runs, so dataclasses and pickling inside the file can find their module.
+    sys.modules[MODULE_NAME] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _named_pipeline(module: ModuleType, target: PipelineTarget) -> Pipeline:
+    assert target.name is not None
+    if not hasattr(module, target.name):
+        raise UserFileError(target.path, f"defines no {target.name!r}; {_inventory(module)}")
+    found = getattr(module, target.name)
+    if isinstance(found, Pipeline):
+        return found
+    if callable(found):
+        return _call_factory(found, target.name, target)
+    raise UserFileError(
+        target.path,
+        f"{target.name!r} is a {type(found).__name__}, not a Pipeline or a function that returns one",
+    )
+
+
+def _only_pipeline(module: ModuleType, target: PipelineTarget) -> Pipeline:
+    pipelines = _pipelines(module)
+    if len(pipelines) == 1:
+        return next(iter(pipelines.values()))
+    if len(pipelines) > 1:
+        names = ", ".join(sorted(pipelines))
+        raise UserFileError(
+            target.path, f"holds {len(pipelines)} pipelines ({names}); say which one to run as {target.usage}"
+        )
+    factories = _factories(module)
+    annotated = [name for name, function in factories.items() if _returns_pipeline(function)]
+    if len(annotated) == 1:
+        return _call_factory(factories[annotated[0]], annotated[0], target)
+    raise UserFileError(
+        target.path,
+        f"holds no Pipeline object{' and several functions annotated to return one' if annotated else ''}; "
+        f"{_inventory(module)}; say which one to run as {target.usage}",
+    )
+
+
+def _call_factory(function: Any, name: str, target: PipelineTarget) -> Pipeline:
+    if not _takes_no_arguments(function):
+        raise UserFileError(target.path, f"{name}() needs arguments; `duto run` calls it with none")
+    made = function()
+    if not isinstance(made, Pipeline):
+        raise UserFileError(target.path, f"{name}() returned a {type(made).__name__}, not a Pipeline")
+    return made
+
+
+def _pipelines(module: ModuleType) -> dict[str, Pipeline]:
+    """The module's Pipeline objects by name, each object once (an alias does not make a second one)."""
+    found: dict[int, tuple[str, Pipeline]] = {}
+    for name, value in vars(module).items():
+        if isinstance(value, Pipeline) and not name.startswith("_"):
+            found.setdefault(id(value), (name, value))
+    return dict(found.values())
+
+
+def _factories(module: ModuleType) -> dict[str, Any]:
+    """The module's own public functions that can be called with no arguments."""
+    return {
+        name: value
+        for name, value in vars(module).items()
+        if inspect.isfunction(value)
+        and value.__module__ == MODULE_NAME
+        and not name.startswith("_")
+        and _takes_no_arguments(value)
+    }
+
+
+def _takes_no_arguments(function: Any) -> bool:
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return False
+    return all(
+        p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in signature.parameters.values()
+    )
+
+
+def _returns_pipeline(function: Any) -> bool:
+    annotation = inspect.signature(function).return_annotation
+    # With `from __future__ import annotations` the annotation is the text as written.
+    if isinstance(annotation, str):
+        return annotation.rpartition(".")[2] == "Pipeline"
+    return annotation is Pipeline
+
+
+def _inventory(module: ModuleType) -> str:
+    pipelines = sorted(_pipelines(module))
+    functions = sorted(_factories(module))
+    return (
+        f"Pipeline objects: {', '.join(pipelines) or 'none'}; "
+        f"functions callable with no arguments: {', '.join(f'{f}()' for f in functions) or 'none'}"
+    )

@@ -1,0 +1,52 @@
+"""`duto logs RUN [STEP]`: the steps' logs as written so far, or followed live until the run ends."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.rule import Rule
+from rich.text import Text
+
+from duto.cli.formatting import status_text
+from duto.cli.options import RunArgument, WorkspaceOption, err, open_workspace, out
+from duto.errors import ConfigError
+
+if TYPE_CHECKING:
+    from duto.runs import PipelineRun, StepRun
+
+
+def logs(
+    run_id: RunArgument,
+    step: Annotated[str | None, typer.Argument(help="Only this step's log.", show_default=False)] = None,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Stream new lines until the run ends.")] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Print the log of each step of a run (or of one step)."""
+    ws = open_workspace(workspace)
+    run = ws.get_run(run_id)
+    steps = _steps(run, step)
+    if follow:
+        from duto.watching import follow_run
+
+        status = follow_run(run, show_output=True, only_step=step, show_table=False, console=out)
+        err.print(f"run {run.id} ended {status}", highlight=False)
+        return
+    for step_run in steps:
+        title = Text.assemble((step_run.name, "bold"), " (", status_text(step_run.get_status()), ")")
+        out.print(Rule(title, align="left"))
+        text = step_run.get_stdout_log()
+        # Raw text: a log is not Rich markup, and it keeps its own line breaks.
+        out.out(text if text.endswith("\n") or not text else text + "\n", highlight=False, end="")
+        if not text:
+            out.print("(no output yet)", style="dim")
+
+
+def _steps(run: PipelineRun, name: str | None) -> list[StepRun]:
+    steps = run.get_steps()
+    if name is None:
+        return steps
+    chosen = [s for s in steps if s.name == name]
+    if not chosen:
+        raise ConfigError(f"run {run.id} has no step {name!r}; its steps: {', '.join(s.name for s in steps)}")
+    return chosen

@@ -1,0 +1,218 @@
+"""The pipeline spec: a versioned JSON document that survives a round trip and refuses what it cannot read."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from duto.errors import ConfigError
+from duto.graph.data import OutputFileDatasetConfig, PipelineData
+from duto.graph.datasets import DataPath, Dataset
+from duto.graph.params import PipelineParameter
+from duto.graph.pipeline_graph import PipelineGraph
+from duto.graph.runconfig import RunConfiguration
+from duto.graph.spec import SCHEMA_VERSION, SPEC_KIND, EdgeSpec, InputSpec, OutputSpec, PipelineSpec, StepSpec
+from duto.graph.steps import CommandStep, PythonScriptStep
+
+
+def full_spec() -> PipelineSpec:
+    """A spec using every kind of port, argument and setting."""
+    ds = Dataset.File.from_files([DataPath("workspaceblobstore", "raw/**"), ("other", "extra.csv")])
+    prepped = PipelineData("prepped", datastore="workspaceblobstore", is_directory=True)
+    model = OutputFileDatasetConfig("model", destination=("workspaceblobstore", "models/{run-id}"))
+    lr = PipelineParameter("lr", 0.01)
+    flag = PipelineParameter("flag", True)
+    prep = PythonScriptStep(
+        "prep.py",
+        arguments=["--in", ds.as_named_input("raw").as_download(), "--out", prepped],
+        inputs=[ds],
+        outputs=[prepped],
+        runconfig=RunConfiguration(environment_variables={"SEED": "1"}),
+    )
+    train = PythonScriptStep(
+        "train.py",
+        arguments=["--data", prepped, "--lr", lr, "--model", model, "--n", 3],
+        params={"alpha": lr, "flag": flag},
+        compute_target="cpu",
+        allow_reuse=False,
+        version="2",
+    )
+    register = CommandStep(["python", "register.py", model.as_input()], name="register")
+    report = CommandStep("echo done", name="report")
+    report.run_after(register)
+    graph = PipelineGraph([report], description="everything")
+    assert prep in graph.steps
+    assert train in graph.steps
+    assert graph.validate() == []
+    return graph.to_spec({"prep.py": ("/snap/prep", "s1"), "train.py": ("/snap/train", "s2")})
+
+
+def test_round_trip_gives_an_equal_spec() -> None:
+    spec = full_spec()
+    assert PipelineSpec.from_json(spec.to_json()) == spec
+
+
+def test_json_round_trip_through_text() -> None:
+    spec = full_spec()
+    text = json.dumps(spec.to_json(), sort_keys=True)
+    again = PipelineSpec.from_json(json.loads(text))
+    assert again == spec
+    assert json.dumps(again.to_json(), sort_keys=True) == text
+
+
+def test_spec_document_shape() -> None:
+    data = full_spec().to_json()
+    assert (data["kind"], data["schema_version"]) == (SPEC_KIND, SCHEMA_VERSION) == ("duto.pipeline", 1)
+    assert set(data) == {"kind", "schema_version", "steps", "edges", "parameters", "description"}
+    assert data["parameters"] == {"flag": True, "lr": 0.01}
+    assert [s["name"] for s in data["steps"]] == ["prep.py", "train.py", "register", "report"]
+    assert data["edges"] == [
+        {"source": "prep.py", "target": "train.py", "output": "prepped", "input": "prepped"},
+        {"source": "train.py", "target": "register", "output": "model", "input": "model"},
+        {"source": "register", "target": "report", "output": None, "input": None},
+    ]
+    train = data["steps"][1]
+    assert train["params"] == {"alpha": {"parameter": "lr"}, "flag": {"parameter": "flag"}}
+    assert train["outputs"] == [
+        {
+            "name": "model",
+            "kind": "output_file_dataset",
+            "datastore": "workspaceblobstore",
+            "destination": "models/{run-id}",
+            "is_directory": None,
+        }
+    ]
+    assert data["steps"][0]["inputs"][0]["source"]["paths"] == [
+        {"datastore": "workspaceblobstore", "path": "raw/**"},
+        {"datastore": "other", "path": "extra.csv"},
+    ]
+
+
+def test_spec_lookups() -> None:
+    spec = full_spec()
+    prep = spec.step("prep.py")
+    assert prep.input("raw") == InputSpec(
+        "raw",
+        "download",
+        {
+            "kind": "dataset",
+            "paths": [
+                {"datastore": "workspaceblobstore", "path": "raw/**"},
+                {"datastore": "other", "path": "extra.csv"},
+            ],
+        },
+    )
+    assert prep.output("prepped") == OutputSpec(
+        "prepped", "pipeline_data", datastore="workspaceblobstore", is_directory=True
+    )
+    with pytest.raises(StopIteration):
+        spec.step("missing")
+
+
+@pytest.mark.parametrize("kind", [None, "duto.step", "azureml.pipeline"])
+def test_wrong_kind_is_refused(kind: Any) -> None:
+    data = full_spec().to_json()
+    data["kind"] = kind
+    with pytest.raises(ConfigError, match=rf"not a duto pipeline spec \(kind is {kind!r}, expected 'duto.pipeline'\)"):
+        PipelineSpec.from_json(data)
+
+
+def test_missing_kind_is_refused() -> None:
+    data = full_spec().to_json()
+    del data["kind"]
+    with pytest.raises(ConfigError, match="not a duto pipeline spec"):
+        PipelineSpec.from_json(data)
+
+
+@pytest.mark.parametrize("version", [0, 2, None, "1"])
+def test_unreadable_schema_version_is_refused(version: Any) -> None:
+    data = full_spec().to_json()
+    data["schema_version"] = version
+    with pytest.raises(ConfigError, match=rf"schema_version {version!r} is not readable .* upgrade duto"):
+        PipelineSpec.from_json(data)
+
+
+def test_from_json_does_not_change_its_input() -> None:
+    data = full_spec().to_json()
+    before = copy.deepcopy(data)
+    PipelineSpec.from_json(data)
+    assert data == before
+
+
+def test_from_json_fills_a_steps_optional_fields_with_defaults() -> None:
+    data = {
+        "kind": SPEC_KIND,
+        "schema_version": SCHEMA_VERSION,
+        "steps": [{"name": "a", "kind": "command", "kind_version": 1, "compute_target": "local", "command": "true"}],
+        "edges": [],
+    }
+    assert PipelineSpec.from_json(data) == PipelineSpec(
+        steps=[StepSpec("a", "command", 1, "local", command="true")], edges=[]
+    )
+
+
+@pytest.mark.parametrize("damage", ["no steps", "unknown step field", "edge without target"])
+def test_a_malformed_spec_is_a_config_error(damage: str) -> None:
+    data = full_spec().to_json()
+    if damage == "no steps":
+        del data["steps"]
+    elif damage == "unknown step field":
+        data["steps"][0]["colour"] = "red"
+    else:
+        del data["edges"][0]["target"]
+    with pytest.raises(ConfigError):
+        PipelineSpec.from_json(data)
+
+
+def test_hand_built_spec_round_trips() -> None:
+    spec = PipelineSpec(
+        steps=[
+            StepSpec(
+                "a",
+                "python_script",
+                1,
+                "local",
+                arguments=[{"value": "--x"}, {"output": "o"}],
+                outputs=[OutputSpec("o", "pipeline_data")],
+                script_name="a.py",
+            ),
+            StepSpec(
+                "b",
+                "command",
+                1,
+                "local",
+                inputs=[InputSpec("o", "mount", {"kind": "step_output", "step": "a", "output": "o"})],
+                command=[{"value": "cat"}, {"input": "o"}],
+                upstream=["a"],
+            ),
+        ],
+        edges=[EdgeSpec("a", "b", "o", "o")],
+        parameters={"p": "x"},
+    )
+    assert PipelineSpec.from_json(json.loads(json.dumps(spec.to_json()))) == spec
+
+
+scalars = st.one_of(st.text(max_size=8), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.booleans())
+identifiers = st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True)
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(
+    st.dictionaries(identifiers, scalars, max_size=5),
+    st.lists(st.text(max_size=10), max_size=6),
+    st.one_of(st.none(), st.text(max_size=20)),
+)
+def test_any_parameters_and_literals_round_trip(parameters: dict[str, Any], literals: list[str], desc: Any) -> None:
+    params = [PipelineParameter(name, default) for name, default in parameters.items()]
+    step = PythonScriptStep("a.py", arguments=[*literals, *params])
+    graph = PipelineGraph([step], description=desc)
+    assert graph.validate() == []
+    spec = graph.to_spec({})
+    assert spec.parameters == parameters
+    assert spec.step("a.py").arguments == [{"value": v} for v in literals] + [{"parameter": n} for n in parameters]
+    assert PipelineSpec.from_json(json.loads(json.dumps(spec.to_json()))) == spec

@@ -1,0 +1,117 @@
+"""The public face: `__all__` and the exports agree, `import duto` stays cheap, and the layers have no holes."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import json
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+PUBLIC_MODULES = ["duto", "duto.pipeline", "duto.pipeline.steps", "duto.compute", "duto.runconfig", "duto.data"]
+LAZY_MODULES = ["duto", "duto.pipeline", "duto.compute"]
+PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
+
+
+def load_everything(module: ModuleType) -> None:
+    """Touch every exported name, so lazily exported ones land in the module's namespace too."""
+    for name in module.__all__:
+        getattr(module, name)
+
+
+def public_members(module: ModuleType) -> set[str]:
+    """Names in the module's namespace that are duto classes or functions, not private and not plumbing."""
+    found = set()
+    for name, value in vars(module).items():
+        if name.startswith("_") or not (inspect.isclass(value) or inspect.isfunction(value)):
+            continue
+        if getattr(value, "__module__", "").startswith("duto.") and value.__module__ != "duto._lazy":
+            found.add(name)
+    return found
+
+
+def test_lazy_modules_are_the_ones_with_exports_tables() -> None:
+    lazy = [m for m in PUBLIC_MODULES if hasattr(importlib.import_module(m), "_EXPORTS")]
+    assert lazy == LAZY_MODULES
+
+
+@pytest.mark.parametrize("module_name", PUBLIC_MODULES)
+def test_every_name_in_all_is_importable(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    assert module.__all__, f"{module_name} exports nothing"
+    assert len(set(module.__all__)) == len(module.__all__), f"{module_name}.__all__ has duplicates"
+    for name in module.__all__:
+        value = getattr(module, name)
+        assert value is not None, f"{module_name}.{name}"
+        assert getattr(value, "__name__", name) == name, f"{module_name}.{name} is {value!r}"
+
+
+@pytest.mark.parametrize("module_name", PUBLIC_MODULES)
+def test_every_public_member_is_listed_in_all(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    load_everything(module)
+    assert public_members(module) == set(module.__all__)
+
+
+@pytest.mark.parametrize("module_name", LAZY_MODULES)
+def test_lazy_exports_match_all(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    exports = module._EXPORTS
+    assert sorted(exports) == sorted(module.__all__)
+    for name, home in exports.items():
+        assert getattr(module, name).__module__ == home, f"{module_name}.{name} is not from {home}"
+
+
+def type_checking_imports(module: ModuleType) -> set[str]:
+    """Names a type checker sees: those imported under `if TYPE_CHECKING:` in the module's source."""
+    tree = ast.parse(Path(module.__file__ or "").read_text())
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            for statement in node.body:
+                if isinstance(statement, ast.ImportFrom):
+                    names.update(alias.asname or alias.name for alias in statement.names)
+    return names
+
+
+@pytest.mark.parametrize(
+    "module_name",
+    [
+        "duto",
+        "duto.pipeline",
+        pytest.param("duto.compute"),
+    ],
+)
+def test_lazy_modules_show_their_exports_to_type_checkers(module_name: str) -> None:
+    assert module_name in LAZY_MODULES
+    module = importlib.import_module(module_name)
+    assert type_checking_imports(module) == set(module.__all__)
+
+
+def test_import_duto_is_cheap() -> None:
+    code = (
+        "import duto, json, sys; from duto import Run; "
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'rich', 'duto'))))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    loaded = json.loads(result.stdout)
+    assert "duto" in loaded
+    assert not [m for m in loaded if m.split(".")[0] in ("sqlalchemy", "rich")], loaded
+
+
+def test_import_linter_contracts_have_no_ignored_imports() -> None:
+    config = tomllib.loads(PYPROJECT.read_text())["tool"]["importlinter"]
+    contracts = config["contracts"]
+    assert config["root_package"] == "duto"
+    assert contracts
+    for contract in contracts:
+        assert "ignore_imports" not in contract, f"contract {contract['name']!r} ignores imports"
+    layered = [c for c in contracts if c["type"] == "layers"]
+    assert layered
+    assert any("duto.graph" in layer for c in layered for layer in c["layers"])
