@@ -67,7 +67,7 @@ def upgrade() -> None:
         sa.Column("run_id", sa.String(64), nullable=False),
         sa.Column("name", sa.String(255), nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
-        sa.Column("value", sa.JSON),
+        sa.Column("value", sa.Text),  # JSON as text: see models.JSONText
         sa.Column("step", sa.Integer),
         sa.Column("logged_at", sa.Float, nullable=False),
     )
