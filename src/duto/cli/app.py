@@ -15,7 +15,7 @@ from rich.text import Text
 
 from duto.cli import compute, logs, metrics, runs
 from duto.cli.formatting import duration, parse_time, status_text
-from duto.cli.options import WorkspaceOption, err, open_workspace, out
+from duto.cli.options import WorkspaceOption, err, open_workspace, say
 from duto.config import WORKSPACE_ENV
 from duto.errors import ConfigError, DutoError, WorkspaceExistsError
 from duto.graph.params import ParameterValue, parse_parameter_text
@@ -39,7 +39,7 @@ def _show_version(value: bool) -> None:
     if value:
         from duto import __version__
 
-        out.print(f"duto {__version__}", highlight=False)
+        say(f"duto {__version__}")
         raise typer.Exit()
 
 
@@ -63,7 +63,7 @@ def init(
         ws = Workspace.create(path, exist_ok=False)
     except WorkspaceExistsError as exc:
         raise ConfigError(f"a duto workspace already exists in {exc.path}; nothing was changed") from None
-    out.print(f"created duto workspace {ws.name!r} in {ws.root}", highlight=False)
+    say(f"created duto workspace {ws.name!r} in {ws.root}")
 
 
 @app.command()
@@ -103,33 +103,29 @@ def run(
     submitted = pipeline.submit(experiment_name, pipeline_parameters=parameters)
     run_id = submitted.id
     if detach:
-        out.print(run_id, highlight=False)
-        err.print(
-            f"follow it with `duto logs {run_id} --follow`, see it with `duto runs show {run_id}`", highlight=False
-        )
+        say(run_id)
+        say(f"follow it with `duto logs {run_id} --follow`, see it with `duto runs show {run_id}`", err)
         return
-    out.print(f"submitted run {run_id} to experiment {experiment_name!r}", highlight=False)
+    say(f"submitted run {run_id} to experiment {experiment_name!r}")
     try:
         status = submitted.wait_for_completion(show_output=True, raise_on_error=False)
     except KeyboardInterrupt:
-        err.print(
+        say(
             f"stopped following; run {run_id} goes on: `duto logs {run_id} -f` follows it again, "
             f"`duto runs cancel {run_id}` stops it",
-            highlight=False,
+            err,
         )
         raise typer.Exit(130) from None
     details = submitted.get_details()
     took = duration(parse_time(details["startTimeUtc"]), parse_time(details["endTimeUtc"]))
-    out.print(Text.assemble(f"run {run_id} ", status_text(status), f" in {took}" if took else ""))
+    say(Text.assemble(f"run {run_id} ", status_text(status), f" in {took}" if took else ""))
     if status != "Finished":
         for step in submitted.get_steps():
             if step.get_status() == "Failed":
                 why = step.reason or f"exited with code {step.exit_code}"
-                err.print(
-                    f"step {step.name!r} failed: {why}; its log: `duto logs {run_id} {step.name}`", highlight=False
-                )
+                say(f"step {step.name!r} failed: {why}; its log: `duto logs {run_id} {step.name}`", err)
         if details["reason"]:
-            err.print(f"run reason: {details['reason']}", highlight=False)
+            say(f"run reason: {details['reason']}", err)
         raise typer.Exit(1)
 
 
@@ -154,7 +150,7 @@ def main() -> None:
         app(prog_name="duto")
     except (DutoError, FileNotFoundError) as exc:
         # One red line, no traceback: the message says what happened and what to do.
-        err.print(Text(f"error: {exc}", style="red"), soft_wrap=True, highlight=False)
+        say(Text(f"error: {exc}", style="red"), err)
         sys.exit(1)
 
 

@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from duto.cli.options import WorkspaceOption, open_workspace, out
+from duto.cli.options import WorkspaceOption, open_workspace, out, say
 
 app = typer.Typer(help="List and create compute targets.", no_args_is_help=True)
 
@@ -23,7 +24,7 @@ def list_targets(workspace: WorkspaceOption = None) -> None:
     table.add_column("type")
     table.add_column("max_concurrency", justify="right")
     for target in ComputeTarget.list(ws):
-        table.add_row(target.name, target.type, str(target.max_concurrency))
+        table.add_row(Text(target.name), target.type, str(target.max_concurrency))
     out.print(table)
 
 
@@ -49,7 +50,4 @@ def create(
     existed = name in ws.compute_targets
     target = ComputeTarget.create(ws, name, LocalCompute.provisioning_configuration(max_concurrency=max_concurrency))
     verb = "updated" if existed else "created"
-    out.print(
-        f"{verb} compute target {target.name!r}: {target.type}, max_concurrency {target.max_concurrency}",
-        highlight=False,
-    )
+    say(f"{verb} compute target {target.name!r}: {target.type}, max_concurrency {target.max_concurrency}")

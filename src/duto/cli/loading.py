@@ -79,7 +79,7 @@ def _named_pipeline(module: ModuleType, target: PipelineTarget) -> Pipeline:
         return _call_factory(found, target.name, target)
     raise UserFileError(
         target.path,
-        f"{target.name!r} is a {type(found).__name__}, not a Pipeline or a function that returns one",
+        f"{target.name!r} is of type {type(found).__name__}, not a Pipeline or a function that returns one",
     )
 
 
@@ -96,10 +96,15 @@ def _only_pipeline(module: ModuleType, target: PipelineTarget) -> Pipeline:
     annotated = [name for name, function in factories.items() if _returns_pipeline(function)]
     if len(annotated) == 1:
         return _call_factory(factories[annotated[0]], annotated[0], target)
+    if not factories:
+        raise UserFileError(
+            target.path,
+            "defines no Pipeline and no function to make one; define `pipeline = Pipeline(ws, steps=[...])` in it",
+        )
+    listed = ", ".join(f"{name}()" for name in sorted(factories))
     raise UserFileError(
         target.path,
-        f"holds no Pipeline object{' and several functions annotated to return one' if annotated else ''}; "
-        f"{_inventory(module)}; say which one to run as {target.usage}",
+        f"holds no Pipeline object, but functions that may make one: {listed}; say which one to run as {target.usage}",
     )
 
 
@@ -108,7 +113,7 @@ def _call_factory(function: Any, name: str, target: PipelineTarget) -> Pipeline:
         raise UserFileError(target.path, f"{name}() needs arguments; `duto run` calls it with none")
     made = function()
     if not isinstance(made, Pipeline):
-        raise UserFileError(target.path, f"{name}() returned a {type(made).__name__}, not a Pipeline")
+        raise UserFileError(target.path, f"{name}() returned an object of type {type(made).__name__}, not a Pipeline")
     return made
 
 

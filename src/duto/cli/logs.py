@@ -9,7 +9,7 @@ from rich.rule import Rule
 from rich.text import Text
 
 from duto.cli.formatting import status_text
-from duto.cli.options import RunArgument, WorkspaceOption, err, open_workspace, out
+from duto.cli.options import RunArgument, WorkspaceOption, err, open_workspace, out, say
 from duto.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ def logs(
         from duto.watching import follow_run
 
         status = follow_run(run, show_output=True, only_step=step, show_table=False, console=out)
-        err.print(f"run {run.id} ended {status}", highlight=False)
+        say(f"run {run.id} ended {status}", err)
         return
     for step_run in steps:
         title = Text.assemble((step_run.name, "bold"), " (", status_text(step_run.get_status()), ")")

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from duto.cli.formatting import compact
-from duto.cli.options import RunArgument, WorkspaceOption, err, open_workspace, out
+from duto.cli.options import RunArgument, WorkspaceOption, err, open_workspace, out, say
 
 
 def metrics(
@@ -41,8 +41,8 @@ def metrics(
         (s.name, by_run.get(s.id, {})) for s in steps
     ]:
         for name, value in metric_values.items():
-            table.add_row(label, name, Text(compact(value)))
+            table.add_row(Text(label), Text(name), Text(compact(value)))
     if not table.rows:
-        err.print(f"run {run.id} has logged no metrics", highlight=False)
+        say(f"run {run.id} has logged no metrics", err)
         return
     out.print(table)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 if TYPE_CHECKING:
     from duto.workspace import Workspace
@@ -32,3 +33,8 @@ def open_workspace(path: Path | None) -> Workspace:
     from duto.workspace import Workspace
 
     return Workspace.from_config(path)
+
+
+def say(message: str | Text, console: Console = out) -> None:
+    """Print a message as it is: no markup, no highlighting, and no line breaks added inside it."""
+    console.print(message, markup=False, highlight=False, soft_wrap=True)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from duto.cli.formatting import as_utc, duration, local_time, parse_time, status_text
-from duto.cli.options import RunArgument, WorkspaceOption, err, open_workspace, out
+from duto.cli.options import RunArgument, WorkspaceOption, err, open_workspace, out, say
 
 if TYPE_CHECKING:
     from duto.runs import StepRun
@@ -30,7 +30,7 @@ def list_runs(
     rows = ws.runs_store.pipeline_runs(experiment=experiment, limit=limit)
     if not rows:
         where = f"in experiment {experiment!r}" if experiment else "in this workspace"
-        err.print(f"no runs {where} yet; submit one with `duto run FILE.py`", highlight=False)
+        say(f"no runs {where} yet; submit one with `duto run FILE.py`", err)
         return
     table = Table(title=f"runs of {ws.name}")
     table.add_column("run id", no_wrap=True)
@@ -41,7 +41,7 @@ def list_runs(
     for row, experiment_name in rows:
         table.add_row(
             row.id,
-            experiment_name,
+            Text(experiment_name),
             status_text(row.status),
             local_time(as_utc(row.created_at)),
             duration(as_utc(row.started_at), as_utc(row.ended_at)),
@@ -60,7 +60,7 @@ def show(run_id: RunArgument, workspace: WorkspaceOption = None) -> None:
     facts.add_column(style="bold")
     facts.add_column()
     facts.add_row("run", run.id)
-    facts.add_row("experiment", details["experiment"])
+    facts.add_row("experiment", Text(details["experiment"]))
     facts.add_row("status", status_text(details["status"]))
     if details["reason"]:
         facts.add_row("reason", Text(details["reason"]))
@@ -85,22 +85,14 @@ def steps_table(steps: list[StepRun]) -> Table:
     for step in steps:
         details = step.get_details()
         table.add_row(
-            step.name,
-            _step_status(step, details),
-            details["target"],
+            Text(step.name),
+            status_text(details["status"]),
+            Text(details["target"]),
             duration(parse_time(details["startTimeUtc"]), parse_time(details["endTimeUtc"])),
             "" if details["exitCode"] is None else str(details["exitCode"]),
             Text(details["reason"] or ""),
         )
     return table
-
-
-def _step_status(step: StepRun, details: dict[str, Any]) -> Text:
-    # A reused step is Finished as in Azure; DESIGN.md asks the CLI to say "Reused". `is_reused` comes with
-    # the reuse work, so it is looked up rather than assumed.
-    if details["status"] == "Finished" and getattr(step, "is_reused", False):
-        return Text("Reused", style="green")
-    return status_text(details["status"])
 
 
 @app.command()
@@ -112,7 +104,7 @@ def cancel(run_id: RunArgument, workspace: WorkspaceOption = None) -> None:
     run = ws.get_run(run_id)
     status = run.get_status()
     if status in TERMINAL:
-        out.print(f"run {run.id} already ended {status}; nothing to cancel", highlight=False)
+        say(f"run {run.id} already ended {status}; nothing to cancel")
         return
     run.cancel()
-    out.print(f"cancel requested for run {run.id} (status now {run.get_status()})", highlight=False)
+    say(f"cancel requested for run {run.id} (status now {run.get_status()})")
