@@ -21,6 +21,14 @@ if TYPE_CHECKING:
 LOG_TAIL_LINES = 20
 
 
+def _times(row: Any) -> dict[str, str | None]:
+    """A run row's start and end times as v1's details give them."""
+    return {
+        "startTimeUtc": row.started_at.isoformat() if row.started_at else None,
+        "endTimeUtc": row.ended_at.isoformat() if row.ended_at else None,
+    }
+
+
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     try:
         with path.open("rb") as handle:
@@ -78,8 +86,7 @@ class PipelineRun:
             "experiment": self.experiment_name,
             "status": row.status,
             "reason": row.reason,
-            "startTimeUtc": row.started_at.isoformat() if row.started_at else None,
-            "endTimeUtc": row.ended_at.isoformat() if row.ended_at else None,
+            **_times(row),
             "parameters": dict(row.parameters),
             "tags": dict(row.tags),
             "description": row.description,
@@ -194,8 +201,7 @@ class StepRun:
             "reason": row.reason,
             "exitCode": row.exit_code,
             "target": row.compute_target,
-            "startTimeUtc": row.started_at.isoformat() if row.started_at else None,
-            "endTimeUtc": row.ended_at.isoformat() if row.ended_at else None,
+            **_times(row),
             "outputs": dict(row.outputs),
             "tags": dict(row.tags),
         }

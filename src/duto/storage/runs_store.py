@@ -30,6 +30,18 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+def _status_values(status: RunStatus, reason: str | None, fields: dict[str, Any]) -> dict[str, Any]:
+    """Column values for a status change: the status, its reason, and the start or end time it marks."""
+    values: dict[str, Any] = {"status": status.value, **fields}
+    if reason is not None:
+        values["reason"] = reason
+    if status == RunStatus.RUNNING:
+        values["started_at"] = utcnow()
+    if status.is_terminal:
+        values["ended_at"] = utcnow()
+    return values
+
+
 @dataclass(frozen=True)
 class NewEvent:
     kind: str
@@ -158,14 +170,7 @@ class RunsStore:
 
     # status changes ------------------------------------------------------------------------------
     def set_run_status(self, run_id: str, status: RunStatus, reason: str | None = None, **fields: Any) -> None:
-        now = utcnow()
-        values: dict[str, Any] = {"status": status.value, **fields}
-        if reason is not None:
-            values["reason"] = reason
-        if status == RunStatus.RUNNING:
-            values["started_at"] = now
-        if status.is_terminal:
-            values["ended_at"] = now
+        values = _status_values(status, reason, fields)
         with self.db.writing() as s:
             s.execute(update(models.PipelineRun).where(models.PipelineRun.id == run_id).values(**values))
             payload = {"status": status.value, **({"reason": reason} if reason else {})}
@@ -180,14 +185,7 @@ class RunsStore:
         reason: str | None = None,
         **fields: Any,
     ) -> None:
-        now = utcnow()
-        values: dict[str, Any] = {"status": status.value, **fields}
-        if reason is not None:
-            values["reason"] = reason
-        if status == RunStatus.RUNNING:
-            values["started_at"] = now
-        if status.is_terminal:
-            values["ended_at"] = now
+        values = _status_values(status, reason, fields)
         with self.db.writing() as s:
             s.execute(update(models.StepRun).where(models.StepRun.id == step_run_id).values(**values))
             payload: dict[str, Any] = {"step": name, "status": status.value}
