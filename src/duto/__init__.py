@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from duto._lazy import lazy_exports
 
 __version__ = "0.1.0"
@@ -21,6 +19,7 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 __getattr__ = lazy_exports(__name__, _EXPORTS)
+TYPE_CHECKING = False  # the idiom type checkers honour, without importing typing at run time
 
 if TYPE_CHECKING:
     from duto.compute_targets import ComputeTarget as ComputeTarget

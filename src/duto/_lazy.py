@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from typing import Any
+
+TYPE_CHECKING = False  # the idiom type checkers honour: steps import duto, so it skips importing typing
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 
 def lazy_exports(module_name: str, exports: dict[str, str]) -> Callable[[str], Any]:

@@ -144,7 +144,6 @@ def prepare(
     pipeline_run_id, step_run_id = ids
     layout.root.mkdir(parents=True, exist_ok=True)
     layout.outputs.mkdir(exist_ok=True)
-    layout.files.mkdir(exist_ok=True)
     if snapshot is not None:
         working_copy(snapshot, layout.code)
     else:

@@ -114,6 +114,7 @@ class Runner:
 
     # scheduling ----------------------------------------------------------------------------------
     def _schedule(self) -> None:
+        full: set[str] = set()  # targets that refused a slot in this pass: the steps after wait their turn
         for state in self.steps.values():
             if state.status not in (RunStatus.NOT_STARTED, RunStatus.QUEUED):
                 continue
@@ -130,7 +131,10 @@ class Runner:
                 continue
             if any(self.steps[u].status != RunStatus.FINISHED for u in state.spec.upstream):
                 continue
-            self._try_start(state)
+            if state.spec.compute_target in full:
+                self._mark_queued(state)
+            elif not self._try_start(state):
+                full.add(state.spec.compute_target)
 
     def _failed_upstream(self, state: StepState) -> str | None:
         """The first failed step this one waits on, directly or through canceled steps in between."""
@@ -146,7 +150,13 @@ class Runner:
         settings = self.config.compute_targets.get(target, {})
         return int(settings.get("max_concurrency") or default_concurrency())
 
-    def _try_start(self, state: StepState) -> None:
+    def _mark_queued(self, state: StepState) -> None:
+        if state.status != RunStatus.QUEUED:
+            state.status = RunStatus.QUEUED
+            self.store.set_step_status(self.run_id, state.step_run_id, state.spec.name, RunStatus.QUEUED)
+
+    def _try_start(self, state: StepState) -> bool:
+        """Start the step if its target has a free slot; False when it has none."""
         spec = state.spec
         if not self.store.claim_slot(
             self.run_id,
@@ -155,10 +165,8 @@ class Runner:
             spec.compute_target,
             self._capacity(spec.compute_target),
         ):
-            if state.status != RunStatus.QUEUED:
-                state.status = RunStatus.QUEUED
-                self.store.set_step_status(self.run_id, state.step_run_id, spec.name, RunStatus.QUEUED)
-            return
+            self._mark_queued(state)
+            return False
         state.status = RunStatus.PREPARING
         try:
             prepared = prepare(
@@ -173,13 +181,14 @@ class Runner:
             process = local.start(prepared, state.layout)
         except (DutoError, OSError) as exc:
             self._end(state, RunStatus.FAILED, f"could not start: {exc}")
-            return
+            return True
         state.process = process
         state.reader = StepEventsReader(state.layout.events, self.run_id, state.step_run_id, spec.name)
         if process.exit_fd is not None:
             self.selector.register(process.exit_fd, selectors.EVENT_READ, state)
         state.status = RunStatus.RUNNING
         self.store.set_step_status(self.run_id, state.step_run_id, spec.name, RunStatus.RUNNING, pid=process.pid)
+        return True
 
     # following running steps ---------------------------------------------------------------------
     def _follow(self) -> None:
@@ -216,9 +225,6 @@ class Runner:
             self._unregister(state)
             if state.reader is not None:
                 state.reader.ingest(self.store)
-            event = self._log_event(state)
-            if event is not None:
-                self.store.add_events(self.run_id, [event])
             state.process = None
             if code == 0:
                 self._publish(state, code)
@@ -245,12 +251,22 @@ class Runner:
         self._end(state, RunStatus.FINISHED, None, exit_code=code, outputs=outputs)
 
     def _end(self, state: StepState, status: RunStatus, reason: str | None, **fields: Any) -> None:
+        """Record a step's final status, with the last pointer to its log in the same transaction."""
         state.status = status
         if status == RunStatus.FAILED:
             self.failed_steps.append(state.spec.name)
             if not self.continue_on_failure and self.stopped_by is None:
                 self.stopped_by = state.spec.name
-        self.store.set_step_status(self.run_id, state.step_run_id, state.spec.name, status, reason, **fields)
+        log_event = self._log_event(state)
+        self.store.set_step_status(
+            self.run_id,
+            state.step_run_id,
+            state.spec.name,
+            status,
+            reason,
+            before=[log_event] if log_event is not None else [],
+            **fields,
+        )
 
     def _unregister(self, state: StepState) -> None:
         if state.process is not None and state.process.exit_fd is not None:

@@ -183,8 +183,10 @@ class RunsStore:
         name: str,
         status: RunStatus,
         reason: str | None = None,
+        before: Sequence[NewEvent] = (),
         **fields: Any,
     ) -> None:
+        """Change a step's status; `before` are events that come ahead of the change in the stream."""
         values = _status_values(status, reason, fields)
         with self.db.writing() as s:
             s.execute(update(models.StepRun).where(models.StepRun.id == step_run_id).values(**values))
@@ -193,7 +195,7 @@ class RunsStore:
                 payload["reason"] = reason
             if fields.get("exit_code") is not None:
                 payload["exit_code"] = fields["exit_code"]
-            self._add_events(s, run_id, [NewEvent("step_status", payload, step_run_id)])
+            self._add_events(s, run_id, [*before, NewEvent("step_status", payload, step_run_id)])
 
     def claim_slot(self, run_id: str, step_run_id: str, name: str, target: str, capacity: int) -> bool:
         """Move a step to Preparing if its target has a free slot, counting every run of the workspace."""

@@ -7,12 +7,13 @@ survive the step being killed. Outside a pipeline, the context is an offline run
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import time
-from pathlib import Path
-from typing import Any
+
+# Steps import this module on every start, so it loads `json` and `shutil` only when a call needs them.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 EVENTS_ENV = "DUTO_EVENTS_FILE"
 FILES_ENV = "DUTO_FILES_DIR"
@@ -61,6 +62,8 @@ class Run:
     @property
     def input_datasets(self) -> dict[str, str]:
         """The local path of each named input of this step."""
+        import json
+
         return dict(json.loads(os.environ.get(INPUTS_ENV, "{}")))
 
     def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:
@@ -86,7 +89,7 @@ class Run:
         del description
         if (path is None) == (plot is None):
             raise ValueError("log_image takes exactly one of path= or plot=")
-        stored = self._stored_path(f"{name}.png" if plot is not None else Path(str(path)).name, prefix="images")
+        stored = self._stored_path(f"{name}.png" if plot is not None else os.path.basename(str(path)), "images")
         if stored is None:
             print(f"Attempted to log image metric {name}: {path or 'plot'}")
             return
@@ -94,7 +97,7 @@ class Run:
             savefig = getattr(plot, "savefig", None) or plot.gcf().savefig
             savefig(stored, format="png")
         else:
-            shutil.copyfile(str(path), stored)
+            _copy(str(path), stored)
         self._emit("metric", name=name, kind="image", value=str(stored))
 
     def set_tags(self, tags: dict[str, Any]) -> None:
@@ -110,20 +113,22 @@ class Run:
             print(f"Attempted to upload file {name}")
             return None
         if isinstance(path_or_stream, str | os.PathLike):
-            shutil.copyfile(path_or_stream, stored)
+            _copy(os.fspath(path_or_stream), stored)
         else:
+            import shutil
+
             with open(stored, "wb") as out:
                 shutil.copyfileobj(path_or_stream, out)
         self._emit("file", name=name, path=str(stored))
         return str(stored)
 
-    def _stored_path(self, name: str, prefix: str) -> Path | None:
+    def _stored_path(self, name: str, prefix: str) -> str | None:
         if self._files_dir is None:
             return None
-        if ".." in Path(name).parts or Path(name).is_absolute():
+        if os.path.isabs(name) or ".." in name.replace("\\", "/").split("/"):
             raise ValueError(f"file name {name!r} must be a relative path inside the run")
-        stored = Path(self._files_dir) / self._target / prefix / name
-        stored.parent.mkdir(parents=True, exist_ok=True)
+        stored = os.path.join(self._files_dir, self._target, prefix, name)
+        os.makedirs(os.path.dirname(stored), exist_ok=True)
         return stored
 
     def _emit(self, record_type: str, **fields: Any) -> None:
@@ -132,6 +137,8 @@ class Run:
             shown = fields.get("value", fields.get("tags"))
             print(f"Attempted to log {fields.get('kind', record_type)} metric {fields.get('name', '')}: {shown}")
             return
+        import json
+
         line = (json.dumps(record, default=str) + "\n").encode()
         fd = os.open(self._events_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
@@ -152,3 +159,9 @@ def _plain(value: Any) -> Any:
         except (TypeError, ValueError):
             return value
     return value
+
+
+def _copy(source: str, target: str) -> None:
+    import shutil
+
+    shutil.copyfile(source, target)
