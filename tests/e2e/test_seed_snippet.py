@@ -30,6 +30,7 @@ with open(os.path.join(args.output, "count.txt"), "w") as f:
 
 
 def seed_snippet() -> str:
+    assert SEED.is_file(), f"the seed document is expected at {SEED}, in shared/ beside the checkout"
     text = SEED.read_text()
     section = text[text.index('name="a-simple-python-pipeline"') :]
     match = re.search(r"```python\n(.*?)```", section, re.S)
