@@ -251,7 +251,10 @@ def test_metric_visible_within_two_seconds_of_logging(ws, write_script, tmp_path
     logged_at = float(wait_until(lambda: logged.read_text(), timeout=5))
     step = run.get_steps()[0]
     wait_until(lambda: step.get_metrics().get("acc") == 0.9, timeout=5)
-    assert time.time() - logged_at < 2.0
+    events = ws.runs_store.events_after(run.id, 0)
+    assert [(e.payload["name"], e.payload["value"]) for e in events if e.kind == "metric"] == [("acc", 0.9)]
+    assert time.time() - logged_at < 2.0, "the metric reached get_metrics() and the event stream within 2 s"
+    assert not barrier.exists() and step.get_status() == "Running"
     barrier.touch()
     assert run.wait_for_completion(show_output=False) == "Finished"
 
