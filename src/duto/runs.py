@@ -106,10 +106,12 @@ class PipelineRun:
         if not recursive:
             return aggregate(store.metrics([self.id]))
         steps = self.get_steps()
-        rows = store.metrics([self.id, *(s.id for s in steps)])
+        # A reused step's metrics are those its original logged.
+        source = {s.id: (s._row.reused_from or s.id) for s in steps}
+        rows = store.metrics([self.id, *source.values()])
         result = {self.id: aggregate(r for r in rows if r.run_id == self.id)}
         for step in steps:
-            result[step.id] = aggregate(r for r in rows if r.run_id == step.id)
+            result[step.id] = aggregate(r for r in rows if r.run_id == source[step.id])
         return result
 
     def cancel(self) -> None:
@@ -190,13 +192,47 @@ class StepRun:
         return dict(self._row.tags)
 
     def get_status(self) -> str:
+        """Finished for a reused step too, as in v1; `is_reused` tells the two apart."""
         return str(self._row.status)
+
+    @property
+    def is_reused(self) -> bool:
+        return self._row.reused_from is not None
+
+    @property
+    def reused_from(self) -> StepRun | None:
+        """The step run whose outputs, logs and metrics this reused step run stands for."""
+        origin = self._row.reused_from
+        if origin is None:
+            return None
+        row = self.parent.workspace.runs_store.step_run(origin)
+        return StepRun(PipelineRun(self.parent.workspace, row.pipeline_run_id), row)
+
+    @property
+    def fingerprint(self) -> str | None:
+        return self._row.fingerprint
+
+    def get_reuse_info(self) -> dict[str, Any]:
+        """Whether this step run was reused and from where, or why it ran, with its fingerprint's parts."""
+        row = self._row
+        origin = self.reused_from
+        return {
+            "is_reused": origin is not None,
+            "reused_from": None
+            if origin is None
+            else {"run_id": origin.parent.id, "step_run_id": origin.id, "step": origin.name},
+            "fingerprint": row.fingerprint,
+            "reasons": [] if origin is not None else list(row.reasons or []),
+            "explanation": row.reason if origin is not None else "; ".join(row.reasons or []),
+            "components": row.components,
+        }
 
     def get_details(self) -> dict[str, Any]:
         row = self._row
         return {
             "runId": row.id,
             "name": row.name,
+            "isReused": row.reused_from is not None,
             "status": row.status,
             "reason": row.reason,
             "exitCode": row.exit_code,
@@ -207,7 +243,10 @@ class StepRun:
         }
 
     def get_stdout_log(self) -> str:
-        """The step's combined stdout and stderr, as written so far."""
+        """The step's combined stdout and stderr, as written so far (the original's, when reused)."""
+        origin = self.reused_from
+        if origin is not None:
+            return origin.get_stdout_log()
         try:
             return self.layout.std_log.read_text(errors="replace")
         except FileNotFoundError:
@@ -217,7 +256,9 @@ class StepRun:
         return {**self.get_details(), "logFiles": {"std_log.txt": self.get_stdout_log()}}
 
     def get_metrics(self) -> dict[str, Any]:
-        return aggregate(self.parent.workspace.runs_store.metrics([self.id]))
+        """What the step logged (what the original logged, when reused)."""
+        origin = self.reused_from
+        return aggregate(self.parent.workspace.runs_store.metrics([origin.id if origin else self.id]))
 
     def get_output_data(self, name: str) -> PortDataReference:
         """The published output `name` of this step run."""
@@ -226,7 +267,9 @@ class StepRun:
             known = ", ".join(sorted(outputs)) or "none (the step has not finished)"
             raise DutoError(f"step {self.name!r} has no output {name!r}; its outputs: {known}")
         location = outputs[name]
-        return PortDataReference(self.parent.workspace, name, location["datastore"], location["path"])
+        return PortDataReference(
+            self.parent.workspace, name, location["datastore"], location["path"], location.get("digest")
+        )
 
     def __repr__(self) -> str:
         return f"StepRun(name={self.name!r}, status={self.get_status()!r})"
@@ -235,11 +278,19 @@ class StepRun:
 class PortDataReference:
     """Where a step run's output is: a datastore and a path on it."""
 
-    def __init__(self, workspace: Workspace, name: str, datastore_name: str, path_on_datastore: str) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        name: str,
+        datastore_name: str,
+        path_on_datastore: str,
+        digest: str | None = None,
+    ) -> None:
         self.workspace = workspace
         self.name = name
         self.datastore_name = datastore_name
         self.path_on_datastore = path_on_datastore
+        self.digest = digest  # the output's manifest in the content store
 
     @property
     def local_path(self) -> Path:

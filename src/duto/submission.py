@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -10,13 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 from duto.errors import PipelineValidationError, ValidationProblem
 from duto.execution.launcher import start_runner
+from duto.execution.runner import Runner
 from duto.graph.datasets import FileDataset
 from duto.graph.params import coerce_parameter
 from duto.graph.pipeline_graph import PipelineGraph
-from duto.graph.steps import PythonScriptStep, Step
+from duto.graph.steps import CommandStep, PythonScriptStep, Step
+from duto.storage.cas import workspace_content_store
 from duto.storage.layout import RunLayout
 from duto.storage.runs_store import new_id
-from duto.storage.snapshots import take_snapshot
+from duto.storage.snapshots import snapshot_files
 
 if TYPE_CHECKING:
     from duto.runs import PipelineRun
@@ -49,9 +50,15 @@ class Pipeline:
     def steps(self) -> list[Step]:
         return list(self.graph.steps)
 
-    def source_directory_of(self, step: Step) -> Path:
-        folder = step.source_directory or self.default_source_directory or os.getcwd()
-        return Path(folder).expanduser().resolve()
+    def source_directory_of(self, step: Step) -> Path | None:
+        """The folder snapshotted for a step: its own, the pipeline's default, else the current folder.
+
+        A command step that names no folder has no code to snapshot and runs in an empty folder.
+        """
+        folder = step.source_directory or self.default_source_directory
+        if folder is None and isinstance(step, CommandStep):
+            return None
+        return Path(folder or os.getcwd()).expanduser().resolve()
 
     def validate(self, pipeline_parameters: Mapping[str, Any] | None = None) -> list[ValidationProblem]:
         """Every problem of the pipeline at once (an empty list when it can run)."""
@@ -62,7 +69,9 @@ class Pipeline:
         datastores = self.workspace.config.datastores
         for step in self.graph.steps:
             folder = self.source_directory_of(step)
-            if not folder.is_dir():
+            if folder is None:
+                pass
+            elif not folder.is_dir():
                 problems.append(
                     ValidationProblem(
                         step.name,
@@ -132,15 +141,18 @@ def submit_pipeline(
     workspace = pipeline.workspace
     run_id = new_id()
     layout = RunLayout(workspace.config.runs_dir, run_id)
+    cas = workspace_content_store(workspace.config.duto_dir)
     snapshots: dict[Path, str] = {}
     sources: dict[str, tuple[str | None, str | None]] = {}
     for step in pipeline.graph.steps:
         folder = pipeline.source_directory_of(step)
+        if folder is None:
+            sources[step.name] = (None, None)
+            continue
         if folder not in snapshots:
-            snapshot_id = hashlib.sha256(str(folder).encode()).hexdigest()[:16]
-            take_snapshot(folder, layout.snapshot(snapshot_id))
-            snapshots[folder] = snapshot_id
+            snapshots[folder] = cas.put_tree(folder, move=False, files=snapshot_files(folder))
         sources[step.name] = (str(folder), snapshots[folder])
+    cas.hasher.close()
     spec = pipeline.graph.to_spec(sources)
     declared, _ = pipeline.graph.parameters()
     parameters = {name: p.default_value for name, p in declared.items()}
@@ -157,5 +169,7 @@ def submit_pipeline(
         [(new_id(), s.name, s.compute_target) for s in spec.steps],
     )
     run = PipelineRun(workspace, run_id)
-    run._runner_thread = start_runner(workspace.root, layout)
+    # Steps that are all reused need no runner process: decide that here, reading no file contents.
+    if not Runner(workspace.root, run_id).reuse_pass():
+        run._runner_thread = start_runner(workspace.root, layout)
     return run

@@ -32,6 +32,7 @@ STATUS_STYLES = {
     "Finished": "green",
     "Failed": "bold red",
     "Canceled": "magenta",
+    "Reused": "green",
 }
 
 
@@ -91,15 +92,17 @@ class RunView:
         if event.kind == "run_status":
             self.status = payload["status"]
             self.reason = payload.get("reason", "")
+        elif event.kind == "reuse_decision" and payload["step"] in self.steps:
+            self.steps[payload["step"]].reason = "; ".join(payload["reasons"])
         elif event.kind == "step_status":
             view = self.steps.get(payload["step"])
             if view is None:
                 return
-            view.status = payload["status"]
-            view.reason = payload.get("reason", "")
+            view.status = "Reused" if payload.get("reused_from") else payload["status"]
+            view.reason = payload.get("reason") or view.reason
             if view.status == "Running":
                 view.started = event.created_at
-            if view.status in TERMINAL:
+            if view.status in TERMINAL or view.status == "Reused":
                 view.ended = event.created_at
                 view.started = view.started or event.created_at
 
@@ -153,9 +156,12 @@ def follow_run(
         elif event.kind == "step_status" and payload["status"] in TERMINAL:
             for line in logs.flush(step):
                 say(Text(f"[{step}] ", style="dim") + Text(line) if only_step is None else line)
-        if event.kind == "step_status" and not live_table and show_table:
+        if not live_table and show_table and event.kind == "reuse_decision" and payload["reasons"]:
+            say(Text(f"{step}: runs because {'; '.join(payload['reasons'])}", style="dim"))
+        elif not live_table and show_table and event.kind == "step_status":
+            status = "Reused" if payload.get("reused_from") else payload["status"]
             note = f" ({payload['reason']})" if payload.get("reason") else ""
-            say(Text(f"{step}: {payload['status']}{note}", style=STATUS_STYLES.get(payload["status"], "")))
+            say(Text(f"{step}: {status}{note}", style=STATUS_STYLES.get(status, "")))
 
     live = Live(view.table(), console=console, refresh_per_second=4, transient=False) if live_table else None
     refresh: Callable[[], None] = (lambda: live.update(view.table())) if live is not None else (lambda: None)

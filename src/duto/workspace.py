@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from duto.config import WORKSPACE_DIR, WorkspaceConfig, find_workspace_root
 from duto.errors import WorkspaceExistsError
+from duto.storage.cas import ContentStore, workspace_content_store
 from duto.storage.db import Database
 from duto.storage.runs_store import RunsStore
 
@@ -69,6 +70,11 @@ class Workspace:
     @cached_property
     def runs_store(self) -> RunsStore:
         return RunsStore(self.database)
+
+    @cached_property
+    def content_store(self) -> ContentStore:
+        """The store of step outputs and code snapshots (`.duto/cas/`)."""
+        return workspace_content_store(self._config.duto_dir)
 
     def reload(self) -> None:
         """Read the settings again (after another process registered a target or datastore)."""

@@ -78,19 +78,25 @@ def show(run_id: RunArgument, workspace: WorkspaceOption = None) -> None:
 
 
 def steps_table(steps: list[StepRun]) -> Table:
-    """A run's steps: name, status, target, duration, exit code and why they ended as they did."""
+    """A run's steps: name, status (Reused for a reused step), target, duration, exit code, and why."""
+    from duto.caching.explain import summarize
+
     table = Table(title="steps")
-    for column in ("step", "status", "target", "duration", "exit code", "reason"):
+    for column in ("step", "status", "target", "duration", "exit code", "why"):
         table.add_column(column, justify="right" if column in ("duration", "exit code") else "left")
     for step in steps:
         details = step.get_details()
+        reuse = step.get_reuse_info()
+        why = [details["reason"]] if details["reason"] else []
+        if not reuse["is_reused"] and reuse["reasons"]:
+            why.append(f"ran because {summarize(reuse['reasons'])}")
         table.add_row(
             Text(step.name),
-            status_text(details["status"]),
+            status_text("Reused" if reuse["is_reused"] else details["status"]),
             Text(details["target"]),
             duration(parse_time(details["startTimeUtc"]), parse_time(details["endTimeUtc"])),
             "" if details["exitCode"] is None else str(details["exitCode"]),
-            Text(details["reason"] or ""),
+            Text("; ".join(why)),
         )
     return table
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from duto.errors import DutoError
 from duto.graph.spec import Argument, InputSpec, OutputSpec, StepSpec
+from duto.storage.cas import ContentStore
 from duto.storage.datastores import DatastoreBackend
 from duto.storage.layout import StepLayout
-from duto.storage.snapshots import working_copy
 from duto.tracking.step_context import EVENTS_ENV, FILES_ENV, INPUTS_ENV, PARENT_ID_ENV, RUN_ID_ENV
 
 
@@ -24,13 +24,14 @@ class InputError(DutoError):
 
 @dataclass(frozen=True)
 class PreparedStep:
-    """Everything needed to start a step's process."""
+    """Everything needed to start a step's process, and the input files it reads in place."""
 
     command: list[str]
     env: dict[str, str]
     cwd: Path
     input_paths: dict[str, str]
     output_paths: dict[str, str]
+    mounted_files: list[str]
 
 
 def output_location(output: OutputSpec, step_run_id: str, default_datastore: str) -> tuple[str, str]:
@@ -48,8 +49,12 @@ def place_input(
     layout: StepLayout,
     datastores: dict[str, DatastoreBackend],
     upstream_outputs: dict[str, dict[str, dict[str, str]]],
+    mounted: list[str],
 ) -> str:
-    """Put one input where the step reads it; returns the path its arguments resolve to."""
+    """Put one input where the step reads it; returns the path its arguments resolve to.
+
+    Files the step reads in place (mounted, not copied) are added to `mounted`.
+    """
     source = spec.source
     if source["kind"] == "step_output":
         location = upstream_outputs.get(source["step"], {}).get(source["output"])
@@ -57,14 +62,23 @@ def place_input(
             raise InputError(f"input {spec.name!r}: step {source['step']!r} recorded no output {source['output']!r}")
         published = datastores[location["datastore"]].local_path(location["path"])
         if spec.mode == "mount":
+            mounted.extend(_files_under(published))
             return str(published)
         target = layout.inputs / spec.name
         _copy(published, target)
         return str(target)
-    return _place_dataset(spec, layout, datastores)
+    return _place_dataset(spec, layout, datastores, mounted)
 
 
-def _place_dataset(spec: InputSpec, layout: StepLayout, datastores: dict[str, DatastoreBackend]) -> str:
+def _files_under(path: Path) -> list[str]:
+    if path.is_file():
+        return [str(path)]
+    return [os.path.join(d, f) for d, _, names in os.walk(path) for f in names]
+
+
+def _place_dataset(
+    spec: InputSpec, layout: StepLayout, datastores: dict[str, DatastoreBackend], mounted: list[str]
+) -> str:
     """One file stays a file; a folder or glob becomes a folder of the files, relative to the fixed prefix."""
     files: list[tuple[Path, str]] = []
     names_one_file = False
@@ -83,6 +97,8 @@ def _place_dataset(spec: InputSpec, layout: StepLayout, datastores: dict[str, Da
         names_one_file = is_file and len(spec.source["paths"]) == 1
         base = PurePosixPath(prefix).parent if is_file else PurePosixPath(prefix)
         files.extend((backend.local_path(p), str(PurePosixPath(p).relative_to(base))) for p in matched)
+    if spec.mode == "mount":
+        mounted.extend(str(local) for local, _ in files)
     if names_one_file:
         local, rel = files[0]
         if spec.mode == "mount":
@@ -134,7 +150,7 @@ def resolve(arg: Argument, parameters: dict[str, Any], inputs: dict[str, str], o
 def prepare(
     step: StepSpec,
     layout: StepLayout,
-    snapshot: Path | None,
+    cas: ContentStore,
     parameters: dict[str, Any],
     datastores: dict[str, DatastoreBackend],
     upstream_outputs: dict[str, dict[str, dict[str, str]]],
@@ -144,11 +160,13 @@ def prepare(
     pipeline_run_id, step_run_id = ids
     layout.root.mkdir(parents=True, exist_ok=True)
     layout.outputs.mkdir(exist_ok=True)
-    if snapshot is not None:
-        working_copy(snapshot, layout.code)
+    if step.snapshot is not None:
+        # Copies, not links: a step that rewrites its own files must not change the stored snapshot.
+        cas.materialize(step.snapshot, layout.code, link=False)
     else:
         layout.code.mkdir(exist_ok=True)
-    input_paths = {spec.name: place_input(spec, layout, datastores, upstream_outputs) for spec in step.inputs}
+    mounted: list[str] = []
+    input_paths = {spec.name: place_input(spec, layout, datastores, upstream_outputs, mounted) for spec in step.inputs}
     output_paths: dict[str, str] = {}
     for output in step.outputs:
         path = layout.outputs / output.name
@@ -186,4 +204,4 @@ def prepare(
             "PYTHONUNBUFFERED": "1",
         }
     )
-    return PreparedStep(command, env, layout.code, input_paths, output_paths)
+    return PreparedStep(command, env, layout.code, input_paths, output_paths, mounted)

@@ -1,7 +1,9 @@
 """The runner: drives one pipeline run from its frozen spec and DB state to a final status.
 
-One loop, one thread: start steps whose upstream finished (up to each target's capacity, counted over the
-whole workspace), follow their logs and events while they run, publish their outputs when they succeed.
+One loop, one thread. A step whose upstream steps finished gets a fingerprint; a fingerprint that a finished
+step run with intact outputs already has is reused without executing. Otherwise the step claims the
+fingerprint (a second run reaching it waits, then reuses), takes a slot on its target (counted over the
+whole workspace), runs, and its outputs are committed to the content-addressed store and published.
 """
 
 from __future__ import annotations
@@ -16,15 +18,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from duto.caching.components import dataset_files, path_digest, step_components, tree_digest
+from duto.caching.explain import SAME_FINGERPRINT, explain
+from duto.caching.fingerprint import fingerprint
 from duto.config import WorkspaceConfig, default_concurrency
 from duto.errors import DutoError
-from duto.execution.materialize import output_location, prepare
+from duto.execution.materialize import InputError, output_location, prepare
 from duto.execution.targets import local
 from duto.graph.spec import PipelineSpec, StepSpec
 from duto.graph.status import RunStatus
+from duto.storage.cas import ContentStore, workspace_content_store
 from duto.storage.datastores import DatastoreBackend
 from duto.storage.db import Database
+from duto.storage.hashing import FileState
 from duto.storage.layout import RunLayout, StepLayout
+from duto.storage.reuse_store import Entry, ReuseStore
 from duto.storage.runs_store import NewEvent, RunsStore
 from duto.tracking.ingest import StepEventsReader
 
@@ -42,6 +50,16 @@ class StepState:
     reader: StepEventsReader | None = None
     log_size: int = 0
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    fingerprint: str | None = None
+    components: dict[str, Any] | None = None
+    reasons: list[str] = field(default_factory=list)
+    claimed: bool = False
+    executed: bool = False
+    watched: dict[str, FileState] = field(default_factory=dict)
+
+
+class NeedsReading(Exception):
+    """Deciding reuse for a step would read file contents; the quick pass at submit leaves it to the runner."""
 
 
 class Runner:
@@ -49,12 +67,18 @@ class Runner:
 
     def __init__(self, root: Path, run_id: str) -> None:
         self.config = WorkspaceConfig.load(root)
-        self.store = RunsStore(Database(self.config.resolved_db_url()))
+        db = Database(self.config.resolved_db_url())
+        self.store = RunsStore(db)
+        self.reuse = ReuseStore(db)
+        self.cas = workspace_content_store(self.config.duto_dir)
         row = self.store.pipeline_run(run_id)
         self.run_id = row.id
+        self.experiment_id = row.experiment_id
+        self.created_at = row.created_at
         self.spec = PipelineSpec.from_json(row.spec)
         self.parameters: dict[str, Any] = dict(row.parameters)
         self.continue_on_failure = row.continue_on_step_failure
+        self.regenerate = row.regenerate_outputs
         self.layout = RunLayout(self.config.runs_dir, self.run_id)
         self.datastores = {
             name: DatastoreBackend(name, settings, self.config.root)
@@ -62,10 +86,21 @@ class Runner:
         }
         self.steps: dict[str, StepState] = {}
         for step_row in self.store.step_runs(self.run_id):
-            spec = self.spec.step(step_row.name)
-            self.steps[spec.name] = StepState(spec, step_row.id, self.layout.step(step_row.id))
+            state = StepState(self.spec.step(step_row.name), step_row.id, self.layout.step(step_row.id))
+            if step_row.status in (RunStatus.FINISHED, RunStatus.FAILED, RunStatus.CANCELED):
+                state.status = RunStatus(step_row.status)
+                state.outputs = dict(step_row.outputs)
+            self.steps[state.spec.name] = state
+        self.dependents: dict[str, list[str]] = {name: [] for name in self.steps}
+        self.pending: dict[str, set[str]] = {}
+        for name, state in self.steps.items():
+            for upstream in state.spec.upstream:
+                self.dependents[upstream].append(name)
+            self.pending[name] = {u for u in state.spec.upstream if self.steps[u].status != RunStatus.FINISHED}
+        self.ready = [n for n, s in self.steps.items() if not s.status.is_terminal and not self.pending[n]]
+        self.running: dict[str, StepState] = {}
         self.stopped_by: str | None = None
-        self.failed_steps: list[str] = []
+        self.failed_steps = [n for n, s in self.steps.items() if s.status == RunStatus.FAILED]
         self.selector = selectors.DefaultSelector()
 
     # the loop ------------------------------------------------------------------------------------
@@ -83,6 +118,36 @@ class Runner:
             raise
         finally:
             self.selector.close()
+            self.cas.hasher.close()
+        return self._finish(canceled)
+
+    def reuse_pass(self) -> bool:
+        """Reuse every step that can be decided without reading file contents, in this process.
+
+        Returns True when that ended the run (every step reused), so no runner process is needed.
+        """
+        try:
+            while self.ready:
+                state = self.steps[self.ready[0]]
+                if self._blocked(state):
+                    continue
+                try:
+                    self._decide(state, allow_reading=False)
+                except (NeedsReading, InputError, OSError):
+                    return False
+                entry = self._reusable(state, settle=False)
+                if entry is None:
+                    return False
+                self._record_decision(state)
+                self._reuse(state, entry)
+        finally:
+            self.cas.hasher.close()
+        if all(s.status.is_terminal for s in self.steps.values()):
+            self._finish(canceled=False)
+            return True
+        return False
+
+    def _finish(self, canceled: bool) -> RunStatus:
         reason: str | None
         if canceled:
             final, reason = RunStatus.CANCELED, "canceled"
@@ -102,7 +167,8 @@ class Runner:
             self._reap()
             self._follow()
             self._schedule()
-            if all(s.status.is_terminal for s in self.steps.values()):
+            if not self.running and not self.ready:
+                self._end_unreachable()
                 return False
             self._wait()
 
@@ -113,28 +179,53 @@ class Runner:
         self.selector.select(POLL_SECONDS)
 
     # scheduling ----------------------------------------------------------------------------------
+    def _blocked(self, state: StepState) -> bool:
+        """End a ready step that must not start (the run stopped on a failure); True if it was ended."""
+        if self.stopped_by is None:
+            return False
+        self._end(
+            state,
+            RunStatus.CANCELED,
+            f"not started: step {self.stopped_by} failed and continue_on_step_failure is False",
+        )
+        return True
+
     def _schedule(self) -> None:
         full: set[str] = set()  # targets that refused a slot in this pass: the steps after wait their turn
-        for state in self.steps.values():
-            if state.status not in (RunStatus.NOT_STARTED, RunStatus.QUEUED):
+        for name in list(self.ready):
+            state = self.steps[name]
+            if state.status.is_terminal or self._blocked(state):
                 continue
-            blocker = self._failed_upstream(state)
-            if blocker is not None:
-                self._end(state, RunStatus.CANCELED, f"upstream {blocker} failed")
-                continue
-            if self.stopped_by is not None:
-                self._end(
-                    state,
-                    RunStatus.CANCELED,
-                    f"not started: step {self.stopped_by} failed and continue_on_step_failure is False",
-                )
-                continue
-            if any(self.steps[u].status != RunStatus.FINISHED for u in state.spec.upstream):
+            if state.components is None:
+                try:
+                    self._decide(state, allow_reading=True)
+                except (InputError, OSError) as exc:
+                    self._end(state, RunStatus.FAILED, f"could not hash its inputs: {exc}")
+                    continue
+                entry = self._reusable(state, settle=True)
+                self._record_decision(state)
+                if entry is not None:
+                    self._reuse(state, entry)
+                    continue
+            elif not state.claimed:
+                # Another run that held this fingerprint may have finished it since the last pass.
+                entry = self._reusable(state, settle=False)
+                if entry is not None:
+                    self._reuse(state, entry)
+                    continue
+            if not self._claim(state):
                 continue
             if state.spec.compute_target in full:
                 self._mark_queued(state)
             elif not self._try_start(state):
                 full.add(state.spec.compute_target)
+
+    def _end_unreachable(self) -> None:
+        """Steps that can no longer start (an upstream step ended without finishing) end Canceled."""
+        for state in self.steps.values():
+            if not state.status.is_terminal:
+                blocker = self._failed_upstream(state) or "an upstream step"
+                self._end(state, RunStatus.CANCELED, f"upstream {blocker} failed")
 
     def _failed_upstream(self, state: StepState) -> str | None:
         """The first failed step this one waits on, directly or through canceled steps in between."""
@@ -150,11 +241,119 @@ class Runner:
         settings = self.config.compute_targets.get(target, {})
         return int(settings.get("max_concurrency") or default_concurrency())
 
-    def _mark_queued(self, state: StepState) -> None:
-        if state.status != RunStatus.QUEUED:
+    def _mark_queued(self, state: StepState, reason: str | None = None) -> None:
+        if state.status != RunStatus.QUEUED or reason:
             state.status = RunStatus.QUEUED
-            self.store.set_step_status(self.run_id, state.step_run_id, state.spec.name, RunStatus.QUEUED)
+            self.store.set_step_status(self.run_id, state.step_run_id, state.spec.name, RunStatus.QUEUED, reason)
 
+    # reuse ---------------------------------------------------------------------------------------
+    def _decide(self, state: StepState, allow_reading: bool) -> None:
+        """Compute the step's fingerprint components and why it would run; record them with the step run."""
+        spec = state.spec
+        inputs: dict[str, dict[str, Any]] = {}
+        for port in spec.inputs:
+            if port.source["kind"] == "step_output":
+                produced = self.steps[port.source["step"]].outputs[port.source["output"]]
+                inputs[port.name] = {"digest": produced["digest"], "source": dict(port.source)}
+            else:
+                if not allow_reading:
+                    self._check_cached_dataset(port)
+                files = dataset_files(port, self.datastores, self.cas.hasher, self.config.default_datastore)
+                if not files:
+                    raise InputError(f"input {port.name!r}: no files at {_paths_text(port.source)}")
+                inputs[port.name] = {"digest": tree_digest(files), "source": {"kind": "dataset"}, "files": files}
+        hashed: dict[str, str] = {}
+        for entry in spec.hash_paths:
+            path = Path(spec.source_directory or ".", entry)
+            if not allow_reading and path.is_file() and self.cas.hasher.needs_reading(path):
+                raise NeedsReading(str(path))
+            hashed[entry] = path_digest(path, self.cas.hasher)
+        code = self.cas.files_of(spec.snapshot) if spec.snapshot else {}
+        state.components = step_components(spec, self.parameters, code, inputs, hashed)
+        state.fingerprint = fingerprint(state.components)
+        previous = self.reuse.previous(self.experiment_id, spec.name, self.run_id, self.created_at)
+        executed = {n for n, s in self.steps.items() if s.executed}
+        state.reasons = explain(
+            state.components,
+            previous.components if previous else None,
+            regenerate_outputs=self.regenerate,
+            allow_reuse=spec.allow_reuse,
+            executed_upstream=frozenset(executed),
+            read_blob=self._read_blob,
+        )
+        if previous is not None and previous.status != RunStatus.FINISHED and state.reasons == [SAME_FINGERPRINT]:
+            state.reasons = [f"the previous run of this step ended {previous.status}, with no outputs to reuse"]
+
+    def _record_decision(self, state: StepState) -> None:
+        """Keep the step's fingerprint, its parts and why it runs (or is reused) with the step run."""
+        self.store.update_step(
+            state.step_run_id, fingerprint=state.fingerprint, components=state.components, reasons=state.reasons
+        )
+        decision = {"step": state.spec.name, "fingerprint": state.fingerprint, "reasons": state.reasons}
+        self.store.add_events(self.run_id, [NewEvent("reuse_decision", decision, state.step_run_id)])
+
+    def _check_cached_dataset(self, port: Any) -> None:
+        for entry in port.source["paths"]:
+            backend = self.datastores[entry["datastore"]]
+            for path in backend.expand(entry["path"]):
+                if self.cas.hasher.needs_reading(backend.local_path(path)):
+                    raise NeedsReading(path)
+
+    def _read_blob(self, digest: str) -> bytes | None:
+        try:
+            return self.cas.blob_path(digest).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def _reusable(self, state: StepState, settle: bool) -> Entry | None:
+        """The finished step run this one may reuse, with its outputs checked to be in the store.
+
+        With `settle`, an entry whose outputs are gone is dropped and the reason recorded for the step.
+        """
+        if self.regenerate or not state.spec.allow_reuse or state.fingerprint is None:
+            return None
+        entry = self.reuse.entry(state.fingerprint)
+        if entry is None:
+            return None
+        if all(self.cas.intact(o["digest"]) for o in entry.outputs.values()):
+            return entry
+        if not settle:
+            return None
+        state.reasons = [
+            f"outputs of {entry.pipeline_run_id}/{entry.step_name} are missing or corrupt in the store; running again",
+            *state.reasons,
+        ]
+        self.reuse.drop(state.fingerprint)
+        return None
+
+    def _reuse(self, state: StepState, entry: Entry) -> None:
+        """Finish a step without executing it: its outputs are those of the step run `entry` names."""
+        for output in entry.outputs.values():
+            final = self.datastores[output["datastore"]].local_path(output["path"])
+            if not final.exists():
+                self.cas.publish(output["digest"], final)
+        state.outputs = dict(entry.outputs)
+        why = f"reused from {entry.pipeline_run_id}/{entry.step_name}"
+        self._end(state, RunStatus.FINISHED, why, outputs=state.outputs, reused_from=entry.step_run_id)
+
+    def _claim(self, state: StepState) -> bool:
+        """Hold the step's fingerprint while it runs; False while another run computes the same one."""
+        if state.claimed or state.fingerprint is None or not state.spec.allow_reuse:
+            return True
+        holder = self.reuse.claim(state.fingerprint, state.step_run_id, self.run_id, os.getpid())
+        if holder is None:
+            state.claimed = True
+            return True
+        if state.status != RunStatus.QUEUED:
+            self._mark_queued(state, f"waiting for run {holder.pipeline_run_id}, which computes the same step")
+        return False
+
+    def _release(self, state: StepState) -> None:
+        if state.claimed and state.fingerprint is not None:
+            self.reuse.release(state.fingerprint, state.step_run_id)
+            state.claimed = False
+
+    # starting ------------------------------------------------------------------------------------
     def _try_start(self, state: StepState) -> bool:
         """Start the step if its target has a free slot; False when it has none."""
         spec = state.spec
@@ -167,25 +366,29 @@ class Runner:
         ):
             self._mark_queued(state)
             return False
+        self.ready.remove(spec.name)
         state.status = RunStatus.PREPARING
         try:
             prepared = prepare(
                 spec,
                 state.layout,
-                self.layout.snapshot(spec.snapshot) if spec.snapshot else None,
+                self.cas,
                 self.parameters,
                 self.datastores,
                 {name: s.outputs for name, s in self.steps.items()},
                 (self.run_id, state.step_run_id),
             )
+            state.watched = {p: FileState.of(os.stat(p)) for p in prepared.mounted_files}
             process = local.start(prepared, state.layout)
         except (DutoError, OSError) as exc:
             self._end(state, RunStatus.FAILED, f"could not start: {exc}")
             return True
         state.process = process
+        state.executed = True
         state.reader = StepEventsReader(state.layout.events, self.run_id, state.step_run_id, spec.name)
         if process.exit_fd is not None:
             self.selector.register(process.exit_fd, selectors.EVENT_READ, state)
+        self.running[spec.name] = state
         state.status = RunStatus.RUNNING
         self.store.set_step_status(self.run_id, state.step_run_id, spec.name, RunStatus.RUNNING, pid=process.pid)
         return True
@@ -194,9 +397,7 @@ class Runner:
     def _follow(self) -> None:
         """Store what running steps logged, and point the event stream at new log bytes."""
         log_events: list[NewEvent] = []
-        for state in self.steps.values():
-            if state.process is None:
-                continue
+        for state in self.running.values():
             if state.reader is not None:
                 state.reader.ingest(self.store)
             event = self._log_event(state)
@@ -216,24 +417,50 @@ class Runner:
         return NewEvent("log", payload, state.step_run_id)
 
     def _reap(self) -> None:
-        for state in self.steps.values():
-            if state.process is None:
-                continue
+        for state in list(self.running.values()):
+            assert state.process is not None  # only started steps are in `running`
             code = state.process.poll()
             if code is None:
                 continue
             self._unregister(state)
+            del self.running[state.spec.name]
             if state.reader is not None:
                 state.reader.ingest(self.store)
             state.process = None
-            if code == 0:
-                self._publish(state, code)
+            changed = self._changed_inputs(state)
+            if changed:
+                self._end(
+                    state,
+                    RunStatus.FAILED,
+                    f"the step changed its input file {changed} in place; inputs are read-only, "
+                    "write what you change to an output",
+                    exit_code=code,
+                )
+            elif code == 0:
+                self._commit(state, code)
             else:
                 why = f"killed by signal {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
                 self._end(state, RunStatus.FAILED, why, exit_code=code)
 
-    def _publish(self, state: StepState, code: int) -> None:
-        """Move a succeeded step's outputs to their final places, then mark it Finished."""
+    def _changed_inputs(self, state: StepState) -> str | None:
+        """The first mounted input file whose stat changed while the step ran; its stored bytes are evicted."""
+        for path, before in state.watched.items():
+            try:
+                now = FileState.of(os.stat(path))
+            except FileNotFoundError:
+                now = None
+            if now != before:
+                # A published output shares its inode with the stored blob: that blob is now wrong.
+                for upstream in self.steps.values():
+                    for output in upstream.outputs.values():
+                        root = self.datastores[output["datastore"]].local_path(output["path"])
+                        if path == str(root) or path.startswith(f"{root}/"):
+                            self.cas.evict_blob(_blob_of(self.cas, output["digest"], path, root))
+                return path
+        return None
+
+    def _commit(self, state: StepState, code: int) -> None:
+        """Commit a succeeded step's outputs to the store, publish them, record the reuse entry, finish."""
         spec = state.spec
         try:
             outputs: dict[str, dict[str, str]] = {}
@@ -242,18 +469,32 @@ class Runner:
                 written = state.layout.outputs / output.name
                 if not written.exists():
                     written.mkdir(parents=True)
-                self.datastores[datastore].publish_folder(written, path)
-                outputs[output.name] = {"datastore": datastore, "path": path}
+                digest = self.cas.put_output(written)
+                self.cas.publish(digest, self.datastores[datastore].local_path(path))
+                outputs[output.name] = {"datastore": datastore, "path": path, "digest": digest}
         except OSError as exc:
-            self._end(state, RunStatus.FAILED, f"could not publish outputs: {exc}", exit_code=code)
+            self._release(state)
+            self._end(state, RunStatus.FAILED, f"could not commit its outputs: {exc}", exit_code=code)
             return
         state.outputs = outputs
+        if state.fingerprint is not None:
+            self.reuse.record(state.fingerprint, state.step_run_id, outputs)
+        self._release(state)
         self._end(state, RunStatus.FINISHED, None, exit_code=code, outputs=outputs)
 
     def _end(self, state: StepState, status: RunStatus, reason: str | None, **fields: Any) -> None:
         """Record a step's final status, with the last pointer to its log in the same transaction."""
         state.status = status
-        if status == RunStatus.FAILED:
+        if state.spec.name in self.ready:
+            self.ready.remove(state.spec.name)
+        if status == RunStatus.FINISHED:
+            for dependent in self.dependents[state.spec.name]:
+                waiting = self.pending[dependent]
+                waiting.discard(state.spec.name)
+                if not waiting and not self.steps[dependent].status.is_terminal:
+                    self.ready.append(dependent)
+        elif status == RunStatus.FAILED:
+            self._release(state)
             self.failed_steps.append(state.spec.name)
             if not self.continue_on_failure and self.stopped_by is None:
                 self.stopped_by = state.spec.name
@@ -267,6 +508,11 @@ class Runner:
             before=[log_event] if log_event is not None else [],
             **fields,
         )
+        if status == RunStatus.FAILED or (reason or "").startswith("upstream "):
+            root = state.spec.name if status == RunStatus.FAILED else (reason or "").split()[1]
+            for dependent in self.dependents[state.spec.name]:
+                if not self.steps[dependent].status.is_terminal:
+                    self._end(self.steps[dependent], RunStatus.CANCELED, f"upstream {root} failed")
 
     def _unregister(self, state: StepState) -> None:
         if state.process is not None and state.process.exit_fd is not None:
@@ -275,12 +521,26 @@ class Runner:
 
     def _stop_all(self, status: RunStatus, reason: str) -> None:
         """Stop every running step and end every step not yet ended."""
-        for state in self.steps.values():
+        for state in list(self.running.values()):
             if state.process is not None:
                 state.process.terminate_tree()
                 self._unregister(state)
                 if state.reader is not None:
                     state.reader.ingest(self.store)
                 state.process = None
+            self._release(state)
+        self.running.clear()
+        for state in self.steps.values():
             if not state.status.is_terminal:
                 self._end(state, status, reason)
+
+
+def _blob_of(cas: ContentStore, digest: str, path: str, root: Path) -> str:
+    """The blob digest behind one file of a published output."""
+    rel = os.path.relpath(path, root)
+    files = cas.files_of(digest)
+    return files.get("" if rel == "." else rel, "")
+
+
+def _paths_text(source: dict[str, Any]) -> str:
+    return ", ".join(f"{p['datastore']}:{p['path']}" for p in source["paths"])

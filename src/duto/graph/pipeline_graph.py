@@ -384,5 +384,6 @@ class PipelineGraph:
             snapshot=snapshot,
             allow_reuse=step.allow_reuse,
             version=step.version,
+            hash_paths=list(step.hash_paths),
             upstream=sorted({u.name for u in self.upstream_of(step)}),
         )

@@ -55,6 +55,7 @@ class StepSpec:
     snapshot: str | None = None
     allow_reuse: bool = True
     version: str | None = None
+    hash_paths: list[str] = field(default_factory=list)
     upstream: list[str] = field(default_factory=list)
 
     def input(self, name: str) -> InputSpec:

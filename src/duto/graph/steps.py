@@ -52,6 +52,7 @@ class Step:
         source_directory: str | None = None,
         allow_reuse: bool = True,
         version: str | None = None,
+        hash_paths: Sequence[str] | None = None,
     ) -> None:
         if not isinstance(name, str) or not name.strip():
             raise ConfigError(f"a step's name must be a non-empty string, not {name!r}")
@@ -67,6 +68,9 @@ class Step:
         self.source_directory = None if source_directory is None else str(source_directory)
         self.allow_reuse = bool(allow_reuse)
         self.version = None if version is None else str(version)
+        if isinstance(hash_paths, str) or not all(isinstance(p, str) for p in hash_paths or []):
+            raise ConfigError(f"step {name!r}: hash_paths must be a list of paths such as ['../shared/util.py']")
+        self.hash_paths = list(hash_paths or [])
         self.run_after_steps: list[Step] = []
         for output in self.declared_outputs():
             output.producers.append(self)
@@ -115,6 +119,8 @@ class PythonScriptStep(Step):
         source_directory: the folder snapshotted at submit and run from.
         allow_reuse: False to run the step every time.
         version: a salt to force a new run when you say the step changed.
+        hash_paths: files or folders outside `source_directory` the step depends on (relative to it),
+            so that a change to them makes the step run again.
     """
 
     kind: ClassVar[str] = "python_script"
@@ -132,6 +138,7 @@ class PythonScriptStep(Step):
         source_directory: str | None = None,
         allow_reuse: bool = True,
         version: str | None = None,
+        hash_paths: Sequence[str] | None = None,
     ) -> None:
         if not isinstance(script_name, str) or not script_name.strip():
             raise ConfigError(
@@ -149,6 +156,7 @@ class PythonScriptStep(Step):
             source_directory,
             allow_reuse,
             version,
+            hash_paths,
         )
 
 
@@ -173,6 +181,7 @@ class CommandStep(Step):
         source_directory: str | None = None,
         allow_reuse: bool = True,
         version: str | None = None,
+        hash_paths: Sequence[str] | None = None,
     ) -> None:
         if isinstance(command, str):
             if not command.strip():
@@ -195,6 +204,7 @@ class CommandStep(Step):
             source_directory,
             allow_reuse,
             version,
+            hash_paths,
         )
 
     def argument_items(self) -> list[Any]:

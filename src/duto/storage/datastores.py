@@ -6,8 +6,6 @@ datastore, so other back ends plug in by URL without the callers changing.
 
 from __future__ import annotations
 
-import os
-import shutil
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
@@ -100,22 +98,6 @@ class DatastoreBackend:
             if progress:
                 progress(done, len(paths))
         return copied
-
-    def publish_folder(self, source: Path, target: str) -> None:
-        """Move a finished step output into place under its final name in one rename when it can."""
-        final = self.local_path(target)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists():
-            shutil.rmtree(final) if final.is_dir() else final.unlink()
-        try:
-            os.replace(source, final)
-        except OSError:
-            staging = final.with_name(f".{final.name}.tmp-{uuid.uuid4().hex[:8]}")
-            if source.is_dir():
-                shutil.copytree(source, staging, symlinks=True)
-            else:
-                shutil.copy2(source, staging)
-            os.replace(staging, final)
 
 
 def clean_path(path: str) -> str:

@@ -72,8 +72,38 @@ class StepRun(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    fingerprint: Mapped[str | None] = mapped_column(String(80))
+    components: Mapped[Any] = mapped_column(JSONText)
+    reused_from: Mapped[str | None] = mapped_column(String(64))
+    reasons: Mapped[Any] = mapped_column(JSONText)
 
-    __table_args__ = (Index("ix_step_runs_target_status", "compute_target", "status"),)
+    __table_args__ = (
+        Index("ix_step_runs_target_status", "compute_target", "status"),
+        Index("ix_step_runs_name", "name"),
+    )
+
+
+class ReuseEntry(Base):
+    """A finished step run whose outputs any step run with the same fingerprint may reuse."""
+
+    __tablename__ = "reuse_entries"
+
+    fingerprint: Mapped[str] = mapped_column(String(80), primary_key=True)
+    step_run_id: Mapped[str] = mapped_column(String(64))
+    outputs: Mapped[Any] = mapped_column(JSONText)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class FingerprintClaim(Base):
+    """A step run computing a fingerprint now; another run reaching it waits, then reuses."""
+
+    __tablename__ = "fingerprint_claims"
+
+    fingerprint: Mapped[str] = mapped_column(String(80), primary_key=True)
+    step_run_id: Mapped[str] = mapped_column(String(64))
+    pipeline_run_id: Mapped[str] = mapped_column(String(64))
+    runner_pid: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class Metric(Base):

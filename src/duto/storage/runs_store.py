@@ -195,6 +195,8 @@ class RunsStore:
                 payload["reason"] = reason
             if fields.get("exit_code") is not None:
                 payload["exit_code"] = fields["exit_code"]
+            if fields.get("reused_from") is not None:
+                payload["reused_from"] = fields["reused_from"]
             self._add_events(s, run_id, [*before, NewEvent("step_status", payload, step_run_id)])
 
     def claim_slot(self, run_id: str, step_run_id: str, name: str, target: str, capacity: int) -> bool:

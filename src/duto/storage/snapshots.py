@@ -1,9 +1,8 @@
-"""Code snapshots: a copy of a step's source folder taken at submit, so edits during a run do not leak in."""
+"""Which files of a step's source folder make its code snapshot: all but what the ignore files exclude."""
 
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pathspec
@@ -44,32 +43,3 @@ def snapshot_files(folder: Path) -> list[str]:
         dirnames[:] = sorted(d for d in dirnames if not spec.match_file(f"{rel_dir}{d}/"))
         found.extend(f"{rel_dir}{f}" for f in sorted(filenames) if not spec.match_file(f"{rel_dir}{f}"))
     return found
-
-
-def take_snapshot(folder: Path, target: Path) -> int:
-    """Copy the snapshot of `folder` into `target`; returns the number of files."""
-    files = snapshot_files(folder)
-    staging = target.with_name(f".{target.name}.tmp")
-    for rel in files:
-        dest = staging / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(folder / rel, dest, follow_symlinks=True)
-    staging.mkdir(parents=True, exist_ok=True)
-    os.replace(staging, target)
-    return len(files)
-
-
-def working_copy(snapshot: Path, target: Path) -> None:
-    """A step's own copy of a snapshot: hard links where the filesystem allows, copies otherwise.
-
-    New files a step writes there stay out of the snapshot; the files are the snapshot's own bytes.
-    """
-
-    def link_or_copy(src: str, dst: str) -> object:
-        try:
-            os.link(src, dst)
-        except OSError:
-            shutil.copy2(src, dst)
-        return dst
-
-    shutil.copytree(snapshot, target, copy_function=link_or_copy, dirs_exist_ok=True)

@@ -1,0 +1,1 @@
+"""Caching: fingerprints of step runs, reuse decisions and their explanations."""

@@ -1,0 +1,76 @@
+"""Building a step run's fingerprint components from its spec, its run's parameters and its inputs' hashes."""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Mapping
+from dataclasses import asdict
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from duto.graph.spec import Argument, InputSpec, StepSpec
+from duto.storage.cas import canonical
+from duto.storage.datastores import DatastoreBackend
+from duto.storage.hashing import FileHasher, hash_bytes
+
+
+def referenced_parameters(step: StepSpec) -> set[str]:
+    """The pipeline parameters a step's arguments, params or command use."""
+    args: list[Argument] = [*step.arguments, *step.params.values()]
+    if isinstance(step.command, list):
+        args.extend(step.command)
+    return {a["parameter"] for a in args if "parameter" in a}
+
+
+def tree_digest(files: Mapping[str, str]) -> str:
+    """One digest for a set of (path -> content digest): the identity of a dataset input or a folder."""
+    return hash_bytes(canonical(dict(files)))
+
+
+def dataset_files(
+    spec: InputSpec, datastores: Mapping[str, DatastoreBackend], hasher: FileHasher, default_datastore: str
+) -> dict[str, str]:
+    """Datastore path -> content digest of every file a dataset input names (raises FileNotFoundError)."""
+    files: dict[str, str] = {}
+    for entry in spec.source["paths"]:
+        backend = datastores[entry["datastore"]]
+        prefix = "" if entry["datastore"] == default_datastore else f"{entry['datastore']}:"
+        for path in backend.expand(entry["path"]):
+            files[prefix + path] = hasher.digest(backend.local_path(path))
+    return files
+
+
+def path_digest(path: Path, hasher: FileHasher) -> str:
+    """The digest of a file, or of every file under a folder."""
+    if path.is_dir():
+        files = {
+            str(PurePosixPath(p.relative_to(path).as_posix())): hasher.digest(p)
+            for p in sorted(path.rglob("*"))
+            if p.is_file()
+        }
+        return tree_digest(files)
+    return hasher.digest(path)
+
+
+def step_components(
+    step: StepSpec,
+    parameters: Mapping[str, Any],
+    code: Mapping[str, str],
+    inputs: Mapping[str, dict[str, Any]],
+    hash_paths: Mapping[str, str],
+) -> dict[str, Any]:
+    """Everything a step run's result depends on, as the fingerprint and its explanations see it."""
+    return {
+        "kind": f"{step.kind}@{step.kind_version}",
+        "code": dict(code),
+        "script": step.script_name,
+        "command": step.command,
+        "arguments": list(step.arguments),
+        "params": dict(step.params),
+        "parameters": {name: parameters[name] for name in sorted(referenced_parameters(step))},
+        "inputs": dict(inputs),
+        "environment": {"python": platform.python_version(), "variables": dict(step.environment_variables)},
+        "outputs": [asdict(o) for o in step.outputs],
+        "version": step.version,
+        "hash_paths": dict(hash_paths),
+    }

@@ -1,0 +1,75 @@
+"""`duto cache list|verify|gc`: the store of step outputs that reuse draws on."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from duto.cli.formatting import as_utc, local_time
+from duto.cli.options import WorkspaceOption, err, open_workspace, out, say
+
+app = typer.Typer(help="Look after the store of step outputs that reuse draws on.", no_args_is_help=True)
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]  # a float from here on, for the display only
+    return str(n)
+
+
+@app.command("list")
+def list_entries(workspace: WorkspaceOption = None) -> None:
+    """List reusable step runs: fingerprint, where they ran, their outputs and whether they are intact."""
+    from duto.content_cache import cache_entries
+
+    entries = cache_entries(open_workspace(workspace))
+    if not entries:
+        say("the cache holds no reusable step runs yet", err)
+        return
+    table = Table(title="reusable step runs")
+    for column in ("fingerprint", "run", "step", "outputs", "size", "intact", "created"):
+        table.add_column(column, justify="right" if column == "size" else "left")
+    for entry in entries:
+        table.add_row(
+            entry.fingerprint[:16],
+            entry.pipeline_run_id,
+            Text(entry.step_name),
+            Text(", ".join(entry.outputs) or "-"),
+            _size(entry.size),
+            Text("yes", style="green") if entry.intact else Text("no", style="red"),
+            local_time(as_utc(entry.created_at)),
+        )
+    out.print(table)
+
+
+@app.command()
+def verify(workspace: WorkspaceOption = None) -> None:
+    """Re-hash every stored blob; corrupt ones are removed, so the steps that need them run again."""
+    from rich.status import Status
+
+    from duto.content_cache import verify_cache
+
+    with Status("re-hashing the store", console=err):
+        report = verify_cache(open_workspace(workspace))
+    say(f"{report.blobs_checked} blobs checked, {len(report.corrupt_blobs)} corrupt")
+    for digest in report.corrupt_blobs:
+        say(f"  corrupt and removed: {digest}")
+    if report.entries_dropped:
+        say(f"{len(report.entries_dropped)} reuse entries dropped: their steps will run again")
+    if report.corrupt_blobs:
+        raise typer.Exit(1)
+
+
+@app.command()
+def gc(workspace: WorkspaceOption = None) -> None:
+    """Remove what no run references, and stray temporary files."""
+    from duto.content_cache import collect_garbage
+
+    report = collect_garbage(open_workspace(workspace))
+    say(
+        f"removed {report.manifests} manifests, {report.blobs} blobs and {report.temporary} temporary files "
+        f"({_size(report.bytes_freed)})"
+    )

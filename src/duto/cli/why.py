@@ -1,0 +1,38 @@
+"""`duto why RUN [STEP]`: for each step, reused from where, or why it ran."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.text import Text
+
+from duto.cli.formatting import status_text
+from duto.cli.options import RunArgument, WorkspaceOption, open_workspace, out
+from duto.errors import DutoError
+
+
+def why(
+    run_id: RunArgument,
+    step: Annotated[str | None, typer.Argument(help="Only this step.", show_default=False)] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Say for each step of a run whether it was reused (and from where) or why it ran."""
+    run = open_workspace(workspace).get_run(run_id)
+    steps = run.get_steps()
+    if step is not None:
+        steps = [s for s in steps if s.name == step]
+        if not steps:
+            names = ", ".join(s.name for s in run.get_steps())
+            raise DutoError(f"run {run.id} has no step {step!r}; its steps: {names}")
+    for step_run in steps:
+        info = step_run.get_reuse_info()
+        line = Text(step_run.name, style="bold") + Text("  ")
+        if info["is_reused"]:
+            origin = info["reused_from"]
+            out.print(line + status_text("Reused") + Text(f"  from {origin['run_id']}/{origin['step']}"))
+            continue
+        out.print(line + status_text(step_run.get_status()))
+        reasons = info["reasons"] or ["no reuse decision was recorded (the step did not get that far)"]
+        for reason in reasons:
+            out.print(Text(f"    - {reason}"), highlight=False)

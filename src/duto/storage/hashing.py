@@ -1,0 +1,117 @@
+"""Content hashes of files (BLAKE3), with a stat cache so an unchanged file is not read again.
+
+The cache is local to this machine (device and inode numbers mean nothing elsewhere), so it lives in a
+small SQLite file of its own under `.duto/cache/`, not in the workspace's metadata DB.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import blake3
+
+# Files at least this big are hashed with every core; below it, threads cost more than they save.
+PARALLEL_FROM_BYTES = 4 * 1024 * 1024
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What the stat cache keys a digest on: a file whose state is unchanged has unchanged content."""
+
+    device: int
+    inode: int
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> FileState:
+        return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def hash_bytes(data: bytes) -> str:
+    return blake3.blake3(data).hexdigest()
+
+
+def hash_file_uncached(path: str | os.PathLike[str], size: int | None = None) -> str:
+    """The BLAKE3 of a file's bytes, read with every core when the file is large."""
+    size = os.path.getsize(path) if size is None else size
+    if size >= PARALLEL_FROM_BYTES:
+        hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
+        hasher.update_mmap(path)
+        return hasher.hexdigest()
+    hasher = blake3.blake3()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+class FileHasher:
+    """Digests of files by content, remembered against their (device, inode, size, mtime_ns)."""
+
+    def __init__(self, cache_file: Path) -> None:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        self._path = cache_file
+        self._local = threading.local()
+        self.bytes_read = 0
+
+    def _db(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS stat_cache (path TEXT PRIMARY KEY, device INTEGER, inode INTEGER,"
+                " size INTEGER, mtime_ns INTEGER, digest TEXT)"
+            )
+            self._local.conn = conn
+        return conn
+
+    def cached(self, path: str, state: FileState) -> str | None:
+        """The remembered digest of `path` if its state is the one it had when hashed."""
+        row = (
+            self._db()
+            .execute("SELECT device, inode, size, mtime_ns, digest FROM stat_cache WHERE path = ?", (path,))
+            .fetchone()
+        )
+        if row is None or FileState(*row[:4]) != state:
+            return None
+        return str(row[4])
+
+    def remember(self, path: str, state: FileState, digest: str) -> None:
+        self._db().execute(
+            "INSERT OR REPLACE INTO stat_cache VALUES (?, ?, ?, ?, ?, ?)",
+            (path, state.device, state.inode, state.size, state.mtime_ns, digest),
+        )
+
+    def digest(self, path: str | os.PathLike[str]) -> str:
+        """The content digest of a file: from the cache when its state is unchanged, read otherwise."""
+        key = os.path.abspath(path)
+        state = FileState.of(os.stat(key))
+        found = self.cached(key, state)
+        if found is not None:
+            return found
+        digest = hash_file_uncached(key, state.size)
+        self.bytes_read += state.size
+        # A file changed while it was read is not remembered: its next hash reads it again.
+        if FileState.of(os.stat(key)) == state:
+            self.remember(key, state, digest)
+        return digest
+
+    def needs_reading(self, path: str | os.PathLike[str]) -> int:
+        """How many bytes `digest(path)` would read: 0 when the cache holds it."""
+        key = os.path.abspath(path)
+        state = FileState.of(os.stat(key))
+        return 0 if self.cached(key, state) is not None else state.size
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None

@@ -1,0 +1,137 @@
+"""Store operations for reuse: entries by fingerprint, claims on fingerprints being computed, history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from duto.processes import alive
+from duto.storage import models
+from duto.storage.db import Database
+from duto.storage.runs_store import utcnow
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The previous run of a step in an experiment: what explanations diff against."""
+
+    step_run_id: str
+    pipeline_run_id: str
+    status: str
+    components: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Entry:
+    fingerprint: str
+    step_run_id: str
+    pipeline_run_id: str
+    step_name: str
+    outputs: dict[str, dict[str, str]]
+    created_at: datetime
+
+
+class ReuseStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def entry(self, fingerprint: str) -> Entry | None:
+        with self.db.reading() as s:
+            row = s.execute(
+                select(models.ReuseEntry, models.StepRun.pipeline_run_id, models.StepRun.name)
+                .join(models.StepRun, models.StepRun.id == models.ReuseEntry.step_run_id)
+                .where(models.ReuseEntry.fingerprint == fingerprint)
+            ).first()
+            if row is None:
+                return None
+            entry, run_id, name = row
+            return Entry(entry.fingerprint, entry.step_run_id, run_id, name, dict(entry.outputs), entry.created_at)
+
+    def entries(self) -> list[Entry]:
+        with self.db.reading() as s:
+            rows = s.execute(
+                select(models.ReuseEntry, models.StepRun.pipeline_run_id, models.StepRun.name)
+                .join(models.StepRun, models.StepRun.id == models.ReuseEntry.step_run_id)
+                .order_by(models.ReuseEntry.created_at)
+            ).all()
+            return [Entry(e.fingerprint, e.step_run_id, r, n, dict(e.outputs), e.created_at) for e, r, n in rows]
+
+    def record(self, fingerprint: str, step_run_id: str, outputs: dict[str, dict[str, str]]) -> None:
+        """Make a finished step run the one its fingerprint reuses (the newest wins)."""
+        with self.db.writing() as s:
+            s.merge(
+                models.ReuseEntry(
+                    fingerprint=fingerprint, step_run_id=step_run_id, outputs=outputs, created_at=utcnow()
+                )
+            )
+
+    def drop(self, fingerprint: str) -> None:
+        with self.db.writing() as s:
+            s.execute(delete(models.ReuseEntry).where(models.ReuseEntry.fingerprint == fingerprint))
+
+    def claim(
+        self, fingerprint: str, step_run_id: str, pipeline_run_id: str, pid: int
+    ) -> models.FingerprintClaim | None:
+        """Claim a fingerprint for computing; returns the live claim of another step run, or None when ours."""
+        with self.db.writing() as s:
+            held = s.get(models.FingerprintClaim, fingerprint)
+            if held is not None and held.step_run_id != step_run_id:
+                owner = s.get(models.StepRun, held.step_run_id)
+                still_working = owner is not None and owner.status in ("NotStarted", "Queued", "Preparing", "Running")
+                if still_working and (held.runner_pid is None or alive(held.runner_pid)):
+                    return held
+                s.delete(held)
+                s.flush()
+            if held is None or held.step_run_id != step_run_id:
+                s.add(
+                    models.FingerprintClaim(
+                        fingerprint=fingerprint,
+                        step_run_id=step_run_id,
+                        pipeline_run_id=pipeline_run_id,
+                        runner_pid=pid,
+                        created_at=utcnow(),
+                    )
+                )
+            return None
+
+    def release(self, fingerprint: str, step_run_id: str) -> None:
+        with self.db.writing() as s:
+            s.execute(
+                delete(models.FingerprintClaim).where(
+                    models.FingerprintClaim.fingerprint == fingerprint,
+                    models.FingerprintClaim.step_run_id == step_run_id,
+                )
+            )
+
+    def previous(self, experiment_id: int, step_name: str, run_id: str, run_created_at: datetime) -> Previous | None:
+        """The latest run of step `step_name` in the experiment submitted before run `run_id`."""
+        with self.db.reading() as s:
+            row = s.execute(
+                select(models.StepRun)
+                .join(models.PipelineRun, models.PipelineRun.id == models.StepRun.pipeline_run_id)
+                .where(
+                    models.PipelineRun.experiment_id == experiment_id,
+                    models.StepRun.name == step_name,
+                    models.StepRun.pipeline_run_id != run_id,
+                    models.PipelineRun.created_at <= run_created_at,
+                    models.StepRun.components.is_not(None),
+                )
+                .order_by(models.PipelineRun.created_at.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            if row is None:
+                return None
+            return Previous(row.id, row.pipeline_run_id, row.status, dict(row.components))
+
+    def referenced_digests(self) -> set[str]:
+        """Every stored output and code snapshot some run still names: what `cache gc` keeps."""
+        keep: set[str] = set()
+        with self.db.reading() as s:
+            for outputs in s.scalars(select(models.StepRun.outputs)):
+                keep.update(o["digest"] for o in (outputs or {}).values() if o.get("digest"))
+            for spec in s.scalars(select(models.PipelineRun.spec)):
+                keep.update(step["snapshot"] for step in spec.get("steps", []) if step.get("snapshot"))
+        return keep
