@@ -8,7 +8,7 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class RunLayout:
-    """The folders of one pipeline run: its code snapshots and a folder per step run."""
+    """The folders of one pipeline run: a folder per step run (code snapshots live in the content store)."""
 
     runs_dir: Path
     run_id: str
@@ -20,9 +20,6 @@ class RunLayout:
     @property
     def runner_log(self) -> Path:
         return self.root / "runner.log"
-
-    def snapshot(self, snapshot_id: str) -> Path:
-        return self.root / "snapshots" / snapshot_id
 
     def step(self, step_run_id: str) -> StepLayout:
         return StepLayout(self.root / "steps" / step_run_id)
