@@ -14,6 +14,7 @@ import selectors
 import signal
 import time
 import traceback
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,7 +98,12 @@ class Runner:
             for upstream in state.spec.upstream:
                 self.dependents[upstream].append(name)
             self.pending[name] = {u for u in state.spec.upstream if self.steps[u].status != RunStatus.FINISHED}
-        self.ready = [n for n, s in self.steps.items() if not s.status.is_terminal and not self.pending[n]]
+        # Steps move ready -> (awaiting a fingerprint claim) -> a target's queue -> running.
+        self.ready: deque[str] = deque(
+            n for n, s in self.steps.items() if not s.status.is_terminal and not self.pending[n]
+        )
+        self.awaiting_claim: list[str] = []
+        self.queues: dict[str, deque[str]] = {}
         self.running: dict[str, StepState] = {}
         self.stopped_by: str | None = None
         self.failed_steps = [n for n, s in self.steps.items() if s.status == RunStatus.FAILED]
@@ -129,7 +135,8 @@ class Runner:
         try:
             while self.ready:
                 state = self.steps[self.ready[0]]
-                if self._blocked(state):
+                if state.status.is_terminal or self._blocked(state):
+                    self.ready.popleft()
                     continue
                 try:
                     self._decide(state, allow_reading=False)
@@ -139,6 +146,7 @@ class Runner:
                 if entry is None:
                     return False
                 self._record_decision(state)
+                self.ready.popleft()
                 self._reuse(state, entry)
         finally:
             self.cas.hasher.close()
@@ -167,7 +175,7 @@ class Runner:
             self._reap()
             self._follow()
             self._schedule()
-            if not self.running and not self.ready:
+            if not self.running and not self.ready and not self.awaiting_claim and not any(self.queues.values()):
                 self._end_unreachable()
                 return False
             self._wait()
@@ -191,9 +199,11 @@ class Runner:
         return True
 
     def _schedule(self) -> None:
-        full: set[str] = set()  # targets that refused a slot in this pass: the steps after wait their turn
-        for name in list(self.ready):
-            state = self.steps[name]
+        """Decide every ready step (reused ones make their dependents ready at once), then fill free slots."""
+        self.ready.extend(self.awaiting_claim)
+        self.awaiting_claim = []
+        while self.ready:
+            state = self.steps[self.ready.popleft()]
             if state.status.is_terminal or self._blocked(state):
                 continue
             if state.components is None:
@@ -204,21 +214,27 @@ class Runner:
                     continue
                 entry = self._reusable(state, settle=True)
                 self._record_decision(state)
-                if entry is not None:
-                    self._reuse(state, entry)
-                    continue
-            elif not state.claimed:
+            else:
                 # Another run that held this fingerprint may have finished it since the last pass.
                 entry = self._reusable(state, settle=False)
-                if entry is not None:
-                    self._reuse(state, entry)
-                    continue
-            if not self._claim(state):
-                continue
-            if state.spec.compute_target in full:
-                self._mark_queued(state)
-            elif not self._try_start(state):
-                full.add(state.spec.compute_target)
+            if entry is not None:
+                self._reuse(state, entry)
+            elif not self._claim(state):
+                self.awaiting_claim.append(state.spec.name)
+            else:
+                queue = self.queues.setdefault(state.spec.compute_target, deque())
+                if queue:
+                    self._mark_queued(state)  # others wait ahead of it on that target
+                queue.append(state.spec.name)
+        for queue in self.queues.values():
+            while queue:
+                head = self.steps[queue[0]]
+                if head.status.is_terminal or self._blocked(head):
+                    queue.popleft()
+                elif self._try_start(head):
+                    queue.popleft()
+                else:
+                    break
 
     def _end_unreachable(self) -> None:
         """Steps that can no longer start (an upstream step ended without finishing) end Canceled."""
@@ -366,7 +382,6 @@ class Runner:
         ):
             self._mark_queued(state)
             return False
-        self.ready.remove(spec.name)
         state.status = RunStatus.PREPARING
         try:
             prepared = prepare(
@@ -485,8 +500,6 @@ class Runner:
     def _end(self, state: StepState, status: RunStatus, reason: str | None, **fields: Any) -> None:
         """Record a step's final status, with the last pointer to its log in the same transaction."""
         state.status = status
-        if state.spec.name in self.ready:
-            self.ready.remove(state.spec.name)
         if status == RunStatus.FINISHED:
             for dependent in self.dependents[state.spec.name]:
                 waiting = self.pending[dependent]
