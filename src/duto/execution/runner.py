@@ -33,7 +33,7 @@ from duto.storage.datastores import DatastoreBackend
 from duto.storage.db import Database
 from duto.storage.hashing import FileState
 from duto.storage.layout import RunLayout, StepLayout
-from duto.storage.reuse_store import Entry, ReuseStore
+from duto.storage.reuse_store import Entry, Previous, ReuseStore
 from duto.storage.runs_store import NewEvent, RunsStore
 from duto.tracking.ingest import StepEventsReader
 
@@ -108,6 +108,7 @@ class Runner:
         self.stopped_by: str | None = None
         self.failed_steps = [n for n, s in self.steps.items() if s.status == RunStatus.FAILED]
         self.selector = selectors.DefaultSelector()
+        self.previous: dict[str, Previous] | None = None  # loaded once, when the first step is decided
 
     # the loop ------------------------------------------------------------------------------------
     def run(self) -> RunStatus:
@@ -145,7 +146,6 @@ class Runner:
                 entry = self._reusable(state, settle=False)
                 if entry is None:
                     return False
-                self._record_decision(state)
                 self.ready.popleft()
                 self._reuse(state, entry)
         finally:
@@ -213,7 +213,8 @@ class Runner:
                     self._end(state, RunStatus.FAILED, f"could not hash its inputs: {exc}")
                     continue
                 entry = self._reusable(state, settle=True)
-                self._record_decision(state)
+                if entry is None:
+                    self._record_decision(state)
             else:
                 # Another run that held this fingerprint may have finished it since the last pass.
                 entry = self._reusable(state, settle=False)
@@ -287,7 +288,9 @@ class Runner:
         code = self.cas.files_of(spec.snapshot) if spec.snapshot else {}
         state.components = step_components(spec, self.parameters, code, inputs, hashed)
         state.fingerprint = fingerprint(state.components)
-        previous = self.reuse.previous(self.experiment_id, spec.name, self.run_id, self.created_at)
+        if self.previous is None:
+            self.previous = self.reuse.previous_runs(self.experiment_id, self.run_id, self.created_at)
+        previous = self.previous.get(spec.name)
         executed = {n for n, s in self.steps.items() if s.executed}
         state.reasons = explain(
             state.components,
@@ -301,12 +304,18 @@ class Runner:
             state.reasons = [f"the previous run of this step ended {previous.status}, with no outputs to reuse"]
 
     def _record_decision(self, state: StepState) -> None:
-        """Keep the step's fingerprint, its parts and why it runs (or is reused) with the step run."""
+        """Keep the step's fingerprint, its parts and why it runs with the step run, and say so in the stream."""
         self.store.update_step(
-            state.step_run_id, fingerprint=state.fingerprint, components=state.components, reasons=state.reasons
+            state.step_run_id,
+            event=self._decision_event(state),
+            fingerprint=state.fingerprint,
+            components=state.components,
+            reasons=state.reasons,
         )
+
+    def _decision_event(self, state: StepState) -> NewEvent:
         decision = {"step": state.spec.name, "fingerprint": state.fingerprint, "reasons": state.reasons}
-        self.store.add_events(self.run_id, [NewEvent("reuse_decision", decision, state.step_run_id)])
+        return NewEvent("reuse_decision", decision, state.step_run_id)
 
     def _check_cached_dataset(self, port: Any) -> None:
         for entry in port.source["paths"]:
@@ -349,8 +358,19 @@ class Runner:
             if not final.exists():
                 self.cas.publish(output["digest"], final)
         state.outputs = dict(entry.outputs)
+        state.reasons = []
         why = f"reused from {entry.pipeline_run_id}/{entry.step_name}"
-        self._end(state, RunStatus.FINISHED, why, outputs=state.outputs, reused_from=entry.step_run_id)
+        self._end(
+            state,
+            RunStatus.FINISHED,
+            why,
+            outputs=state.outputs,
+            reused_from=entry.step_run_id,
+            fingerprint=state.fingerprint,
+            components=state.components,
+            reasons=state.reasons,
+            decision=self._decision_event(state),
+        )
 
     def _claim(self, state: StepState) -> bool:
         """Hold the step's fingerprint while it runs; False while another run computes the same one."""
@@ -497,8 +517,10 @@ class Runner:
         self._release(state)
         self._end(state, RunStatus.FINISHED, None, exit_code=code, outputs=outputs)
 
-    def _end(self, state: StepState, status: RunStatus, reason: str | None, **fields: Any) -> None:
-        """Record a step's final status, with the last pointer to its log in the same transaction."""
+    def _end(
+        self, state: StepState, status: RunStatus, reason: str | None, decision: NewEvent | None = None, **fields: Any
+    ) -> None:
+        """Record a step's final status, with its reuse decision and last log pointer in the same transaction."""
         state.status = status
         if status == RunStatus.FINISHED:
             for dependent in self.dependents[state.spec.name]:
@@ -511,15 +533,9 @@ class Runner:
             self.failed_steps.append(state.spec.name)
             if not self.continue_on_failure and self.stopped_by is None:
                 self.stopped_by = state.spec.name
-        log_event = self._log_event(state)
+        before = [e for e in (decision, self._log_event(state)) if e is not None]
         self.store.set_step_status(
-            self.run_id,
-            state.step_run_id,
-            state.spec.name,
-            status,
-            reason,
-            before=[log_event] if log_event is not None else [],
-            **fields,
+            self.run_id, state.step_run_id, state.spec.name, status, reason, before=before, **fields
         )
         if status == RunStatus.FAILED or (reason or "").startswith("upstream "):
             root = state.spec.name if status == RunStatus.FAILED else (reason or "").split()[1]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from duto.processes import alive
 from duto.storage import models
@@ -106,25 +106,29 @@ class ReuseStore:
                 )
             )
 
-    def previous(self, experiment_id: int, step_name: str, run_id: str, run_created_at: datetime) -> Previous | None:
-        """The latest run of step `step_name` in the experiment submitted before run `run_id`."""
+    def previous_runs(self, experiment_id: int, run_id: str, run_created_at: datetime) -> dict[str, Previous]:
+        """For each step name, its latest run in the experiment submitted before run `run_id`."""
+        newest_first = (
+            func.row_number()
+            .over(partition_by=models.StepRun.name, order_by=models.PipelineRun.created_at.desc())
+            .label("rank")
+        )
+        ranked = (
+            select(models.StepRun.id, newest_first)
+            .join(models.PipelineRun, models.PipelineRun.id == models.StepRun.pipeline_run_id)
+            .where(
+                models.PipelineRun.experiment_id == experiment_id,
+                models.StepRun.pipeline_run_id != run_id,
+                models.PipelineRun.created_at <= run_created_at,
+                models.StepRun.components.is_not(None),
+            )
+            .subquery()
+        )
         with self.db.reading() as s:
-            row = s.execute(
-                select(models.StepRun)
-                .join(models.PipelineRun, models.PipelineRun.id == models.StepRun.pipeline_run_id)
-                .where(
-                    models.PipelineRun.experiment_id == experiment_id,
-                    models.StepRun.name == step_name,
-                    models.StepRun.pipeline_run_id != run_id,
-                    models.PipelineRun.created_at <= run_created_at,
-                    models.StepRun.components.is_not(None),
-                )
-                .order_by(models.PipelineRun.created_at.desc())
-                .limit(1)
-            ).scalar_one_or_none()
-            if row is None:
-                return None
-            return Previous(row.id, row.pipeline_run_id, row.status, dict(row.components))
+            rows = s.scalars(
+                select(models.StepRun).join(ranked, ranked.c.id == models.StepRun.id).where(ranked.c.rank == 1)
+            )
+            return {r.name: Previous(r.id, r.pipeline_run_id, r.status, dict(r.components)) for r in rows}
 
     def referenced_digests(self) -> set[str]:
         """Every stored output and code snapshot some run still names: what `cache gc` keeps."""

@@ -278,9 +278,15 @@ class RunsStore:
                 s.scalars(select(models.Metric).where(models.Metric.run_id.in_(run_ids)).order_by(models.Metric.id))
             )
 
-    def update_step(self, step_run_id: str, **fields: Any) -> None:
+    def update_step(self, step_run_id: str, event: NewEvent | None = None, **fields: Any) -> None:
+        """Change a step run's columns, with an event of its run in the same transaction."""
         with self.db.writing() as s:
+            row = s.get(models.StepRun, step_run_id)
+            if row is None:
+                raise RunNotFoundError(step_run_id)
             s.execute(update(models.StepRun).where(models.StepRun.id == step_run_id).values(**fields))
+            if event is not None:
+                self._add_events(s, row.pipeline_run_id, [event])
 
     def merge_run_tags(self, run_id: str, tags: dict[str, str]) -> None:
         with self.db.writing() as s:
