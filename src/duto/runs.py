@@ -185,7 +185,7 @@ class StepRun:
 
     @property
     def compute_target(self) -> str:
-        return self._row.compute_target
+        return self._cached.compute_target  # fixed at submit: no need to read the row again
 
     @property
     def tags(self) -> dict[str, str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Mapping
-from dataclasses import asdict
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -70,7 +69,16 @@ def step_components(
         "parameters": {name: parameters[name] for name in sorted(referenced_parameters(step))},
         "inputs": dict(inputs),
         "environment": {"python": platform.python_version(), "variables": dict(step.environment_variables)},
-        "outputs": [asdict(o) for o in step.outputs],
+        "outputs": [
+            {
+                "name": o.name,
+                "kind": o.kind,
+                "datastore": o.datastore,
+                "destination": o.destination,
+                "is_directory": o.is_directory,
+            }
+            for o in step.outputs
+        ],
         "version": step.version,
         "hash_paths": dict(hash_paths),
     }

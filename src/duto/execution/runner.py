@@ -55,7 +55,6 @@ class StepState:
     components: dict[str, Any] | None = None
     reasons: list[str] = field(default_factory=list)
     claimed: bool = False
-    executed: bool = False
     watched: dict[str, FileState] = field(default_factory=dict)
 
 
@@ -109,6 +108,7 @@ class Runner:
         self.failed_steps = [n for n, s in self.steps.items() if s.status == RunStatus.FAILED]
         self.selector = selectors.DefaultSelector()
         self.previous: dict[str, Previous] | None = None  # loaded once, when the first step is decided
+        self.executed: set[str] = set()  # steps of this run that executed rather than being reused
 
     # the loop ------------------------------------------------------------------------------------
     def run(self) -> RunStatus:
@@ -134,26 +134,30 @@ class Runner:
         Returns True when that ended the run (every step reused), so no runner process is needed.
         """
         try:
-            while self.ready:
-                state = self.steps[self.ready[0]]
-                if state.status.is_terminal or self._blocked(state):
-                    self.ready.popleft()
-                    continue
-                try:
-                    self._decide(state, allow_reading=False)
-                except (NeedsReading, InputError, OSError):
-                    return False
-                entry = self._reusable(state, settle=False)
-                if entry is None:
-                    return False
-                self.ready.popleft()
-                self._reuse(state, entry)
+            with self.store.db.batch():
+                finished = self._reuse_all_ready()
         finally:
             self.cas.hasher.close()
-        if all(s.status.is_terminal for s in self.steps.values()):
+        if finished:
             self._finish(canceled=False)
-            return True
-        return False
+        return finished
+
+    def _reuse_all_ready(self) -> bool:
+        while self.ready:
+            state = self.steps[self.ready[0]]
+            if state.status.is_terminal or self._blocked(state):
+                self.ready.popleft()
+                continue
+            try:
+                self._decide(state, allow_reading=False)
+            except (NeedsReading, InputError, OSError):
+                return False
+            entry = self._reusable(state, settle=False)
+            if entry is None:
+                return False
+            self.ready.popleft()
+            self._reuse(state, entry)
+        return all(s.status.is_terminal for s in self.steps.values())
 
     def _finish(self, canceled: bool) -> RunStatus:
         reason: str | None
@@ -230,9 +234,7 @@ class Runner:
         for queue in self.queues.values():
             while queue:
                 head = self.steps[queue[0]]
-                if head.status.is_terminal or self._blocked(head):
-                    queue.popleft()
-                elif self._try_start(head):
+                if head.status.is_terminal or self._blocked(head) or self._try_start(head):
                     queue.popleft()
                 else:
                     break
@@ -291,13 +293,12 @@ class Runner:
         if self.previous is None:
             self.previous = self.reuse.previous_runs(self.experiment_id, self.run_id, self.created_at)
         previous = self.previous.get(spec.name)
-        executed = {n for n, s in self.steps.items() if s.executed}
         state.reasons = explain(
             state.components,
             previous.components if previous else None,
             regenerate_outputs=self.regenerate,
             allow_reuse=spec.allow_reuse,
-            executed_upstream=frozenset(executed),
+            executed_upstream=self.executed,
             read_blob=self._read_blob,
         )
         if previous is not None and previous.status != RunStatus.FINISHED and state.reasons == [SAME_FINGERPRINT]:
@@ -419,7 +420,7 @@ class Runner:
             self._end(state, RunStatus.FAILED, f"could not start: {exc}")
             return True
         state.process = process
-        state.executed = True
+        self.executed.add(spec.name)
         state.reader = StepEventsReader(state.layout.events, self.run_id, state.step_run_id, spec.name)
         if process.exit_fd is not None:
             self.selector.register(process.exit_fd, selectors.EVENT_READ, state)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -103,50 +104,63 @@ class PipelineGraph:
             raise ConfigError("a pipeline needs at least one step")
         self.description = description
         self.steps: list[Step] = []
-        pending = list(roots)
+        self._members: set[int] = {id(s) for s in roots}
+        self._upstream: dict[int, list[Step]] = {}
+        pending = deque(roots)
+        seen: set[int] = set()
         while pending:
-            step = pending.pop(0)
-            if any(step is s for s in self.steps):
+            step = pending.popleft()
+            if id(step) in seen:
                 continue
+            seen.add(id(step))
             self.steps.append(step)
-            ports = step_ports(step)
-            for port in ports.inputs:
+            self._members.add(id(step))
+            for port in step_ports(step).inputs:
                 if not isinstance(port.source, FileDataset) and port.source.producers:
-                    # The step that declared the output last is its producer, as when a notebook cell
-                    # that builds a step runs again; a writer already in the pipeline comes first.
-                    pending.append(self._producer(port.source, roots))
+                    pending.append(self._producer(port.source))
             pending.extend(step.run_after_steps)
         self.ports = {id(s): step_ports(s) for s in self.steps}
         self.ordering: list[tuple[Step, Step]] = []
-        for pair in [*ordering, *((before, s) for s in self.steps for before in s.run_after_steps)]:
-            if not any(pair[0] is a and pair[1] is b for a, b in self.ordering):
-                self.ordering.append(pair)
+        known: set[tuple[int, int]] = set()
+        for before, after in [*ordering, *((before, s) for s in self.steps for before in s.run_after_steps)]:
+            if (id(before), id(after)) not in known:
+                known.add((id(before), id(after)))
+                self.ordering.append((before, after))
 
-    def _producer(self, output: StepOutput, roots: list[Step] | None = None) -> Step:
-        """The step of this pipeline that writes `output`."""
-        members = roots if roots is not None else self.steps
-        inside = [p for p in output.producers if any(p is m for m in [*members, *self.steps])]
+    def _producer(self, output: StepOutput) -> Step:
+        """The step of this pipeline that writes `output`.
+
+        The step that declared the output last is its producer, as when a notebook cell that builds a step
+        runs again; a writer that is already part of the pipeline comes first.
+        """
+        inside = [p for p in output.producers if id(p) in self._members]
         return (inside or output.producers)[-1]
 
     def writers(self, output: StepOutput) -> list[Step]:
         """The steps of this pipeline that declare `output` among their outputs."""
-        return [p for p in output.producers if any(p is s for s in self.steps)]
+        return [p for p in output.producers if id(p) in self._members]
 
     def ports_of(self, step: Step) -> StepPorts:
         return self.ports[id(step)]
 
     def upstream_of(self, step: Step) -> list[Step]:
         """Steps that must finish before `step`: producers of its inputs and the ones it runs after."""
-        found: list[Step] = []
-        for port in self.ports_of(step).inputs:
-            if not isinstance(port.source, FileDataset) and port.source.producers:
-                found.append(self._producer(port.source))
-        found.extend(before for before, after in self.ordering if after is step)
-        unique: list[Step] = []
-        for s in found:
-            if not any(s is u for u in unique):
-                unique.append(s)
-        return unique
+        if not self._upstream:
+            befores: dict[int, list[Step]] = {}
+            for before, after in self.ordering:
+                befores.setdefault(id(after), []).append(before)
+            for s in self.steps:
+                found = [
+                    self._producer(port.source)
+                    for port in self.ports_of(s).inputs
+                    if not isinstance(port.source, FileDataset) and port.source.producers
+                ]
+                found.extend(befores.get(id(s), []))
+                unique: dict[int, Step] = {}
+                for u in found:
+                    unique.setdefault(id(u), u)
+                self._upstream[id(s)] = list(unique.values())
+        return self._upstream[id(step)]
 
     def parameters(self) -> tuple[dict[str, PipelineParameter], list[ValidationProblem]]:
         found: dict[str, PipelineParameter] = {}
@@ -176,16 +190,21 @@ class PipelineGraph:
         A step reading its own output is reported by `step_ports`, so a self-edge does not count here.
         """
         remaining = {id(s): {id(u) for u in self.upstream_of(s) if u is not s} for s in self.steps}
+        dependents: dict[int, list[Step]] = {}
+        for s in self.steps:
+            for u in remaining[id(s)]:
+                dependents.setdefault(u, []).append(s)
+        ready = deque(s for s in self.steps if not remaining[id(s)])
         order: list[Step] = []
-        while True:
-            ready = [s for s in self.steps if id(s) in remaining and not remaining[id(s)]]
-            if not ready:
-                break
-            for s in ready:
-                order.append(s)
-                del remaining[id(s)]
-            for deps in remaining.values():
-                deps.difference_update(id(s) for s in ready)
+        while ready:
+            s = ready.popleft()
+            order.append(s)
+            del remaining[id(s)]
+            for d in dependents.get(id(s), []):
+                waiting = remaining[id(d)]
+                waiting.discard(id(s))
+                if not waiting:
+                    ready.append(d)
         return order, [s for s in self.steps if id(s) in remaining and self._reaches(s, s, remaining)]
 
     def _reaches(self, start: Step, target: Step, upstream: dict[int, set[int]]) -> bool:

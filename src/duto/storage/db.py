@@ -93,17 +93,44 @@ class Database:
         self.url = url
         self.engine = engine_for(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._batch = threading.local()
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
+        batch: Session | None = getattr(self._batch, "session", None)
+        if batch is not None:
+            yield batch
+            return
         with self._sessions() as session, session.begin():
             yield session
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
         """A transaction that takes the write lock at its start, so what it read is still true when it writes."""
+        batch: Session | None = getattr(self._batch, "session", None)
+        if batch is not None:
+            yield batch
+            batch.flush()
+            return
         with (
             Session(self.engine.execution_options(immediate=True), expire_on_commit=False) as session,
             session.begin(),
         ):
             yield session
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Make every read and write of this thread inside the block one transaction, committed at its end.
+
+        For a burst of small writes by one process (deciding many steps at once); keep the block short, since
+        it holds the write lock throughout.
+        """
+        if getattr(self._batch, "session", None) is not None:
+            yield
+            return
+        with self.writing() as session:
+            self._batch.session = session
+            try:
+                yield
+            finally:
+                self._batch.session = None

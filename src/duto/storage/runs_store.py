@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from duto.errors import RunNotFoundError
 from duto.graph.status import ACTIVE, TERMINAL, RunStatus
@@ -243,17 +243,20 @@ class RunsStore:
                 self._add_events(s, run_id, events)
 
     def _add_events(self, s: Any, run_id: str, events: Sequence[NewEvent]) -> None:
+        if not events:
+            return
         now = time.time()
-        s.add_all(
-            models.Event(
-                pipeline_run_id=run_id,
-                step_run_id=e.step_run_id,
-                kind=e.kind,
-                payload=e.payload,
-                created_at=now,
-            )
+        rows = [
+            {
+                "pipeline_run_id": run_id,
+                "step_run_id": e.step_run_id,
+                "kind": e.kind,
+                "payload": e.payload,
+                "created_at": now,
+            }
             for e in events
-        )
+        ]
+        s.execute(insert(models.Event), rows)
 
     def events_after(self, run_id: str, after_id: int, limit: int = 1000) -> list[models.Event]:
         with self.db.reading() as s:
