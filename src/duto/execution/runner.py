@@ -58,8 +58,13 @@ class StepState:
     watched: dict[str, FileState] = field(default_factory=dict)
 
 
+# What the submit-time reuse pass may read to re-hash files whose stat changed (a few milliseconds of BLAKE3);
+# more than that is left to the runner, so that submit always returns at once.
+SUBMIT_READ_BUDGET = 64 * 1024 * 1024
+
+
 class NeedsReading(Exception):
-    """Deciding reuse for a step would read file contents; the quick pass at submit leaves it to the runner."""
+    """Deciding reuse for a step would read more than the submit-time pass may; the runner does it."""
 
 
 class Runner:
@@ -109,6 +114,7 @@ class Runner:
         self.selector = selectors.DefaultSelector()
         self.previous: dict[str, Previous] | None = None  # loaded once, when the first step is decided
         self.executed: set[str] = set()  # steps of this run that executed rather than being reused
+        self.read_budget = SUBMIT_READ_BUDGET
 
     # the loop ------------------------------------------------------------------------------------
     def run(self) -> RunStatus:
@@ -284,8 +290,8 @@ class Runner:
         hashed: dict[str, str] = {}
         for entry in spec.hash_paths:
             path = Path(spec.source_directory or ".", entry)
-            if not allow_reading and path.is_file() and self.cas.hasher.needs_reading(path):
-                raise NeedsReading(str(path))
+            if not allow_reading and path.is_file():
+                self._spend_read_budget(self.cas.hasher.needs_reading(path), str(path))
             hashed[entry] = path_digest(path, self.cas.hasher)
         code = self.cas.files_of(spec.snapshot) if spec.snapshot else {}
         state.components = step_components(spec, self.parameters, code, inputs, hashed)
@@ -322,8 +328,12 @@ class Runner:
         for entry in port.source["paths"]:
             backend = self.datastores[entry["datastore"]]
             for path in backend.expand(entry["path"]):
-                if self.cas.hasher.needs_reading(backend.local_path(path)):
-                    raise NeedsReading(path)
+                self._spend_read_budget(self.cas.hasher.needs_reading(backend.local_path(path)), path)
+
+    def _spend_read_budget(self, size: int, path: str) -> None:
+        if size > self.read_budget:
+            raise NeedsReading(path)
+        self.read_budget -= size
 
     def _read_blob(self, digest: str) -> bytes | None:
         try:
