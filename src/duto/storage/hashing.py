@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import blake3
 # Files at least this big are hashed with every core; below it, threads cost more than they save.
 PARALLEL_FROM_BYTES = 4 * 1024 * 1024
 _CHUNK = 1024 * 1024
+RACY_NS = 2_000_000_000
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,10 @@ class FileHasher:
             return found
         digest = hash_file_uncached(key, state.size)
         self.bytes_read += state.size
-        # A file changed while it was read is not remembered: its next hash reads it again.
-        if FileState.of(os.stat(key)) == state:
+        # Not remembered: a file changed while it was read, and a "racy" one whose mtime is so recent that a
+        # write in the same clock tick would leave its stat unchanged. Their next hash reads them again.
+        racy = time.time_ns() - state.mtime_ns < RACY_NS
+        if not racy and FileState.of(os.stat(key)) == state:
             self.remember(key, state, digest)
         return digest
 
