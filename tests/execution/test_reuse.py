@@ -228,3 +228,22 @@ def test_concurrent_runs_execute_each_fingerprint_once(ws, tmp_path):
         assert run.wait_for_completion(show_output=False) == "Finished"
     assert counter.read_text().split() == ["x"]
     assert sorted(by_name(r)["slow"].is_reused for r in runs) == [False, True]
+
+
+def test_ignored_files_are_not_part_of_the_code_snapshot(ws, write_script):
+    src = write_script("s.py", "print('hi')\n")
+    Path(src, ".amlignore").write_text("notes.txt\n")
+    Path(src, ".gitignore").write_text("*.log\n")
+    Path(src, "notes.txt").write_text("draft 1")
+
+    def build():
+        return Pipeline(ws, [PythonScriptStep("s.py", source_directory=src)])
+
+    first = run_to_end(ws, build())
+    assert set(by_name(first)["s.py"].get_reuse_info()["components"]["code"]) == {"s.py", ".amlignore", ".gitignore"}
+    Path(src, "notes.txt").write_text("draft 2")
+    Path(src, "debug.log").write_text("noise")
+    assert by_name(run_to_end(ws, build()))["s.py"].is_reused
+    Path(src, "helper.py").write_text("X = 1\n")
+    added = by_name(run_to_end(ws, build()))["s.py"]
+    assert added.get_reuse_info()["reasons"] == ["code: helper.py added"]
