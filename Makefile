@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[examples,dev]"
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[examples,dev,dask]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -28,8 +28,24 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest -q
 
-bench: $(STAMP)
+# The benchmark against DVC needs dvc, kept out of .venv (and so out of `make test`) in a venv of its own.
+BENCH_VENV := .bench-venv
+BENCH_BIN := $(BENCH_VENV)/bin
+BENCH_STAMP := $(BENCH_VENV)/.installed
+
+.PHONY: bench-venv
+
+$(BENCH_STAMP):
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_BIN)/pip install --quiet --disable-pip-version-check uv
+	$(BENCH_BIN)/uv pip install --quiet --python $(BENCH_BIN)/python dvc
+	touch $(BENCH_STAMP)
+
+bench-venv: $(BENCH_STAMP)
+
+bench: $(STAMP) $(BENCH_STAMP)
 	$(BIN)/python bench/orchestration.py
+	$(BIN)/python bench/reuse_vs_dvc.py --dvc $(BENCH_BIN)/dvc
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -14,8 +14,17 @@ from types import ModuleType
 
 import pytest
 
-PUBLIC_MODULES = ["duto", "duto.pipeline", "duto.pipeline.steps", "duto.compute", "duto.runconfig", "duto.data"]
-LAZY_MODULES = ["duto", "duto.pipeline", "duto.compute"]
+PUBLIC_MODULES = [
+    "duto",
+    "duto.pipeline",
+    "duto.pipeline.steps",
+    "duto.compute",
+    "duto.runconfig",
+    "duto.data",
+    "duto.environment",
+    "duto.conda_dependencies",
+]
+LAZY_MODULES = ["duto", "duto.pipeline", "duto.compute", "duto.environment"]
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 
 
@@ -86,6 +95,7 @@ def type_checking_imports(module: ModuleType) -> set[str]:
         "duto",
         "duto.pipeline",
         pytest.param("duto.compute"),
+        "duto.environment",
     ],
 )
 def test_lazy_modules_show_their_exports_to_type_checkers(module_name: str) -> None:

@@ -12,6 +12,7 @@ _EXPORTS = {
     "Dataset": "duto.graph.datasets",
     "DataPath": "duto.graph.datasets",
     "Experiment": "duto.experiment",
+    "Environment": "duto.environment_registry",
     "ComputeTarget": "duto.compute_targets",
     "RunConfiguration": "duto.graph.runconfig",
     "Run": "duto.tracking.step_context",
@@ -24,6 +25,7 @@ TYPE_CHECKING = False  # the idiom type checkers honour, without importing typin
 if TYPE_CHECKING:
     from duto.compute_targets import ComputeTarget as ComputeTarget
     from duto.datastore import Datastore as Datastore
+    from duto.environment_registry import Environment as Environment
     from duto.errors import DutoError as DutoError
     from duto.experiment import Experiment as Experiment
     from duto.graph.datasets import DataPath as DataPath

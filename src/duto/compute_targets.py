@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from duto.config import LOCAL_TARGET, default_concurrency, updating
 from duto.errors import ComputeTargetNotFoundError, ConfigError
-from duto.graph.compute import LocalComputeConfiguration
+from duto.graph.compute import DaskComputeConfiguration, LocalComputeConfiguration
 
 if TYPE_CHECKING:
     from duto.workspace import Workspace
@@ -36,14 +36,19 @@ class ComputeTarget:
         return int(self._settings.get("max_concurrency") or default_concurrency())
 
     @staticmethod
-    def create(workspace: Workspace, name: str, provisioning_configuration: LocalComputeConfiguration) -> ComputeTarget:
+    def create(
+        workspace: Workspace,
+        name: str,
+        provisioning_configuration: LocalComputeConfiguration | DaskComputeConfiguration,
+    ) -> ComputeTarget:
         """Register a target (or change the settings of one with that name) and return it."""
         if not isinstance(name, str) or not name.strip() or "/" in name:
             raise ConfigError(f"compute target name {name!r} must be a non-empty name without '/'")
-        if not isinstance(provisioning_configuration, LocalComputeConfiguration):
+        if not isinstance(provisioning_configuration, LocalComputeConfiguration | DaskComputeConfiguration):
             raise ConfigError(
                 "ComputeTarget.create takes a provisioning configuration such as "
-                "LocalCompute.provisioning_configuration(max_concurrency=4)"
+                "LocalCompute.provisioning_configuration(max_concurrency=4) or "
+                "DaskCompute.provisioning_configuration(n_workers=2)"
             )
         with updating(workspace.root) as config:
             config.compute_targets[name] = provisioning_configuration.to_config()

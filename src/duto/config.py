@@ -21,6 +21,11 @@ LOCAL_TARGET = "local"
 WORKSPACE_ENV = "DUTO_WORKSPACE"
 
 
+def machine_memory_gb() -> float:
+    """This machine's memory in GB, the default memory of a local target."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+
+
 def default_concurrency() -> int:
     """The machine's cores, the default `max_concurrency` of a local target."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -36,6 +41,8 @@ class WorkspaceConfig:
     default_datastore: str = DEFAULT_DATASTORE
     datastores: dict[str, dict[str, Any]] = field(default_factory=dict)
     compute_targets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    environments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    default_environment: str | None = None
 
     @property
     def duto_dir(self) -> Path:
@@ -60,6 +67,8 @@ class WorkspaceConfig:
             "default_datastore": self.default_datastore,
             "datastores": self.datastores,
             "compute_targets": self.compute_targets,
+            "environments": self.environments,
+            "default_environment": self.default_environment,
         }
 
     @classmethod
@@ -95,6 +104,9 @@ class WorkspaceConfig:
             default_datastore=data["default_datastore"],
             datastores=data["datastores"],
             compute_targets=data["compute_targets"],
+            # Added after schema version 1 was released: older files have neither key.
+            environments=data.get("environments") or {},
+            default_environment=data.get("default_environment"),
         )
         config.compute_targets.setdefault(LOCAL_TARGET, {"kind": "local", "max_concurrency": None})
         return config

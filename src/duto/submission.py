@@ -67,6 +67,18 @@ class Pipeline:
             known_targets=self.workspace.config.compute_targets, parameter_overrides=pipeline_parameters
         )
         datastores = self.workspace.config.datastores
+        docker_steps = [s.name for s in self.graph.steps if _docker_image(s)]
+        if docker_steps:
+            engine_problem = docker_engine_problem()
+            if engine_problem is not None:
+                problems.extend(
+                    ValidationProblem(
+                        name,
+                        f"its environment runs in the Docker image {_docker_image(step)!r}, but {engine_problem}; "
+                        "start a Docker engine, or clear the environment's docker.base_image",
+                    )
+                    for name, step in ((n, self._step(n)) for n in docker_steps)
+                )
         for step in self.graph.steps:
             folder = self.source_directory_of(step)
             if folder is None:
@@ -100,6 +112,9 @@ class Pipeline:
                 )
         return problems
 
+    def _step(self, name: str) -> Step:
+        return next(s for s in self.graph.steps if s.name == name)
+
     def submit(
         self,
         experiment_name: str,
@@ -121,6 +136,35 @@ class Pipeline:
 
     def __repr__(self) -> str:
         return f"Pipeline(steps={[s.name for s in self.graph.steps]})"
+
+
+def _docker_image(step: Step) -> str | None:
+    environment = step.runconfig.environment
+    return None if environment is None else environment.docker.base_image
+
+
+def docker_engine_problem() -> str | None:
+    """Why no Docker engine can run a step here, or None when one answers."""
+    import shutil
+    import subprocess
+
+    if shutil.which("docker") is None:
+        return "there is no `docker` command on this machine"
+    try:
+        answer = subprocess.run(
+            ["docker", "info", "--format", "{{.ServerVersion}}"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired:
+        return "no Docker engine answered `docker info` within 10 s"
+    if answer.returncode != 0:
+        detail = (answer.stderr.strip().splitlines() or ["no answer"])[-1]
+        return f"no Docker engine answers here (`docker info`: {detail})"
+    return None
 
 
 def submit_pipeline(

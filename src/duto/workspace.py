@@ -16,6 +16,7 @@ from duto.storage.runs_store import RunsStore
 if TYPE_CHECKING:
     from duto.compute_targets import ComputeTarget
     from duto.datastore import Datastore
+    from duto.environment_registry import Environment
     from duto.experiment import Experiment
     from duto.runs import PipelineRun
 
@@ -97,6 +98,13 @@ class Workspace:
 
         self.reload()
         return {name: ComputeTarget(self, name) for name in sorted(self._config.compute_targets)}
+
+    @property
+    def environments(self) -> dict[str, Environment]:
+        """The registered environments, each at its latest version."""
+        from duto.environment_registry import Environment
+
+        return Environment.list(self)
 
     @property
     def experiments(self) -> dict[str, Experiment]:

@@ -86,8 +86,10 @@ def test_runconfig_must_be_a_run_configuration() -> None:
 def test_run_configuration_environment_variables_map_str_to_str() -> None:
     with pytest.raises(ConfigError, match="must map str to str"):
         RunConfiguration(environment_variables={"N": 3})  # type: ignore[dict-item]
-    config = RunConfiguration(environment_variables={"B": "2", "A": "1"})
-    assert list(config.to_spec()["environment_variables"]) == ["A", "B"]
+    with pytest.raises(ConfigError, match="cores must be a whole number"):
+        RunConfiguration(cores=0)
+    with pytest.raises(ConfigError, match="memory_gb must be a positive number"):
+        RunConfiguration(memory_gb=-1)
 
 
 def test_run_after_takes_a_step() -> None:
@@ -299,6 +301,7 @@ def test_local_compute_provisioning_configuration() -> None:
     assert LocalCompute.provisioning_configuration(max_concurrency=2).to_config() == {
         "kind": "local",
         "max_concurrency": 2,
+        "memory_gb": None,
     }
     with pytest.raises(ConfigError, match="max_concurrency must be a whole number of at least 1"):
         LocalCompute.provisioning_configuration(max_concurrency=0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import platform
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -57,6 +56,7 @@ def step_components(
     code: Mapping[str, str],
     inputs: Mapping[str, dict[str, Any]],
     hash_paths: Mapping[str, str],
+    interpreter: Any,
 ) -> dict[str, Any]:
     """Everything a step run's result depends on, as the fingerprint and its explanations see it."""
     return {
@@ -68,7 +68,7 @@ def step_components(
         "params": dict(step.params),
         "parameters": {name: parameters[name] for name in sorted(referenced_parameters(step))},
         "inputs": dict(inputs),
-        "environment": {"python": platform.python_version(), "variables": dict(step.environment_variables)},
+        "environment": _environment(step, interpreter),
         "outputs": [
             {
                 "name": o.name,
@@ -82,3 +82,14 @@ def step_components(
         "version": step.version,
         "hash_paths": dict(hash_paths),
     }
+
+
+def _environment(step: StepSpec, interpreter: Any) -> dict[str, Any]:
+    """The environment part of the fingerprint: Python version, variables, and a built env's packages."""
+    variables = {**(step.environment or {}).get("environment_variables", {}), **step.environment_variables}
+    part: dict[str, Any] = {"python": interpreter.version, "variables": variables}
+    if interpreter.packages is not None:
+        part["packages"] = dict(interpreter.packages)
+    if (step.environment or {}).get("docker_image"):
+        part["docker_image"] = step.environment["docker_image"]  # type: ignore[index]  # checked just above
+    return part

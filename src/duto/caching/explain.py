@@ -224,6 +224,8 @@ def _environment(old: Any, new: Any, executed: Collection[str], read_blob: ReadB
             lines.append(f"environment: python {was} -> {now}")
         elif key == "variables":
             lines.extend(_keyed("environment variable", was, now, show=str))
+        elif key == "packages":
+            lines.extend(f"environment: {line}" for line in _keyed("package", was, now, show=str))
         else:
             lines.append(f"environment: {key} changed")
     return lines

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from duto.cli import cache, compute, logs, metrics, runs, why
+from duto.cli import cache, compute, env, logs, metrics, runs, why
 from duto.cli.formatting import duration, parse_time, status_text
 from duto.cli.options import WorkspaceOption, err, open_workspace, say
 from duto.config import WORKSPACE_ENV
@@ -31,6 +31,7 @@ app = typer.Typer(
 )
 app.add_typer(runs.app, name="runs")
 app.add_typer(compute.app, name="compute")
+app.add_typer(env.app, name="env")
 app.add_typer(cache.app, name="cache")
 app.command()(why.why)
 app.command()(logs.logs)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -14,6 +13,7 @@ from duto.errors import DutoError
 from duto.graph.spec import Argument, InputSpec, OutputSpec, StepSpec
 from duto.storage.cas import ContentStore
 from duto.storage.datastores import DatastoreBackend
+from duto.storage.hashing import hash_bytes
 from duto.storage.layout import StepLayout
 from duto.tracking.step_context import EVENTS_ENV, FILES_ENV, INPUTS_ENV, PARENT_ID_ENV, RUN_ID_ENV
 
@@ -147,6 +147,17 @@ def resolve(arg: Argument, parameters: dict[str, Any], inputs: dict[str, str], o
     return outputs[arg["output"]]
 
 
+@dataclass(frozen=True)
+class Interpreter:
+    """The Python a step runs with: the runner's own, a user-managed one, or a built environment's."""
+
+    python: str
+    version: str
+    packages: dict[str, str] | None = None  # the resolved package set of a built environment
+    bin_dir: str | None = None  # put first on PATH, so a command step finds the environment's tools
+    step_api: str | None = None  # a folder with duto's step-side API, for environments without duto
+
+
 def prepare(
     step: StepSpec,
     layout: StepLayout,
@@ -155,6 +166,7 @@ def prepare(
     datastores: dict[str, DatastoreBackend],
     upstream_outputs: dict[str, dict[str, dict[str, str]]],
     ids: tuple[str, str],
+    interpreter: Interpreter,
 ) -> PreparedStep:
     """Lay out a step run's folder and resolve its command; `ids` is (pipeline run id, step run id)."""
     pipeline_run_id, step_run_id = ids
@@ -177,16 +189,24 @@ def prepare(
     def res(arg: Argument) -> str:
         return resolve(arg, parameters, input_paths, output_paths)
 
+    docker_image = (step.environment or {}).get("docker_image")
     if step.kind == "python_script":
         assert step.script_name is not None  # the spec of a python_script step always names its script
-        command = [sys.executable, step.script_name, *(res(a) for a in step.arguments)]
+        python = "python" if docker_image else interpreter.python
+        command = [python, step.script_name, *(res(a) for a in step.arguments)]
     elif isinstance(step.command, str):
         command = ["/bin/sh", "-c", step.command]
     else:
         command = [res(a) for a in step.command or []]
 
     env = dict(os.environ)
+    env.update((step.environment or {}).get("environment_variables", {}))
     env.update(step.environment_variables)
+    if interpreter.bin_dir:
+        env["PATH"] = f"{interpreter.bin_dir}{os.pathsep}{env.get('PATH', '')}"
+        env["VIRTUAL_ENV"] = str(Path(interpreter.bin_dir).parent)
+    if interpreter.step_api:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [interpreter.step_api, env.get("PYTHONPATH")]))
     env.update({f"AML_PARAMETER_{key}": res(value) for key, value in step.params.items()})
     for name, place in input_paths.items():
         env[f"DUTO_INPUT_{name}"] = place
@@ -200,8 +220,51 @@ def prepare(
             FILES_ENV: str(layout.files),
             RUN_ID_ENV: step_run_id,
             PARENT_ID_ENV: pipeline_run_id,
-            INPUTS_ENV: json.dumps(input_paths),
+            INPUTS_ENV: str(_write_inputs(layout, input_paths)),
             "PYTHONUNBUFFERED": "1",
         }
     )
+    if docker_image:
+        command = _in_docker(docker_image, command, layout, env, list(input_paths.values()))
     return PreparedStep(command, env, layout.code, input_paths, output_paths, mounted)
+
+
+def _in_docker(image: str, command: list[str], layout: StepLayout, env: dict[str, str], inputs: list[str]) -> list[str]:
+    """Run `command` in a container of `image`, with the step's folder and its inputs at the same paths."""
+    mounts = {str(layout.root), *(str(Path(p).resolve().parent) for p in inputs)}
+    wrapped = ["docker", "run", "--rm", "--network", "host", "-w", str(layout.code)]
+    for folder in sorted(mounts):
+        wrapped += ["-v", f"{folder}:{folder}"]
+    for key in sorted(env):
+        if key.startswith(("DUTO_", "AML_", "AZUREML_", "PYTHON")):
+            wrapped += ["-e", key]  # the value comes from docker's own environment, which is `env`
+    return [*wrapped, image, *command]
+
+
+def _write_inputs(layout: StepLayout, input_paths: dict[str, str]) -> Path:
+    """The map of input names to paths, in a file: a step may have more inputs than one variable can hold."""
+    path = layout.root / "inputs.json"
+    path.write_text(json.dumps(input_paths))
+    return path
+
+
+def step_api_folder(envs_dir: Path) -> Path:
+    """A folder holding duto's standard-library-only step API, so `from duto import Run` works in any env.
+
+    Named by the content of what it holds, so a new duto gets a new folder and an old run keeps its own.
+    """
+    package = Path(__file__).resolve().parents[1]
+    files = ("__init__.py", "_lazy.py", "tracking/__init__.py", "tracking/step_context.py")
+    content = b"".join((package / rel).read_bytes() for rel in files)
+    target = envs_dir / f"step-api-{hash_bytes(content)[:16]}"
+    if (target / "duto" / "tracking" / "step_context.py").is_file():
+        return target
+    staging = envs_dir / f".tmp-step-api-{os.getpid()}"
+    for rel in files:
+        (staging / "duto" / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(package / rel, staging / "duto" / rel)
+    try:
+        staging.rename(target)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)  # another runner made it first
+    return target

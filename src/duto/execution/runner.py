@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import logging
 import os
+import platform
 import selectors
 import signal
+import sys
 import time
 import traceback
 from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,10 +25,11 @@ from typing import Any
 from duto.caching.components import dataset_files, path_digest, step_components, tree_digest
 from duto.caching.explain import SAME_FINGERPRINT, explain
 from duto.caching.fingerprint import fingerprint
-from duto.config import WorkspaceConfig, default_concurrency
+from duto.config import WorkspaceConfig, default_concurrency, machine_memory_gb
 from duto.errors import DutoError
-from duto.execution.materialize import InputError, output_location, prepare
+from duto.execution.materialize import InputError, Interpreter, output_location, prepare, step_api_folder
 from duto.execution.targets import local
+from duto.execution.targets.handle import StepHandle
 from duto.graph.spec import PipelineSpec, StepSpec
 from duto.graph.status import RunStatus
 from duto.storage.cas import ContentStore, workspace_content_store
@@ -47,7 +51,7 @@ class StepState:
     step_run_id: str
     layout: StepLayout
     status: RunStatus = RunStatus.NOT_STARTED
-    process: local.LocalProcess | None = None
+    process: StepHandle | None = None
     reader: StepEventsReader | None = None
     log_size: int = 0
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -55,16 +59,13 @@ class StepState:
     components: dict[str, Any] | None = None
     reasons: list[str] = field(default_factory=list)
     claimed: bool = False
+    interpreter: Interpreter | None = None
     watched: dict[str, FileState] = field(default_factory=dict)
 
 
-# What the submit-time reuse pass may read to re-hash files whose stat changed (a few milliseconds of BLAKE3);
-# more than that is left to the runner, so that submit always returns at once.
-SUBMIT_READ_BUDGET = 64 * 1024 * 1024
-
-
-class NeedsReading(Exception):
-    """Deciding reuse for a step would read more than the submit-time pass may; the runner does it."""
+# How long the submit-time reuse pass may spend re-hashing files whose stat changed; what would take longer
+# is left to the runner, so that submit always returns at once.
+SUBMIT_HASHING_SECONDS = 0.5
 
 
 class Runner:
@@ -114,7 +115,10 @@ class Runner:
         self.selector = selectors.DefaultSelector()
         self.previous: dict[str, Previous] | None = None  # loaded once, when the first step is decided
         self.executed: set[str] = set()  # steps of this run that executed rather than being reused
-        self.read_budget = SUBMIT_READ_BUDGET
+        self.targets: dict[str, Any] = {}  # compute targets other than local, opened when a step needs one
+        self.env_builds: dict[str, Future[Any]] = {}
+        self.build_pool: ThreadPoolExecutor | None = None
+        self.awaiting_env: list[str] = []
 
     # the loop ------------------------------------------------------------------------------------
     def run(self) -> RunStatus:
@@ -132,6 +136,10 @@ class Runner:
         finally:
             self.selector.close()
             self.cas.hasher.close()
+            for target in self.targets.values():
+                target.close()
+            if self.build_pool is not None:
+                self.build_pool.shutdown(wait=True, cancel_futures=True)
         return self._finish(canceled)
 
     def reuse_pass(self) -> bool:
@@ -139,10 +147,12 @@ class Runner:
 
         Returns True when that ended the run (every step reused), so no runner process is needed.
         """
+        self.cas.hasher.deadline = time.monotonic() + SUBMIT_HASHING_SECONDS
         try:
             with self.store.db.batch():
                 finished = self._reuse_all_ready()
         finally:
+            self.cas.hasher.deadline = None
             self.cas.hasher.close()
         if finished:
             self._finish(canceled=False)
@@ -154,9 +164,11 @@ class Runner:
             if state.status.is_terminal or self._blocked(state):
                 self.ready.popleft()
                 continue
+            if state.interpreter is None and not self._environment_ready(state, may_build=False):
+                return False
             try:
-                self._decide(state, allow_reading=False)
-            except (NeedsReading, InputError, OSError):
+                self._decide(state)
+            except (InputError, OSError):  # HashingTooSlow is an OSError too: the runner hashes instead
                 return False
             entry = self._reusable(state, settle=False)
             if entry is None:
@@ -185,7 +197,8 @@ class Runner:
             self._reap()
             self._follow()
             self._schedule()
-            if not self.running and not self.ready and not self.awaiting_claim and not any(self.queues.values()):
+            waiting = self.ready or self.awaiting_claim or self.awaiting_env or any(self.queues.values())
+            if not self.running and not waiting:
                 self._end_unreachable()
                 return False
             self._wait()
@@ -210,15 +223,19 @@ class Runner:
 
     def _schedule(self) -> None:
         """Decide every ready step (reused ones make their dependents ready at once), then fill free slots."""
-        self.ready.extend(self.awaiting_claim)
-        self.awaiting_claim = []
+        self.ready.extend(self.awaiting_claim + self.awaiting_env)
+        self.awaiting_claim, self.awaiting_env = [], []
         while self.ready:
             state = self.steps[self.ready.popleft()]
             if state.status.is_terminal or self._blocked(state):
                 continue
+            if state.interpreter is None and not self._environment_ready(state):
+                if not state.status.is_terminal:
+                    self.awaiting_env.append(state.spec.name)
+                continue
             if state.components is None:
                 try:
-                    self._decide(state, allow_reading=True)
+                    self._decide(state)
                 except (InputError, OSError) as exc:
                     self._end(state, RunStatus.FAILED, f"could not hash its inputs: {exc}")
                     continue
@@ -262,9 +279,12 @@ class Runner:
                 return self._failed_upstream(upstream) or name
         return None
 
-    def _capacity(self, target: str) -> int:
+    def _capacity(self, target: str) -> tuple[int, float]:
+        """A target's cores (its max_concurrency) and memory in GB (the machine's, unless set)."""
         settings = self.config.compute_targets.get(target, {})
-        return int(settings.get("max_concurrency") or default_concurrency())
+        return int(settings.get("max_concurrency") or default_concurrency()), float(
+            settings.get("memory_gb") or machine_memory_gb()
+        )
 
     def _mark_queued(self, state: StepState, reason: str | None = None) -> None:
         if state.status != RunStatus.QUEUED or reason:
@@ -272,7 +292,7 @@ class Runner:
             self.store.set_step_status(self.run_id, state.step_run_id, state.spec.name, RunStatus.QUEUED, reason)
 
     # reuse ---------------------------------------------------------------------------------------
-    def _decide(self, state: StepState, allow_reading: bool) -> None:
+    def _decide(self, state: StepState) -> None:
         """Compute the step's fingerprint components and why it would run; record them with the step run."""
         spec = state.spec
         inputs: dict[str, dict[str, Any]] = {}
@@ -281,8 +301,6 @@ class Runner:
                 produced = self.steps[port.source["step"]].outputs[port.source["output"]]
                 inputs[port.name] = {"digest": produced["digest"], "source": dict(port.source)}
             else:
-                if not allow_reading:
-                    self._check_cached_dataset(port)
                 files = dataset_files(port, self.datastores, self.cas.hasher, self.config.default_datastore)
                 if not files:
                     raise InputError(f"input {port.name!r}: no files at {_paths_text(port.source)}")
@@ -290,11 +308,10 @@ class Runner:
         hashed: dict[str, str] = {}
         for entry in spec.hash_paths:
             path = Path(spec.source_directory or ".", entry)
-            if not allow_reading and path.is_file():
-                self._spend_read_budget(self.cas.hasher.needs_reading(path), str(path))
             hashed[entry] = path_digest(path, self.cas.hasher)
         code = self.cas.files_of(spec.snapshot) if spec.snapshot else {}
-        state.components = step_components(spec, self.parameters, code, inputs, hashed)
+        assert state.interpreter is not None  # decided only once its environment is ready
+        state.components = step_components(spec, self.parameters, code, inputs, hashed, state.interpreter)
         state.fingerprint = fingerprint(state.components)
         if self.previous is None:
             self.previous = self.reuse.previous_runs(self.experiment_id, self.run_id, self.created_at)
@@ -323,17 +340,6 @@ class Runner:
     def _decision_event(self, state: StepState) -> NewEvent:
         decision = {"step": state.spec.name, "fingerprint": state.fingerprint, "reasons": state.reasons}
         return NewEvent("reuse_decision", decision, state.step_run_id)
-
-    def _check_cached_dataset(self, port: Any) -> None:
-        for entry in port.source["paths"]:
-            backend = self.datastores[entry["datastore"]]
-            for path in backend.expand(entry["path"]):
-                self._spend_read_budget(self.cas.hasher.needs_reading(backend.local_path(path)), path)
-
-    def _spend_read_budget(self, size: int, path: str) -> None:
-        if size > self.read_budget:
-            raise NeedsReading(path)
-        self.read_budget -= size
 
     def _read_blob(self, digest: str) -> bytes | None:
         try:
@@ -404,12 +410,25 @@ class Runner:
     def _try_start(self, state: StepState) -> bool:
         """Start the step if its target has a free slot; False when it has none."""
         spec = state.spec
+        cores, memory = self._capacity(spec.compute_target)
+        if spec.cores > cores or (spec.memory_gb or 0) > memory:
+            self._end(
+                state,
+                RunStatus.FAILED,
+                f"it asks for {spec.cores} cores and {spec.memory_gb or 0:g} GB, more than target "
+                f"{spec.compute_target!r} has ({cores} cores, {memory:g} GB); lower RunConfiguration.cores or "
+                "memory_gb, or give the target more",
+            )
+            return True
         if not self.store.claim_slot(
             self.run_id,
             state.step_run_id,
             spec.name,
             spec.compute_target,
-            self._capacity(spec.compute_target),
+            cores,
+            spec.cores,
+            spec.memory_gb,
+            memory,
         ):
             self._mark_queued(state)
             return False
@@ -423,9 +442,10 @@ class Runner:
                 self.datastores,
                 {name: s.outputs for name, s in self.steps.items()},
                 (self.run_id, state.step_run_id),
+                state.interpreter or self._runner_interpreter(),
             )
             state.watched = {p: FileState.of(os.stat(p)) for p in prepared.mounted_files}
-            process = local.start(prepared, state.layout)
+            process = self._start_on_target(prepared, state)
         except (DutoError, OSError) as exc:
             self._end(state, RunStatus.FAILED, f"could not start: {exc}")
             return True
@@ -437,6 +457,74 @@ class Runner:
         self.running[spec.name] = state
         state.status = RunStatus.RUNNING
         self.store.set_step_status(self.run_id, state.step_run_id, spec.name, RunStatus.RUNNING, pid=process.pid)
+        return True
+
+    def _start_on_target(self, prepared: Any, state: StepState) -> StepHandle:
+        settings = self.config.compute_targets.get(state.spec.compute_target, {})
+        if settings.get("kind", "local") == "local":
+            return local.start(prepared, state.layout)
+        target = self.targets.get(state.spec.compute_target)
+        if target is None:
+            # The Dask target is the one module that imports dask, loaded only when a run uses it.
+            from duto.execution.targets.dask_target import DaskTarget
+
+            target = self.targets[state.spec.compute_target] = DaskTarget(state.spec.compute_target, settings)
+        handle: StepHandle = target.start(prepared, state.layout)
+        return handle
+
+    # environments --------------------------------------------------------------------------------
+    def _runner_interpreter(self) -> Interpreter:
+        return Interpreter(sys.executable, platform.python_version())
+
+    def _environment_ready(self, state: StepState, may_build: bool = True) -> bool:
+        """Set the step's interpreter once its environment is built; start building it if it is not.
+
+        Returns False while a build goes on (or when `may_build` is False and one would be needed);
+        a failed build fails the step.
+        """
+        spec = state.spec.environment
+        if spec is None:
+            state.interpreter = self._runner_interpreter()
+            return True
+        if spec.get("user_managed"):
+            python = spec.get("interpreter") or sys.executable
+            state.interpreter = Interpreter(python, _python_version(python))
+            return True
+        from duto.environments.builder import EnvironmentBuilder, workspace_envs_dir
+
+        builder = EnvironmentBuilder(workspace_envs_dir(self.config))
+        built = builder.find(spec)
+        if built is None:
+            if not may_build:
+                return False
+            key = builder.key(spec)
+            future = self.env_builds.get(key)
+            if future is None:
+                if self.build_pool is None:
+                    self.build_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="duto-env-build")
+                state.layout.root.mkdir(parents=True, exist_ok=True)
+                self.env_builds[key] = self.build_pool.submit(_build, builder, spec, state.layout.std_log)
+                self.store.set_step_status(
+                    self.run_id,
+                    state.step_run_id,
+                    state.spec.name,
+                    RunStatus.PREPARING,
+                    f"building environment {spec['name']!r}",
+                )
+                state.status = RunStatus.PREPARING
+                return False
+            if not future.done():
+                return False
+            error = future.exception()
+            if error is not None:
+                self._end(state, RunStatus.FAILED, f"could not build environment {spec['name']!r}: {error}")
+                return False
+            built = future.result()
+        packages = dict(built.packages)
+        api = None if "duto" in packages else str(step_api_folder(builder.envs_dir))
+        state.interpreter = Interpreter(
+            str(built.python), built.python_version, packages, str(built.python.parent), api
+        )
         return True
 
     # following running steps ---------------------------------------------------------------------
@@ -468,6 +556,7 @@ class Runner:
             code = state.process.poll()
             if code is None:
                 continue
+            handle_reason = state.process.reason
             self._unregister(state)
             del self.running[state.spec.name]
             if state.reader is not None:
@@ -486,7 +575,7 @@ class Runner:
                 self._commit(state, code)
             else:
                 why = f"killed by signal {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
-                self._end(state, RunStatus.FAILED, why, exit_code=code)
+                self._end(state, RunStatus.FAILED, handle_reason or why, exit_code=code)
 
     def _changed_inputs(self, state: StepState) -> str | None:
         """The first mounted input file whose stat changed while the step ran; its stored bytes are evicted."""
@@ -573,6 +662,25 @@ class Runner:
         for state in self.steps.values():
             if not state.status.is_terminal:
                 self._end(state, status, reason)
+
+
+def _build(builder: Any, spec: dict[str, Any], log_path: Path) -> Any:
+    """Build an environment on a worker thread, its output going into the step's log."""
+    with log_path.open("ab") as log:
+        return builder.build(spec, log)
+
+
+def _python_version(python: str) -> str:
+    import subprocess
+
+    found = subprocess.run(
+        [python, "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    return found.stdout.strip() or "unknown"
 
 
 def _blob_of(cas: ContentStore, digest: str, path: str, root: Path) -> str:

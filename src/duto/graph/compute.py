@@ -13,18 +13,75 @@ class LocalComputeConfiguration:
     """A target of local cores; `max_concurrency` steps of the whole workspace run on it at once."""
 
     max_concurrency: int | None = None
+    memory_gb: float | None = None
 
     def __post_init__(self) -> None:
+        if self.memory_gb is not None and (not isinstance(self.memory_gb, int | float) or self.memory_gb <= 0):
+            raise ConfigError(f"memory_gb must be a positive number, not {self.memory_gb!r}")
         if self.max_concurrency is not None and (not isinstance(self.max_concurrency, int) or self.max_concurrency < 1):
             raise ConfigError(f"max_concurrency must be a whole number of at least 1, not {self.max_concurrency!r}")
 
     def to_config(self) -> dict[str, Any]:
-        return {"kind": "local", "max_concurrency": self.max_concurrency}
+        return {"kind": "local", "max_concurrency": self.max_concurrency, "memory_gb": self.memory_gb}
 
 
 class LocalCompute:
     """The v1 entry point for local targets: `LocalCompute.provisioning_configuration(max_concurrency=N)`."""
 
     @staticmethod
-    def provisioning_configuration(max_concurrency: int | None = None) -> LocalComputeConfiguration:
-        return LocalComputeConfiguration(max_concurrency=max_concurrency)
+    def provisioning_configuration(
+        max_concurrency: int | None = None, memory_gb: float | None = None
+    ) -> LocalComputeConfiguration:
+        """`max_concurrency`: the cores steps may take at once (default: the machine's); `memory_gb`: the
+        memory they may take at once (default: the machine's), counted from each step's RunConfiguration."""
+        return LocalComputeConfiguration(max_concurrency=max_concurrency, memory_gb=memory_gb)
+
+
+@dataclass(frozen=True)
+class DaskComputeConfiguration:
+    """A Dask cluster target: an existing scheduler at `address`, or a local cluster of `n_workers` processes
+    that duto starts on 127.0.0.1 when a run needs it and shuts down when the run is done."""
+
+    address: str | None = None
+    n_workers: int | None = None
+    threads_per_worker: int = 1
+    memory_limit: str | None = None
+    max_concurrency: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.address is None) == (self.n_workers is None):
+            raise ConfigError(
+                "DaskCompute takes either address='tcp://host:8786' (an existing scheduler) or n_workers=N "
+                "(a local cluster duto starts), not both and not neither"
+            )
+        if self.n_workers is not None and (not isinstance(self.n_workers, int) or self.n_workers < 1):
+            raise ConfigError(f"n_workers must be a whole number of at least 1, not {self.n_workers!r}")
+        if not isinstance(self.threads_per_worker, int) or self.threads_per_worker < 1:
+            raise ConfigError(f"threads_per_worker must be at least 1, not {self.threads_per_worker!r}")
+
+    def to_config(self) -> dict[str, Any]:
+        concurrency = self.max_concurrency
+        if concurrency is None and self.n_workers is not None:
+            concurrency = self.n_workers * self.threads_per_worker
+        return {
+            "kind": "dask",
+            "address": self.address,
+            "n_workers": self.n_workers,
+            "threads_per_worker": self.threads_per_worker,
+            "memory_limit": self.memory_limit,
+            "max_concurrency": concurrency,
+        }
+
+
+class DaskCompute:
+    """The entry point for Dask targets: `DaskCompute.provisioning_configuration(n_workers=2)`."""
+
+    @staticmethod
+    def provisioning_configuration(
+        address: str | None = None,
+        n_workers: int | None = None,
+        threads_per_worker: int = 1,
+        memory_limit: str | None = None,
+        max_concurrency: int | None = None,
+    ) -> DaskComputeConfiguration:
+        return DaskComputeConfiguration(address, n_workers, threads_per_worker, memory_limit, max_concurrency)

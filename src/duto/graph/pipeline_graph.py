@@ -263,6 +263,11 @@ class PipelineGraph:
                             f"({', '.join(writers)}); give each step its own PipelineData",
                         )
                     )
+            if step.runconfig.environment is not None:
+                try:
+                    step.runconfig.environment.to_spec()
+                except ConfigError as exc:
+                    problems.append(ValidationProblem(step.name, str(exc)))
             target = step.target_name or LOCAL_TARGET
             if known_targets is not None and target not in known_targets:
                 problems.append(
@@ -324,14 +329,26 @@ class PipelineGraph:
                 )
         return problems
 
-    def to_spec(self, source_directories: Mapping[str, tuple[str | None, str | None]]) -> PipelineSpec:
+    def to_spec(
+        self,
+        source_directories: Mapping[str, tuple[str | None, str | None]],
+        default_environment: dict[str, Any] | None = None,
+    ) -> PipelineSpec:
         """Freeze the graph; `source_directories` maps each step name to (folder, snapshot id).
 
+        Steps with no environment of their own get `default_environment` (the workspace's, if it has one).
         Call only on a graph whose `validate()` found nothing.
         """
         order, _ = self.topological_order()
         parameters, _ = self.parameters()
-        steps = [self._step_spec(s, *source_directories.get(s.name, (None, None))) for s in order]
+        steps = [
+            self._step_spec(
+                s,
+                *source_directories.get(s.name, (None, None)),
+                s.runconfig.environment.to_spec() if s.runconfig.environment is not None else default_environment,
+            )
+            for s in order
+        ]
         edges: list[EdgeSpec] = []
         for step in order:
             for port in self.ports_of(step).inputs:
@@ -348,7 +365,9 @@ class PipelineGraph:
             description=self.description,
         )
 
-    def _step_spec(self, step: Step, folder: str | None, snapshot: str | None) -> StepSpec:
+    def _step_spec(
+        self, step: Step, folder: str | None, snapshot: str | None, environment: dict[str, Any] | None
+    ) -> StepSpec:
         ports = self.ports_of(step)
 
         def ref(item: Any) -> Argument:
@@ -399,6 +418,9 @@ class PipelineGraph:
             script_name=getattr(step, "script_name", None),
             command=[ref(c) for c in command] if isinstance(command, list) else command,
             environment_variables=dict(sorted(step.runconfig.environment_variables.items())),
+            environment=environment,
+            cores=step.runconfig.cores,
+            memory_gb=step.runconfig.memory_gb,
             source_directory=folder,
             snapshot=snapshot,
             allow_reuse=step.allow_reuse,

@@ -51,6 +51,9 @@ class StepSpec:
     script_name: str | None = None
     command: str | list[Argument] | None = None
     environment_variables: dict[str, str] = field(default_factory=dict)
+    environment: dict[str, Any] | None = None
+    cores: int = 1
+    memory_gb: float | None = None
     source_directory: str | None = None
     snapshot: str | None = None
     allow_reuse: bool = True

@@ -6,6 +6,7 @@ small SQLite file of its own under `.duto/cache/`, not in the workspace's metada
 
 from __future__ import annotations
 
+import mmap
 import os
 import sqlite3
 import threading
@@ -19,6 +20,7 @@ import blake3
 PARALLEL_FROM_BYTES = 4 * 1024 * 1024
 _CHUNK = 1024 * 1024
 RACY_NS = 2_000_000_000
+_SLICE = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -39,12 +41,31 @@ def hash_bytes(data: bytes) -> str:
     return blake3.blake3(data).hexdigest()
 
 
-def hash_file_uncached(path: str | os.PathLike[str], size: int | None = None) -> str:
-    """The BLAKE3 of a file's bytes, read with every core when the file is large."""
+class HashingTooSlow(TimeoutError):
+    """Hashing went past the caller's deadline; the file was not hashed."""
+
+
+def hash_file_uncached(path: str | os.PathLike[str], size: int | None = None, deadline: float | None = None) -> str:
+    """The BLAKE3 of a file's bytes, read with every core when the file is large.
+
+    With a `deadline` (a `time.monotonic()` value), a large file is read in slices and HashingTooSlow is
+    raised between two slices once the deadline has passed.
+    """
     size = os.path.getsize(path) if size is None else size
     if size >= PARALLEL_FROM_BYTES:
         hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
-        hasher.update_mmap(path)
+        if deadline is None:
+            hasher.update_mmap(path)
+            return hasher.hexdigest()
+        with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            view = memoryview(mapped)
+            try:
+                for start in range(0, size, _SLICE):
+                    if time.monotonic() > deadline:
+                        raise HashingTooSlow(str(path))
+                    hasher.update(view[start : start + _SLICE])
+            finally:
+                view.release()
         return hasher.hexdigest()
     hasher = blake3.blake3()
     with open(path, "rb") as handle:
@@ -61,6 +82,7 @@ class FileHasher:
         self._path = cache_file
         self._local = threading.local()
         self.bytes_read = 0
+        self.deadline: float | None = None  # see hash_file_uncached
 
     def _db(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -99,7 +121,9 @@ class FileHasher:
         found = self.cached(key, state)
         if found is not None:
             return found
-        digest = hash_file_uncached(key, state.size)
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise HashingTooSlow(key)
+        digest = hash_file_uncached(key, state.size, self.deadline)
         self.bytes_read += state.size
         # Not remembered: a file changed while it was read, and a "racy" one whose mtime is so recent that a
         # write in the same clock tick would leave its stat unchanged. Their next hash reads them again.

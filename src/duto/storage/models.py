@@ -76,6 +76,8 @@ class StepRun(Base):
     components: Mapped[Any] = mapped_column(JSONText)
     reused_from: Mapped[str | None] = mapped_column(String(64))
     reasons: Mapped[Any] = mapped_column(JSONText)
+    cores: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    memory_gb: Mapped[float | None] = mapped_column(Float)
 
     __table_args__ = (
         Index("ix_step_runs_target_status", "compute_target", "status"),

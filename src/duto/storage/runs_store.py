@@ -199,25 +199,39 @@ class RunsStore:
                 payload["reused_from"] = fields["reused_from"]
             self._add_events(s, run_id, [*before, NewEvent("step_status", payload, step_run_id)])
 
-    def claim_slot(self, run_id: str, step_run_id: str, name: str, target: str, capacity: int) -> bool:
-        """Move a step to Preparing if its target has a free slot, counting every run of the workspace."""
+    def claim_slot(
+        self,
+        run_id: str,
+        step_run_id: str,
+        name: str,
+        target: str,
+        capacity: int,
+        cores: int = 1,
+        memory_gb: float | None = None,
+        memory_capacity_gb: float | None = None,
+    ) -> bool:
+        """Move a step to Preparing if its target has the cores and memory it asks for free.
+
+        What is in use counts every run of the workspace; a step whose runner died holds nothing.
+        """
         with self.db.writing() as s:
-            # A step whose runner died holds no slot: its process group went with it or is orphaned.
-            runners = s.scalars(
-                select(models.PipelineRun.runner_pid)
-                .join(models.StepRun, models.StepRun.pipeline_run_id == models.PipelineRun.id)
+            active = s.execute(
+                select(models.StepRun.cores, models.StepRun.memory_gb, models.PipelineRun.runner_pid)
+                .join(models.PipelineRun, models.StepRun.pipeline_run_id == models.PipelineRun.id)
                 .where(models.StepRun.compute_target == target, models.StepRun.status.in_(ACTIVE))
-            )
-            busy = sum(1 for pid in runners if pid is None or alive(pid))
-            if busy >= capacity:
+            ).all()
+            live = [(c, m) for c, m, pid in active if pid is None or alive(pid)]
+            if sum(c for c, _ in live) + cores > capacity:
+                return False
+            if memory_gb and memory_capacity_gb and sum(m or 0.0 for _, m in live) + memory_gb > memory_capacity_gb:
                 return False
             s.execute(
-                update(models.StepRun).where(models.StepRun.id == step_run_id).values(status=RunStatus.PREPARING.value)
+                update(models.StepRun)
+                .where(models.StepRun.id == step_run_id)
+                .values(status=RunStatus.PREPARING.value, cores=cores, memory_gb=memory_gb)
             )
             self._add_events(
-                s,
-                run_id,
-                [NewEvent("step_status", {"step": name, "status": RunStatus.PREPARING.value}, step_run_id)],
+                s, run_id, [NewEvent("step_status", {"step": name, "status": RunStatus.PREPARING.value}, step_run_id)]
             )
             return True
 

@@ -19,7 +19,7 @@ EVENTS_ENV = "DUTO_EVENTS_FILE"
 FILES_ENV = "DUTO_FILES_DIR"
 RUN_ID_ENV = "DUTO_RUN_ID"
 PARENT_ID_ENV = "DUTO_PIPELINE_RUN_ID"
-INPUTS_ENV = "DUTO_INPUTS"
+INPUTS_ENV = "DUTO_INPUTS_FILE"
 
 
 class Run:
@@ -64,7 +64,11 @@ class Run:
         """The local path of each named input of this step."""
         import json
 
-        return dict(json.loads(os.environ.get(INPUTS_ENV, "{}")))
+        path = os.environ.get(INPUTS_ENV)
+        if path is None:
+            return {}
+        with open(path) as handle:
+            return dict(json.load(handle))
 
     def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:
         """Log a value; a name logged again becomes the list of its values, in order."""

@@ -19,6 +19,7 @@ class LocalProcess:
 
     popen: subprocess.Popen[bytes]
     exit_fd: int | None = field(default=None)
+    reason: str | None = None
 
     @property
     def pid(self) -> int:

@@ -1,0 +1,311 @@
+"""The Dask compute target against the local one: parallel speed-up on CPU-bound steps, and cost per step.
+
+(b) 8 CPU-bound steps of about 1 s each (a pure-Python busy loop of a fixed number of iterations, so the
+    work is the same whatever runs it) on a 2-worker LocalCluster target, against the same steps one after
+    another on a `local` target with max_concurrency=1.
+(c) trivial steps on the Dask target and on `local`: a chain of 20 (one step at a time: the latency each step
+    adds), a fan-out of 20 (2 at a time on both targets), and a single step (the fixed cost of a run).
+
+Everything goes through duto's public API with the default detached runner, timed from `submit` until
+`wait_for_completion` returns, minus nothing: the Dask figures include importing dask in the runner,
+starting the LocalCluster and shutting it down. Figures are differences and ratios against the local target
+measured in the same run; the script exits 0 after printing them. The figures go to bench/results/targets.json.
+Run it with `.venv/bin/python bench/targets.py` (or `make bench`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+import duto
+from duto import ComputeTarget, Experiment, Workspace
+from duto.compute import DaskCompute, LocalCompute
+from duto.config import default_concurrency
+from duto.pipeline import Pipeline, StepSequence
+from duto.pipeline.steps import PythonScriptStep
+
+CLUSTER = "cluster"  # the Dask target: a LocalCluster of 2 worker processes
+SERIAL = "serial"  # a local target running one step at a time
+WORKERS = 2
+BUSY_STEPS = 8
+BUSY_SECONDS = 1.0
+TRIVIAL_STEPS = 20
+ROUNDS = 3  # the trivial-step lines are the median of this many runs
+RUNNER_EXIT_TIMEOUT = 30.0
+RESULTS = Path(__file__).resolve().parent / "results" / "targets.json"
+
+# A fixed number of iterations of pure-Python work; prints the seconds the loop took.
+BUSY_SCRIPT = """\
+import sys
+import time
+
+start = time.perf_counter()
+total = 0
+for i in range(int(sys.argv[1])):
+    total += i * i
+print(f"{time.perf_counter() - start:.4f}")
+"""
+
+TRIVIAL_SCRIPT = "pass\n"
+
+
+@dataclass
+class Timing:
+    """One line: a pipeline shape on one target, each sample a whole run from submit to completion."""
+
+    shape: str
+    target: str
+    steps: int
+    samples: list[float] = field(default_factory=list)
+    spans: list[float] = field(default_factory=list)  # first step start to last step end, from the run records
+
+    @property
+    def seconds(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def span(self) -> float:
+        return statistics.median(self.spans)
+
+    @property
+    def ms_per_step(self) -> float:
+        return self.seconds / self.steps * 1000
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "shape": self.shape,
+            "target": self.target,
+            "steps": self.steps,
+            "seconds": round(self.seconds, 4),
+            "steps_span_s": round(self.span, 4),
+            "ms_per_step": round(self.ms_per_step, 2),
+            "samples_s": [round(s, 4) for s in self.samples],
+            "spans_s": [round(s, 4) for s in self.spans],
+        }
+
+
+def calibrate(python: str, script: Path) -> int:
+    """Iterations of the busy loop that take about BUSY_SECONDS on one core of this machine."""
+    probe = 2_000_000
+    best = min(
+        float(subprocess.run([python, str(script), str(probe)], check=True, capture_output=True, text=True).stdout)
+        for _ in range(3)
+    )
+    return int(probe * BUSY_SECONDS / best)
+
+
+def wait_for_runner_exit(pid: int | None) -> None:
+    """Let the detached runner (and the cluster it closes) finish exiting before the next measurement."""
+    deadline = time.monotonic() + RUNNER_EXIT_TIMEOUT
+    while pid and time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().rsplit(") ", 1)[-1][:1] == "Z":
+                    return
+        except FileNotFoundError:
+            return
+        time.sleep(0.01)
+
+
+def run_once(ws: Workspace, source: Path, steps: list[PythonScriptStep] | StepSequence) -> tuple[float, float]:
+    """(seconds from submit until wait_for_completion returns, seconds from first step start to last step end)."""
+    pipeline = Pipeline(ws, steps=steps, default_source_directory=str(source))
+    start = time.perf_counter()
+    run = Experiment(ws, "bench-targets").submit(pipeline)
+    status = run.wait_for_completion(show_output=False, raise_on_error=False)
+    elapsed = time.perf_counter() - start
+    if status != "Finished":
+        raise SystemExit(f"the run ended {status}; see {run.layout.runner_log}")
+    wait_for_runner_exit(ws.runs_store.pipeline_run(run.id).runner_pid)
+    details = [s.get_details() for s in run.get_steps()]
+    starts = [datetime.fromisoformat(d["startTimeUtc"]) for d in details]
+    ends = [datetime.fromisoformat(d["endTimeUtc"]) for d in details]
+    return elapsed, (max(ends) - min(starts)).total_seconds()
+
+
+def busy_steps(target: str, iterations: int) -> list[PythonScriptStep]:
+    return [
+        PythonScriptStep(
+            "busy.py",
+            name=f"busy_{i}",
+            arguments=[str(iterations)],
+            compute_target=target,
+            allow_reuse=False,
+        )
+        for i in range(BUSY_STEPS)
+    ]
+
+
+def trivial_steps(target: str, count: int) -> list[PythonScriptStep]:
+    return [
+        PythonScriptStep("trivial.py", name=f"t_{i:02d}", compute_target=target, allow_reuse=False)
+        for i in range(count)
+    ]
+
+
+def measure(
+    into: dict[str, Timing],
+    ws: Workspace,
+    source: Path,
+    shape: str,
+    target: str,
+    steps: int,
+    build: Callable[[], list[PythonScriptStep] | StepSequence],
+) -> None:
+    key = f"{shape} @ {target}"
+    timing = into.setdefault(key, Timing(shape, target, steps))
+    elapsed, span = run_once(ws, source, build())
+    timing.samples.append(elapsed)
+    timing.spans.append(span)
+
+
+def report(console: Console, timings: dict[str, Timing], iterations: int) -> dict[str, float]:
+    serial, cluster = timings[f"8 busy steps @ {SERIAL}"], timings[f"8 busy steps @ {CLUSTER}"]
+    table = Table(title=f"(b) {BUSY_STEPS} CPU-bound steps of ~{BUSY_SECONDS:g} s ({default_concurrency()} cores)")
+    table.add_column("target")
+    for column in ("wall s", "steps span s", "speed-up (wall)", "speed-up (span)"):
+        table.add_column(column, justify="right", style="bold" if column == "speed-up (wall)" else None)
+    table.add_row(f"{SERIAL} (local, 1 at a time)", f"{serial.seconds:.2f}", f"{serial.span:.2f}", "1.00", "1.00")
+    table.add_row(
+        f"{CLUSTER} (Dask, {WORKERS} workers)",
+        f"{cluster.seconds:.2f}",
+        f"{cluster.span:.2f}",
+        f"{serial.seconds / cluster.seconds:.2f}",
+        f"{serial.span / cluster.span:.2f}",
+    )
+    console.print(table)
+
+    per_step = Table(title=f"(c) trivial steps, Dask ({WORKERS} workers) against local (median of {ROUNDS} runs)")
+    per_step.add_column("shape")
+    for column in ("steps", "local s", "dask s", "local ms/step", "dask ms/step", "difference ms/step"):
+        per_step.add_column(column, justify="right", style="bold" if column.startswith("difference") else None)
+    derived: dict[str, float] = {
+        "busy_iterations": iterations,
+        "speedup_wall": serial.seconds / cluster.seconds,
+        "speedup_span": serial.span / cluster.span,
+    }
+    for shape in ("single step", f"chain of {TRIVIAL_STEPS}", f"fan-out of {TRIVIAL_STEPS}"):
+        local, dask = timings[f"{shape} @ local"], timings[f"{shape} @ {CLUSTER}"]
+        per_step.add_row(
+            shape,
+            str(local.steps),
+            f"{local.seconds:.2f}",
+            f"{dask.seconds:.2f}",
+            f"{local.ms_per_step:.1f}",
+            f"{dask.ms_per_step:.1f}",
+            f"{dask.ms_per_step - local.ms_per_step:+.1f}",
+        )
+    console.print(per_step)
+    fixed_local = timings["single step @ local"].seconds
+    fixed_dask = timings[f"single step @ {CLUSTER}"].seconds
+    chain_local = timings[f"chain of {TRIVIAL_STEPS} @ local"].seconds
+    chain_dask = timings[f"chain of {TRIVIAL_STEPS} @ {CLUSTER}"].seconds
+    derived.update(
+        {
+            "fixed_s_local": fixed_local,
+            "fixed_s_dask": fixed_dask,
+            "chain_marginal_ms_local": (chain_local - fixed_local) / (TRIVIAL_STEPS - 1) * 1000,
+            "chain_marginal_ms_dask": (chain_dask - fixed_dask) / (TRIVIAL_STEPS - 1) * 1000,
+        }
+    )
+    notes = [
+        "wall s: submit until wait_for_completion returns, with the default detached runner. On the Dask target it "
+        "includes importing dask in the runner, starting the LocalCluster and closing it.",
+        "steps span s: the first step's start to the last step's end, from the step run records: the parallel "
+        "part alone, without the cluster's start and shutdown.",
+        f"each busy step runs {iterations:,} loop iterations, calibrated to ~{BUSY_SECONDS:g} s on one core here.",
+        f"fixed cost of a run (single step): local {fixed_local:.2f} s, Dask {fixed_dask:.2f} s "
+        f"({fixed_dask - fixed_local:+.2f} s: dask's import and the cluster's start and stop).",
+        f"each added step of the chain, fixed cost taken out ((chain - single) / {TRIVIAL_STEPS - 1}): "
+        f"local {derived['chain_marginal_ms_local']:.1f} ms, Dask {derived['chain_marginal_ms_dask']:.1f} ms "
+        f"({derived['chain_marginal_ms_dask'] - derived['chain_marginal_ms_local']:+.1f} ms).",
+    ]
+    for note in notes:
+        console.print(note, style="dim", highlight=False)
+    return derived
+
+
+def main() -> int:
+    os.environ.pop("DUTO_RUNNER", None)  # the default, as users get it: a detached runner process
+    os.environ.pop("DUTO_WORKSPACE", None)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=120)
+    started = time.perf_counter()
+    timings: dict[str, Timing] = {}
+    with tempfile.TemporaryDirectory(prefix="duto-bench-targets-") as tmp:
+        root = Path(tmp)
+        ws = Workspace.create(root / "ws")
+        source = root / "src"
+        source.mkdir()
+        (source / "busy.py").write_text(BUSY_SCRIPT)
+        (source / "trivial.py").write_text(TRIVIAL_SCRIPT)
+        ComputeTarget.create(ws, CLUSTER, DaskCompute.provisioning_configuration(n_workers=WORKERS))
+        ComputeTarget.create(ws, SERIAL, LocalCompute.provisioning_configuration(max_concurrency=1))
+        iterations = calibrate(sys.executable, source / "busy.py")
+
+        with console.status("warming up: interpreter, duto, dask and the runner into the page cache"):
+            for target in ("local", CLUSTER):
+                run_once(ws, source, trivial_steps(target, 2))
+        for target in (SERIAL, CLUSTER):
+            with console.status(f"(b) {BUSY_STEPS} busy steps on {target}"):
+                measure(
+                    timings, ws, source, "8 busy steps", target, BUSY_STEPS, lambda t=target: busy_steps(t, iterations)
+                )
+        for round_ in range(ROUNDS):
+            for target in ("local", CLUSTER):
+                with console.status(f"(c) round {round_ + 1}/{ROUNDS}: trivial steps on {target}"):
+                    measure(timings, ws, source, "single step", target, 1, lambda t=target: trivial_steps(t, 1))
+                    measure(
+                        timings,
+                        ws,
+                        source,
+                        f"chain of {TRIVIAL_STEPS}",
+                        target,
+                        TRIVIAL_STEPS,
+                        lambda t=target: StepSequence(steps=trivial_steps(t, TRIVIAL_STEPS)),
+                    )
+                    measure(
+                        timings,
+                        ws,
+                        source,
+                        f"fan-out of {TRIVIAL_STEPS}",
+                        target,
+                        TRIVIAL_STEPS,
+                        lambda t=target: trivial_steps(t, TRIVIAL_STEPS),
+                    )
+    derived = report(console, timings, iterations)
+    document = {
+        "benchmark": "targets",
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "duto_version": duto.__version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cores": default_concurrency(),
+        "total_s": round(time.perf_counter() - started, 2),
+        "derived": {k: round(v, 4) for k, v in derived.items()},
+        "results": [t.to_json() for t in timings.values()],
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(document, indent=2) + "\n")
+    console.print(f"figures written to {RESULTS}", highlight=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+"""Building the venvs steps run in, with uv, shared by every step and run that needs the same packages."""
+
+from __future__ import annotations
+
+from duto.environments.builder import (
+    BuildLog,
+    BuiltEnvironment,
+    EnvironmentBuilder,
+    EnvironmentBuildError,
+    TextLog,
+    workspace_envs_dir,
+)
+
+__all__ = [
+    "BuildLog",
+    "BuiltEnvironment",
+    "EnvironmentBuildError",
+    "EnvironmentBuilder",
+    "TextLog",
+    "workspace_envs_dir",
+]

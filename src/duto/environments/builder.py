@@ -1,0 +1,413 @@
+"""Building environments: one uv-made venv per distinct set of packages, shared by every step and run needing it.
+
+A venv lives in `<envs_dir>/<key>/`, `key` a hash of what decides its contents. It is built in a temporary
+folder and renamed into place only when complete (its `duto-env.json` written last), under a per-key file lock,
+so two processes needing the same venv build it once and nobody ever sees half of one.
+"""
+
+from __future__ import annotations
+
+import builtins
+import configparser
+import contextlib
+import fcntl
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections import deque
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+import blake3
+
+from duto.config import WorkspaceConfig
+from duto.errors import DutoError
+from duto.graph.environment import normalize_package_name, pip_option_args
+
+METADATA_FILE = "duto-env.json"
+METADATA_SCHEMA_VERSION = 1
+TMP_PREFIX = ".tmp-"
+KEY_LENGTH = 16
+_KEY = re.compile(rf"^[0-9a-f]{{{KEY_LENGTH}}}$")
+_TAIL_LINES = 20
+PIP_CONFIG_FILES = ("/etc/xdg/pip/pip.conf", "/etc/pip.conf", "~/.pip/pip.conf", "~/.config/pip/pip.conf")
+
+
+class EnvironmentBuildError(DutoError):
+    """uv could not build an environment: which one (`environment`), why (`reason`), uv's last lines (`output`)."""
+
+    def __init__(self, environment: str, message: str, output: str = "") -> None:
+        self.environment = environment
+        self.reason = message
+        self.output = output
+        tail = f"\n--- uv said ---\n{output.rstrip()}" if output.strip() else ""
+        super().__init__(f"environment {environment!r} could not be built: {message}{tail}")
+
+
+class BuildLog(Protocol):
+    """Where a build's output goes: a binary file, `sys.stdout.buffer`, or anything with these two methods."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+
+class TextLog:
+    """A BuildLog writing to a text stream (a notebook's stdout has no binary buffer)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, data: bytes, /) -> int:
+        self._stream.write(data.decode(errors="replace"))
+        return len(data)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
+@dataclass(frozen=True)
+class BuiltEnvironment:
+    """A complete venv.
+
+    Attributes:
+        key: the hash naming its folder (`EnvironmentBuilder.key`).
+        path: the venv folder; `python` its interpreter.
+        packages: what uv installed, by normalized name (lowercase, `-`): version, or URL for a direct reference.
+        spec: what it was built from: python_version, pip_packages (sorted), pip_options.
+        built_at: when it was completed (seconds since the epoch).
+        python_version: the interpreter's full version, e.g. "3.11.7".
+    """
+
+    key: str
+    path: Path
+    python: Path
+    packages: dict[str, str]
+    spec: dict[str, Any]
+    built_at: float
+    python_version: str = ""
+
+
+def workspace_envs_dir(config: WorkspaceConfig) -> Path:
+    """Where a workspace keeps its venvs: `.duto/envs/`."""
+    return config.duto_dir / "envs"
+
+
+def build_inputs(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of an environment spec that decides what its venv holds (not its name, version or variables)."""
+    return {
+        "python_version": spec.get("python_version"),
+        "pip_packages": sorted(spec.get("pip_packages") or []),
+        "pip_options": list(spec.get("pip_options") or []),
+    }
+
+
+class EnvironmentBuilder:
+    """Builds, finds, lists and removes the venvs in one folder."""
+
+    def __init__(self, envs_dir: Path) -> None:
+        self.envs_dir = Path(envs_dir)
+
+    def key(self, spec: Mapping[str, Any]) -> str:
+        """A stable hash of what decides the venv: two environments with the same packages share one."""
+        material = build_inputs(spec)
+        if material["python_version"] is None:
+            # Without a version the venv gets the interpreter duto runs on: its minor version is part of it.
+            material["interpreter"] = f"{sys.implementation.name}-{sys.version_info[0]}.{sys.version_info[1]}"
+        text = json.dumps(material, sort_keys=True, separators=(",", ":"))
+        return blake3.blake3(text.encode()).hexdigest()[:KEY_LENGTH]
+
+    def find(self, spec: Mapping[str, Any]) -> BuiltEnvironment | None:
+        """The completed venv of this spec, or None when there is none (yet)."""
+        return self._load(self.key(spec))
+
+    def build(self, spec: Mapping[str, Any], log: BuildLog, refresh: bool = False) -> BuiltEnvironment:
+        """The venv of this spec: found when built before, else built now (once, however many processes ask).
+
+        Args:
+            spec: an environment spec (`Environment.to_spec()`).
+            log: receives the commands run and uv's output, line by line as uv prints it.
+            refresh: build anew and replace the venv there is.
+
+        Raises:
+            EnvironmentBuildError: uv failed (no such package, no such Python on this machine, ...).
+            ValueError: the environment is user-managed; duto builds nothing for it.
+        """
+        name = str(spec.get("name") or "unnamed")
+        if spec.get("user_managed"):
+            raise ValueError(
+                f"environment {name!r} is user-managed (interpreter {spec.get('interpreter')!r}); duto builds "
+                "nothing for it"
+            )
+        if not refresh:
+            found = self.find(spec)
+            if found is not None:
+                return found
+        key = self.key(spec)
+        with self._lock(key, blocking=True):
+            if not refresh:
+                found = self._load(key)
+                if found is not None:
+                    return found  # another process built it while this one waited
+            return self._build_locked(key, name, spec, log)
+
+    def list(self) -> list[BuiltEnvironment]:
+        """The completed venvs, by key."""
+        if not self.envs_dir.is_dir():
+            return []
+        found = (self._load(entry.name) for entry in sorted(self.envs_dir.iterdir()) if _KEY.match(entry.name))
+        return [built for built in found if built is not None]
+
+    def remove(self, key: str) -> bool:
+        """Remove the venv of `key`, waiting for a build of it to end; False when there was none."""
+        if not _KEY.match(key):
+            raise ValueError(f"{key!r} is not an environment key (16 hexadecimal digits)")
+        with self._lock(key, blocking=True):
+            return self._remove_locked(key)
+
+    def gc(self, keep: set[str]) -> builtins.list[str]:
+        """Remove the venvs whose key is not in `keep`, and folders left by builds that died.
+
+        Venvs being built now are left alone. Returns the names of the folders removed.
+        """
+        if not self.envs_dir.is_dir():
+            return []
+        removed: builtins.list[str] = []
+        for entry in sorted(self.envs_dir.iterdir()):
+            if not entry.is_dir():
+                continue
+            stray = entry.name.startswith(TMP_PREFIX)
+            key = entry.name[len(TMP_PREFIX) : len(TMP_PREFIX) + KEY_LENGTH] if stray else entry.name
+            if not _KEY.match(key) or (not stray and key in keep):
+                continue
+            with self._lock(key, blocking=False) as held:
+                if not held or not entry.exists():
+                    continue  # being built right now: not a leftover
+                if stray:
+                    _remove_tree(entry)
+                else:
+                    self._remove_locked(key)
+                removed.append(entry.name)
+        return removed
+
+    def _build_locked(self, key: str, name: str, spec: Mapping[str, Any], log: BuildLog) -> BuiltEnvironment:
+        inputs = build_inputs(spec)
+        tmp = self.envs_dir / f"{TMP_PREFIX}{key}-{uuid.uuid4().hex}"
+        final = self.envs_dir / key
+        try:
+            python = inputs["python_version"] or sys.executable
+            try:
+                self._uv(["venv", "--relocatable", "--no-project", "--python", python, str(tmp)], name, log)
+            except EnvironmentBuildError as exc:
+                if inputs["python_version"] is None:
+                    raise
+                raise EnvironmentBuildError(
+                    name,
+                    f"uv found no usable Python {python} on this machine, and duto never downloads one: install it, "
+                    "or ask for a Python that is here with set_python_version",
+                    exc.output,
+                ) from exc
+            venv_python = str(tmp / "bin" / "python")
+            if inputs["pip_packages"]:
+                options = inputs["pip_options"]
+                machine = machine_index_options(options)
+                if machine:
+                    log.write(
+                        f"# package indexes from this machine's pip configuration: {' '.join(machine)}\n".encode()
+                    )
+                args = [*pip_option_args(options), *machine, *inputs["pip_packages"]]
+                self._uv(["pip", "install", "--python", venv_python, *args], name, log)
+            frozen = self._uv(["pip", "freeze", "--python", venv_python], name, log, capture=True)
+            metadata = {
+                "schema_version": METADATA_SCHEMA_VERSION,
+                "key": key,
+                "spec": inputs,
+                "packages": _parse_freeze(frozen),
+                "python_version": _venv_python_version(tmp),
+                "built_at": time.time(),
+            }
+            # Written last: a folder with this file is a complete venv.
+            (tmp / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
+            if final.exists() or final.is_symlink():
+                aside = self.envs_dir / f"{TMP_PREFIX}{key}-{uuid.uuid4().hex}-old"
+                os.rename(final, aside)
+                _remove_tree(aside)
+            os.rename(tmp, final)
+        except BaseException:
+            _remove_tree(tmp)
+            raise
+        built = self._load(key)
+        if built is None:  # pragma: no cover - the folder was just renamed into place under the lock
+            raise EnvironmentBuildError(name, f"the venv at {final} vanished as soon as it was built")
+        log.write(f"# environment {name!r} built at {final}\n".encode())
+        log.flush()
+        return built
+
+    def _uv(self, args: builtins.list[str], name: str, log: BuildLog, capture: bool = False) -> str:
+        """Run uv, copying its output into `log` line by line; returns stdout when `capture`, else ""."""
+        import uv
+
+        log.write(f"$ uv {shlex.join(args)}\n".encode())
+        log.flush()
+        env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1"}
+        env.pop("VIRTUAL_ENV", None)  # each command names its interpreter; an active venv must not leak in
+        self.envs_dir.mkdir(parents=True, exist_ok=True)
+        tail: deque[str] = deque(maxlen=_TAIL_LINES)
+        captured: builtins.list[bytes] = []
+        with subprocess.Popen(
+            [uv.find_uv_bin(), *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE if capture else subprocess.STDOUT,
+            cwd=self.envs_dir,
+            env=env,
+        ) as process:
+            assert process.stdout is not None
+            if capture:
+                out, errors = process.communicate()
+                captured.append(out)
+                for line in (errors + out).splitlines(keepends=True):
+                    log.write(line)
+                    tail.append(line.decode(errors="replace"))
+            else:
+                for line in process.stdout:
+                    log.write(line)
+                    log.flush()
+                    tail.append(line.decode(errors="replace"))
+            code = process.wait()
+        log.flush()
+        if code != 0:
+            command = " ".join(args[:2] if args[0] == "pip" else args[:1])
+            raise EnvironmentBuildError(name, f"`uv {command}` exited with code {code}", "".join(tail))
+        return b"".join(captured).decode(errors="replace")
+
+    def _load(self, key: str) -> BuiltEnvironment | None:
+        path = self.envs_dir / key
+        try:
+            metadata = json.loads((path / METADATA_FILE).read_text())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(metadata, dict) or metadata.get("schema_version") != METADATA_SCHEMA_VERSION:
+            return None
+        return BuiltEnvironment(
+            key=key,
+            path=path,
+            python=path / "bin" / "python",
+            packages=dict(metadata.get("packages") or {}),
+            spec=dict(metadata.get("spec") or {}),
+            built_at=float(metadata.get("built_at") or 0.0),
+            python_version=str(metadata.get("python_version") or ""),
+        )
+
+    def _remove_locked(self, key: str) -> bool:
+        path = self.envs_dir / key
+        if not path.exists():
+            return False
+        aside = self.envs_dir / f"{TMP_PREFIX}{key}-{uuid.uuid4().hex}-old"
+        os.rename(path, aside)  # gone from its place at once, even if deleting the files takes a while
+        _remove_tree(aside)
+        return True
+
+    @contextlib.contextmanager
+    def _lock(self, key: str, blocking: bool) -> Iterator[bool]:
+        """Hold the exclusive lock of `key`; yields False (without waiting) when not `blocking` and it is taken."""
+        self.envs_dir.mkdir(parents=True, exist_ok=True)
+        with (self.envs_dir / f"{key}.lock").open("a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def machine_index_options(
+    spec_options: list[str],
+    environ: Mapping[str, str] | None = None,
+    config_files: tuple[str, ...] | None = None,
+) -> list[str]:
+    """The package indexes this machine's pip is configured with, as uv options, as pip would combine them.
+
+    pip's settings come from its config files (`[global]`, then `[install]`) and the PIP_INDEX_URL,
+    PIP_EXTRA_INDEX_URL and PIP_FIND_LINKS variables, which win. An environment's own `--index-url` replaces the
+    machine's; its `--no-index` drops all of them, so it installs only from the links it names.
+    """
+    environ = os.environ if environ is None else environ
+    flags = {option.split("=", 1)[0] for option in spec_options}
+    if "--no-index" in flags:
+        return []
+    settings = _pip_settings(environ, config_files)
+    args: list[str] = []
+    if "--index-url" not in flags:
+        args.extend(f"--index-url={url}" for url in settings.get("index-url", [])[:1])
+    args.extend(f"--extra-index-url={url}" for url in settings.get("extra-index-url", []))
+    args.extend(f"--find-links={link}" for link in settings.get("find-links", []))
+    return [arg for arg in args if arg not in spec_options]
+
+
+def _pip_settings(environ: Mapping[str, str], config_files: tuple[str, ...] | None) -> dict[str, list[str]]:
+    if config_files is None:
+        config_home = environ.get("XDG_CONFIG_HOME") or "~/.config"
+        files = (*PIP_CONFIG_FILES[:3], f"{config_home}/pip/pip.conf")
+        config_files = (*files, environ["PIP_CONFIG_FILE"]) if environ.get("PIP_CONFIG_FILE") else files
+    settings: dict[str, list[str]] = {}
+    for file in config_files:
+        parser = configparser.RawConfigParser()
+        try:
+            parser.read(os.path.expanduser(file))
+        except (configparser.Error, OSError, UnicodeDecodeError):
+            continue  # pip would stop on a broken file; a build still has PyPI, and uv says what failed
+        for section in ("global", "install"):
+            if parser.has_section(section):
+                for option, value in parser.items(section):
+                    key = option.replace("_", "-")
+                    if key in ("index-url", "extra-index-url", "find-links"):
+                        settings[key] = value.split()
+    for key, variable in (
+        ("index-url", "PIP_INDEX_URL"),
+        ("extra-index-url", "PIP_EXTRA_INDEX_URL"),
+        ("find-links", "PIP_FIND_LINKS"),
+    ):
+        if environ.get(variable):
+            settings[key] = environ[variable].split()
+    return settings
+
+
+def _parse_freeze(text: str) -> dict[str, str]:
+    packages: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", "-")):
+            continue
+        if "==" in line:
+            name, _, version = line.partition("==")
+        else:
+            name, _, version = line.partition(" @ ")
+        packages[normalize_package_name(name.strip())] = version.strip()
+    return dict(sorted(packages.items()))
+
+
+def _venv_python_version(venv: Path) -> str:
+    try:
+        for line in (venv / "pyvenv.cfg").read_text().splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() in ("version_info", "version"):
+                return value.strip()
+    except OSError:
+        pass
+    return ""
+
+
+def _remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)

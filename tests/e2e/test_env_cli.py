@@ -1,0 +1,105 @@
+"""`duto env list|build|gc`, run as real subprocesses, building from a wheel written in the test (no network)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from duto import Workspace
+from duto.conda_dependencies import CondaDependencies
+from duto.environment import Environment, PythonSection
+from duto.environments import EnvironmentBuilder, workspace_envs_dir
+
+
+def write_wheel(folder: Path, name: str, version: str) -> None:
+    """A pure-Python wheel written by hand: package `name` whose module says `VERSION = version`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    dist_info = f"{name}-{version}.dist-info"
+    files = {
+        f"{name}/__init__.py": f"VERSION = {version!r}\n".encode(),
+        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+        f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: duto-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = [
+        f"{path},sha256={base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()},{len(data)}"
+        for path, data in files.items()
+    ]
+    files[f"{dist_info}/RECORD"] = "\n".join([*record, f"{dist_info}/RECORD,,", ""]).encode()
+    with zipfile.ZipFile(folder / f"{name}-{version}-py3-none-any.whl", "w") as archive:
+        for path, data in files.items():
+            archive.writestr(path, data)
+
+
+def duto(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DUTO_WORKSPACE", "DUTO_RUNNER")}
+    env["COLUMNS"] = "200"  # wide enough that Rich never folds a key or a path in a table
+    return subprocess.run(
+        [sys.executable, "-m", "duto.cli.app", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def offline_environment(name: str, wheels: Path, *packages: str) -> Environment:
+    dependencies = CondaDependencies.create(pip_packages=list(packages))
+    dependencies.set_pip_option(f"--find-links={wheels}")
+    dependencies.set_pip_option("--no-index")
+    return Environment(name, python=PythonSection(conda_dependencies=dependencies))
+
+
+def test_build_list_and_gc_environments(ws: Workspace, tmp_path: Path) -> None:
+    wheels = tmp_path / "wheels"
+    write_wheel(wheels, "tinypkg", "1.0")
+    offline_environment("tiny", wheels, "tinypkg==1.0").register(ws)
+    offline_environment("tiny-too", wheels, "tinypkg==1.0").register(ws)
+    builder = EnvironmentBuilder(workspace_envs_dir(ws.config))
+    stray = builder.build(offline_environment("unregistered", wheels).to_spec(), io.BytesIO())
+
+    built = duto("env", "build", "tiny", cwd=ws.root)
+    again = duto("env", "build", "tiny-too", "--version", "1", cwd=ws.root)
+    listed = duto("env", "list", cwd=ws.root)
+    collected = duto("env", "gc", cwd=ws.root)
+
+    assert built.returncode == 0, built.stderr
+    assert "$ uv pip install" in built.stderr and "tinypkg==1.0" in built.stderr
+    assert "built environment 'tiny' version 1" in built.stdout and "tinypkg==1.0" in built.stdout
+    assert again.returncode == 0, again.stderr
+    assert "is built already" in again.stdout and "$ uv" not in again.stderr
+    (venv,) = [b for b in builder.list() if b.key != stray.key]
+    assert listed.returncode == 0, listed.stderr
+    assert "tiny-too" in listed.stdout and "tinypkg==1.0" in listed.stdout
+    assert venv.key in listed.stdout and "tiny:1, tiny-too:1" in listed.stdout
+    assert stray.key in listed.stdout and "no registered environment" in listed.stdout
+    assert collected.returncode == 0, collected.stderr
+    assert f"removed {stray.key}" in collected.stdout
+    assert [venv] == builder.list()
+
+
+def test_building_an_unknown_environment_is_one_red_line(ws: Workspace) -> None:
+    Environment("known").register(ws)
+
+    result = duto("env", "build", "unknown", cwd=ws.root)
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: no environment named 'unknown'")
+    assert "known" in result.stderr
+
+
+def test_a_failed_build_is_one_red_line_after_uvs_output(ws: Workspace, tmp_path: Path) -> None:
+    (tmp_path / "no-wheels").mkdir()
+    offline_environment("broken", tmp_path / "no-wheels", "no-such-package-anywhere").register(ws)
+
+    result = duto("env", "build", "broken", cwd=ws.root)
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "error: environment 'broken' could not be built: `uv pip install` exited with code 1" in result.stderr
+    assert "no-such-package-anywhere was not found" in result.stderr  # uv's own words, streamed as it said them
+    assert result.stderr.count("no-such-package-anywhere was not found") == 1
+    assert result.stderr.splitlines()[-1].startswith("error: environment 'broken'")
+    assert EnvironmentBuilder(workspace_envs_dir(ws.config)).list() == []

@@ -1,0 +1,67 @@
+"""Compute capacity counted in cores and memory, and Docker environments refused before the run starts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from duto import Experiment, RunConfiguration
+from duto.compute import ComputeTarget, LocalCompute
+from duto.errors import PipelineValidationError
+from duto.graph.environment import Environment
+from duto.pipeline import Pipeline
+from duto.pipeline.steps import PythonScriptStep
+
+SLEEPER = """
+import json, sys, time
+start = time.time(); time.sleep(0.6); end = time.time()
+open(sys.argv[1], "w").write(json.dumps([start, end]))
+"""
+
+
+def test_a_steps_cores_count_against_its_target(ws, write_script, tmp_path):
+    src = write_script("sleep.py", SLEEPER)
+    ComputeTarget.create(ws, "two-cores", LocalCompute.provisioning_configuration(max_concurrency=2))
+    wide = RunConfiguration(cores=2)
+    steps = [
+        PythonScriptStep(
+            "sleep.py",
+            name=f"wide{i}",
+            arguments=[str(tmp_path / f"w{i}")],
+            source_directory=src,
+            compute_target="two-cores",
+            runconfig=wide,
+            allow_reuse=False,
+        )
+        for i in range(2)
+    ]
+    run = Experiment(ws, "cores").submit(Pipeline(ws, steps))
+    assert run.wait_for_completion(show_output=False) == "Finished"
+    (_, first_end), (second_start, _) = sorted(json.loads(Path(tmp_path / f"w{i}").read_text()) for i in range(2))
+    assert first_end <= second_start, "two 2-core steps never share a 2-core target"
+
+    too_big = PythonScriptStep(
+        "sleep.py",
+        name="too-big",
+        arguments=[str(tmp_path / "x")],
+        source_directory=src,
+        compute_target="two-cores",
+        runconfig=RunConfiguration(cores=3),
+    )
+    failed = Experiment(ws, "cores").submit(Pipeline(ws, [too_big]))
+    assert failed.wait_for_completion(show_output=False, raise_on_error=False) == "Failed"
+    assert "asks for 3 cores" in (failed.get_steps()[0].reason or "")
+
+
+def test_a_docker_environment_without_an_engine_fails_before_the_run(ws, write_script, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")  # no engine answers, on any machine
+    src = write_script("a.py", "print('never runs')\n")
+    env = Environment("in-docker")
+    env.docker.base_image = "python:3.11-slim"
+    step = PythonScriptStep("a.py", source_directory=src, runconfig=RunConfiguration(environment=env))
+    with pytest.raises(PipelineValidationError, match=r"Docker image .python:3\.11-slim.") as caught:
+        Experiment(ws, "docker").submit(Pipeline(ws, [step]))
+    assert "start a Docker engine" in str(caught.value)
+    assert ws.runs_store.pipeline_runs() == [], "nothing was submitted"
