@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import io
 import os
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
+from conftest import write_wheel
 from duto import Workspace
 from duto.conda_dependencies import CondaDependencies
 from duto.environment import Environment, PythonSection
 from duto.environments import EnvironmentBuilder, workspace_envs_dir
-
-
-def write_wheel(folder: Path, name: str, version: str) -> None:
-    """A pure-Python wheel written by hand: package `name` whose module says `VERSION = version`."""
-    folder.mkdir(parents=True, exist_ok=True)
-    dist_info = f"{name}-{version}.dist-info"
-    files = {
-        f"{name}/__init__.py": f"VERSION = {version!r}\n".encode(),
-        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
-        f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: duto-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    record = [
-        f"{path},sha256={base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()},{len(data)}"
-        for path, data in files.items()
-    ]
-    files[f"{dist_info}/RECORD"] = "\n".join([*record, f"{dist_info}/RECORD,,", ""]).encode()
-    with zipfile.ZipFile(folder / f"{name}-{version}-py3-none-any.whl", "w") as archive:
-        for path, data in files.items():
-            archive.writestr(path, data)
 
 
 def duto(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

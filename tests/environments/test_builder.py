@@ -2,44 +2,21 @@
 
 from __future__ import annotations
 
-import base64
 import fcntl
-import hashlib
 import io
 import json
 import subprocess
 import sys
 import textwrap
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conftest import write_wheel
 from duto.environments import EnvironmentBuilder, EnvironmentBuildError
 from duto.environments.builder import METADATA_FILE, machine_index_options
 from duto.graph.environment import CondaDependencies, Environment, PythonSection
-
-
-def write_wheel(folder: Path, name: str = "tinypkg", version: str = "1.0") -> Path:
-    """A pure-Python wheel written by hand: package `name` whose module says `VERSION = version`."""
-    folder.mkdir(parents=True, exist_ok=True)
-    dist_info = f"{name}-{version}.dist-info"
-    files = {
-        f"{name}/__init__.py": f"VERSION = {version!r}\n".encode(),
-        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
-        f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: duto-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    record = [
-        f"{path},sha256={base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()},{len(data)}"
-        for path, data in files.items()
-    ]
-    files[f"{dist_info}/RECORD"] = "\n".join([*record, f"{dist_info}/RECORD,,", ""]).encode()
-    wheel = folder / f"{name}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as archive:
-        for path, data in files.items():
-            archive.writestr(path, data)
-    return wheel
 
 
 @pytest.fixture
