@@ -197,7 +197,12 @@ def submit_pipeline(
             snapshots[folder] = cas.put_tree(folder, move=False, files=snapshot_files(folder))
         sources[step.name] = (str(folder), snapshots[folder])
     cas.hasher.close()
-    spec = pipeline.graph.to_spec(sources)
+    default_environment = None
+    if workspace.config.default_environment is not None:
+        from duto.environment_registry import Environment
+
+        default_environment = Environment.get(workspace, workspace.config.default_environment).to_spec()
+    spec = pipeline.graph.to_spec(sources, default_environment)
     declared, _ = pipeline.graph.parameters()
     parameters = {name: p.default_value for name, p in declared.items()}
     for name, value in overrides.items():

@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from duto.config import WORKSPACE_DIR, WorkspaceConfig, find_workspace_root
+from duto.config import WORKSPACE_DIR, WorkspaceConfig, find_workspace_root, updating
 from duto.errors import WorkspaceExistsError
 from duto.storage.cas import ContentStore, workspace_content_store
 from duto.storage.db import Database
@@ -111,6 +111,17 @@ class Workspace:
         from duto.experiment import Experiment
 
         return {name: Experiment(self, name) for name in self.runs_store.experiment_names()}
+
+    def set_default_environment(self, name: str | None) -> None:
+        """Run steps that name no environment in the registered environment `name` (its latest version);
+        None goes back to the interpreter duto itself runs with."""
+        if name is not None:
+            from duto.environment_registry import Environment
+
+            Environment.get(self, name)  # refuse a name that is not registered
+        with updating(self.root) as config:
+            config.default_environment = name
+        self.reload()
 
     def get_run(self, run_id: str) -> PipelineRun:
         """A pipeline run by its id (or a unique prefix of it)."""

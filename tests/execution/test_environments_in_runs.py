@@ -82,3 +82,14 @@ def test_a_failed_build_fails_the_step_with_uvs_error(ws, write_script, tmp_path
     assert "tinypkg" in step.get_stdout_log(), "uv's own output is in the step's log"
     leftovers = [p.name for p in (ws.config.duto_dir / "envs").iterdir() if p.name.startswith(".tmp-")]
     assert leftovers == []
+
+
+def test_the_workspace_default_environment_serves_steps_that_name_none(ws, write_script, tmp_path):
+    wheels = tmp_path / "wheels"
+    write_wheel(wheels, "tinypkg", "1.0")
+    offline_environment(wheels, "1.0").register(ws)
+    ws.set_default_environment("tiny")
+    src = write_script("use.py", USES_PACKAGE)
+    run = Experiment(ws, "default-env").submit(Pipeline(ws, [PythonScriptStep("use.py", source_directory=src)]))
+    assert run.wait_for_completion(show_output=False) == "Finished"
+    assert "tinypkg 1.0" in run.get_steps()[0].get_stdout_log()
