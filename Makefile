@@ -46,6 +46,7 @@ bench-venv: $(BENCH_STAMP)
 bench: $(STAMP) $(BENCH_STAMP)
 	$(BIN)/python bench/orchestration.py
 	$(BIN)/python bench/reuse_vs_dvc.py --dvc $(BENCH_BIN)/dvc
+	$(BIN)/python bench/targets.py
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -46,6 +46,7 @@ BUSY_STEPS = 8
 BUSY_SECONDS = 1.0
 TRIVIAL_STEPS = 20
 ROUNDS = 3  # the trivial-step lines are the median of this many runs
+BUSY_ROUNDS = 2  # the busy-step lines are the median of this many runs
 RUNNER_EXIT_TIMEOUT = 30.0
 RESULTS = Path(__file__).resolve().parent / "results" / "targets.json"
 
@@ -73,6 +74,7 @@ class Timing:
     steps: int
     samples: list[float] = field(default_factory=list)
     spans: list[float] = field(default_factory=list)  # first step start to last step end, from the run records
+    loops: list[float] = field(default_factory=list)  # the busy loop's own seconds, as each step printed them
 
     @property
     def seconds(self) -> float:
@@ -81,6 +83,10 @@ class Timing:
     @property
     def span(self) -> float:
         return statistics.median(self.spans)
+
+    @property
+    def loop(self) -> float:
+        return statistics.mean(self.loops) if self.loops else 0.0
 
     @property
     def ms_per_step(self) -> float:
@@ -96,6 +102,7 @@ class Timing:
             "ms_per_step": round(self.ms_per_step, 2),
             "samples_s": [round(s, 4) for s in self.samples],
             "spans_s": [round(s, 4) for s in self.spans],
+            "mean_busy_loop_s": round(self.loop, 4),
         }
 
 
@@ -122,8 +129,11 @@ def wait_for_runner_exit(pid: int | None) -> None:
         time.sleep(0.01)
 
 
-def run_once(ws: Workspace, source: Path, steps: list[PythonScriptStep] | StepSequence) -> tuple[float, float]:
-    """(seconds from submit until wait_for_completion returns, seconds from first step start to last step end)."""
+def run_once(
+    ws: Workspace, source: Path, steps: list[PythonScriptStep] | StepSequence
+) -> tuple[float, float, list[str]]:
+    """(seconds from submit until wait_for_completion returns, seconds from first step start to last step end,
+    each step's log)."""
     pipeline = Pipeline(ws, steps=steps, default_source_directory=str(source))
     start = time.perf_counter()
     run = Experiment(ws, "bench-targets").submit(pipeline)
@@ -132,10 +142,11 @@ def run_once(ws: Workspace, source: Path, steps: list[PythonScriptStep] | StepSe
     if status != "Finished":
         raise SystemExit(f"the run ended {status}; see {run.layout.runner_log}")
     wait_for_runner_exit(ws.runs_store.pipeline_run(run.id).runner_pid)
-    details = [s.get_details() for s in run.get_steps()]
+    step_runs = run.get_steps()
+    details = [s.get_details() for s in step_runs]
     starts = [datetime.fromisoformat(d["startTimeUtc"]) for d in details]
     ends = [datetime.fromisoformat(d["endTimeUtc"]) for d in details]
-    return elapsed, (max(ends) - min(starts)).total_seconds()
+    return elapsed, (max(ends) - min(starts)).total_seconds(), [s.get_stdout_log() for s in step_runs]
 
 
 def busy_steps(target: str, iterations: int) -> list[PythonScriptStep]:
@@ -169,22 +180,35 @@ def measure(
 ) -> None:
     key = f"{shape} @ {target}"
     timing = into.setdefault(key, Timing(shape, target, steps))
-    elapsed, span = run_once(ws, source, build())
+    elapsed, span, logs = run_once(ws, source, build())
     timing.samples.append(elapsed)
     timing.spans.append(span)
+    if shape.startswith(f"{BUSY_STEPS} busy"):
+        timing.loops.extend(float(text.split()[-1]) for text in logs)
 
 
 def report(console: Console, timings: dict[str, Timing], iterations: int) -> dict[str, float]:
-    serial, cluster = timings[f"8 busy steps @ {SERIAL}"], timings[f"8 busy steps @ {CLUSTER}"]
-    table = Table(title=f"(b) {BUSY_STEPS} CPU-bound steps of ~{BUSY_SECONDS:g} s ({default_concurrency()} cores)")
+    serial, cluster = timings[f"{BUSY_STEPS} busy steps @ {SERIAL}"], timings[f"{BUSY_STEPS} busy steps @ {CLUSTER}"]
+    table = Table(
+        title=f"(b) {BUSY_STEPS} CPU-bound steps of ~{BUSY_SECONDS:g} s ({default_concurrency()} cores, "
+        f"median of {BUSY_ROUNDS} runs)"
+    )
     table.add_column("target")
-    for column in ("wall s", "steps span s", "speed-up (wall)", "speed-up (span)"):
-        table.add_column(column, justify="right", style="bold" if column == "speed-up (wall)" else None)
-    table.add_row(f"{SERIAL} (local, 1 at a time)", f"{serial.seconds:.2f}", f"{serial.span:.2f}", "1.00", "1.00")
+    for column in ("wall s", "steps span s", "mean loop s", "speed-up (wall)", "speed-up (span)"):
+        table.add_column(column, justify="right", style="bold" if column.startswith("speed-up") else None)
+    table.add_row(
+        f"{SERIAL} (local, 1 at a time)",
+        f"{serial.seconds:.2f}",
+        f"{serial.span:.2f}",
+        f"{serial.loop:.2f}",
+        "1.00",
+        "1.00",
+    )
     table.add_row(
         f"{CLUSTER} (Dask, {WORKERS} workers)",
         f"{cluster.seconds:.2f}",
         f"{cluster.span:.2f}",
+        f"{cluster.loop:.2f}",
         f"{serial.seconds / cluster.seconds:.2f}",
         f"{serial.span / cluster.span:.2f}",
     )
@@ -192,7 +216,8 @@ def report(console: Console, timings: dict[str, Timing], iterations: int) -> dic
 
     per_step = Table(title=f"(c) trivial steps, Dask ({WORKERS} workers) against local (median of {ROUNDS} runs)")
     per_step.add_column("shape")
-    for column in ("steps", "local s", "dask s", "local ms/step", "dask ms/step", "difference ms/step"):
+    columns = ("steps", "local s", "dask s", "local ms/step", "dask ms/step", "difference ms/step", "span ms/step")
+    for column in columns:
         per_step.add_column(column, justify="right", style="bold" if column.startswith("difference") else None)
     derived: dict[str, float] = {
         "busy_iterations": iterations,
@@ -209,6 +234,7 @@ def report(console: Console, timings: dict[str, Timing], iterations: int) -> dic
             f"{local.ms_per_step:.1f}",
             f"{dask.ms_per_step:.1f}",
             f"{dask.ms_per_step - local.ms_per_step:+.1f}",
+            f"{local.span / local.steps * 1000:.1f} / {dask.span / dask.steps * 1000:.1f}",
         )
     console.print(per_step)
     fixed_local = timings["single step @ local"].seconds
@@ -228,6 +254,10 @@ def report(console: Console, timings: dict[str, Timing], iterations: int) -> dic
         "includes importing dask in the runner, starting the LocalCluster and closing it.",
         "steps span s: the first step's start to the last step's end, from the step run records: the parallel "
         "part alone, without the cluster's start and shutdown.",
+        "mean loop s: the busy loop's own time inside each step; above ~1 s on the cluster, the two steps did not "
+        "get a core each (other load on the machine, or the runner and Dask's processes).",
+        "wall times move in steps of ~0.2 s (how often wait_for_completion reads the run's events); span ms/step "
+        "(local / Dask) is the finer figure: the steps' own span over their count, from the run records.",
         f"each busy step runs {iterations:,} loop iterations, calibrated to ~{BUSY_SECONDS:g} s on one core here.",
         f"fixed cost of a run (single step): local {fixed_local:.2f} s, Dask {fixed_dask:.2f} s "
         f"({fixed_dask - fixed_local:+.2f} s: dask's import and the cluster's start and stop).",
@@ -262,10 +292,16 @@ def main() -> int:
         with console.status("warming up: interpreter, duto, dask and the runner into the page cache"):
             for target in ("local", CLUSTER):
                 run_once(ws, source, trivial_steps(target, 2))
-        for target in (SERIAL, CLUSTER):
+        for target in (SERIAL, CLUSTER) * BUSY_ROUNDS:
             with console.status(f"(b) {BUSY_STEPS} busy steps on {target}"):
                 measure(
-                    timings, ws, source, "8 busy steps", target, BUSY_STEPS, lambda t=target: busy_steps(t, iterations)
+                    timings,
+                    ws,
+                    source,
+                    f"{BUSY_STEPS} busy steps",
+                    target,
+                    BUSY_STEPS,
+                    lambda t=target: busy_steps(t, iterations),
                 )
         for round_ in range(ROUNDS):
             for target in ("local", CLUSTER):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from conftest import write_wheel
-
 from duto import Environment, Experiment, RunConfiguration
 from duto.conda_dependencies import CondaDependencies
 from duto.pipeline import Pipeline

@@ -644,8 +644,9 @@ class Runner:
                     self._end(self.steps[dependent], RunStatus.CANCELED, f"upstream {root} failed")
 
     def _unregister(self, state: StepState) -> None:
-        if state.process is not None and state.process.exit_fd is not None:
-            self.selector.unregister(state.process.exit_fd)
+        if state.process is not None:
+            if state.process.exit_fd is not None:
+                self.selector.unregister(state.process.exit_fd)
             state.process.close()
 
     def _stop_all(self, status: RunStatus, reason: str) -> None:

@@ -177,6 +177,18 @@ def _stop_group(process: subprocess.Popen[bytes], grace: float) -> None:
         os.killpg(process.pid, signal.SIGKILL)  # also children that outlived the step
 
 
+def _killed_worker_detail(error: KilledWorker) -> str:
+    """KilledWorker, said briefly: which worker, and how often the scheduler started the step again."""
+    try:
+        worker = f"worker {error.last_worker.address}"
+        again = error.allowed_failures
+    except (AttributeError, IndexError):  # a distributed whose KilledWorker carries other fields
+        return f"KilledWorker: {error}"
+    times = "once" if again == 1 else f"{again} times"
+    retried = f"it was started again {times}, and lost each time" if again else "it was not started again"
+    return f"{worker} died or was killed while running it, as when it runs out of memory; {retried}"
+
+
 class DaskStep:
     """A step running as a Dask task; implements the runner's `StepHandle`.
 
@@ -184,12 +196,11 @@ class DaskStep:
     `reason` explains an exit code that the step itself did not produce (a lost worker), else None.
     """
 
-    def __init__(self, future: Any, layout: StepLayout, lost_retries: str) -> None:
+    def __init__(self, future: Any, layout: StepLayout) -> None:
         """`future` is the task's `distributed.Future` (typed Any: distributed annotates few of its methods)."""
         self.future = future
         self.reason: str | None = None
         self._cancel_flag = layout.root / CANCEL_FLAG
-        self._lost_retries = lost_retries
         self._code: int | None = None
         self._stop_requested = False
         self._lock = threading.Lock()
@@ -231,7 +242,7 @@ class DaskStep:
             except Exception as fetch_error:
                 error = fetch_error
             if isinstance(error, KilledWorker):
-                return self._lost(f"{error.__class__.__name__}: {error}; {self._lost_retries}")
+                return self._lost(_killed_worker_detail(error))
             self.reason = f"the Dask worker could not run the step: {error.__class__.__name__}: {error}"
             return 1
         if status in ("cancelled", "lost"):
@@ -242,6 +253,7 @@ class DaskStep:
         return None
 
     def _lost(self, detail: str) -> int:
+        """Exit code -9 for a step whose worker went away, with the reason the runner records."""
         self.reason = f"the Dask worker running the step was lost ({detail})"
         return -signal.SIGKILL
 
@@ -339,12 +351,7 @@ class DaskTarget:
             pure=False,
             retries=1,
         )
-        return DaskStep(future, layout, self._lost_retries())
-
-    def _lost_retries(self) -> str:
-        if self._cluster is not None:
-            return "it was started again once, and that worker was lost too"
-        return "the scheduler starts a step again on another worker up to distributed.scheduler.allowed-failures times"
+        return DaskStep(future, layout)
 
     def close(self) -> None:
         """Disconnect, and shut down the LocalCluster this target started; safe to call again."""
