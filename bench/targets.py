@@ -33,8 +33,9 @@ from rich.console import Console
 from rich.table import Table
 
 import duto
-from duto import ComputeTarget, Experiment, Workspace
+from duto import ComputeTarget, Environment, Experiment, RunConfiguration, Workspace
 from duto.compute import DaskCompute, LocalCompute
+from duto.conda_dependencies import CondaDependencies
 from duto.config import default_concurrency
 from duto.pipeline import Pipeline, StepSequence
 from duto.pipeline.steps import PythonScriptStep
@@ -162,11 +163,18 @@ def busy_steps(target: str, iterations: int) -> list[PythonScriptStep]:
     ]
 
 
-def trivial_steps(target: str, count: int) -> list[PythonScriptStep]:
+def trivial_steps(target: str, count: int, runconfig: RunConfiguration | None = None) -> list[PythonScriptStep]:
     return [
-        PythonScriptStep("trivial.py", name=f"t_{i:02d}", compute_target=target, allow_reuse=False)
+        PythonScriptStep("trivial.py", name=f"t_{i:02d}", compute_target=target, allow_reuse=False, runconfig=runconfig)
         for i in range(count)
     ]
+
+
+def bare_environment() -> RunConfiguration:
+    """A venv of its own with no packages: what a step pays for running in a built environment, alone."""
+    env = Environment("bench-venv")
+    env.python.conda_dependencies = CondaDependencies.create(pip_packages=[])
+    return RunConfiguration(environment=env)
 
 
 def measure(
@@ -188,6 +196,22 @@ def measure(
 
 
 def report(console: Console, timings: dict[str, Timing], iterations: int) -> dict[str, float]:
+    default = timings[f"chain of {TRIVIAL_STEPS} (default) @ local"]
+    in_env = timings[f"chain of {TRIVIAL_STEPS} (environment) @ local"]
+    envs = Table(title=f"(a) a chain of {TRIVIAL_STEPS} trivial steps: in a built environment vs the default")
+    for column in ("runs in", "wall s", "ms/step", "span ms/step"):
+        envs.add_column(column, justify="left" if column == "runs in" else "right")
+    for label, timing in (("workspace default (duto's interpreter)", default), ("an already-built venv", in_env)):
+        envs.add_row(
+            label, f"{timing.seconds:.2f}", f"{timing.ms_per_step:.1f}", f"{timing.span / timing.steps * 1000:.1f}"
+        )
+    console.print(envs)
+    console.print(
+        f"a step in a built environment costs {in_env.ms_per_step - default.ms_per_step:+.1f} ms per step "
+        f"({(in_env.span - default.span) / TRIVIAL_STEPS * 1000:+.1f} ms by the steps' span)",
+        style="dim",
+        highlight=False,
+    )
     serial, cluster = timings[f"{BUSY_STEPS} busy steps @ {SERIAL}"], timings[f"{BUSY_STEPS} busy steps @ {CLUSTER}"]
     table = Table(
         title=f"(b) {BUSY_STEPS} CPU-bound steps of ~{BUSY_SECONDS:g} s ({default_concurrency()} cores, "
@@ -220,6 +244,8 @@ def report(console: Console, timings: dict[str, Timing], iterations: int) -> dic
     for column in columns:
         per_step.add_column(column, justify="right", style="bold" if column.startswith("difference") else None)
     derived: dict[str, float] = {
+        "env_ms_per_step_default": default.ms_per_step,
+        "env_ms_per_step_environment": in_env.ms_per_step,
         "busy_iterations": iterations,
         "speedup_wall": serial.seconds / cluster.seconds,
         "speedup_span": serial.span / cluster.span,
@@ -289,9 +315,22 @@ def main() -> int:
         ComputeTarget.create(ws, SERIAL, LocalCompute.provisioning_configuration(max_concurrency=1))
         iterations = calibrate(sys.executable, source / "busy.py")
 
-        with console.status("warming up: interpreter, duto, dask and the runner into the page cache"):
+        with console.status("warming up: interpreter, duto, dask, the runner and the environment's venv"):
             for target in ("local", CLUSTER):
                 run_once(ws, source, trivial_steps(target, 2))
+            run_once(ws, source, trivial_steps("local", 2, bare_environment()))
+        for round_ in range(ROUNDS):
+            with console.status(f"(a) round {round_ + 1}/{ROUNDS}: steps in a built environment and in the default"):
+                for label, config in (("default", None), ("environment", bare_environment())):
+                    measure(
+                        timings,
+                        ws,
+                        source,
+                        f"chain of {TRIVIAL_STEPS} ({label})",
+                        "local",
+                        TRIVIAL_STEPS,
+                        lambda c=config: StepSequence(steps=trivial_steps("local", TRIVIAL_STEPS, c)),
+                    )
         for target in (SERIAL, CLUSTER) * BUSY_ROUNDS:
             with console.status(f"(b) {BUSY_STEPS} busy steps on {target}"):
                 measure(

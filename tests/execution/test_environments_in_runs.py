@@ -67,6 +67,14 @@ def test_steps_run_in_a_built_environment_that_is_reused_and_fingerprinted(ws, w
     assert "environment: package tinypkg: 1.0 -> 2.0" in step.get_reuse_info()["reasons"]
     assert "tinypkg 2.0" in step.get_stdout_log()
 
+    from typer.testing import CliRunner
+
+    from duto.cli.app import app
+
+    shown = CliRunner().invoke(app, ["runs", "show", upgraded.id, "-w", str(ws.root)], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    assert "tinypkg==2.0" in shown.output and "environments" in shown.output
+
 
 def test_a_failed_build_fails_the_step_with_uvs_error(ws, write_script, tmp_path):
     (tmp_path / "empty").mkdir()

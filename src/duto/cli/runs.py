@@ -74,7 +74,32 @@ def show(run_id: RunArgument, workspace: WorkspaceOption = None) -> None:
     if details["tags"]:
         facts.add_row("tags", Text(", ".join(f"{k}={v}" for k, v in details["tags"].items())))
     out.print(facts)
-    out.print(steps_table(run.get_steps()))
+    steps = run.get_steps()
+    out.print(steps_table(steps))
+    environments = environments_table(steps)
+    if environments.row_count:
+        out.print(environments)
+
+
+def environments_table(steps: list[StepRun]) -> Table:
+    """The environment each step ran in: its name, Python, and the resolved package set recorded for it."""
+    table = Table(title="environments")
+    for column in ("step", "environment", "python", "packages"):
+        table.add_column(column)
+    if not steps:
+        return table
+    spec = steps[0].parent.workspace.runs_store.pipeline_run(steps[0].parent.id).spec
+    environment_names = {s["name"]: (s.get("environment") or {}).get("name", "") for s in spec["steps"]}
+    for step in steps:
+        components = step.get_reuse_info()["components"] or {}
+        environment = components.get("environment") or {}
+        packages = environment.get("packages")
+        if packages is None:
+            continue
+        name = environment_names.get(step.name, "")
+        listed = " ".join(f"{k}=={v}" for k, v in sorted(packages.items())) or "(none)"
+        table.add_row(Text(step.name), Text(name), environment.get("python", ""), Text(listed))
+    return table
 
 
 def steps_table(steps: list[StepRun]) -> Table:
