@@ -29,6 +29,7 @@ LOCAL_SETTINGS = {
     "threads_per_worker": 1,
     "memory_limit": None,
     "max_concurrency": 2,
+    "processes": True,
 }
 
 # A step that starts a child process, prints both pids, and sleeps until it is stopped.
@@ -259,7 +260,7 @@ KILLED_RUNNER = textwrap.dedent(
     from duto.storage.layout import StepLayout
 
     if __name__ == "__main__":
-        target = DaskTarget("one", {"kind": "dask", "n_workers": 1, "threads_per_worker": 1})
+        target = DaskTarget("one", {"kind": "dask", "n_workers": 1, "threads_per_worker": 1, "processes": True})
         layout = StepLayout(Path(sys.argv[1]))
         step = PreparedStep([sys.executable, "-c", sys.argv[2]], dict(os.environ), layout.root, {}, {}, [])
         target.start(step, layout)

@@ -39,14 +39,20 @@ class LocalCompute:
 
 @dataclass(frozen=True)
 class DaskComputeConfiguration:
-    """A Dask cluster target: an existing scheduler at `address`, or a local cluster of `n_workers` processes
-    that duto starts on 127.0.0.1 when a run needs it and shuts down when the run is done."""
+    """A Dask cluster target: an existing scheduler at `address`, or a local cluster of `n_workers` workers
+    that duto starts on 127.0.0.1 when a run needs it and shuts down when the run is done.
+
+    A local cluster's workers are threads of the runner by default: a worker only starts a step's subprocess
+    and waits for it, so threads are enough and start in milliseconds. `processes=True` makes them processes
+    (a second or two to start), for workers that should stand apart from the runner.
+    """
 
     address: str | None = None
     n_workers: int | None = None
     threads_per_worker: int = 1
     memory_limit: str | None = None
     max_concurrency: int | None = None
+    processes: bool = False
 
     def __post_init__(self) -> None:
         if (self.address is None) == (self.n_workers is None):
@@ -70,6 +76,7 @@ class DaskComputeConfiguration:
             "threads_per_worker": self.threads_per_worker,
             "memory_limit": self.memory_limit,
             "max_concurrency": concurrency,
+            "processes": self.processes,
         }
 
 
@@ -83,5 +90,8 @@ class DaskCompute:
         threads_per_worker: int = 1,
         memory_limit: str | None = None,
         max_concurrency: int | None = None,
+        processes: bool = False,
     ) -> DaskComputeConfiguration:
-        return DaskComputeConfiguration(address, n_workers, threads_per_worker, memory_limit, max_concurrency)
+        return DaskComputeConfiguration(
+            address, n_workers, threads_per_worker, memory_limit, max_concurrency, processes
+        )

@@ -308,12 +308,14 @@ class DaskTarget:
             if address:
                 return Client(address, set_as_default=False)  # type: ignore[no-untyped-call]  # unannotated
             memory_limit = self.settings.get("memory_limit")
+            processes = bool(self.settings.get("processes", False))
+            # Worker threads talk in-process (no socket at all); worker processes over TCP on loopback only.
+            network = {"host": "127.0.0.1", "dashboard_address": ":0"} if processes else {"dashboard_address": None}
             self._cluster = LocalCluster(  # type: ignore[no-untyped-call]  # unannotated in distributed
                 n_workers=int(self.settings.get("n_workers") or 1),
                 threads_per_worker=int(self.settings.get("threads_per_worker") or 1),
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=":0",
+                processes=processes,
+                **network,
                 silence_logs=logging.ERROR,
                 scheduler_kwargs={"allowed_failures": LOCAL_ALLOWED_FAILURES},
                 **({} if memory_limit is None else {"memory_limit": memory_limit}),
