@@ -214,16 +214,20 @@ def test_concurrent_runs_execute_each_fingerprint_once(ws, tmp_path):
         out = PipelineData("out")
         return Pipeline(ws, [CommandStep(command, name="slow", outputs=[out])])
 
-    runs = []
+    runs, errors = [], []
 
     def submit():
-        runs.append(Experiment(ws, "race").submit(build()))
+        try:
+            runs.append(Experiment(ws, "race").submit(build()))
+        except Exception as exc:  # reported below, with its traceback, rather than lost in the thread
+            errors.append(exc)
 
     threads = [threading.Thread(target=submit) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    assert not errors, errors
     for run in runs:
         assert run.wait_for_completion(show_output=False) == "Finished"
     assert counter.read_text().split() == ["x"]

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
-import platform
 import selectors
 import signal
-import sys
 import time
 import traceback
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +24,8 @@ from duto.caching.explain import SAME_FINGERPRINT, explain
 from duto.caching.fingerprint import fingerprint
 from duto.config import WorkspaceConfig, default_concurrency, machine_memory_gb
 from duto.errors import DutoError
-from duto.execution.materialize import InputError, Interpreter, output_location, prepare, step_api_folder
+from duto.execution.interpreters import Building, Interpreters
+from duto.execution.materialize import InputError, Interpreter, output_location, prepare
 from duto.execution.targets import local
 from duto.execution.targets.handle import StepHandle
 from duto.graph.spec import PipelineSpec, StepSpec
@@ -116,8 +114,7 @@ class Runner:
         self.previous: dict[str, Previous] | None = None  # loaded once, when the first step is decided
         self.executed: set[str] = set()  # steps of this run that executed rather than being reused
         self.targets: dict[str, Any] = {}  # compute targets other than local, opened when a step needs one
-        self.env_builds: dict[str, Future[Any]] = {}
-        self.build_pool: ThreadPoolExecutor | None = None
+        self.interpreters = Interpreters(self.config)
         self.awaiting_env: list[str] = []
 
     # the loop ------------------------------------------------------------------------------------
@@ -138,8 +135,7 @@ class Runner:
             self.cas.hasher.close()
             for target in self.targets.values():
                 target.close()
-            if self.build_pool is not None:
-                self.build_pool.shutdown(wait=True, cancel_futures=True)
+            self.interpreters.close()
         return self._finish(canceled)
 
     def reuse_pass(self) -> bool:
@@ -442,7 +438,7 @@ class Runner:
                 self.datastores,
                 {name: s.outputs for name, s in self.steps.items()},
                 (self.run_id, state.step_run_id),
-                state.interpreter or self._runner_interpreter(),
+                state.interpreter or Interpreters.runners_own(),
             )
             state.watched = {p: FileState.of(os.stat(p)) for p in prepared.mounted_files}
             process = self._start_on_target(prepared, state)
@@ -473,9 +469,6 @@ class Runner:
         return handle
 
     # environments --------------------------------------------------------------------------------
-    def _runner_interpreter(self) -> Interpreter:
-        return Interpreter(sys.executable, platform.python_version())
-
     def _environment_ready(self, state: StepState, may_build: bool = True) -> bool:
         """Set the step's interpreter once its environment is built; start building it if it is not.
 
@@ -483,48 +476,20 @@ class Runner:
         a failed build fails the step.
         """
         spec = state.spec.environment
-        if spec is None:
-            state.interpreter = self._runner_interpreter()
-            return True
-        if spec.get("user_managed"):
-            python = spec.get("interpreter") or sys.executable
-            state.interpreter = Interpreter(python, _python_version(python))
-            return True
-        from duto.environments.builder import EnvironmentBuilder, workspace_envs_dir
-
-        builder = EnvironmentBuilder(workspace_envs_dir(self.config))
-        built = builder.find(spec)
-        if built is None:
-            if not may_build:
-                return False
-            key = builder.key(spec)
-            future = self.env_builds.get(key)
-            if future is None:
-                if self.build_pool is None:
-                    self.build_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="duto-env-build")
-                state.layout.root.mkdir(parents=True, exist_ok=True)
-                self.env_builds[key] = self.build_pool.submit(_build, builder, spec, state.layout.std_log)
-                self.store.set_step_status(
-                    self.run_id,
-                    state.step_run_id,
-                    state.spec.name,
-                    RunStatus.PREPARING,
-                    f"building environment {spec['name']!r}",
-                )
+        started = spec is not None and self.interpreters.building(spec)
+        try:
+            found = self.interpreters.resolve(spec, state.layout.std_log, may_build)
+        except (DutoError, OSError) as exc:
+            name = (spec or {}).get("name")
+            self._end(state, RunStatus.FAILED, f"could not build environment {name!r}: {exc}")
+            return False
+        if isinstance(found, Building):
+            if may_build and not started and spec is not None:
                 state.status = RunStatus.PREPARING
-                return False
-            if not future.done():
-                return False
-            error = future.exception()
-            if error is not None:
-                self._end(state, RunStatus.FAILED, f"could not build environment {spec['name']!r}: {error}")
-                return False
-            built = future.result()
-        packages = dict(built.packages)
-        api = None if "duto" in packages else str(step_api_folder(builder.envs_dir))
-        state.interpreter = Interpreter(
-            str(built.python), built.python_version, packages, str(built.python.parent), api
-        )
+                why = f"building environment {spec['name']!r}"
+                self.store.set_step_status(self.run_id, state.step_run_id, state.spec.name, RunStatus.PREPARING, why)
+            return False
+        state.interpreter = found
         return True
 
     # following running steps ---------------------------------------------------------------------
@@ -663,25 +628,6 @@ class Runner:
         for state in self.steps.values():
             if not state.status.is_terminal:
                 self._end(state, status, reason)
-
-
-def _build(builder: Any, spec: dict[str, Any], log_path: Path) -> Any:
-    """Build an environment on a worker thread, its output going into the step's log."""
-    with log_path.open("ab") as log:
-        return builder.build(spec, log)
-
-
-def _python_version(python: str) -> str:
-    import subprocess
-
-    found = subprocess.run(
-        [python, "-c", "import platform; print(platform.python_version())"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    return found.stdout.strip() or "unknown"
 
 
 def _blob_of(cas: ContentStore, digest: str, path: str, root: Path) -> str:

@@ -6,6 +6,7 @@ small SQLite file of its own under `.duto/cache/`, not in the workspace's metada
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
 import sqlite3
@@ -88,7 +89,9 @@ class FileHasher:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(self._path, timeout=30, isolation_level=None)
-            conn.execute("PRAGMA journal_mode = WAL")
+            # Another process may be switching the file to WAL at this moment; it stays WAL once set.
+            with contextlib.suppress(sqlite3.OperationalError):
+                conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS stat_cache (path TEXT PRIMARY KEY, device INTEGER, inode INTEGER,"
