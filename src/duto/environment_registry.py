@@ -5,7 +5,6 @@ A workspace keeps each environment's versions in its settings (`.duto/config.jso
 
 from __future__ import annotations
 
-import builtins
 import os
 import sys
 from pathlib import Path
@@ -14,37 +13,13 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from duto.config import updating
-from duto.errors import ConfigError, DutoError
+from duto.errors import ConfigError, EnvironmentNotFoundError
 from duto.graph.environment import CondaDependencies, PythonSection, parse_conda_specification, parse_requirements
 from duto.graph.environment import Environment as EnvironmentDefinition
 
 if TYPE_CHECKING:
     from duto.environments.builder import BuiltEnvironment
     from duto.workspace import Workspace
-
-
-class EnvironmentNotFoundError(DutoError, KeyError):
-    """No registered environment of that name (or no such version of it)."""
-
-    def __init__(self, name: str, version: str | None, known: dict[str, builtins.list[str]]) -> None:
-        self.name = name
-        self.version = version
-        self.known = known
-        if version is not None and name in known:
-            message = (
-                f"environment {name!r} has no version {version!r}; its versions: {', '.join(known[name])}; "
-                "leave the version out for the latest"
-            )
-        else:
-            names = ", ".join(sorted(known)) or "none"
-            message = (
-                f"no environment named {name!r} in this workspace; registered environments: {names}; "
-                "register it with Environment(...).register(ws)"
-            )
-        super().__init__(message)
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 class Environment(EnvironmentDefinition):

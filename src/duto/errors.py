@@ -147,3 +147,46 @@ class UserFileError(DutoError, ValueError):
     def __init__(self, path: str, message: str) -> None:
         self.path = path
         super().__init__(f"{path}: {message}")
+
+
+class EnvironmentNotFoundError(DutoError, KeyError):
+    """No registered environment of that name (or no such version of it)."""
+
+    def __init__(self, name: str, version: str | None, known: dict[str, list[str]]) -> None:
+        self.name = name
+        self.version = version
+        self.known = known
+        if version is not None and name in known:
+            message = (
+                f"environment {name!r} has no version {version!r}; its versions: {', '.join(known[name])}; "
+                "leave the version out for the latest"
+            )
+        else:
+            names = ", ".join(sorted(known)) or "none"
+            message = (
+                f"no environment named {name!r} in this workspace; registered environments: {names}; "
+                "register it with Environment(...).register(ws)"
+            )
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class EnvironmentBuildError(DutoError):
+    """uv could not build an environment: which one (`environment`), why (`reason`), uv's last lines (`output`)."""
+
+    def __init__(self, environment: str, message: str, output: str = "") -> None:
+        self.environment = environment
+        self.reason = message
+        self.output = output
+        tail = f"\n--- uv said ---\n{output.rstrip()}" if output.strip() else ""
+        super().__init__(f"environment {environment!r} could not be built: {message}{tail}")
+
+
+class DaskTargetError(DutoError):
+    """A Dask target that cannot be reached or started; the step fails with this reason before it starts."""
+
+    def __init__(self, target: str, message: str) -> None:
+        self.target = target
+        super().__init__(message)

@@ -11,8 +11,7 @@ import pytest
 from duto import Workspace
 from duto.conda_dependencies import CondaDependencies
 from duto.environment import DockerSection, Environment, PythonSection
-from duto.environment_registry import EnvironmentNotFoundError
-from duto.errors import ConfigError
+from duto.errors import ConfigError, EnvironmentNotFoundError
 from duto.graph.environment import parse_conda_specification, parse_requirements
 
 

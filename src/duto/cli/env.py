@@ -119,7 +119,7 @@ def build(
 ) -> None:
     """Build the venv of a registered environment (or say where it is, when it is built already)."""
     from duto.environment_registry import Environment
-    from duto.environments.builder import EnvironmentBuildError
+    from duto.errors import EnvironmentBuildError
 
     ws = open_workspace(workspace)
     environment = Environment.get(ws, name, version)

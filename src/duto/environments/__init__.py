@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from duto.environments.builder import (
-    BuildLog,
-    BuiltEnvironment,
-    EnvironmentBuilder,
-    EnvironmentBuildError,
-    TextLog,
-    workspace_envs_dir,
-)
+from duto.environments.builder import BuildLog, BuiltEnvironment, EnvironmentBuilder, TextLog, workspace_envs_dir
+from duto.errors import EnvironmentBuildError
 
 __all__ = [
     "BuildLog",

@@ -29,7 +29,7 @@ from typing import Any, Protocol, TextIO
 import blake3
 
 from duto.config import WorkspaceConfig
-from duto.errors import DutoError
+from duto.errors import EnvironmentBuildError
 from duto.graph.environment import normalize_package_name, pip_option_args
 
 METADATA_FILE = "duto-env.json"
@@ -39,17 +39,6 @@ KEY_LENGTH = 16
 _KEY = re.compile(rf"^[0-9a-f]{{{KEY_LENGTH}}}$")
 _TAIL_LINES = 20
 PIP_CONFIG_FILES = ("/etc/xdg/pip/pip.conf", "/etc/pip.conf", "~/.pip/pip.conf", "~/.config/pip/pip.conf")
-
-
-class EnvironmentBuildError(DutoError):
-    """uv could not build an environment: which one (`environment`), why (`reason`), uv's last lines (`output`)."""
-
-    def __init__(self, environment: str, message: str, output: str = "") -> None:
-        self.environment = environment
-        self.reason = message
-        self.output = output
-        tail = f"\n--- uv said ---\n{output.rstrip()}" if output.strip() else ""
-        super().__init__(f"environment {environment!r} could not be built: {message}{tail}")
 
 
 class BuildLog(Protocol):

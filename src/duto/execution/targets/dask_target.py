@@ -22,7 +22,7 @@ from typing import Any
 import distributed
 from distributed import Client, KilledWorker, LocalCluster
 
-from duto.errors import DutoError
+from duto.errors import DaskTargetError
 from duto.execution.materialize import PreparedStep
 from duto.storage.layout import StepLayout
 
@@ -32,14 +32,6 @@ CHECK_SECONDS = 0.1
 LOCAL_ALLOWED_FAILURES = 1  # a step whose worker dies starts again once on a LocalCluster duto runs
 
 log = logging.getLogger("duto.dask")
-
-
-class DaskTargetError(DutoError):
-    """A Dask target that cannot be reached or started; the step fails with this reason before it starts."""
-
-    def __init__(self, target: str, message: str) -> None:
-        self.target = target
-        super().__init__(message)
 
 
 # The step's parent on the worker: the leader of the step's process group. It waits for the step and
