@@ -82,3 +82,23 @@ def test_a_failed_build_is_one_red_line_after_uvs_output(ws: Workspace, tmp_path
     assert result.stderr.count("no-such-package-anywhere was not found") == 1
     assert result.stderr.splitlines()[-1].startswith("error: environment 'broken'")
     assert EnvironmentBuilder(workspace_envs_dir(ws.config)).list() == []
+
+
+def test_gc_keeps_the_venvs_of_runs_not_yet_ended(ws: Workspace, tmp_path: Path) -> None:
+    from duto.graph.status import RunStatus
+
+    wheels = tmp_path / "wheels"
+    write_wheel(wheels, "tinypkg", "1.0")
+    spec = offline_environment("unregistered", wheels, "tinypkg==1.0").to_spec()
+    builder = EnvironmentBuilder(workspace_envs_dir(ws.config))
+    built = builder.build(spec, io.BytesIO())
+    step = {"name": "s", "kind": "command", "kind_version": 1, "compute_target": "local", "environment": spec}
+    document = {"kind": "duto.pipeline", "schema_version": 1, "steps": [step], "edges": []}
+    ws.runs_store.create_pipeline_run("run-1", "e", document, {}, {}, False, False, [("step-1", "s", "local")])
+
+    kept = duto("env", "gc", cwd=ws.root)
+    assert kept.returncode == 0, kept.stderr
+    assert built.path.is_dir(), "a run not yet ended may still need it"
+    ws.runs_store.set_run_status("run-1", RunStatus.CANCELED, "test")
+    assert duto("env", "gc", cwd=ws.root).returncode == 0
+    assert not built.path.exists()

@@ -147,10 +147,11 @@ def build(
 
 @app.command()
 def gc(workspace: WorkspaceOption = None) -> None:
-    """Remove the venvs no registered environment version uses, and leftovers of builds that died."""
+    """Remove the venvs no registered environment version and no unfinished run uses, and leftovers of builds
+    that died."""
     ws = open_workspace(workspace)
     builder = _builder(ws)
-    keep = set(_registered_keys(ws, builder))
+    keep = set(_registered_keys(ws, builder)) | _keys_of_unfinished_runs(ws, builder)
     sizes = {entry.name: _disk_usage(entry) for entry in _folders(builder.envs_dir)}
     removed = builder.gc(keep)
     for folder in removed:
@@ -158,6 +159,21 @@ def gc(workspace: WorkspaceOption = None) -> None:
     freed = sum(sizes.get(folder, 0) for folder in removed)
     kept = len([b for b in builder.list() if b.key in keep])
     say(f"removed {len(removed)} folder(s), freed {_size(freed)}; kept {kept} venv(s) of registered environments")
+
+
+def _keys_of_unfinished_runs(ws: Workspace, builder: EnvironmentBuilder) -> set[str]:
+    """The venvs that runs not yet ended may still start steps in, registered or not."""
+    from duto.graph.status import TERMINAL
+
+    keys = set()
+    for run, _ in ws.runs_store.pipeline_runs():
+        if run.status in TERMINAL:
+            continue
+        for step in run.spec.get("steps", []):
+            environment = step.get("environment")
+            if environment and not environment.get("user_managed"):
+                keys.add(builder.key(environment))
+    return keys
 
 
 def _folders(path: Path) -> list[Path]:
