@@ -19,11 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from duto.caching.components import dataset_files, path_digest, step_components, tree_digest
-from duto.caching.explain import SAME_FINGERPRINT, explain
-from duto.caching.fingerprint import fingerprint
 from duto.config import WorkspaceConfig, default_concurrency, machine_memory_gb
 from duto.errors import DutoError
+from duto.execution.decisions import Decision, ReuseDecisions, RunContext
 from duto.execution.interpreters import Building, Interpreters
 from duto.execution.materialize import InputError, Interpreter, output_location, prepare
 from duto.execution.targets import local
@@ -35,7 +33,7 @@ from duto.storage.datastores import DatastoreBackend
 from duto.storage.db import Database
 from duto.storage.hashing import FileState
 from duto.storage.layout import RunLayout, StepLayout
-from duto.storage.reuse_store import Entry, Previous, ReuseStore
+from duto.storage.reuse_store import Entry, ReuseStore
 from duto.storage.runs_store import NewEvent, RunsStore
 from duto.tracking.ingest import StepEventsReader
 
@@ -111,7 +109,15 @@ class Runner:
         self.stopped_by: str | None = None
         self.failed_steps = [n for n, s in self.steps.items() if s.status == RunStatus.FAILED]
         self.selector = selectors.DefaultSelector()
-        self.previous: dict[str, Previous] | None = None  # loaded once, when the first step is decided
+        context = RunContext(
+            self.run_id,
+            self.experiment_id,
+            self.created_at,
+            self.parameters,
+            self.regenerate,
+            self.config.default_datastore,
+        )
+        self.decisions = ReuseDecisions(context, self.reuse, self.cas, self.datastores)
         self.executed: set[str] = set()  # steps of this run that executed rather than being reused
         self.targets: dict[str, Any] = {}  # compute targets other than local, opened when a step needs one
         self.interpreters = Interpreters(self.config)
@@ -289,39 +295,15 @@ class Runner:
 
     # reuse ---------------------------------------------------------------------------------------
     def _decide(self, state: StepState) -> None:
-        """Compute the step's fingerprint components and why it would run; record them with the step run."""
-        spec = state.spec
-        inputs: dict[str, dict[str, Any]] = {}
-        for port in spec.inputs:
-            if port.source["kind"] == "step_output":
-                produced = self.steps[port.source["step"]].outputs[port.source["output"]]
-                inputs[port.name] = {"digest": produced["digest"], "source": dict(port.source)}
-            else:
-                files = dataset_files(port, self.datastores, self.cas.hasher, self.config.default_datastore)
-                if not files:
-                    raise InputError(f"input {port.name!r}: no files at {_paths_text(port.source)}")
-                inputs[port.name] = {"digest": tree_digest(files), "source": {"kind": "dataset"}, "files": files}
-        hashed: dict[str, str] = {}
-        for entry in spec.hash_paths:
-            path = Path(spec.source_directory or ".", entry)
-            hashed[entry] = path_digest(path, self.cas.hasher)
-        code = self.cas.files_of(spec.snapshot) if spec.snapshot else {}
+        """Compute the step's fingerprint and why it would run (recorded by `_record_decision`)."""
         assert state.interpreter is not None  # decided only once its environment is ready
-        state.components = step_components(spec, self.parameters, code, inputs, hashed, state.interpreter)
-        state.fingerprint = fingerprint(state.components)
-        if self.previous is None:
-            self.previous = self.reuse.previous_runs(self.experiment_id, self.run_id, self.created_at)
-        previous = self.previous.get(spec.name)
-        state.reasons = explain(
-            state.components,
-            previous.components if previous else None,
-            regenerate_outputs=self.regenerate,
-            allow_reuse=spec.allow_reuse,
-            executed_upstream=self.executed,
-            read_blob=self._read_blob,
+        upstream = {name: s.outputs for name, s in self.steps.items()}
+        decision = self.decisions.decide(state.spec, state.interpreter, upstream, self.executed)
+        state.fingerprint, state.components, state.reasons = (
+            decision.fingerprint,
+            decision.components,
+            decision.reasons,
         )
-        if previous is not None and previous.status != RunStatus.FINISHED and state.reasons == [SAME_FINGERPRINT]:
-            state.reasons = [f"the previous run of this step ended {previous.status}, with no outputs to reuse"]
 
     def _record_decision(self, state: StepState) -> None:
         """Keep the step's fingerprint, its parts and why it runs with the step run, and say so in the stream."""
@@ -337,39 +319,19 @@ class Runner:
         decision = {"step": state.spec.name, "fingerprint": state.fingerprint, "reasons": state.reasons}
         return NewEvent("reuse_decision", decision, state.step_run_id)
 
-    def _read_blob(self, digest: str) -> bytes | None:
-        try:
-            return self.cas.blob_path(digest).read_bytes()
-        except FileNotFoundError:
-            return None
-
     def _reusable(self, state: StepState, settle: bool) -> Entry | None:
-        """The finished step run this one may reuse, with its outputs checked to be in the store.
-
-        With `settle`, an entry whose outputs are gone is dropped and the reason recorded for the step.
-        """
-        if self.regenerate or not state.spec.allow_reuse or state.fingerprint is None:
+        """The finished step run this one may reuse; with `settle`, say so when its outputs are gone."""
+        if state.fingerprint is None or state.components is None:
             return None
-        entry = self.reuse.entry(state.fingerprint)
-        if entry is None:
-            return None
-        if all(self.cas.intact(o["digest"]) for o in entry.outputs.values()):
-            return entry
-        if not settle:
-            return None
-        state.reasons = [
-            f"outputs of {entry.pipeline_run_id}/{entry.step_name} are missing or corrupt in the store; running again",
-            *state.reasons,
-        ]
-        self.reuse.drop(state.fingerprint)
-        return None
+        decision = Decision(state.fingerprint, state.components, state.reasons)
+        entry, why_not = self.decisions.reusable(decision, state.spec.allow_reuse, settle)
+        if why_not is not None:
+            state.reasons = [why_not, *state.reasons]
+        return entry
 
     def _reuse(self, state: StepState, entry: Entry) -> None:
         """Finish a step without executing it: its outputs are those of the step run `entry` names."""
-        for output in entry.outputs.values():
-            final = self.datastores[output["datastore"]].local_path(output["path"])
-            if not final.exists():
-                self.cas.publish(output["digest"], final)
+        self.decisions.lay_out(entry)
         state.outputs = dict(entry.outputs)
         state.reasons = []
         why = f"reused from {entry.pipeline_run_id}/{entry.step_name}"
@@ -635,7 +597,3 @@ def _blob_of(cas: ContentStore, digest: str, path: str, root: Path) -> str:
     rel = os.path.relpath(path, root)
     files = cas.files_of(digest)
     return files.get("" if rel == "." else rel, "")
-
-
-def _paths_text(source: dict[str, Any]) -> str:
-    return ", ".join(f"{p['datastore']}:{p['path']}" for p in source["paths"])

@@ -1,0 +1,128 @@
+"""Reuse decisions for one run: each step's fingerprint, why it would run, and the step run it may reuse."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from duto.caching.components import dataset_files, path_digest, step_components, tree_digest
+from duto.caching.explain import SAME_FINGERPRINT, explain
+from duto.caching.fingerprint import fingerprint
+from duto.execution.materialize import InputError, Interpreter
+from duto.graph.spec import StepSpec
+from duto.graph.status import RunStatus
+from duto.storage.cas import ContentStore
+from duto.storage.datastores import DatastoreBackend
+from duto.storage.reuse_store import Entry, Previous, ReuseStore
+
+
+@dataclass(frozen=True)
+class Decision:
+    fingerprint: str
+    components: dict[str, Any]
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What of the run a decision depends on."""
+
+    run_id: str
+    experiment_id: int
+    created_at: datetime
+    parameters: Mapping[str, Any]
+    regenerate: bool
+    default_datastore: str
+
+
+class ReuseDecisions:
+    """Fingerprints of a run's steps, the reasons they run, and the entries they may reuse."""
+
+    def __init__(
+        self, run: RunContext, reuse: ReuseStore, cas: ContentStore, datastores: Mapping[str, DatastoreBackend]
+    ) -> None:
+        self.run = run
+        self.reuse = reuse
+        self.cas = cas
+        self.datastores = datastores
+        self._previous: dict[str, Previous] | None = None  # loaded once, when the first step is decided
+
+    def decide(
+        self,
+        spec: StepSpec,
+        interpreter: Interpreter,
+        upstream_outputs: Mapping[str, Mapping[str, Mapping[str, str]]],
+        executed: Collection[str],
+    ) -> Decision:
+        """The step's fingerprint components, and why it would run as a diff against its previous run.
+
+        Raises:
+            InputError: when a dataset input names no files.
+            OSError: when an input cannot be read (HashingTooSlow when hashing passes its deadline).
+        """
+        inputs: dict[str, dict[str, Any]] = {}
+        for port in spec.inputs:
+            if port.source["kind"] == "step_output":
+                produced = upstream_outputs[port.source["step"]][port.source["output"]]
+                inputs[port.name] = {"digest": produced["digest"], "source": dict(port.source)}
+            else:
+                files = dataset_files(port, self.datastores, self.cas.hasher, self.run.default_datastore)
+                if not files:
+                    where = ", ".join(f"{p['datastore']}:{p['path']}" for p in port.source["paths"])
+                    raise InputError(f"input {port.name!r}: no files at {where}")
+                inputs[port.name] = {"digest": tree_digest(files), "source": {"kind": "dataset"}, "files": files}
+        hashed = {
+            entry: path_digest(Path(spec.source_directory or ".", entry), self.cas.hasher) for entry in spec.hash_paths
+        }
+        code = self.cas.files_of(spec.snapshot) if spec.snapshot else {}
+        components = step_components(spec, self.run.parameters, code, inputs, hashed, interpreter)
+        if self._previous is None:
+            self._previous = self.reuse.previous_runs(self.run.experiment_id, self.run.run_id, self.run.created_at)
+        previous = self._previous.get(spec.name)
+        reasons = explain(
+            components,
+            previous.components if previous else None,
+            regenerate_outputs=self.run.regenerate,
+            allow_reuse=spec.allow_reuse,
+            executed_upstream=executed,
+            read_blob=self._read_blob,
+        )
+        if previous is not None and previous.status != RunStatus.FINISHED and reasons == [SAME_FINGERPRINT]:
+            reasons = [f"the previous run of this step ended {previous.status}, with no outputs to reuse"]
+        return Decision(fingerprint(components), components, reasons)
+
+    def reusable(self, decision: Decision, allow_reuse: bool, settle: bool) -> tuple[Entry | None, str | None]:
+        """The finished step run a step may reuse, its outputs checked to be in the store.
+
+        With `settle`, an entry whose outputs are gone is dropped, and the second value says so, as a
+        reason for the step to run.
+        """
+        if self.run.regenerate or not allow_reuse:
+            return None, None
+        entry = self.reuse.entry(decision.fingerprint)
+        if entry is None:
+            return None, None
+        if all(self.cas.intact(o["digest"]) for o in entry.outputs.values()):
+            return entry, None
+        if not settle:
+            return None, None
+        self.reuse.drop(decision.fingerprint)
+        return None, (
+            f"outputs of {entry.pipeline_run_id}/{entry.step_name} are missing or corrupt in the store; running again"
+        )
+
+    def lay_out(self, entry: Entry) -> None:
+        """Publish again any output of a reused step run that is no longer at its place on the datastore."""
+        for output in entry.outputs.values():
+            final = self.datastores[output["datastore"]].local_path(output["path"])
+            if not final.exists():
+                self.cas.publish(output["digest"], final)
+
+    def _read_blob(self, digest: str) -> bytes | None:
+        try:
+            return self.cas.blob_path(digest).read_bytes()
+        except FileNotFoundError:
+            return None
