@@ -9,9 +9,7 @@ Run it with `make bench`; the figures also go to bench/results/orchestration.jso
 
 from __future__ import annotations
 
-import json
 import os
-import platform
 import shlex
 import statistics
 import subprocess
@@ -21,15 +19,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from figures import write_figures
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-import duto
 from duto import ComputeTarget, Experiment, Workspace
 from duto.compute import LocalCompute
 from duto.config import default_concurrency
@@ -42,7 +39,6 @@ ROUNDS = 3  # each line is the median of up to this many rounds, each in fresh w
 BUDGET_S = 150.0  # no new round starts when it would likely end past this many seconds
 SERIAL_TARGET = "serial"
 RUNNER_EXIT_TIMEOUT = 30.0
-RESULTS = Path(__file__).resolve().parent / "results" / "orchestration.json"
 
 # A link of the chain: reads the number the previous link wrote (when given its folder), writes it plus one.
 # A bare script taking plain folder paths, so the shell loop runs it exactly as the pipeline does.
@@ -346,21 +342,13 @@ def main() -> int:
             if now - started + (now - round_started) > BUDGET_S:
                 break  # another round would overrun the time budget (a slow or busy machine)
     derived = report(console, results, rounds)
-    document = {
-        "benchmark": "orchestration",
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "duto_version": duto.__version__,
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "cores": default_concurrency(),
+    figures = {
         "rounds": rounds,
         "total_s": round(time.perf_counter() - started, 2),
         "derived": {k: round(v, 3) for k, v in derived.items()},
         "results": [m.to_json() for m in results.values()],
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(document, indent=2) + "\n")
-    console.print(f"figures written to {RESULTS}", highlight=False)
+    write_figures("orchestration", figures, console)
     return 0
 
 

@@ -21,7 +21,6 @@ import argparse
 import importlib.util
 import json
 import os
-import platform
 import queue
 import re
 import shutil
@@ -34,18 +33,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from figures import write_figures
 from rich.console import Console
 from rich.table import Table
 
-import duto
 from duto import Experiment, Workspace
 
-RESULTS = Path(__file__).resolve().parent / "results" / "reuse_vs_dvc.json"
 GIB = 1 << 30
 MIB = 1 << 20
 CHUNK = 64 * MIB
@@ -1007,14 +1004,8 @@ def main(argv: list[str] | None = None) -> int:
         console.print_exception()
         derived = {}
     console.print(f"the whole benchmark took {total:.0f} s", highlight=False)
-    document = {
-        "benchmark": "reuse_vs_dvc",
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "duto_version": duto.__version__,
+    figures = {
         "dvc_version": dvc_version(dvc),
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "cores": os.cpu_count(),
         "quick": args.quick,
         "settings": {"steps": small, "large_steps": large, "big_bytes": args.big_mib * MIB},
         "dvc_limit_s": args.dvc_limit,
@@ -1023,9 +1014,7 @@ def main(argv: list[str] | None = None) -> int:
         "timings": [{**asdict(t), "per_step_ms": t.per_step_ms} for t in bench.timings],
         **derived,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(document, indent=2) + "\n")
-    console.print(f"figures written to {RESULTS}", highlight=False)
+    write_figures("reuse_vs_dvc", figures, console)
     return 0
 
 

@@ -15,9 +15,7 @@ Run it with `.venv/bin/python bench/targets.py` (or `make bench`).
 
 from __future__ import annotations
 
-import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -25,14 +23,14 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from figures import write_figures
 from rich.console import Console
 from rich.table import Table
 
-import duto
 from duto import ComputeTarget, Environment, Experiment, RunConfiguration, Workspace
 from duto.compute import DaskCompute, LocalCompute
 from duto.conda_dependencies import CondaDependencies
@@ -49,7 +47,6 @@ TRIVIAL_STEPS = 20
 ROUNDS = 3  # the trivial-step lines are the median of this many runs
 BUSY_ROUNDS = 2  # the busy-step lines are the median of this many runs
 RUNNER_EXIT_TIMEOUT = 30.0
-RESULTS = Path(__file__).resolve().parent / "results" / "targets.json"
 
 # A fixed number of iterations of pure-Python work; prints the seconds the loop took.
 BUSY_SCRIPT = """\
@@ -365,20 +362,12 @@ def main() -> int:
                         lambda t=target: trivial_steps(t, TRIVIAL_STEPS),
                     )
     derived = report(console, timings, iterations)
-    document = {
-        "benchmark": "targets",
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "duto_version": duto.__version__,
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "cores": default_concurrency(),
+    figures = {
         "total_s": round(time.perf_counter() - started, 2),
         "derived": {k: round(v, 4) for k, v in derived.items()},
         "results": [t.to_json() for t in timings.values()],
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(document, indent=2) + "\n")
-    console.print(f"figures written to {RESULTS}", highlight=False)
+    write_figures("targets", figures, console)
     return 0
 
 
