@@ -12,7 +12,10 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[examples,dev,dask]"
+	# Bytecode is compiled at install, as pip does: with PYTHONDONTWRITEBYTECODE set, nothing would ever
+	# compile it, and every command would pay for compiling its imports again.
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e ".[examples,dev,dask]"
+	$(BIN)/python -m compileall -q src
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -38,7 +41,7 @@ BENCH_STAMP := $(BENCH_VENV)/.installed
 $(BENCH_STAMP):
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_BIN)/pip install --quiet --disable-pip-version-check uv
-	$(BENCH_BIN)/uv pip install --quiet --python $(BENCH_BIN)/python dvc
+	$(BENCH_BIN)/uv pip install --quiet --compile-bytecode --python $(BENCH_BIN)/python dvc
 	touch $(BENCH_STAMP)
 
 bench-venv: $(BENCH_STAMP)

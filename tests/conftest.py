@@ -6,7 +6,11 @@ import base64
 import contextlib
 import hashlib
 import os
+import shutil
 import signal
+import subprocess
+import sys
+import tempfile
 import textwrap
 import time
 import zipfile
@@ -16,8 +20,34 @@ from pathlib import Path
 import pytest
 
 from duto import Workspace
+from duto.cli.entry import DIR_ENV, IDLE_ENV
 from duto.graph.status import TERMINAL
+from duto.processes import alive
 from duto.storage.db import dispose_all
+
+
+def stop_command_servers(folder: Path) -> None:
+    """End every command server whose lock file is in `folder`, by the pid it holds, and their commands."""
+    pids = [int(text) for lock in folder.glob("*.lock") if (text := lock.read_text().strip()).isdigit()]
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + 5
+        while pids and any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _command_servers() -> Iterator[None]:
+    """`duto` commands the tests run go through command servers of this session's own, in a folder of its
+    own (a short path: a socket's path must fit in 108 bytes), stopped when the session ends."""
+    folder = Path(tempfile.mkdtemp(prefix="duto-cs-"))
+    os.environ[DIR_ENV] = str(folder)
+    os.environ.setdefault(IDLE_ENV, "300")
+    yield
+    stop_command_servers(folder)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _kill_leftovers(ws: Workspace) -> None:
@@ -75,6 +105,36 @@ def poll(predicate, timeout: float = 10.0, interval: float = 0.05):  # type: ign
 def wait_until():  # type: ignore[no-untyped-def]
     """`wait_until(predicate, timeout=10)`: poll until truthy, never sleep on a guess."""
     return poll
+
+
+def run_duto(
+    *args: str,
+    cwd: Path,
+    workspace: Path | None = None,
+    columns: int = 200,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    """Run the `duto` command as its console script does (`python -m duto.cli`), in `cwd`.
+
+    DUTO_WORKSPACE is set only when `workspace` is given, DUTO_RUNNER never; `env` adds variables. COLUMNS is
+    wide enough that Rich never folds an id or a path in a table.
+    """
+    environ = {k: v for k, v in os.environ.items() if k not in ("DUTO_WORKSPACE", "DUTO_RUNNER")}
+    environ["COLUMNS"] = str(columns)
+    if workspace is not None:
+        environ["DUTO_WORKSPACE"] = str(workspace)
+    environ.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "duto.cli", *args],
+        cwd=cwd,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def write_wheel(folder: Path, name: str = "tinypkg", version: str = "1.0") -> Path:

@@ -1,9 +1,18 @@
-"""Whether a process of this machine is still alive, for runners and steps recorded by pid."""
+"""Processes of this machine: whether one is still alive, and starting a detached one by forking this one."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+
+# A thread pool that was just shut down (a multi-threaded hash) may take this long for its threads to exit.
+_THREADS_SETTLE_SECONDS = 0.1
 
 
 def alive(pid: int) -> bool:
@@ -19,3 +28,87 @@ def alive(pid: int) -> bool:
     except OSError:
         return True
     return stat.rsplit(") ", 1)[-1][:1] != "Z"
+
+
+# Threads whose library makes itself whole again in a forked child (os.register_at_fork): fsspec's event
+# loop thread, which every fsspec filesystem with an async core starts, and which fsspec replaces after a fork.
+FORK_AWARE_THREADS = frozenset({"fsspecIO"})
+
+
+def can_fork_safely() -> bool:
+    """Whether this process may fork and go on running Python in the child: Linux, and no thread but the
+    main one and those of FORK_AWARE_THREADS.
+
+    Any other thread (Python's, or a native pool such as a hashing library's) may hold a lock at the moment
+    of the fork, and in the child nothing would ever release it. Threads of a pool that was just shut down
+    get a moment to exit.
+    """
+    if sys.platform != "linux":
+        return False
+    deadline = time.monotonic() + _THREADS_SETTLE_SECONDS
+    while True:
+        others = [t for t in threading.enumerate() if t is not threading.main_thread()]
+        aware = sum(t.name in FORK_AWARE_THREADS for t in others)
+        try:
+            threads = len(os.listdir("/proc/self/task"))  # native threads too, which `threading` never sees
+        except OSError:
+            return False
+        if threading.current_thread() is threading.main_thread() and aware == len(others) == threads - 1:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+
+
+def fork_detached(target: Callable[[], int], log: Path) -> None:
+    """Run `target()` in a new process that outlives this one; returns once it has started.
+
+    The process leads a session of its own (no terminal, no signals meant for this one's group), reads
+    /dev/null and writes `log`, and is adopted by init: a short-lived middle process forks it and exits at
+    once, so it never lingers as a zombie child of a long-lived caller. Call only when `can_fork_safely()`.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()  # what is buffered now would otherwise be written twice, by both processes
+    middle = os.fork()
+    if middle:
+        os.waitpid(middle, 0)
+        return
+    code = 1
+    try:
+        if os.fork():
+            code = 0
+        else:
+            os.setsid()
+            _become_detached(log)
+            code = target()
+    except BaseException:  # a forked child must never return into its parent's code
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError, ValueError):  # nothing left to tell, and nowhere to tell it
+                    stream.flush()
+        os._exit(code)
+
+
+def _become_detached(log: Path) -> None:
+    """Point the standard streams at /dev/null and `log`, and take back the default signal handlers."""
+    null = os.open(os.devnull, os.O_RDONLY)
+    out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(null, 0)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    os.close(null)
+    os.close(out)
+    sys.stdin = open(0, closefd=False)  # noqa: SIM115 - the process's own streams, open until it exits
+    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD, signal.SIGALRM):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    import atexit
+
+    atexit._clear()  # the parent's exit handlers are the parent's

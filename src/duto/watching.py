@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from duto.runs import PipelineRun
 
 POLL_SECONDS = 0.2
+# Past this many steps the table shows those still going (and failed ones) and counts the rest; a table of
+# a thousand rows is no help to read, and slow to draw four times a second.
+TABLE_ROWS = 40
 STATUS_STYLES = {
     "NotStarted": "dim",
     "Queued": "yellow",
@@ -106,15 +110,32 @@ class RunView:
                 view.ended = event.created_at
                 view.started = view.started or event.created_at
 
-    def table(self) -> Table:
+    def table(self, max_rows: int | None = None) -> Table:
+        """The steps as a table; past `max_rows` steps, the ones still going or failed, and a count of the rest."""
         now = time.time()
-        table = Table(title=f"run {self.run_id}  [{STATUS_STYLES.get(self.status, '')}]{self.status}[/]")
+        views = list(self.steps.values())
+        done = sum(v.status in ("Finished", "Reused") for v in views)
+        title = f"run {self.run_id}  [{STATUS_STYLES.get(self.status, '')}]{self.status}[/]"
+        caption = None
+        if max_rows is not None and len(views) > max_rows:
+            title += f"  {done}/{len(views)} steps done"
+            notable = [v for v in views if v.status not in ("Finished", "Reused", "NotStarted")]
+            shown = (notable or views)[:max_rows]
+            caption = f"{len(views) - len(shown)} more steps: {status_counts(v for v in views if v not in shown)}"
+            views = shown
+        table = Table(title=title, caption=caption)
         for column in ("step", "status", "target", "duration", "note"):
             table.add_column(column)
-        for view in self.steps.values():
+        for view in views:
             style = STATUS_STYLES.get(view.status, "")
             table.add_row(view.name, Text(view.status, style=style), view.target, view.duration(now), view.reason)
         return table
+
+
+def status_counts(views: Iterable[StepView]) -> str:
+    """ "900 Reused, 100 Finished": how many steps are in each status, the most common first."""
+    counts = Counter(v.status for v in views)
+    return ", ".join(f"{n} {status}" for status, n in counts.most_common())
 
 
 def follow_run(
@@ -140,9 +161,18 @@ def follow_run(
     live_table = show_output and show_table and console.is_terminal
     next_liveness_check = time.monotonic() + 2.0
 
+    pending: list[Text | str] = []  # printed together once per batch of events: one print per line is slow
+
     def say(line: Text | str) -> None:
         if show_output:
-            console.print(line, highlight=False, soft_wrap=True)
+            pending.append(line)
+
+    def flush() -> None:
+        if pending:
+            console.print(
+                Text("\n").join(Text(x) if isinstance(x, str) else x for x in pending), highlight=False, soft_wrap=True
+            )
+            pending.clear()
 
     def handle(event: Event) -> None:
         view.apply(event)
@@ -163,8 +193,9 @@ def follow_run(
             note = f" ({payload['reason']})" if payload.get("reason") else ""
             say(Text(f"{step}: {status}{note}", style=STATUS_STYLES.get(status, "")))
 
-    live = Live(view.table(), console=console, refresh_per_second=4, transient=False) if live_table else None
-    refresh: Callable[[], None] = (lambda: live.update(view.table())) if live is not None else (lambda: None)
+    rows = max(5, console.height - 8) if live_table else TABLE_ROWS  # the live table fits the terminal
+    live = Live(view.table(rows), console=console, refresh_per_second=4, transient=False) if live_table else None
+    refresh: Callable[[], None] = (lambda: live.update(view.table(rows))) if live is not None else (lambda: None)
     if live is not None:
         live.start()
     try:
@@ -173,6 +204,7 @@ def follow_run(
             for event in events:
                 handle(event)
                 last_id = event.id
+            flush()
             refresh()
             if view.status in TERMINAL and not events:
                 break
@@ -184,12 +216,12 @@ def follow_run(
             if now >= next_liveness_check:
                 next_liveness_check = now + 2.0
                 _check_driven(run)
-            time.sleep(min(POLL_SECONDS, max(0.0, deadline - now)))
+            store.db.wait_for_commit(min(now + POLL_SECONDS, deadline))
     finally:
         if live is not None:
             live.stop()
     if show_output and show_table and not live_table:
-        console.print(view.table())
+        console.print(view.table(TABLE_ROWS))
     return view.status
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
+from conftest import run_duto
 from duto import Workspace
 from duto.pipeline import PipelineRun
 
@@ -51,20 +50,7 @@ second.run_after(first)
 
 
 def duto(*args: str, cwd: Path, workspace: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Run `duto ARGS` in `cwd`, with DUTO_WORKSPACE set only when `workspace` is given."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DUTO_WORKSPACE", "DUTO_RUNNER")}
-    env["COLUMNS"] = "200"  # wide enough that Rich never folds a run id in a table
-    if workspace is not None:
-        env["DUTO_WORKSPACE"] = str(workspace)
-    return subprocess.run(
-        [sys.executable, "-m", "duto.cli.app", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return run_duto(*args, cwd=cwd, workspace=workspace, timeout=timeout)
 
 
 def assert_user_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:

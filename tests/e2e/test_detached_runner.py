@@ -6,17 +6,29 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+
+import pytest
 
 from duto.pipeline import PipelineRun
 from duto.processes import alive
 
 
-def test_a_run_submitted_by_a_process_that_exits_at_once_still_finishes(ws, write_script, tmp_path, wait_until):
+# A submitter with a thread of its own must not fork (the thread may hold a lock the child would wait on for
+# ever): its runner is a new interpreter. One with none forks it, imports and all.
+@pytest.mark.parametrize(
+    ("started_as", "before_submit"),
+    [("fork", ""), ("new interpreter", "threading.Thread(target=time.sleep, args=(30,), daemon=True).start()")],
+)
+def test_a_run_submitted_by_a_process_that_exits_at_once_still_finishes(
+    ws, write_script, tmp_path, wait_until, started_as, before_submit
+):
     src = write_script("slow.py", "import time\ntime.sleep(1.0)\nprint('done')\n")
     id_file = tmp_path / "run_id"
     submitter = textwrap.dedent(
         f"""
-        import os
+        import os, threading, time
+        {before_submit}
         from duto import Experiment, Workspace
         from duto.pipeline import Pipeline
         from duto.pipeline.steps import PythonScriptStep
@@ -44,6 +56,8 @@ def test_a_run_submitted_by_a_process_that_exits_at_once_still_finishes(ws, writ
     streams = [os.readlink(f"/proc/{runner_pid}/fd/{fd}") for fd in (0, 1, 2)]
     assert streams[0] == "/dev/null"
     assert streams[1] == streams[2] == str(run.layout.runner_log)
+    command = Path(f"/proc/{runner_pid}/cmdline").read_bytes().split(b"\0")
+    assert (b"duto.execution.launcher" in command) == (started_as == "new interpreter")
 
     assert run.wait_for_completion(show_output=False) == "Finished"
     assert run.get_steps()[0].get_stdout_log().strip() == "done"

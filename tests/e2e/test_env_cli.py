@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import io
-import os
 import subprocess
-import sys
 from pathlib import Path
 
-from conftest import write_wheel
+from conftest import run_duto, write_wheel
 from duto import Workspace
 from duto.conda_dependencies import CondaDependencies
 from duto.environment import Environment, PythonSection
@@ -16,11 +14,7 @@ from duto.environments import EnvironmentBuilder, workspace_envs_dir
 
 
 def duto(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DUTO_WORKSPACE", "DUTO_RUNNER")}
-    env["COLUMNS"] = "200"  # wide enough that Rich never folds a key or a path in a table
-    return subprocess.run(
-        [sys.executable, "-m", "duto.cli.app", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
-    )
+    return run_duto(*args, cwd=cwd)
 
 
 def offline_environment(name: str, wheels: Path, *packages: str) -> Environment:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
+from conftest import run_duto
 from duto import Experiment
 from duto.pipeline import Pipeline, PipelineData
 from duto.pipeline.steps import PythonScriptStep
@@ -15,11 +14,7 @@ WRITE = "import os, sys\nos.makedirs(sys.argv[1], exist_ok=True)\nopen(sys.argv[
 
 
 def duto(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DUTO_WORKSPACE", "DUTO_RUNNER")}
-    env["COLUMNS"] = "250"
-    return subprocess.run(
-        [sys.executable, "-m", "duto.cli.app", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
-    )
+    return run_duto(*args, cwd=cwd, columns=250)
 
 
 def pipeline(ws, src):

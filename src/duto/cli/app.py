@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from duto.cli import cache, compute, env, logs, metrics, runs, why
+from duto.cli import cache, command_server, compute, env, logs, metrics, runs, why
 from duto.cli.formatting import duration, parse_time, status_text
 from duto.cli.options import WorkspaceOption, err, open_workspace, say
 from duto.config import WORKSPACE_ENV
@@ -33,6 +33,7 @@ app.add_typer(runs.app, name="runs")
 app.add_typer(compute.app, name="compute")
 app.add_typer(env.app, name="env")
 app.add_typer(cache.app, name="cache")
+app.add_typer(command_server.app, name="command-server")
 app.command()(why.why)
 app.command()(logs.logs)
 app.command()(metrics.metrics)
@@ -148,7 +149,7 @@ def parse_parameters(items: list[str]) -> dict[str, ParameterValue]:
 
 
 def main() -> None:
-    """Entry point of the `duto` command."""
+    """Run the `duto` command in this process (`duto.cli.entry` decides where it runs)."""
     try:
         app(prog_name="duto")
     except (DutoError, FileNotFoundError) as exc:

@@ -213,7 +213,9 @@ class EnvironmentBuilder:
                         f"# package indexes from this machine's pip configuration: {' '.join(machine)}\n".encode()
                     )
                 args = [*pip_option_args(options), *machine, *inputs["pip_packages"]]
-                self._uv(["pip", "install", "--python", venv_python, *args], name, log)
+                # Compiled at install as pip does, so no step pays for compiling its imports (with
+                # PYTHONDONTWRITEBYTECODE set, none would ever write them).
+                self._uv(["pip", "install", "--compile-bytecode", "--python", venv_python, *args], name, log)
             frozen = self._uv(["pip", "freeze", "--python", venv_python], name, log, capture=True)
             metadata = {
                 "schema_version": METADATA_SCHEMA_VERSION,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 # The newest migration in migrations/versions; opening a DB at this revision skips Alembic entirely.
 HEAD_REVISION = "0003"
 BUSY_TIMEOUT_MS = 30_000
+COMMIT_WATCH_SECONDS = 0.005
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
@@ -78,6 +81,19 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+def _forget_engines_in_child() -> None:
+    """In a forked child, drop the parent's pooled connections without closing them (SQLAlchemy's recipe):
+    a connection must never be used by two processes, and the child opens its own when it needs one."""
+    global _engines_lock
+    _engines_lock = threading.Lock()  # another thread of the parent may have held it at the fork
+    for engine in _engines.values():
+        engine.dispose(close=False)
+    _engines.clear()
+
+
+os.register_at_fork(after_in_child=_forget_engines_in_child)
+
+
 def dispose_all() -> None:
     """Close every pooled connection (before a fork, or at the end of a test)."""
     with _engines_lock:
@@ -94,6 +110,30 @@ class Database:
         self.engine = engine_for(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._batch = threading.local()
+        database = self.engine.url.database if url.startswith("sqlite") else None
+        self._wal = f"{database}-wal" if database and database != ":memory:" else None
+
+    def _commit_mark(self) -> tuple[int, int] | None:
+        """What changes when a transaction commits, read without a query: the stat of SQLite's WAL file."""
+        if self._wal is None:
+            return None
+        try:
+            st = os.stat(self._wal)
+        except FileNotFoundError:
+            return (0, 0)
+        return (st.st_mtime_ns, st.st_size)
+
+    def wait_for_commit(self, until: float) -> None:
+        """Sleep until another transaction may have committed, or until `until` (a `time.monotonic()` value).
+
+        On SQLite this watches the WAL file, so a follower of a run sees new events within milliseconds at
+        the cost of a stat; elsewhere it sleeps until `until`. Either way the caller queries afterwards.
+        """
+        mark = self._commit_mark()
+        while (left := until - time.monotonic()) > 0:
+            time.sleep(min(left, COMMIT_WATCH_SECONDS) if mark is not None else left)
+            if mark is not None and self._commit_mark() != mark:
+                return
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

@@ -54,7 +54,9 @@ def hash_file_uncached(path: str | os.PathLike[str], size: int | None = None, de
     """
     size = os.path.getsize(path) if size is None else size
     if size >= PARALLEL_FROM_BYTES:
-        hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
+        # A pool of this hasher's own, gone with it, rather than AUTO's process-wide pool: a process whose
+        # pool threads live on can never fork safely again (see duto.processes.can_fork_safely).
+        hasher = blake3.blake3(max_threads=os.cpu_count() or 1)
         if deadline is None:
             hasher.update_mmap(path)
             return hasher.hexdigest()

@@ -13,6 +13,9 @@ from duto.storage import models
 from duto.storage.db import Database
 from duto.storage.runs_store import utcnow
 
+_ENTRIES = models.ReuseEntry.__table__
+_STEPS = models.StepRun.__table__
+
 
 @dataclass(frozen=True)
 class Previous:
@@ -39,16 +42,27 @@ class ReuseStore:
         self.db = db
 
     def entry(self, fingerprint: str) -> Entry | None:
+        # Asked once per step decided, so in SQLAlchemy Core: plain rows, no ORM objects to build.
         with self.db.reading() as s:
-            row = s.execute(
-                select(models.ReuseEntry, models.StepRun.pipeline_run_id, models.StepRun.name)
-                .join(models.StepRun, models.StepRun.id == models.ReuseEntry.step_run_id)
-                .where(models.ReuseEntry.fingerprint == fingerprint)
-            ).first()
+            row = (
+                s.connection()
+                .execute(
+                    select(
+                        _ENTRIES.c.step_run_id,
+                        _STEPS.c.pipeline_run_id,
+                        _STEPS.c.name,
+                        _ENTRIES.c.outputs,
+                        _ENTRIES.c.created_at,
+                    )
+                    .join(_STEPS, _STEPS.c.id == _ENTRIES.c.step_run_id)
+                    .where(_ENTRIES.c.fingerprint == fingerprint)
+                )
+                .first()
+            )
             if row is None:
                 return None
-            entry, run_id, name = row
-            return Entry(entry.fingerprint, entry.step_run_id, run_id, name, dict(entry.outputs), entry.created_at)
+            step_run_id, run_id, name, outputs, created_at = row
+            return Entry(fingerprint, step_run_id, run_id, name, dict(outputs), created_at)
 
     def entries(self) -> list[Entry]:
         with self.db.reading() as s:

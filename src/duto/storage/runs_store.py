@@ -11,15 +11,27 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy.orm import Session
 
 from duto.errors import RunNotFoundError
 from duto.graph.status import ACTIVE, TERMINAL, RunStatus
 from duto.processes import alive
 from duto.storage import models
 from duto.storage.db import Database
+
+# Frequent writes go through SQLAlchemy Core on these tables: the same SQL, without the ORM's bookkeeping of
+# objects (none of these statements changes a row an open session has loaded and goes on using).
+# (Declarative classes type `__table__` as any FromClause; these are the Tables behind them.)
+_RUNS = cast(Table, models.PipelineRun.__table__)
+_STEPS = cast(Table, models.StepRun.__table__)
+_EVENTS = cast(Table, models.Event.__table__)
+
+
+def _core(session: Session) -> Connection:
+    return session.connection()
 
 
 def utcnow() -> datetime:
@@ -172,7 +184,7 @@ class RunsStore:
     def set_run_status(self, run_id: str, status: RunStatus, reason: str | None = None, **fields: Any) -> None:
         values = _status_values(status, reason, fields)
         with self.db.writing() as s:
-            s.execute(update(models.PipelineRun).where(models.PipelineRun.id == run_id).values(**values))
+            _core(s).execute(update(_RUNS).where(_RUNS.c.id == run_id).values(**values))
             payload = {"status": status.value, **({"reason": reason} if reason else {})}
             self._add_events(s, run_id, [NewEvent("run_status", payload)])
 
@@ -189,7 +201,7 @@ class RunsStore:
         """Change a step's status; `before` are events that come ahead of the change in the stream."""
         values = _status_values(status, reason, fields)
         with self.db.writing() as s:
-            s.execute(update(models.StepRun).where(models.StepRun.id == step_run_id).values(**values))
+            _core(s).execute(update(_STEPS).where(_STEPS.c.id == step_run_id).values(**values))
             payload: dict[str, Any] = {"step": name, "status": status.value}
             if reason:
                 payload["reason"] = reason
@@ -225,9 +237,9 @@ class RunsStore:
                 return False
             if memory_gb and memory_capacity_gb and sum(m or 0.0 for _, m in live) + memory_gb > memory_capacity_gb:
                 return False
-            s.execute(
-                update(models.StepRun)
-                .where(models.StepRun.id == step_run_id)
+            _core(s).execute(
+                update(_STEPS)
+                .where(_STEPS.c.id == step_run_id)
                 .values(status=RunStatus.PREPARING.value, cores=cores, memory_gb=memory_gb)
             )
             self._add_events(
@@ -237,7 +249,7 @@ class RunsStore:
 
     def request_cancel(self, run_id: str) -> None:
         with self.db.writing() as s:
-            s.execute(update(models.PipelineRun).where(models.PipelineRun.id == run_id).values(cancel_requested=True))
+            _core(s).execute(update(_RUNS).where(_RUNS.c.id == run_id).values(cancel_requested=True))
 
     def cancel_requested(self, run_id: str) -> bool:
         with self.db.reading() as s:
@@ -270,7 +282,7 @@ class RunsStore:
             }
             for e in events
         ]
-        s.execute(insert(models.Event), rows)
+        _core(s).execute(insert(_EVENTS), rows)
 
     def events_after(self, run_id: str, after_id: int, limit: int = 1000) -> list[models.Event]:
         with self.db.reading() as s:
@@ -301,7 +313,7 @@ class RunsStore:
             row = s.get(models.StepRun, step_run_id)
             if row is None:
                 raise RunNotFoundError(step_run_id)
-            s.execute(update(models.StepRun).where(models.StepRun.id == step_run_id).values(**fields))
+            _core(s).execute(update(_STEPS).where(_STEPS.c.id == step_run_id).values(**fields))
             if event is not None:
                 self._add_events(s, row.pipeline_run_id, [event])
 
@@ -313,4 +325,4 @@ class RunsStore:
 
     def update_run(self, run_id: str, **fields: Any) -> None:
         with self.db.writing() as s:
-            s.execute(update(models.PipelineRun).where(models.PipelineRun.id == run_id).values(**fields))
+            _core(s).execute(update(_RUNS).where(_RUNS.c.id == run_id).values(**fields))

@@ -1,0 +1,444 @@
+"""The command server: a resident process with duto's heavy modules imported, running each `duto` command
+in a fork of itself with the caller's arguments, environment, folder and standard streams.
+
+`duto.cli.entry` is its client and says when one is used. The server is single-threaded, so forking it is
+always safe; it holds a lock file for its key while it lives (a second server for the same key exits at once),
+passes on the signals its clients relay, hangs up a command whose client went away, and exits when it has had
+nothing to do for its idle time, or on SIGTERM once its commands have ended.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import importlib
+import io
+import json
+import os
+import selectors
+import signal
+import socket
+import struct
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from duto.cli.entry import (
+    DEFAULT_IDLE_SECONDS,
+    IDLE_ENV,
+    ServerPaths,
+    private_folder,
+    receive_message,
+    send_message,
+    server_folder,
+    server_key,
+)
+
+# What commands import, loaded once by the server so that no command pays for it. The CLI's own modules are
+# not among them: they make their consoles as they load, and those must see the command's streams.
+PRELOAD = (
+    "typer",
+    "typer._adapters",  # Typer's parameter parsing, through pydantic, loaded at a command's first option
+    "typer._click.decorators",
+    "pydantic",
+    "rich.console",
+    "rich.rule",
+    "rich._emoji_codes",  # loaded when markup is first rendered
+    "pydantic.plugin._loader",
+    "rich.live",
+    "rich.progress",
+    "rich.table",
+    "rich.text",
+    "sqlalchemy",
+    "sqlalchemy.orm",
+    "sqlalchemy.dialects.sqlite",
+    "fsspec.implementations.dirfs",
+    "fsspec.implementations.local",
+    "zoneinfo",
+    "duto.caching.explain",
+    "duto.compute_targets",
+    "duto.content_cache",
+    "duto.datastore",
+    "duto.environment_registry",
+    "duto.experiment",
+    "duto.pipeline.steps",
+    "duto.runs",
+    "duto.submission",
+    "duto.watching",
+    "duto.workspace",
+)
+ACCEPT_TIMEOUT_SECONDS = 10.0  # a client that connects and sends nothing does not hold the server up
+HANGUP_GRACE_SECONDS = 5.0  # a command whose client went away gets SIGHUP, then SIGKILL after this
+_MAX_LOG_BYTES = 1 << 20
+_CREDENTIALS = struct.Struct("3i")
+
+
+@dataclass
+class Command:
+    """A command running in a child of the server, for the client at the other end of `conn`."""
+
+    pid: int
+    conn: socket.socket
+    inbox: bytes = b""
+    hung_up_at: float | None = None
+
+
+@dataclass
+class Server:
+    paths: ServerPaths
+    idle_seconds: float
+    commands: dict[int, Command] = field(default_factory=dict)
+    stopping: bool = False
+
+    def serve(self) -> int:
+        """Serve until idle or told to stop; 0 also when another server holds this key already."""
+        lock = open(self.paths.lock, "a+")  # noqa: SIM115 - held for the server's whole life
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return 0
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        self._lock = lock
+        for name in PRELOAD:
+            importlib.import_module(name)
+        from sqlalchemy.orm import configure_mappers
+
+        configure_mappers()  # once here, not in the first query of every command
+        self.selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = socket.socketpair()
+        for end in (self._wake_r, self._wake_w):
+            end.setblocking(False)
+        signal.set_wakeup_fd(self._wake_w.fileno(), warn_on_full_buffer=False)
+        signal.signal(signal.SIGCHLD, lambda *_: None)  # the wake-up fd tells the loop
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, self._stop)
+        self.listener = self._listen()
+        self.selector.register(self.listener, selectors.EVENT_READ)
+        self.selector.register(self._wake_r, selectors.EVENT_READ)
+        print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} serving {self.paths.socket} (pid {os.getpid()})", flush=True)
+        try:
+            self._loop()
+        finally:
+            self._close_listener()
+        print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} stopped", flush=True)
+        return 0
+
+    def _listen(self) -> socket.socket:
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        staged = self.paths.folder / f".{self.paths.key}.{os.getpid()}.sock"
+        staged.unlink(missing_ok=True)
+        listener.bind(str(staged))
+        os.replace(staged, self.paths.socket)  # replaces the socket of a server that died: the lock was free
+        listener.listen(64)
+        listener.setblocking(False)
+        return listener
+
+    def _close_listener(self) -> None:
+        listener = getattr(self, "listener", None)
+        if listener is None or listener.fileno() < 0:
+            return
+        with contextlib.suppress(KeyError, ValueError):
+            self.selector.unregister(listener)
+        listener.close()
+        self.paths.socket.unlink(missing_ok=True)  # ours: we hold the lock
+
+    def _stop(self, _signum: int, _frame: Any) -> None:
+        self.stopping = True
+
+    def _loop(self) -> None:
+        last_active = time.monotonic()
+        while True:
+            if self.stopping:
+                self._close_listener()
+                if not self.commands:
+                    return
+            now = time.monotonic()
+            if self.commands:
+                last_active = now
+                timeout: float | None = 1.0 if any(c.hung_up_at for c in self.commands.values()) else None
+            else:
+                timeout = last_active + self.idle_seconds - now
+                if timeout <= 0:
+                    return
+            for key, _ in self.selector.select(timeout):
+                if key.fileobj is self.listener:
+                    self._accept()
+                elif key.fileobj is self._wake_r:
+                    with contextlib.suppress(BlockingIOError):
+                        while self._wake_r.recv(4096):
+                            pass
+                else:
+                    self._from_client(key.data)
+            self._reap()
+            self._kill_hung_up()
+
+    # commands ------------------------------------------------------------------------------------
+    def _accept(self) -> None:
+        try:
+            conn, _ = self.listener.accept()
+        except BlockingIOError:
+            return
+        fds: list[int] = []
+        try:
+            conn.settimeout(ACCEPT_TIMEOUT_SECONDS)
+            _pid, uid, _gid = _CREDENTIALS.unpack(
+                conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _CREDENTIALS.size)
+            )
+            if uid != os.getuid():
+                conn.close()
+                return
+            first, fds, _flags, _address = socket.recv_fds(conn, 1 << 16, 3)
+            request = receive_message(conn, first) if len(fds) == 3 else None
+        except (OSError, ValueError):
+            request = None
+        if request is None:
+            for fd in fds:
+                os.close(fd)
+            conn.close()
+            return
+        pid = os.fork()
+        if pid == 0:
+            self._become_command(conn, fds, request)  # never returns
+        with contextlib.suppress(OSError):
+            os.setpgid(pid, pid)  # also done by the child: whichever runs first
+        for fd in fds:
+            os.close(fd)
+        command = Command(pid, conn)
+        self.commands[pid] = command
+        try:
+            conn.settimeout(None)
+            send_message(conn, {"pid": pid})
+            conn.setblocking(False)
+        except OSError:
+            self._hang_up(command)
+            return
+        self.selector.register(conn, selectors.EVENT_READ, pid)
+
+    def _from_client(self, pid: int) -> None:
+        command = self.commands.get(pid)
+        if command is None:
+            return
+        try:
+            chunk = command.conn.recv(65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self._hang_up(command)
+            return
+        command.inbox += chunk
+        while len(command.inbox) >= 4:
+            (size,) = struct.unpack_from("!I", command.inbox)
+            if len(command.inbox) < 4 + size:
+                break
+            message = command.inbox[4 : 4 + size]
+            command.inbox = command.inbox[4 + size :]
+            with contextlib.suppress(ValueError, TypeError, KeyError):
+                self._signal(pid, int(json.loads(message)["signal"]))
+
+    def _signal(self, pid: int, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signum)
+
+    def _hang_up(self, command: Command) -> None:
+        """The client went away (closed terminal, killed): the command gets what a terminal's hangup sends."""
+        if command.hung_up_at is None:
+            command.hung_up_at = time.monotonic()
+            with contextlib.suppress(KeyError, ValueError):
+                self.selector.unregister(command.conn)
+            self._signal(command.pid, signal.SIGHUP)
+
+    def _kill_hung_up(self) -> None:
+        now = time.monotonic()
+        for command in self.commands.values():
+            if command.hung_up_at is not None and now - command.hung_up_at > HANGUP_GRACE_SECONDS:
+                self._signal(command.pid, signal.SIGKILL)
+
+    def _reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            command = self.commands.pop(pid, None)
+            if command is None:
+                continue
+            if command.hung_up_at is None:
+                with contextlib.suppress(KeyError, ValueError):
+                    self.selector.unregister(command.conn)
+                with contextlib.suppress(OSError):
+                    command.conn.setblocking(True)
+                    send_message(command.conn, {"exit": os.waitstatus_to_exitcode(status)})
+            command.conn.close()
+
+    # in the child --------------------------------------------------------------------------------
+    def _become_command(self, conn: socket.socket, fds: list[int], request: dict[str, Any]) -> None:
+        """Turn this fork into the command the client asked for, run it, and exit with its status."""
+        code = 1
+        try:
+            os.setpgid(0, 0)
+            signal.set_wakeup_fd(-1)
+            for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
+                signal.signal(sig, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            # Nothing of the server stays open here: not its socket, its lock, nor other clients' connections.
+            self.selector.close()
+            for end in (self.listener, self._wake_r, self._wake_w, conn, self._lock):
+                end.close()
+            for other in self.commands.values():
+                other.conn.close()
+            for number, fd in enumerate(fds):
+                os.dup2(fd, number)
+                os.close(fd)
+            os.environ.clear()
+            os.environ.update(request["env"])
+            os.chdir(request["cwd"])
+            os.umask(int(request["umask"]))
+            sys.argv = list(request["argv"])
+            sys.path[:] = list(request["path"])
+            _reopen_standard_streams()
+            import atexit
+
+            atexit._clear()  # the server's exit handlers are not the command's
+            code = _run_command()
+            atexit._run_exitfuncs()
+        except BaseException:  # a forked child must never return into the server's loop
+            traceback.print_exc()
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):
+                    stream.flush()
+            os._exit(code)
+
+
+def _reopen_standard_streams() -> None:
+    """Standard streams over the client's descriptors, set up as Python sets up its own at start-up."""
+    unbuffered = bool(os.environ.get("PYTHONUNBUFFERED"))
+    encoding = sys.stdout.encoding if sys.stdout is not None else "utf-8"
+    errors = sys.stdout.errors if sys.stdout is not None else "strict"
+    # Opened for the process's life, as Python's own standard streams are.
+    sys.stdin = io.TextIOWrapper(open(0, "rb", closefd=False), encoding, errors)  # noqa: SIM115
+    streams = []
+    for fd in (1, 2):
+        raw = open(fd, "wb", buffering=0 if unbuffered else -1, closefd=False)  # noqa: SIM115
+        streams.append(
+            io.TextIOWrapper(
+                raw,  # a raw FileIO when unbuffered, as Python's own -u streams are
+                encoding,
+                "backslashreplace" if fd == 2 else errors,
+                line_buffering=fd == 2 or os.isatty(fd),
+                write_through=unbuffered,
+            )
+        )
+    sys.stdout = streams[0]
+    sys.stderr = streams[1]
+
+
+def _run_command() -> int:
+    from duto.cli.app import main
+
+    try:
+        main()
+    except SystemExit as exc:
+        if exc.code is None:
+            return 0
+        if isinstance(exc.code, int):
+            return exc.code
+        print(exc.code, file=sys.stderr)
+        return 1
+    return 0
+
+
+# `duto command-server status|stop` ---------------------------------------------------------------------
+app = typer.Typer(
+    help="The resident process that starts duto commands in milliseconds (DUTO_COMMAND_SERVER=off: none).",
+    no_args_is_help=True,
+)
+
+
+def _live_servers() -> list[tuple[int, ServerPaths]]:
+    """(pid, paths) of every server of this user that holds its lock now."""
+    folder = server_folder()
+    found = []
+    for lock_file in sorted(folder.glob("*.lock")) if folder.is_dir() else []:
+        paths = ServerPaths(folder, lock_file.stem)
+        with open(lock_file) as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                text = handle.read().strip()
+                if text.isdigit():
+                    found.append((int(text), paths))
+                continue
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    return found
+
+
+@app.command()
+def status() -> None:
+    """List the command servers running for this user, and which one serves this duto."""
+    from duto.cli.options import say
+
+    servers = _live_servers()
+    if not servers:
+        say(f"no command server is running (their folder: {server_folder()})")
+        return
+    current = server_key()
+    for pid, paths in servers:
+        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(paths.lock.stat().st_mtime))
+        which = "serves this duto" if paths.key == current else "serves another duto or interpreter"
+        say(f"pid {pid}: {which}, since {since}; socket {paths.socket}, log {paths.log}")
+
+
+@app.command()
+def stop(
+    wait: Annotated[float, typer.Option(help="Seconds to wait for them to exit.")] = 10.0,
+) -> None:
+    """Stop every command server of this user; each exits once the commands it runs have ended."""
+    from duto.cli.options import say
+
+    servers = [pid for pid, _ in _live_servers()]
+    for pid in servers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    # The server running this very command (if one does) exits only after it: no use waiting for that one.
+    others = [pid for pid in servers if pid != os.getppid()]
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline and any(_alive(pid) for pid in others):
+        time.sleep(0.05)
+    say(f"stopped {len(servers)} command server(s)")
+
+
+def _alive(pid: int) -> bool:
+    from duto.processes import alive
+
+    return alive(pid)
+
+
+def main(argv: list[str]) -> int:
+    """`python -P -m duto.cli.command_server FOLDER KEY`, as `duto.cli.entry` starts it."""
+    folder, key = Path(argv[0]), argv[1]
+    if not private_folder(folder):
+        print(f"{folder} is not a private folder of this user; not serving", file=sys.stderr)
+        return 1
+    paths = ServerPaths(folder, key)
+    with contextlib.suppress(OSError):
+        if paths.log.stat().st_size > _MAX_LOG_BYTES:
+            paths.log.write_bytes(b"")
+    idle = float(os.environ.get(IDLE_ENV) or DEFAULT_IDLE_SECONDS)
+    return Server(paths, idle).serve()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
