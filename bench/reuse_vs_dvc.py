@@ -42,6 +42,7 @@ from rich.console import Console
 from rich.table import Table
 
 from duto import Experiment, Workspace
+from duto.processes import alive
 
 GIB = 1 << 30
 MIB = 1 << 20
@@ -51,7 +52,12 @@ MEASURABLE_S = 0.02  # a difference of two runs below this is noise, not a hashi
 BACKDATE_NS = 60 * 1_000_000_000
 HELPER_READY_TIMEOUT = 120.0
 PHASES = ("cold", "no-op", "touched")
-MODES = ("CLI", "warm API")
+# duto's ways of running: its CLI as users get it (commands go to the command server, started by the warm-up),
+# its CLI with no command server (each command imports everything itself), and the warm API. DVC runs its CLI
+# and its warm API; both CLI ways of duto are compared with DVC's CLI.
+CLI, PLAIN_CLI, API = "CLI", "CLI, no command server", "warm API"
+MODES = (CLI, PLAIN_CLI, API)
+DVC_MODE = {CLI: CLI, PLAIN_CLI: CLI, API: API}
 
 # The one-liners both tools run. Only the paths differ: plain file names for DVC; for duto the environment
 # variables of the step's inputs and outputs (an output is a folder, so duto's command starts with a mkdir).
@@ -150,6 +156,7 @@ class Scenario:
     shape: str  # chain | fanout | big
     count: int  # links of the chain, branches of the fan-out; the big file's size in bytes for "big"
     dvc: bool = True
+    plain_cli: bool = False  # also run duto's CLI with no command server
 
     @property
     def steps(self) -> int:
@@ -217,6 +224,7 @@ class Bench:
     status: Any = None
     timings: list[Timing] = field(default_factory=list)
     raw_hashes: dict[tuple[str, str], float | None] = field(default_factory=dict)  # (mode, phase): seconds
+    command_start: dict[str, float] = field(default_factory=dict)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     big_file: Path | None = None
 
@@ -488,12 +496,12 @@ class DvcHelper:
 
 def measure_dvc(bench: Bench, scenario: Scenario, mode: str, folder: Path, source: Path, warm_repo: Path) -> None:
     """The three phases of one DVC repo, run from the CLI or the warm API."""
-    repo = folder / ("vc" if mode == "CLI" else "va")  # DVC, CLI or API
+    repo = folder / ("vc" if mode == CLI else "va")  # DVC, CLI or API
     deps = make_dvc_repo(bench, repo, scenario, source)
     os.sync()
     helper = None
     try:
-        if mode != "CLI":
+        if mode != CLI:
             helper = DvcHelper(bench, repo, warm_repo)
         for phase in PHASES:
             timing = bench.record(Timing(scenario.key, scenario.steps, "dvc", mode, phase))
@@ -601,7 +609,7 @@ def raw_blake3(path: Path) -> float | None:
 
 def measure_duto(bench: Bench, scenario: Scenario, mode: str, folder: Path, source: Path) -> None:
     """The three phases of one duto workspace, run from the CLI or submitted from this process."""
-    project = folder / ("uc" if mode == "CLI" else "ua")  # duto, CLI or API
+    project = folder / {CLI: "uc", PLAIN_CLI: "up", API: "ua"}[mode]  # duto: CLI, plain CLI or API
     target = "src/big.bin" if scenario.shape == "big" else "src/x.txt"
     pipeline_file = write_duto_project(project, scenario, target)
     ws_root = project / "ws"
@@ -613,7 +621,7 @@ def measure_duto(bench: Bench, scenario: Scenario, mode: str, folder: Path, sour
     backdate(deps)
     os.sync()
     pipeline = None
-    if mode != "CLI":
+    if mode == API:
         module = load_module(pipeline_file, f"duto_bench_{scenario.key.replace('-', '_')}")
         pipeline = module.build(ws)
     for phase in PHASES:
@@ -628,7 +636,10 @@ def measure_duto(bench: Bench, scenario: Scenario, mode: str, folder: Path, sour
             if pipeline is None:
                 log = project / f"{phase}.log"
                 argv = [str(bench.duto), "run", "pipeline.py:pipeline", "-w", str(ws_root), "-e", "bench"]
-                timing.seconds = timed_command(bench, argv, project, log, bench.duto_limit, dict(os.environ))
+                env = dict(os.environ)
+                if mode == PLAIN_CLI:
+                    env["DUTO_COMMAND_SERVER"] = "off"
+                timing.seconds = timed_command(bench, argv, project, log, bench.duto_limit, env)
                 found = re.search(r"submitted run (\S+)", log.read_text(errors="replace"))
                 run = ws.get_run(found.group(1)) if found else None
             else:
@@ -651,6 +662,7 @@ def measure_duto(bench: Bench, scenario: Scenario, mode: str, folder: Path, sour
             timing.failed, timing.note = True, f"failed: {type(error).__name__}: {error}"
         wait_for_exit(ws_root)
         if run is not None:
+            wait_for_runner(run)
             with suppress(Exception):
                 reused = reused_count(run)
                 timing.ran = None if reused is None else scenario.steps - reused
@@ -659,6 +671,16 @@ def measure_duto(bench: Bench, scenario: Scenario, mode: str, folder: Path, sour
                 timing.failed = timing.note.startswith("wrong:")
         if not timing.usable or timing.hit_limit:
             break  # later phases would compare with a run that did not finish
+
+
+def wait_for_runner(run: Any, timeout: float = RUNNER_EXIT_TIMEOUT) -> None:
+    """Let the run's runner exit, so it takes no CPU from the next measurement. A runner forked from the
+    command that submitted it has that command's command line, so `wait_for_exit` may not see it."""
+    with suppress(Exception):
+        pid = run.workspace.runs_store.pipeline_run(run.id).runner_pid
+        deadline = time.monotonic() + timeout
+        while pid and alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
 
 
 @contextmanager
@@ -686,8 +708,10 @@ def run_scenario(bench: Bench, scenario: Scenario, warm_repo: Path) -> None:
         source.write_text("source\n")
     try:
         for mode in MODES:
+            if mode == PLAIN_CLI and not scenario.plain_cli:
+                continue
             measure_duto(bench, scenario, mode, folder, source)
-            if scenario.dvc:
+            if scenario.dvc and mode in DVC_MODE.values():
                 measure_dvc(bench, scenario, mode, folder, source, warm_repo)
     finally:
         end_processes(folder)
@@ -702,15 +726,28 @@ def warm_up(bench: Bench) -> Path:
     source = folder / "x.txt"
     source.write_text("source\n")
     tiny = Scenario("chain", 2)
-    bench.say("warming up: interpreters, duto and DVC into the page cache")
-    measure_duto(bench, tiny, "CLI", folder, source)
-    measure_duto(bench, tiny, "warm API", folder, source)
-    measure_dvc(bench, tiny, "CLI", folder, source, folder)
+    bench.say("warming up: interpreters, duto and DVC into the page cache; duto's command server starts")
+    bench.command_start = command_start(bench)
+    measure_duto(bench, tiny, CLI, folder, source)
+    measure_duto(bench, tiny, API, folder, source)
+    measure_dvc(bench, tiny, CLI, folder, source, folder)
     repo = folder / "dvc-warm"
     make_dvc_repo(bench, repo, Scenario("chain", 1), source)
     bench.timings = [t for t in bench.timings if t.scenario != tiny.key]
     end_processes(folder)
     return repo
+
+
+def command_start(bench: Bench) -> dict[str, float]:
+    """Seconds of `duto --version`: the first (which starts the command server), the next ones (forks of
+    it), and with no command server (every import in the command's own process)."""
+    argv = [str(bench.duto), "--version"]
+    log = bench.root / "version.log"
+    plain = {**os.environ, "DUTO_COMMAND_SERVER": "off"}
+    first = timed_command(bench, argv, bench.root, log, 60, dict(os.environ))
+    served = min(timed_command(bench, argv, bench.root, log, 60, dict(os.environ)) for _ in range(5))
+    alone = min(timed_command(bench, argv, bench.root, log, 60, plain) for _ in range(5))
+    return {"first_s": first, "served_s": served, "no_server_s": alone}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -737,8 +774,9 @@ def scenario_table(bench: Bench, scenario: Scenario) -> Table:
     for mode in MODES:
         for phase in PHASES:
             duto_t = bench.find(scenario.key, "duto", mode, phase)
-            dvc_t = bench.find(scenario.key, "dvc", mode, phase)
-            for t in (duto_t, dvc_t):
+            dvc_t = bench.find(scenario.key, "dvc", DVC_MODE[mode], phase)
+            shown = (duto_t, dvc_t) if mode == DVC_MODE[mode] else (duto_t,)
+            for t in shown:
                 if t is None:
                     continue
                 per_step = "-" if t.per_step_ms is None else f"{t.per_step_ms:.1f}"
@@ -746,7 +784,7 @@ def scenario_table(bench: Bench, scenario: Scenario) -> Table:
                     per_step = f"> {per_step}"
                 table.add_row(
                     t.tool,
-                    mode,
+                    t.mode,
                     phase,
                     t.text(),
                     ratio(dvc_t, duto_t) if t is duto_t else "",
@@ -755,7 +793,8 @@ def scenario_table(bench: Bench, scenario: Scenario) -> Table:
                     t.note,
                     style="bold" if t is duto_t else None,
                 )
-        table.add_section()
+        if any(bench.find(scenario.key, "duto", mode, p) for p in PHASES):
+            table.add_section()
     return table
 
 
@@ -763,7 +802,7 @@ def growth_rows(bench: Bench, small: int, large: int) -> list[dict[str, Any]]:
     rows = []
     for shape in ("chain", "fanout"):
         for tool in ("duto", "dvc"):
-            for mode in MODES:
+            for mode in MODES if tool == "duto" else tuple(dict.fromkeys(DVC_MODE.values())):
                 for phase in PHASES:
                     a = bench.find(f"{shape}-{small}", tool, mode, phase)
                     b = bench.find(f"{shape}-{large}", tool, mode, phase)
@@ -875,7 +914,7 @@ def headline(bench: Bench, small: int, large: int, big_size: int) -> list[dict[s
 
 
 def speedup(bench: Bench, scenario: str, mode: str, phase: str) -> float | None:
-    d, u = bench.find(scenario, "dvc", mode, phase), bench.find(scenario, "duto", mode, phase)
+    d, u = bench.find(scenario, "dvc", DVC_MODE[mode], phase), bench.find(scenario, "duto", mode, phase)
     if d is None or u is None or not d.usable or not u.usable or d.hit_limit or u.hit_limit:
         return None
     assert d.seconds is not None and u.seconds is not None
@@ -912,16 +951,25 @@ def report(bench: Bench, scenarios: list[Scenario], small: int, large: int) -> d
         console.print(hash_text(h), highlight=False)
     heads = headline(bench, small, large, big.count)
     console.print(headline_table(heads))
+    start = bench.command_start
+    if start:
+        console.print(
+            f"a command's start (`duto --version`): {start['first_s']:.2f} s for the first, which starts the command "
+            f"server; {start['served_s']:.3f} s once it runs; {start['no_server_s']:.3f} s with no command server",
+            highlight=False,
+        )
     notes = [
         "DVC/duto = DVC's seconds / duto's seconds for the same scenario, way and phase (> when DVC hit its limit).",
         "ran = steps that ran (the rest were reused or skipped); ? when this duto does not tell.",
-        "CLI: fresh processes (`duto run` / `dvc repro`). warm API: submit + wait_for_completion in this process / "
+        "CLI: fresh processes (`duto run` / `dvc repro`); duto's go to its command server, started by the warm-up "
+        "as by a user's first command. CLI, no command server: DUTO_COMMAND_SERVER=off, every `duto run` imports "
+        "everything itself (against DVC's CLI). warm API: submit + wait_for_completion in this process / "
         "Repo(path).reproduce() in a warmed-up DVC process, imports done before the clock starts.",
         "touched: os.utime on every input (duto: the source on the datastore, the code folder; DVC: every dep).",
     ]
     for note in notes:
         console.print(note, style="dim", highlight=False)
-    return {"growth": rows, "hash_throughput": hashes, "headline": heads}
+    return {"growth": rows, "hash_throughput": hashes, "headline": heads, "command_start": bench.command_start}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -968,13 +1016,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     small, large = args.steps, args.large_steps
     scenarios = [
-        Scenario("chain", small),
+        Scenario("chain", small, plain_cli=True),
         Scenario("chain", large, dvc=args.dvc_large_chain),
         Scenario("fanout", small),
         Scenario("fanout", large),
-        Scenario("big", args.big_mib * MIB),
+        Scenario("big", args.big_mib * MIB, plain_cli=True),
     ]
     root = Path(tempfile.mkdtemp(prefix="dvd-"))  # short: see Scenario.folder
+    # The benchmark's own command server, in its temp tree: stopped with the rest at the end.
+    os.environ["DUTO_COMMAND_SERVER_DIR"] = str(root / "cs")
     bench = Bench(root, dvc, args.duto.absolute(), args.dvc_limit, args.duto_limit, console)
     started = time.perf_counter()
     try:

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from duto import Workspace
-from duto.cli.entry import DIR_ENV, IDLE_ENV
 from duto.graph.status import TERMINAL
 from duto.processes import alive
+from duto.resident import DIR_ENV, IDLE_ENV
 from duto.storage.db import dispose_all
 
 

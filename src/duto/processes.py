@@ -60,26 +60,37 @@ def can_fork_safely() -> bool:
         time.sleep(0.005)
 
 
-def fork_detached(target: Callable[[], int], log: Path) -> None:
-    """Run `target()` in a new process that outlives this one; returns once it has started.
+def fork_detached(target: Callable[[], int], log: Path, prepare: Callable[[], None] | None = None) -> int:
+    """Run `target()` in a new process that outlives this one; returns its pid once it has started.
 
     The process leads a session of its own (no terminal, no signals meant for this one's group), reads
     /dev/null and writes `log`, and is adopted by init: a short-lived middle process forks it and exits at
-    once, so it never lingers as a zombie child of a long-lived caller. Call only when `can_fork_safely()`.
+    once, so it never lingers as a zombie child of a long-lived caller. `prepare()` runs in it first. Call
+    only when `can_fork_safely()`.
     """
     for stream in (sys.stdout, sys.stderr):
         if stream is not None:
             stream.flush()  # what is buffered now would otherwise be written twice, by both processes
+    read_end, write_end = os.pipe()
     middle = os.fork()
     if middle:
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as answer:
+            pid = int(answer.read() or b"0")
         os.waitpid(middle, 0)
-        return
+        return pid
     code = 1
     try:
-        if os.fork():
+        os.close(read_end)
+        child = os.fork()
+        if child:
+            os.write(write_end, str(child).encode())
             code = 0
         else:
+            os.close(write_end)
             os.setsid()
+            if prepare is not None:
+                prepare()
             _become_detached(log)
             code = target()
     except BaseException:  # a forked child must never return into its parent's code

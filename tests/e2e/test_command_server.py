@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import poll, run_duto, stop_command_servers
-from duto import Workspace
-from duto.cli import entry
+from duto import Workspace, resident
 from duto.cli.command_server import _live_servers
 from duto.processes import alive
 
@@ -36,7 +35,7 @@ pipeline = Pipeline(ws, [CommandStep("echo sleeping && sleep 60", name="slow")])
 def folder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A folder of command servers for this test alone, whose servers are stopped at its end."""
     made = Path(tempfile.mkdtemp(prefix="duto-cs-"))
-    monkeypatch.setenv(entry.DIR_ENV, str(made))
+    monkeypatch.setenv(resident.DIR_ENV, str(made))
     yield made
     stop_command_servers(made)
 
@@ -170,23 +169,23 @@ def test_a_command_whose_caller_was_killed_is_hung_up(folder: Path, ws: Workspac
 
 
 def test_changed_code_or_interpreter_settings_get_a_server_of_their_own(monkeypatch: pytest.MonkeyPatch) -> None:
-    before = entry.server_key()
-    assert entry.server_key() == before
+    before = resident.server_key()
+    assert resident.server_key() == before
     monkeypatch.setenv("PYTHONHASHSEED", "7")
-    assert entry.server_key() != before
+    assert resident.server_key() != before
     monkeypatch.delenv("PYTHONHASHSEED")
-    source = Path(entry.__file__)
+    source = Path(resident.__file__)
     st = source.stat()
     os.utime(source, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
     try:
-        assert entry.server_key() != before
+        assert resident.server_key() != before
     finally:
         os.utime(source, ns=(st.st_atime_ns, st.st_mtime_ns))
-    assert entry.server_key() == before
+    assert resident.server_key() == before
 
 
 def test_off_or_a_closed_stream_runs_the_command_in_its_own_process(folder: Path, tmp_path: Path) -> None:
-    off = run_duto("--version", cwd=tmp_path, env={entry.SERVER_ENV: "off"})
+    off = run_duto("--version", cwd=tmp_path, env={resident.SERVER_ENV: "off"})
     closed = subprocess.run(
         [sys.executable, "-m", "duto.cli", "--version"],
         cwd=tmp_path,
@@ -201,7 +200,7 @@ def test_off_or_a_closed_stream_runs_the_command_in_its_own_process(folder: Path
 
 
 def test_a_server_exits_when_idle_and_on_stop(folder: Path, tmp_path: Path) -> None:
-    assert run_duto("--version", cwd=tmp_path, env={entry.IDLE_ENV: "1"}).returncode == 0
+    assert run_duto("--version", cwd=tmp_path, env={resident.IDLE_ENV: "1"}).returncode == 0
     (idle,) = servers()
     poll(lambda: not alive(idle), timeout=15)
     assert not (folder / next(folder.glob("*.lock")).stem).with_suffix(".sock").exists()

@@ -14,14 +14,23 @@ from duto.pipeline import PipelineRun
 from duto.processes import alive
 
 
-# A submitter with a thread of its own must not fork (the thread may hold a lock the child would wait on for
-# ever): its runner is a new interpreter. One with none forks it, imports and all.
+THREAD = "threading.Thread(target=time.sleep, args=(30,), daemon=True).start()"
+
+
+# A submitter with no other thread forks its runner, imports and all. One with a thread must not fork (the
+# thread may hold a lock the child would wait on for ever): the command server forks the runner, and with no
+# command server the runner is a new interpreter.
 @pytest.mark.parametrize(
-    ("started_as", "before_submit"),
-    [("fork", ""), ("new interpreter", "threading.Thread(target=time.sleep, args=(30,), daemon=True).start()")],
+    ("before_submit", "server", "started_by"),
+    [
+        ("", "on", b"-c"),
+        (THREAD, "on", b"duto.cli.command_server"),
+        (THREAD, "off", b"duto.execution.launcher"),
+    ],
+    ids=["fork of the submitter", "fork of the command server", "new interpreter"],
 )
 def test_a_run_submitted_by_a_process_that_exits_at_once_still_finishes(
-    ws, write_script, tmp_path, wait_until, started_as, before_submit
+    ws, write_script, tmp_path, wait_until, before_submit, server, started_by
 ):
     src = write_script("slow.py", "import time\ntime.sleep(1.0)\nprint('done')\n")
     id_file = tmp_path / "run_id"
@@ -43,7 +52,7 @@ def test_a_run_submitted_by_a_process_that_exits_at_once_still_finishes(
         [sys.executable, "-c", submitter],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env={**os.environ, "DUTO_RUNNER": ""},
+        env={**os.environ, "DUTO_RUNNER": "", "DUTO_COMMAND_SERVER": server},
     )
     _, stderr = child.communicate(timeout=60)
     assert child.returncode == 0, stderr.decode()
@@ -57,7 +66,7 @@ def test_a_run_submitted_by_a_process_that_exits_at_once_still_finishes(
     assert streams[0] == "/dev/null"
     assert streams[1] == streams[2] == str(run.layout.runner_log)
     command = Path(f"/proc/{runner_pid}/cmdline").read_bytes().split(b"\0")
-    assert (b"duto.execution.launcher" in command) == (started_as == "new interpreter")
+    assert started_by in command
 
     assert run.wait_for_completion(show_output=False) == "Finished"
     assert run.get_steps()[0].get_stdout_log().strip() == "done"

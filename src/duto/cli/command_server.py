@@ -1,10 +1,12 @@
-"""The command server: a resident process with duto's heavy modules imported, running each `duto` command
-in a fork of itself with the caller's arguments, environment, folder and standard streams.
+"""The command server: a resident process with duto's heavy modules imported, which forks itself to run a
+`duto` command with its caller's arguments, environment, folder and standard streams, or to become the
+detached runner of a submitted run.
 
-`duto.cli.entry` is its client and says when one is used. The server is single-threaded, so forking it is
-always safe; it holds a lock file for its key while it lives (a second server for the same key exits at once),
-passes on the signals its clients relay, hangs up a command whose client went away, and exits when it has had
-nothing to do for its idle time, or on SIGTERM once its commands have ended.
+`duto.resident` says how clients reach it (`duto.cli.entry` for commands, `duto.execution.launcher` for
+runners). The server is single-threaded, so forking it is always safe. It holds a lock file for its key while
+it lives (a second server for the same key exits at once), passes on the signals a command's client relays,
+hangs up a command whose client went away, and exits when it has had nothing to do for its idle time, or on
+SIGTERM once its commands have ended (runners are on their own from the start).
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ from typing import Annotated, Any
 
 import typer
 
-from duto.cli.entry import (
+from duto.execution.launcher import run_detached
+from duto.processes import fork_detached
+from duto.resident import (
     DEFAULT_IDLE_SECONDS,
     IDLE_ENV,
     ServerPaths,
@@ -92,8 +96,15 @@ class Command:
 class Server:
     paths: ServerPaths
     idle_seconds: float
+    ready: int | None = None  # a pipe to write b"ready" (or b"busy": another server has the key) to, once
     commands: dict[int, Command] = field(default_factory=dict)
     stopping: bool = False
+
+    def _tell(self, word: bytes) -> None:
+        if self.ready is not None:
+            os.write(self.ready, word)
+            os.close(self.ready)
+            self.ready = None
 
     def serve(self) -> int:
         """Serve until idle or told to stop; 0 also when another server holds this key already."""
@@ -101,6 +112,7 @@ class Server:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            self._tell(b"busy")
             return 0
         lock.seek(0)
         lock.truncate()
@@ -124,6 +136,7 @@ class Server:
         self.selector.register(self.listener, selectors.EVENT_READ)
         self.selector.register(self._wake_r, selectors.EVENT_READ)
         print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} serving {self.paths.socket} (pid {os.getpid()})", flush=True)
+        self._tell(b"ready")
         try:
             self._loop()
         finally:
@@ -196,10 +209,14 @@ class Server:
                 conn.close()
                 return
             first, fds, _flags, _address = socket.recv_fds(conn, 1 << 16, 3)
-            request = receive_message(conn, first) if len(fds) == 3 else None
+            request = receive_message(conn, first)
         except (OSError, ValueError):
             request = None
-        if request is None:
+        kind = (request or {}).get("kind")
+        if request is not None and kind == "runner" and not fds:
+            self._start_runner(conn, request)
+            return
+        if request is None or kind != "command" or len(fds) != 3:
             for fd in fds:
                 os.close(fd)
             conn.close()
@@ -221,6 +238,32 @@ class Server:
             self._hang_up(command)
             return
         self.selector.register(conn, selectors.EVENT_READ, pid)
+
+    def _start_runner(self, conn: socket.socket, request: dict[str, Any]) -> None:
+        """Fork a detached runner for the run the request names, in the submitter's environment and folder."""
+        root, run_id, log = Path(request["root"]), str(request["run_id"]), Path(request["log"])
+        with conn:
+            try:
+                pid = fork_detached(lambda: run_detached(root, run_id), log, prepare=lambda: self._leave(request, conn))
+                conn.settimeout(ACCEPT_TIMEOUT_SECONDS)
+                send_message(conn, {"pid": pid})
+            except OSError as exc:
+                print(f"could not start a runner for run {run_id}: {exc}", flush=True)
+
+    def _leave(self, request: dict[str, Any], conn: socket.socket) -> None:
+        """In a fork: close everything of the server's (its socket, its lock, every client's connection, this
+        request's too), and take on the caller's environment and folder."""
+        signal.set_wakeup_fd(-1)
+        self.selector.close()
+        for end in (self.listener, self._wake_r, self._wake_w, self._lock, conn):
+            end.close()
+        for command in self.commands.values():
+            command.conn.close()
+        os.environ.clear()
+        os.environ.update(request["env"])
+        os.chdir(request["cwd"])
+        os.umask(int(request["umask"]))
+        sys.path[:] = list(request["path"])
 
     def _from_client(self, pid: int) -> None:
         command = self.commands.get(pid)
@@ -288,25 +331,14 @@ class Server:
         code = 1
         try:
             os.setpgid(0, 0)
-            signal.set_wakeup_fd(-1)
             for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
                 signal.signal(sig, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.default_int_handler)
-            # Nothing of the server stays open here: not its socket, its lock, nor other clients' connections.
-            self.selector.close()
-            for end in (self.listener, self._wake_r, self._wake_w, conn, self._lock):
-                end.close()
-            for other in self.commands.values():
-                other.conn.close()
+            self._leave(request, conn)
             for number, fd in enumerate(fds):
                 os.dup2(fd, number)
                 os.close(fd)
-            os.environ.clear()
-            os.environ.update(request["env"])
-            os.chdir(request["cwd"])
-            os.umask(int(request["umask"]))
             sys.argv = list(request["argv"])
-            sys.path[:] = list(request["path"])
             _reopen_standard_streams()
             import atexit
 
@@ -432,12 +464,20 @@ def main(argv: list[str]) -> int:
     if not private_folder(folder):
         print(f"{folder} is not a private folder of this user; not serving", file=sys.stderr)
         return 1
+    # The process the client started waits only until the server, a child of it, listens (or fails), and
+    # ends: the server is adopted by init, and nothing of the client's waits on it.
+    read_end, write_end = os.pipe()
+    if os.fork():
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as told:
+            return 0 if told.read() in (b"ready", b"busy") else 1
+    os.close(read_end)
     paths = ServerPaths(folder, key)
     with contextlib.suppress(OSError):
         if paths.log.stat().st_size > _MAX_LOG_BYTES:
             paths.log.write_bytes(b"")
     idle = float(os.environ.get(IDLE_ENV) or DEFAULT_IDLE_SECONDS)
-    return Server(paths, idle).serve()
+    return Server(paths, idle, ready=write_end).serve()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Starting a runner for a submitted run: a detached process by default, so the run outlives its submitter.
 
-The detached runner is a fork of the submitting process when that is safe (one thread, on Linux): it has
-everything imported already and starts in milliseconds. Otherwise it is a new interpreter. `DUTO_RUNNER=thread`
+The detached runner is a fork of the submitting process when that is safe (no other thread, on Linux): it
+has everything imported already and starts in milliseconds. From a process with threads (a notebook, a
+service), the command server forks it (see duto.resident), and only where none can serve is it a new
+interpreter. `DUTO_RUNNER=thread`
 runs it on a thread of the submitting process instead (for tests and notebooks that want everything in one
 process); `DUTO_RUNNER=spawn` always starts a new interpreter.
 """
@@ -18,6 +20,7 @@ from pathlib import Path
 from types import FrameType
 
 from duto.processes import can_fork_safely, fork_detached
+from duto.resident import request_runner
 from duto.storage.layout import RunLayout
 
 RUNNER_MODE_ENV = "DUTO_RUNNER"
@@ -41,9 +44,13 @@ def start_runner(root: Path, layout: RunLayout) -> threading.Thread | None:
         thread.start()
         return thread
     layout.root.mkdir(parents=True, exist_ok=True)
-    if os.environ.get(RUNNER_MODE_ENV) != "spawn" and can_fork_safely():
-        fork_detached(lambda: _run_detached(root, layout.run_id), layout.runner_log)
-        return None
+    if os.environ.get(RUNNER_MODE_ENV) != "spawn":
+        if can_fork_safely():
+            fork_detached(lambda: run_detached(root, layout.run_id), layout.runner_log)
+            return None
+        # This process has threads: the command server forks the runner instead, if one can.
+        if request_runner(root, layout.run_id, layout.runner_log) is not None:
+            return None
     command = [sys.executable, "-m", "duto.execution.launcher", str(root), layout.run_id]
     subprocess.run(
         [sys.executable, "-c", _SPAWN, str(layout.runner_log), *command],
@@ -59,8 +66,12 @@ def _terminated(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(f"the runner received {signal.Signals(signum).name}")
 
 
-def _run_detached(root: Path, run_id: str) -> int:
+def run_detached(root: Path, run_id: str) -> int:
     """The body of a detached runner process, forked or started anew."""
+    # A forked runner's __main__ is its submitter's (a user's script, say). Processes it starts by spawning
+    # (a process-based Dask cluster's workers) import __main__ again: it must be this module, as it is when
+    # the runner starts anew, whose main() does not run on import.
+    sys.modules["__main__"] = sys.modules[__name__]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     signal.signal(signal.SIGTERM, _terminated)
     from duto.execution.runner import Runner
@@ -72,7 +83,7 @@ def _run_detached(root: Path, run_id: str) -> int:
 
 def main(argv: list[str]) -> int:
     """Entry point of a detached runner: `python -m duto.execution.launcher ROOT RUN_ID`."""
-    return _run_detached(Path(argv[0]), argv[1])
+    return run_detached(Path(argv[0]), argv[1])
 
 
 if __name__ == "__main__":
