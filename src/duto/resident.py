@@ -20,7 +20,10 @@ import struct
 import sys
 import time
 from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # the idiom type checkers honour: this module loads before any command, so no typing
+if TYPE_CHECKING:
+    from typing import Any
 
 SERVER_ENV = "DUTO_COMMAND_SERVER"  # "off" (or 0, no, false): no server; everything starts on its own
 DIR_ENV = "DUTO_COMMAND_SERVER_DIR"  # where servers keep their sockets, locks and logs

@@ -13,9 +13,12 @@ import os
 import signal
 import socket
 import sys
-from typing import Any
 
 from duto import resident
+
+TYPE_CHECKING = False  # the idiom type checkers honour: the `duto` command loads this first, so no typing
+if TYPE_CHECKING:
+    from typing import Any
 
 # The signals a terminal or a supervisor sends to a command; they are passed on to it.
 FORWARDED_SIGNALS = (
