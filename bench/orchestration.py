@@ -26,6 +26,7 @@ from figures import write_figures
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from servers import own_command_servers
 
 from duto import ComputeTarget, Experiment, Workspace
 from duto.compute import LocalCompute
@@ -353,4 +354,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with own_command_servers():
+        sys.exit(main())

@@ -40,6 +40,7 @@ from typing import Any
 from figures import write_figures
 from rich.console import Console
 from rich.table import Table
+from servers import own_command_servers
 
 from duto import Experiment, Workspace
 from duto.processes import alive
@@ -1023,8 +1024,6 @@ def main(argv: list[str] | None = None) -> int:
         Scenario("big", args.big_mib * MIB, plain_cli=True),
     ]
     root = Path(tempfile.mkdtemp(prefix="dvd-"))  # short: see Scenario.folder
-    # The benchmark's own command server, in its temp tree: stopped with the rest at the end.
-    os.environ["DUTO_COMMAND_SERVER_DIR"] = str(root / "cs")
     bench = Bench(root, dvc, args.duto.absolute(), args.dvc_limit, args.duto_limit, console)
     started = time.perf_counter()
     try:
@@ -1069,4 +1068,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with own_command_servers():
+        sys.exit(main())

@@ -20,22 +20,25 @@ from pathlib import Path
 import pytest
 
 from duto import Workspace
+from duto.cli.command_server import stop_servers
 from duto.graph.status import TERMINAL
-from duto.processes import alive
 from duto.resident import DIR_ENV, IDLE_ENV
 from duto.storage.db import dispose_all
 
 
 def stop_command_servers(folder: Path) -> None:
-    """End every command server whose lock file is in `folder`, by the pid it holds, and their commands."""
-    pids = [int(text) for lock in folder.glob("*.lock") if (text := lock.read_text().strip()).isdigit()]
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, sig)
-        deadline = time.monotonic() + 5
-        while pids and any(alive(pid) for pid in pids) and time.monotonic() < deadline:
-            time.sleep(0.02)
+    """End every command server in `folder`, and the commands they run, by the pids they hold."""
+    stop_servers(folder, wait=5, kill=True)
+
+
+@pytest.fixture
+def server_folder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A folder of command servers for this test alone, empty at its start; its servers stop at its end."""
+    made = Path(tempfile.mkdtemp(prefix="duto-cs-"))
+    monkeypatch.setenv(DIR_ENV, str(made))
+    yield made
+    stop_command_servers(made)
+    shutil.rmtree(made, ignore_errors=True)
 
 
 @pytest.fixture(scope="session", autouse=True)

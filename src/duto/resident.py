@@ -135,15 +135,16 @@ def caller_context() -> dict[str, Any]:
     return {"cwd": os.getcwd(), "env": dict(os.environ), "path": sys.path, "umask": mask}
 
 
-def connect() -> socket.socket | None:
-    """A connection to the server for this process, started if none runs; None when none can serve."""
+def connect(start: bool = True) -> socket.socket | None:
+    """A connection to the server for this process, started if none runs (with `start`); None when none
+    serves."""
     if not server_allowed():
         return None
     folder = server_folder()
     if not private_folder(folder):
         return None
     paths = ServerPaths(folder, server_key())
-    return _connect(paths.socket) or _start_server(paths)
+    return _connect(paths.socket) or (_start_server(paths) if start else None)
 
 
 def _connect(path: Path) -> socket.socket | None:
@@ -187,9 +188,10 @@ def _start_server(paths: ServerPaths) -> socket.socket | None:
     return None
 
 
-def request_runner(root: Path, run_id: str, log: Path) -> int | None:
-    """Have the server fork a detached runner for a run, writing `log`; its pid, or None when none could."""
-    conn = connect()
+def request_runner(root: Path, run_id: str, log: Path, start: bool = True) -> int | None:
+    """Have the server fork a detached runner for a run, writing `log`; its pid, or None when none could.
+    Without `start`, only a server that runs already is asked."""
+    conn = connect(start)
     if conn is None:
         return None
     with conn:

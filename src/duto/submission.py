@@ -220,5 +220,7 @@ def submit_pipeline(
     run = PipelineRun(workspace, run_id)
     # Steps that are all reused need no runner process: decide that here, reading no file contents.
     if not Runner(workspace.root, run_id).reuse_pass():
-        run._runner_thread = start_runner(workspace.root, layout)
+        targets = workspace.config.compute_targets
+        uses_dask = any(targets.get(s.compute_target, {}).get("kind") == "dask" for s in spec.steps)
+        run._runner_thread = start_runner(workspace.root, layout, uses_dask)
     return run

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import textwrap
 import threading
 from collections.abc import Iterator
@@ -15,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import poll, run_duto, stop_command_servers
+from conftest import poll, run_duto
 from duto import Workspace, resident
-from duto.cli.command_server import _live_servers
+from duto.cli.command_server import live_servers
 from duto.processes import alive
 
 SLOW_PIPELINE = """
@@ -31,17 +30,8 @@ pipeline = Pipeline(ws, [CommandStep("echo sleeping && sleep 60", name="slow")])
 """
 
 
-@pytest.fixture
-def folder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A folder of command servers for this test alone, whose servers are stopped at its end."""
-    made = Path(tempfile.mkdtemp(prefix="duto-cs-"))
-    monkeypatch.setenv(resident.DIR_ENV, str(made))
-    yield made
-    stop_command_servers(made)
-
-
 def servers() -> list[int]:
-    return [pid for pid, _ in _live_servers()]
+    return [pid for pid, _ in live_servers(resident.server_folder())]
 
 
 def children_of(pid: int) -> list[int]:
@@ -102,7 +92,7 @@ def started_duto(*args: str, cwd: Path) -> Iterator[tuple[subprocess.Popen[str],
 
 
 def test_commands_run_in_forks_of_one_server_with_the_callers_folder_environment_and_streams(
-    folder: Path, tmp_path: Path
+    server_folder: Path, tmp_path: Path
 ) -> None:
     made = run_duto("init", "proj", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
@@ -138,7 +128,7 @@ def test_commands_run_in_forks_of_one_server_with_the_callers_folder_environment
     assert f"pid {server}: serves this duto" in status.stdout
 
 
-def test_ctrl_c_reaches_the_command_and_its_exit_status_comes_back(folder: Path, ws: Workspace) -> None:
+def test_ctrl_c_reaches_the_command_and_its_exit_status_comes_back(server_folder: Path, ws: Workspace) -> None:
     (ws.root / "slow.py").write_text(SLOW_PIPELINE)
     with started_duto("run", "slow.py", cwd=ws.root) as (proc, out, err):
         poll(lambda: "sleeping" in out.text(), timeout=30)
@@ -151,7 +141,7 @@ def test_ctrl_c_reaches_the_command_and_its_exit_status_comes_back(folder: Path,
     poll(lambda: ws.runs_store.pipeline_run(run.id).status == "Canceled", timeout=15)
 
 
-def test_a_command_whose_caller_was_killed_is_hung_up(folder: Path, ws: Workspace) -> None:
+def test_a_command_whose_caller_was_killed_is_hung_up(server_folder: Path, ws: Workspace) -> None:
     (ws.root / "slow.py").write_text(SLOW_PIPELINE)
     submitted = run_duto("run", "slow.py", "--detach", cwd=ws.root)
     run_id = submitted.stdout.strip()
@@ -184,7 +174,7 @@ def test_changed_code_or_interpreter_settings_get_a_server_of_their_own(monkeypa
     assert resident.server_key() == before
 
 
-def test_off_or_a_closed_stream_runs_the_command_in_its_own_process(folder: Path, tmp_path: Path) -> None:
+def test_off_or_a_closed_stream_runs_the_command_in_its_own_process(server_folder: Path, tmp_path: Path) -> None:
     off = run_duto("--version", cwd=tmp_path, env={resident.SERVER_ENV: "off"})
     closed = subprocess.run(
         [sys.executable, "-m", "duto.cli", "--version"],
@@ -199,11 +189,11 @@ def test_off_or_a_closed_stream_runs_the_command_in_its_own_process(folder: Path
     assert servers() == []
 
 
-def test_a_server_exits_when_idle_and_on_stop(folder: Path, tmp_path: Path) -> None:
+def test_a_server_exits_when_idle_and_on_stop(server_folder: Path, tmp_path: Path) -> None:
     assert run_duto("--version", cwd=tmp_path, env={resident.IDLE_ENV: "1"}).returncode == 0
     (idle,) = servers()
     poll(lambda: not alive(idle), timeout=15)
-    assert not (folder / next(folder.glob("*.lock")).stem).with_suffix(".sock").exists()
+    assert not (server_folder / next(server_folder.glob("*.lock")).stem).with_suffix(".sock").exists()
 
     assert run_duto("--version", cwd=tmp_path).returncode == 0
     (running,) = servers()
@@ -213,11 +203,11 @@ def test_a_server_exits_when_idle_and_on_stop(folder: Path, tmp_path: Path) -> N
     assert servers() == []
 
 
-def test_commands_started_at_once_share_the_one_server_they_start(folder: Path, tmp_path: Path) -> None:
+def test_commands_started_at_once_share_the_one_server_they_start(server_folder: Path, tmp_path: Path) -> None:
     with ExitStack() as stack:
         commands = [stack.enter_context(started_duto("--version", cwd=tmp_path)) for _ in range(4)]
         for proc, out, _ in commands:
             assert proc.wait(timeout=60) == 0
             poll(lambda out=out: "duto " in out.text(), timeout=5)
     assert len(servers()) == 1
-    assert len(list(folder.glob("*.sock"))) == 1
+    assert len(list(server_folder.glob("*.sock"))) == 1

@@ -10,28 +10,38 @@ from pathlib import Path
 
 import pytest
 
+from conftest import run_duto
 from duto.pipeline import PipelineRun
 from duto.processes import alive
-
+from duto.resident import SERVER_ENV
 
 THREAD = "threading.Thread(target=time.sleep, args=(30,), daemon=True).start()"
 
 
-# A submitter with no other thread forks its runner, imports and all. One with a thread must not fork (the
-# thread may hold a lock the child would wait on for ever): the command server forks the runner, and with no
-# command server the runner is a new interpreter.
+# A command server that runs already forks the runner: it has everything imported and none of the submitter's
+# memory. With none running, a submitter with no other thread forks the runner itself; one with a thread must
+# not fork (the thread may hold a lock the child would wait on for ever), so a command server is started to
+# fork it. With command servers off, the runner is a new interpreter.
 @pytest.mark.parametrize(
     ("before_submit", "server", "started_by"),
     [
-        ("", "on", b"-c"),
-        (THREAD, "on", b"duto.cli.command_server"),
+        ("", "running", b"duto.cli.command_server"),
+        ("", "none yet", b"-c"),
+        (THREAD, "none yet", b"duto.cli.command_server"),
         (THREAD, "off", b"duto.execution.launcher"),
     ],
-    ids=["fork of the submitter", "fork of the command server", "new interpreter"],
+    ids=[
+        "fork of a running command server",
+        "fork of the submitter",
+        "fork of a new command server",
+        "new interpreter",
+    ],
 )
 def test_a_run_submitted_by_a_process_that_exits_at_once_still_finishes(
-    ws, write_script, tmp_path, wait_until, before_submit, server, started_by
+    ws, write_script, tmp_path, wait_until, server_folder, before_submit, server, started_by
 ):
+    if server == "running":
+        assert run_duto("--version", cwd=ws.root).returncode == 0
     src = write_script("slow.py", "import time\ntime.sleep(1.0)\nprint('done')\n")
     id_file = tmp_path / "run_id"
     submitter = textwrap.dedent(
@@ -52,7 +62,7 @@ def test_a_run_submitted_by_a_process_that_exits_at_once_still_finishes(
         [sys.executable, "-c", submitter],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env={**os.environ, "DUTO_RUNNER": "", "DUTO_COMMAND_SERVER": server},
+        env={**os.environ, "DUTO_RUNNER": "", SERVER_ENV: "off" if server == "off" else ""},
     )
     _, stderr = child.communicate(timeout=60)
     assert child.returncode == 0, stderr.decode()

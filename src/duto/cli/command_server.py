@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import importlib
+import importlib.util
 import io
 import json
 import os
@@ -76,6 +77,9 @@ PRELOAD = (
     "duto.watching",
     "duto.workspace",
 )
+# Loaded too where installed: runners of runs with Dask steps, forked from the server, need not import dask.
+# (Its numerical libraries start a thread pool of their own, which makes itself whole again in a fork.)
+OPTIONAL_PRELOAD = {"distributed": "duto.execution.targets.dask_target"}
 ACCEPT_TIMEOUT_SECONDS = 10.0  # a client that connects and sends nothing does not hold the server up
 HANGUP_GRACE_SECONDS = 5.0  # a command whose client went away gets SIGHUP, then SIGKILL after this
 _MAX_LOG_BYTES = 1 << 20
@@ -121,6 +125,9 @@ class Server:
         self._lock = lock
         for name in PRELOAD:
             importlib.import_module(name)
+        for needed, name in OPTIONAL_PRELOAD.items():
+            if importlib.util.find_spec(needed) is not None:
+                importlib.import_module(name)
         from sqlalchemy.orm import configure_mappers
 
         configure_mappers()  # once here, not in the first query of every command
@@ -399,9 +406,8 @@ app = typer.Typer(
 )
 
 
-def _live_servers() -> list[tuple[int, ServerPaths]]:
-    """(pid, paths) of every server of this user that holds its lock now."""
-    folder = server_folder()
+def live_servers(folder: Path) -> list[tuple[int, ServerPaths]]:
+    """(pid, paths) of every server in `folder` that holds its lock now."""
     found = []
     for lock_file in sorted(folder.glob("*.lock")) if folder.is_dir() else []:
         paths = ServerPaths(folder, lock_file.stem)
@@ -417,12 +423,43 @@ def _live_servers() -> list[tuple[int, ServerPaths]]:
     return found
 
 
+def stop_servers(folder: Path, wait: float = 10.0, kill: bool = False) -> list[int]:
+    """SIGTERM every server in `folder` and wait up to `wait` seconds for each to exit; with `kill`, SIGKILL
+    what is left, and the commands they run. Returns their pids.
+
+    The server running the caller (when a command calls this) exits only after it: it is not waited for.
+    """
+    from duto.processes import alive
+
+    servers = [pid for pid, _ in live_servers(folder)]
+    commands = [child for pid in servers for child in _children(pid)] if kill else []
+    for pid in servers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    others = [pid for pid in servers if pid != os.getppid()]
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline and any(alive(pid) for pid in others):
+        time.sleep(0.02)
+    if kill:
+        for pid in [*others, *commands]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    return servers
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
 @app.command()
 def status() -> None:
     """List the command servers running for this user, and which one serves this duto."""
     from duto.cli.options import say
 
-    servers = _live_servers()
+    servers = live_servers(server_folder())
     if not servers:
         say(f"no command server is running (their folder: {server_folder()})")
         return
@@ -440,22 +477,8 @@ def stop(
     """Stop every command server of this user; each exits once the commands it runs have ended."""
     from duto.cli.options import say
 
-    servers = [pid for pid, _ in _live_servers()]
-    for pid in servers:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-    # The server running this very command (if one does) exits only after it: no use waiting for that one.
-    others = [pid for pid in servers if pid != os.getppid()]
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline and any(_alive(pid) for pid in others):
-        time.sleep(0.05)
+    servers = stop_servers(server_folder(), wait)
     say(f"stopped {len(servers)} command server(s)")
-
-
-def _alive(pid: int) -> bool:
-    from duto.processes import alive
-
-    return alive(pid)
 
 
 def main(argv: list[str]) -> int:

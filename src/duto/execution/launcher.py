@@ -35,8 +35,14 @@ _SPAWN = (
 )
 
 
-def start_runner(root: Path, layout: RunLayout) -> threading.Thread | None:
-    """Hand a run to a new runner; returns the thread when the runner runs in this process."""
+def start_runner(root: Path, layout: RunLayout, uses_dask: bool = False) -> threading.Thread | None:
+    """Hand a run to a new runner; returns the thread when the runner runs in this process.
+
+    A command server that runs already forks it: it has everything imported, dask too where installed, and
+    none of this process's memory. Else this process forks it, if that is safe and it has what the run needs
+    (a run with Dask steps needs dask imported). Else a command server is started for it, and only where none
+    can serve is the runner a new interpreter.
+    """
     if os.environ.get(RUNNER_MODE_ENV) == "thread":
         from duto.execution.runner import Runner
 
@@ -45,10 +51,12 @@ def start_runner(root: Path, layout: RunLayout) -> threading.Thread | None:
         return thread
     layout.root.mkdir(parents=True, exist_ok=True)
     if os.environ.get(RUNNER_MODE_ENV) != "spawn":
-        if can_fork_safely():
+        if request_runner(root, layout.run_id, layout.runner_log, start=False) is not None:
+            return None
+        lacking = uses_dask and "distributed" not in sys.modules
+        if not lacking and can_fork_safely():
             fork_detached(lambda: run_detached(root, layout.run_id), layout.runner_log)
             return None
-        # This process has threads: the command server forks the runner instead, if one can.
         if request_runner(root, layout.run_id, layout.runner_log) is not None:
             return None
     command = [sys.executable, "-m", "duto.execution.launcher", str(root), layout.run_id]

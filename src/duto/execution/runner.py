@@ -128,6 +128,8 @@ class Runner:
         self.store.set_run_status(self.run_id, RunStatus.RUNNING, runner_pid=os.getpid())
         try:
             canceled = self._loop()
+            # The run is over once its steps are: its status is recorded before what it used is released.
+            return self._finish(canceled)
         except BaseException as exc:
             self._stop_all(RunStatus.CANCELED, "the runner stopped")
             why = f"runner error: {exc.__class__.__name__}: {exc}"
@@ -142,7 +144,6 @@ class Runner:
             for target in self.targets.values():
                 target.close()
             self.interpreters.close()
-        return self._finish(canceled)
 
     def reuse_pass(self) -> bool:
         """Reuse every step that can be decided without reading file contents, in this process.
