@@ -7,8 +7,9 @@
     adds), a fan-out of 20 (2 at a time on both targets), and a single step (the fixed cost of a run).
 
 Everything goes through duto's public API with the default detached runner, timed from `submit` until
-`wait_for_completion` returns, minus nothing: the Dask figures include importing dask in the runner,
-starting the LocalCluster and shutting it down. Figures are differences and ratios against the local target
+`wait_for_completion` returns, minus nothing: the Dask figures include starting the LocalCluster and
+shutting it down, and whatever importing dask costs the runner (none when the command server, which the
+warm-up starts, forks it: it has dask loaded). Figures are differences and ratios against the local target
 measured in the same run; the script exits 0 after printing them. The figures go to bench/results/targets.json.
 Run it with `.venv/bin/python bench/targets.py` (or `make bench`).
 """
@@ -278,17 +279,18 @@ def report(console: Console, timings: dict[str, Timing], iterations: int) -> dic
         }
     )
     notes = [
-        "wall s: submit until wait_for_completion returns, with the default detached runner. On the Dask target it "
-        "includes importing dask in the runner, starting the LocalCluster and closing it.",
+        "wall s: submit until wait_for_completion returns, with the default detached runner (forked by duto's "
+        "command server, which has dask loaded). On the Dask target it includes starting the LocalCluster and "
+        "closing it.",
         "steps span s: the first step's start to the last step's end, from the step run records: the parallel "
         "part alone, without the cluster's start and shutdown.",
         "mean loop s: the busy loop's own time inside each step; above ~1 s on the cluster, the two steps did not "
         "get a core each (other load on the machine, or the runner and Dask's processes).",
-        "wall times move in steps of ~0.2 s (how often wait_for_completion reads the run's events); span ms/step "
-        "(local / Dask) is the finer figure: the steps' own span over their count, from the run records.",
+        "span ms/step (local / Dask): the steps' own span over their count, from the run records, without the "
+        "run's start and end.",
         f"each busy step runs {iterations:,} loop iterations, calibrated to ~{BUSY_SECONDS:g} s on one core here.",
         f"fixed cost of a run (single step): local {fixed_local:.2f} s, Dask {fixed_dask:.2f} s "
-        f"({fixed_dask - fixed_local:+.2f} s: dask's import and the cluster's start and stop).",
+        f"({fixed_dask - fixed_local:+.2f} s: the cluster's start and stop, a client, a task per step).",
         f"each added step of the chain, fixed cost taken out ((chain - single) / {TRIVIAL_STEPS - 1}): "
         f"local {derived['chain_marginal_ms_local']:.1f} ms, Dask {derived['chain_marginal_ms_dask']:.1f} ms "
         f"({derived['chain_marginal_ms_dask'] - derived['chain_marginal_ms_local']:+.1f} ms).",
