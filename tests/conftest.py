@@ -24,6 +24,7 @@ from duto.cli.command_server import stop_servers
 from duto.graph.status import TERMINAL
 from duto.resident import DIR_ENV, IDLE_ENV
 from duto.storage.db import dispose_all
+from duto.storage.temporary import TMP_MARK, temporary_name
 
 
 def stop_command_servers(folder: Path) -> None:
@@ -138,6 +139,21 @@ def run_duto(
         check=False,
         stdin=subprocess.DEVNULL,
     )
+
+
+def dead_pid() -> int:
+    """The pid of a process that has just exited (and been reaped)."""
+    done = subprocess.Popen(["true"])
+    done.wait()
+    return done.pid
+
+
+def stray_name(final_name: str) -> str:
+    """A temporary name as duto gives one, of a writer of this machine that has died."""
+    live = temporary_name(final_name)
+    stem, mark, rest = live.rpartition(TMP_MARK)
+    tag, _, tail = rest.partition("-")
+    return f"{stem}{mark}{tag}-{dead_pid()}-{tail.partition('-')[2]}"
 
 
 def write_wheel(folder: Path, name: str = "tinypkg", version: str = "1.0") -> Path:

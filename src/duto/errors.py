@@ -12,6 +12,7 @@ DutoError
 ├── StepRunError                                  .step_name, .exit_code, .log_tail, .run_id
 ├── PipelineRunError                              .run_id, .status
 ├── RunTimeoutError (+ TimeoutError)
+├── LeaseLostError                                .run_id: another runner drives the run now
 └── UserFileError (+ ValueError)                  .path: a pipeline file that cannot be loaded
 """
 
@@ -139,6 +140,14 @@ class RunTimeoutError(DutoError, TimeoutError):
             f"run {run_id} was still {status} after {timeout_seconds:g} s; it goes on in the "
             "background: wait again, or cancel it with `duto runs cancel`"
         )
+
+
+class LeaseLostError(DutoError):
+    """A runner's lease on a run lapsed or went to another runner: it must stop driving the run."""
+
+    def __init__(self, run_id: str, why: str) -> None:
+        self.run_id = run_id
+        super().__init__(f"the runner no longer holds run {run_id}: {why}")
 
 
 class UserFileError(DutoError, ValueError):

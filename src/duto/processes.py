@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -15,19 +16,87 @@ from pathlib import Path
 _THREADS_SETTLE_SECONDS = 0.1
 
 
-def alive(pid: int) -> bool:
-    """True while `pid` runs; a zombie (exited, not yet reaped) counts as gone."""
+def alive(pid: int, start_ticks: int | None = None) -> bool:
+    """True while `pid` runs; a zombie (exited, not yet reaped) counts as gone. With `start_ticks` (see
+    `start_ticks`), only the process that started then counts: a later one given the same pid does not."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
+    fields = _stat_fields(pid)
+    if fields is None:
+        return True
+    if fields[0] == "Z":
+        return False
+    return start_ticks is None or int(fields[19]) == start_ticks
+
+
+def start_ticks(pid: int) -> int | None:
+    """When `pid` started, in clock ticks since boot: with the pid, it names one process for good."""
+    fields = _stat_fields(pid)
+    return None if fields is None else int(fields[19])
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name, from the state on (None where unreadable)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        return True
-    return stat.rsplit(") ", 1)[-1][:1] != "Z"
+        return None
+    return stat.rsplit(") ", 1)[-1].split()
+
+
+def machine_id() -> str:
+    """This machine as a process id is meaningful on: its host name and the id of its current boot."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        boot = "?"
+    return f"{socket.gethostname()}/{boot}"
+
+
+def gone(machine: str | None, pid: int | None, ticks: int | None) -> bool:
+    """True when the process recorded as (machine, pid, start ticks) certainly runs no more: it was on this
+    machine, and it has exited, or the machine booted since. A process elsewhere is never known to be gone."""
+    if machine is None or pid is None:
+        return False
+    here = machine_id()
+    if machine == here:
+        return not alive(pid, ticks)
+    return machine.split("/")[0] == here.split("/")[0]  # this host, booted again since
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` in the process tree, children first."""
+    found: list[int] = []
+    frontier = [pid]
+    while frontier:
+        parent = frontier.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                children = Path(f"/proc/{parent}/task/{task}/children").read_text().split()
+            except OSError:
+                continue
+            for child in map(int, children):
+                if child not in found:
+                    found.append(child)
+                    frontier.append(child)
+    return found
+
+
+def signal_tree(leader: int, sig: int) -> None:
+    """Send `sig` to the process group `leader` leads and to every process below it, wherever its group."""
+    for pid in descendants(leader):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, sig)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(leader, sig)
 
 
 # Threads whose library makes itself whole again in a forked child (os.register_at_fork): fsspec's event

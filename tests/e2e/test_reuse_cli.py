@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from conftest import run_duto
+from conftest import run_duto, stray_name
 from duto import Experiment
 from duto.pipeline import Pipeline, PipelineData
 from duto.pipeline.steps import PythonScriptStep
@@ -47,7 +47,7 @@ def test_why_runs_show_and_cache_commands(ws, write_script):
     assert listing.returncode == 0 and listing.stdout.count("write.py") == 2
 
     cas = ws.content_store
-    stray = cas.tmp / "leftover.tmp-1234"
+    stray = cas.tmp / stray_name("leftover")
     stray.write_bytes(b"half written")
     orphan = cas.put_manifest({"kind": "tree", "files": {}})
     gc = duto("cache", "gc", cwd=ws.root)

@@ -67,7 +67,7 @@ def test_json_round_trip_through_text() -> None:
 
 def test_spec_document_shape() -> None:
     data = full_spec().to_json()
-    assert (data["kind"], data["schema_version"]) == (SPEC_KIND, SCHEMA_VERSION) == ("duto.pipeline", 1)
+    assert (data["kind"], data["schema_version"]) == (SPEC_KIND, SCHEMA_VERSION) == ("duto.pipeline", 2)
     assert set(data) == {"kind", "schema_version", "steps", "edges", "parameters", "description"}
     assert data["parameters"] == {"flag": True, "lr": 0.01}
     assert [s["name"] for s in data["steps"]] == ["prep.py", "train.py", "register", "report"]
@@ -129,12 +129,22 @@ def test_missing_kind_is_refused() -> None:
         PipelineSpec.from_json(data)
 
 
-@pytest.mark.parametrize("version", [0, 2, None, "1"])
+@pytest.mark.parametrize("version", [0, 3, None, "1"])
 def test_unreadable_schema_version_is_refused(version: Any) -> None:
     data = full_spec().to_json()
     data["schema_version"] = version
     with pytest.raises(ConfigError, match=rf"schema_version {version!r} is not readable .* upgrade duto"):
         PipelineSpec.from_json(data)
+
+
+def test_a_version_1_spec_reads_with_no_retries_and_no_timeout() -> None:
+    data = full_spec().to_json()
+    data["schema_version"] = 1
+    for step in data["steps"]:
+        for name in ("max_retries", "retry_backoff_seconds", "timeout_seconds"):
+            del step[name]
+    steps = PipelineSpec.from_json(data).steps
+    assert {(s.max_retries, s.retry_backoff_seconds, s.timeout_seconds) for s in steps} == {(0, 1.0, None)}
 
 
 def test_from_json_does_not_change_its_input() -> None:

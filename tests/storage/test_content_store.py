@@ -6,6 +6,7 @@ import os
 
 import blake3
 
+from conftest import stray_name
 from duto.storage.cas import ContentStore
 from duto.storage.hashing import FileHasher
 
@@ -78,7 +79,7 @@ def test_a_changed_blob_is_not_sound_and_verify_and_gc_clean_up(tmp_path):
     checked, corrupt = cas.verify()
     assert (checked, len(corrupt)) == (1, 1) and not blob.exists()
 
-    (cas.tmp / "half.tmp-1").write_bytes(b"partial")
+    (cas.tmp / stray_name("half")).write_bytes(b"partial")
     keep = cas.put_manifest({"kind": "tree", "files": {}})
     drop = cas.put_manifest({"kind": "file", "digest": "00" * 32, "size": 0, "executable": False})
     report = cas.gc(keep={keep})

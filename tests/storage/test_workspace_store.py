@@ -85,3 +85,14 @@ def test_experiments_and_get_run(ws, write_script):
     assert list(ws.experiments) == ["exp"]
     assert ws.get_run(run.id[:8]).id == run.id
     assert [r.id for r in ws.experiments["exp"].get_runs()] == [run.id]
+
+
+def test_the_migrations_make_the_schema_the_models_describe(ws):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from duto.storage.models import Base
+
+    with ws.database.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert differences == []

@@ -427,4 +427,7 @@ class PipelineGraph:
             version=step.version,
             hash_paths=list(step.hash_paths),
             upstream=sorted({u.name for u in self.upstream_of(step)}),
+            max_retries=step.max_retries,
+            retry_backoff_seconds=step.retry_backoff_seconds,
+            timeout_seconds=step.runconfig.max_run_duration_seconds,
         )

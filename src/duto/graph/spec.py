@@ -10,7 +10,8 @@ from typing import Any, Literal
 
 from duto.errors import ConfigError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # 2 added a step's max_retries, retry_backoff_seconds and timeout_seconds
 SPEC_KIND = "duto.pipeline"
 
 # An argument: {"value": "text"} | {"parameter": "lr"} | {"input": "prepped"} | {"output": "model"}
@@ -60,6 +61,9 @@ class StepSpec:
     version: str | None = None
     hash_paths: list[str] = field(default_factory=list)
     upstream: list[str] = field(default_factory=list)
+    max_retries: int = 0
+    retry_backoff_seconds: float = 1.0
+    timeout_seconds: float | None = None
 
     def input(self, name: str) -> InputSpec:
         return next(i for i in self.inputs if i.name == name)
@@ -98,10 +102,10 @@ class PipelineSpec:
         if data.get("kind") != SPEC_KIND:
             raise ConfigError(f"not a duto pipeline spec (kind is {data.get('kind')!r}, expected {SPEC_KIND!r})")
         version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
+        if version not in READABLE_VERSIONS:
             raise ConfigError(
                 f"pipeline spec schema_version {version!r} is not readable by this duto "
-                f"(it reads {SCHEMA_VERSION}); upgrade duto"
+                f"(it reads {', '.join(map(str, READABLE_VERSIONS))}); upgrade duto"
             )
         try:
             steps = [

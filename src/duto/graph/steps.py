@@ -9,7 +9,7 @@ from duto.errors import ConfigError
 from duto.graph.data import DataConsumption, OutputFileDatasetConfig, PipelineData, StepOutput
 from duto.graph.datasets import DatasetConsumptionConfig, FileDataset
 from duto.graph.params import PipelineParameter
-from duto.graph.runconfig import RunConfiguration
+from duto.graph.runconfig import RunConfiguration, check_retries
 
 # What an argument may be; a bool is refused, since its text ('True') is rarely what a script parses.
 ARGUMENT_TYPES = (
@@ -53,9 +53,12 @@ class Step:
         allow_reuse: bool = True,
         version: str | None = None,
         hash_paths: Sequence[str] | None = None,
+        max_retries: int | None = None,
+        retry_backoff_seconds: float | None = None,
     ) -> None:
         if not isinstance(name, str) or not name.strip():
             raise ConfigError(f"a step's name must be a non-empty string, not {name!r}")
+        check_retries(f"step {name!r}", max_retries, retry_backoff_seconds)
         if runconfig is not None and not isinstance(runconfig, RunConfiguration):
             raise ConfigError(f"step {name!r}: runconfig must be a RunConfiguration, not {runconfig!r}")
         self.name = name
@@ -71,6 +74,10 @@ class Step:
         if isinstance(hash_paths, str) or not all(isinstance(p, str) for p in hash_paths or []):
             raise ConfigError(f"step {name!r}: hash_paths must be a list of paths such as ['../shared/util.py']")
         self.hash_paths = list(hash_paths or [])
+        self.max_retries = self.runconfig.max_retries if max_retries is None else max_retries
+        self.retry_backoff_seconds = (
+            self.runconfig.retry_backoff_seconds if retry_backoff_seconds is None else float(retry_backoff_seconds)
+        )
         self.run_after_steps: list[Step] = []
         for output in self.declared_outputs():
             output.producers.append(self)
@@ -121,6 +128,8 @@ class PythonScriptStep(Step):
         version: a salt to force a new run when you say the step changed.
         hash_paths: files or folders outside `source_directory` the step depends on (relative to it),
             so that a change to them makes the step run again.
+        max_retries: how many times a failed attempt starts again (the runconfig's when None; 0 by default).
+        retry_backoff_seconds: the wait before the first retry, doubled for each later one.
     """
 
     kind: ClassVar[str] = "python_script"
@@ -139,6 +148,8 @@ class PythonScriptStep(Step):
         allow_reuse: bool = True,
         version: str | None = None,
         hash_paths: Sequence[str] | None = None,
+        max_retries: int | None = None,
+        retry_backoff_seconds: float | None = None,
     ) -> None:
         if not isinstance(script_name, str) or not script_name.strip():
             raise ConfigError(
@@ -157,6 +168,8 @@ class PythonScriptStep(Step):
             allow_reuse,
             version,
             hash_paths,
+            max_retries=max_retries,
+            retry_backoff_seconds=retry_backoff_seconds,
         )
 
 
@@ -164,7 +177,7 @@ class CommandStep(Step):
     """Run a command: a string through `/bin/sh -c`, or a list executed directly with its items resolved.
 
     Inputs and outputs also reach the command as environment variables `DUTO_INPUT_<name>` and
-    `DUTO_OUTPUT_<name>`, so a shell string can use them.
+    `DUTO_OUTPUT_<name>`, so a shell string can use them. The other arguments are PythonScriptStep's.
     """
 
     kind: ClassVar[str] = "command"
@@ -182,6 +195,8 @@ class CommandStep(Step):
         allow_reuse: bool = True,
         version: str | None = None,
         hash_paths: Sequence[str] | None = None,
+        max_retries: int | None = None,
+        retry_backoff_seconds: float | None = None,
     ) -> None:
         if isinstance(command, str):
             if not command.strip():
@@ -205,6 +220,8 @@ class CommandStep(Step):
             allow_reuse,
             version,
             hash_paths,
+            max_retries=max_retries,
+            retry_backoff_seconds=retry_backoff_seconds,
         )
 
     def argument_items(self) -> list[Any]:

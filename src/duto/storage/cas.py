@@ -1,8 +1,8 @@
 """The content-addressed store (`.duto/cas/`): file contents as blobs, folders as manifests.
 
-Everything enters under a temporary name and is published by one atomic rename, so a crash leaves at most a
-stray temporary file (removed by `gc`) and never a half-written blob or manifest. Blobs are shared by every
-run and output that holds the same bytes.
+Everything enters under a temporary name and is published by one atomic rename, so a crash or a full disk
+leaves at most a stray temporary file (removed by the next run or `gc`) and never a half-written blob,
+manifest or output under its final name. Blobs are shared by every run and output that holds the same bytes.
 """
 
 from __future__ import annotations
@@ -11,15 +11,13 @@ import json
 import os
 import shutil
 import stat
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from duto.storage.hashing import FileHasher, FileState, hash_bytes, hash_file_uncached
-
-TMP_MARK = ".tmp-"
+from duto.storage.temporary import remove, strays, temporary_name
 
 
 @dataclass(frozen=True)
@@ -75,14 +73,18 @@ class ContentStore:
             if self.has_blob(digest):
                 path.unlink()
                 return digest
-            staged = self.tmp / f"{digest}{TMP_MARK}{uuid.uuid4().hex[:8]}"
+            staged = self.tmp / temporary_name(digest)
             os.replace(path, staged)
         else:
             digest = self.hasher.digest(path)
             if self.has_blob(digest):
                 return digest
-            staged = self.tmp / f"{digest}{TMP_MARK}{uuid.uuid4().hex[:8]}"
-            shutil.copyfile(path, staged)
+            staged = self.tmp / temporary_name(digest)
+            try:
+                shutil.copyfile(path, staged)
+            except BaseException:
+                staged.unlink(missing_ok=True)
+                raise
         self._publish_blob(staged, digest)
         return digest
 
@@ -92,9 +94,13 @@ class ContentStore:
         digest = hash_bytes(data)
         target = self.manifests / f"{digest}.json"
         if not target.exists():
-            staged = self.tmp / f"{digest}.json{TMP_MARK}{uuid.uuid4().hex[:8]}"
-            staged.write_bytes(data)
-            os.replace(staged, target)
+            staged = self.tmp / temporary_name(f"{digest}.json")
+            try:
+                staged.write_bytes(data)
+                os.replace(staged, target)
+            except BaseException:
+                staged.unlink(missing_ok=True)
+                raise
         return digest
 
     def manifest(self, digest: str) -> dict[str, Any] | None:
@@ -166,11 +172,27 @@ class ContentStore:
 
     def publish(self, digest: str, final: Path, link: bool = True) -> None:
         """Lay a stored output out under its final name by one rename, replacing what was there."""
+        self.promote(self.stage(digest, final, link), final)
+
+    def stage(self, digest: str, final: Path, link: bool = True) -> Path:
+        """Lay a stored output out beside its final name, under a temporary one; returns that.
+
+        What a failure (a full disk) left half laid out is removed before the error goes on.
+        """
         final.parent.mkdir(parents=True, exist_ok=True)
-        staging = final.with_name(f".{final.name}{TMP_MARK}{uuid.uuid4().hex[:8]}")
-        self.materialize(digest, staging, link)
+        staging = final.with_name(temporary_name(f".{final.name}"))
+        try:
+            self.materialize(digest, staging, link)
+        except BaseException:
+            remove(staging)
+            raise
+        return staging
+
+    @staticmethod
+    def promote(staging: Path, final: Path) -> None:
+        """Give a staged output its final name by one rename, replacing what was there."""
         if final.is_dir() and not final.is_symlink():
-            retired = final.with_name(f".{final.name}{TMP_MARK}old-{uuid.uuid4().hex[:8]}")
+            retired = final.with_name(temporary_name(f".{final.name}.old"))
             os.replace(final, retired)
             os.replace(staging, final)
             shutil.rmtree(retired, ignore_errors=True)
@@ -216,11 +238,17 @@ class ContentStore:
                     blob.unlink()
                     blobs_removed += 1
         temporary = 0
-        for stray in self.tmp.iterdir():
-            freed += stray.stat().st_size if stray.is_file() else 0
-            shutil.rmtree(stray) if stray.is_dir() else stray.unlink()
+        for stray in list(strays(self.tmp)):
+            freed += remove(stray)
             temporary += 1
         return GcReport(manifests_removed, blobs_removed, temporary, freed)
+
+    def remove_strays(self) -> int:
+        """Remove the temporaries of writers that are gone; returns how many. Cheap: one folder's listing."""
+        found = list(strays(self.tmp))
+        for stray in found:
+            remove(stray)
+        return len(found)
 
 
 def _blob_digests(manifest: dict[str, Any]) -> list[str]:

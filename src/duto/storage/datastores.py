@@ -6,12 +6,12 @@ datastore, so other back ends plug in by URL without the callers changing.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from duto.errors import DatastoreError
+from duto.storage.temporary import temporary_name
 
 Progress = Callable[[int, int], None]
 
@@ -60,7 +60,7 @@ class DatastoreBackend:
         parent = str(PurePosixPath(target).parent)
         if parent not in ("", "."):
             self.fs.makedirs(parent, exist_ok=True)
-        tmp = f"{target}.tmp-{uuid.uuid4().hex[:8]}"
+        tmp = str(PurePosixPath(target).with_name(temporary_name(PurePosixPath(target).name)))
         self.fs.put_file(str(local), tmp)
         self.fs.mv(tmp, target)
         return True
@@ -91,7 +91,7 @@ class DatastoreBackend:
                     progress(done, len(paths))
                 continue
             dest.parent.mkdir(parents=True, exist_ok=True)
-            tmp = dest.with_name(f".{dest.name}.tmp-{uuid.uuid4().hex[:8]}")
+            tmp = dest.with_name(temporary_name(f".{dest.name}"))
             self.fs.get_file(path, str(tmp))
             tmp.replace(dest)
             copied += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 # The newest migration in migrations/versions; opening a DB at this revision skips Alembic entirely.
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 BUSY_TIMEOUT_MS = 30_000
 COMMIT_WATCH_SECONDS = 0.005
 _MIGRATIONS = Path(__file__).with_name("migrations")
@@ -110,6 +110,9 @@ class Database:
         self.engine = engine_for(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._batch = threading.local()
+        # A check run at the start of every write transaction (a runner's lease, see lease_store.fence);
+        # it raises to refuse the write.
+        self.fence: Callable[[Session], None] | None = None
         database = self.engine.url.database if url.startswith("sqlite") else None
         self._wal = f"{database}-wal" if database and database != ":memory:" else None
 
@@ -156,6 +159,8 @@ class Database:
             Session(self.engine.execution_options(immediate=True), expire_on_commit=False) as session,
             session.begin(),
         ):
+            if self.fence is not None:
+                self.fence(session)
             yield session
 
     @contextmanager

@@ -55,3 +55,7 @@ class StepLayout:
     @property
     def files(self) -> Path:
         return self.root / "files"
+
+    def attempt(self, number: int) -> Path:
+        """Where an ended attempt's log, events and uploaded files are kept once another one starts."""
+        return self.root / "attempts" / str(number)

@@ -6,7 +6,20 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Dialect, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -50,6 +63,13 @@ class PipelineRun(Base):
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     reason: Mapped[str | None] = mapped_column(Text)
     runner_pid: Mapped[int | None] = mapped_column(Integer)
+    # The lease of the runner driving the run: its token, where it runs, and until when it holds the run
+    # unless it renews (see storage/lease_store.py).
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_machine: Mapped[str | None] = mapped_column(String(255))
+    lease_expires_at: Mapped[float | None] = mapped_column(Float)
+    runner_start_ticks: Mapped[int | None] = mapped_column(BigInteger)
+    takeovers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -73,11 +93,16 @@ class StepRun(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
     fingerprint: Mapped[str | None] = mapped_column(String(80))
-    components: Mapped[Any] = mapped_column(JSONText)
+    components: Mapped[Any] = mapped_column(JSONText, nullable=True)
     reused_from: Mapped[str | None] = mapped_column(String(64))
-    reasons: Mapped[Any] = mapped_column(JSONText)
+    reasons: Mapped[Any] = mapped_column(JSONText, nullable=True)
     cores: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     memory_gb: Mapped[float | None] = mapped_column(Float)
+    attempt: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # attempts started so far
+    # The attempts that ended before the current one, oldest first: {attempt, outcome, reason, exit_code, ...}.
+    attempts: Mapped[Any] = mapped_column(JSONText, nullable=True)
+    pid_start_ticks: Mapped[int | None] = mapped_column(BigInteger)
+    events_offset: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")  # of events.jsonl
 
     __table_args__ = (
         Index("ix_step_runs_target_status", "compute_target", "status"),
@@ -108,6 +133,19 @@ class FingerprintClaim(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class RunnerDaemon(Base):
+    """A `duto runner` daemon serving the workspace; live while it renews `expires_at` (and its process runs)."""
+
+    __tablename__ = "runner_daemons"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    machine: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    start_ticks: Mapped[int | None] = mapped_column(BigInteger)
+    started_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)
+
+
 class Metric(Base):
     __tablename__ = "metrics"
 
@@ -115,7 +153,7 @@ class Metric(Base):
     run_id: Mapped[str] = mapped_column(String(64), index=True)
     name: Mapped[str] = mapped_column(String(255))
     kind: Mapped[str] = mapped_column(String(16))
-    value: Mapped[Any] = mapped_column(JSONText)
+    value: Mapped[Any] = mapped_column(JSONText, nullable=True)
     step: Mapped[int | None] = mapped_column(Integer)
     logged_at: Mapped[float] = mapped_column(Float)
 

@@ -29,6 +29,7 @@ from duto.storage.layout import StepLayout
 CANCEL_FLAG = "cancel"  # a file in the step's folder: the worker stops the step when it appears
 ATTEMPTS_FILE = "dask-attempts.txt"  # one line per start of the step on a worker
 CHECK_SECONDS = 0.1
+CANCEL_MARGIN_SECONDS = 3.0  # past a stop's grace period, how long the worker has to end the task itself
 LOCAL_ALLOWED_FAILURES = 1  # a step whose worker dies starts again once on a LocalCluster duto runs
 
 log = logging.getLogger("duto.dask")
@@ -195,6 +196,7 @@ class DaskStep:
         self._cancel_flag = layout.root / CANCEL_FLAG
         self._code: int | None = None
         self._stop_requested = False
+        self._cancel_at: float | None = None
         self._lock = threading.Lock()
         self._read_fd: int | None
         self._write_fd: int | None
@@ -218,6 +220,8 @@ class DaskStep:
     def poll(self) -> int | None:
         if self._code is None:
             self._code = self._outcome()
+        if self._code is None and self._cancel_at is not None and time.monotonic() >= self._cancel_at:
+            self.future.cancel()  # the worker did not end the step in time: its task goes
         return self._code
 
     def _outcome(self) -> int | None:
@@ -249,16 +253,20 @@ class DaskStep:
         self.reason = f"the Dask worker running the step was lost ({detail})"
         return -signal.SIGKILL
 
+    def stop(self, grace_seconds: float) -> None:
+        """Ask the worker to stop the step (the cancel flag: SIGTERM, then SIGKILL after the grace period);
+        `poll()` cancels the task if the worker has not ended it a little after that."""
+        if self._cancel_at is None:
+            self._stop_requested = True
+            self._cancel_at = time.monotonic() + grace_seconds + CANCEL_MARGIN_SECONDS
+            with contextlib.suppress(OSError):
+                self._cancel_flag.write_text(f"{grace_seconds}\n")
+
     def terminate_tree(self, grace_seconds: float = 2.0) -> None:
-        """Ask the worker to stop the step (the cancel flag), wait for it, then cancel the task."""
-        self._stop_requested = True
-        with contextlib.suppress(OSError):
-            self._cancel_flag.write_text(f"{grace_seconds}\n")
-        deadline = time.monotonic() + grace_seconds + 3.0
-        while not self.future.done() and time.monotonic() < deadline:
+        """Stop the step, and wait until its task has ended."""
+        self.stop(grace_seconds)
+        while self.poll() is None:
             time.sleep(0.05)
-        if self.poll() is None:
-            self.future.cancel()
 
     def close(self) -> None:
         self.future.release()

@@ -22,8 +22,12 @@ class StepHandle(Protocol):
     def poll(self) -> int | None:
         """The step's exit code once it has ended (negative: killed by that signal), else None."""
 
+    def stop(self, grace_seconds: float) -> None:
+        """Start stopping the step and every process it started: SIGTERM now, SIGKILL after the grace
+        period (which `poll()` sends when it is over). Returns at once."""
+
     def terminate_tree(self, grace_seconds: float = 2.0) -> None:
-        """Stop the step and every process it started: SIGTERM, then SIGKILL after the grace period."""
+        """Stop the step and every process it started, and wait until they are gone."""
 
     def close(self) -> None:
         """Release what the handle holds (descriptors, futures)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -10,38 +9,46 @@ import time
 from dataclasses import dataclass, field
 
 from duto.execution.materialize import PreparedStep
+from duto.processes import signal_tree
 from duto.storage.layout import StepLayout
 
 
 @dataclass
 class LocalProcess:
-    """A running step: its process, and a descriptor that becomes readable when it exits."""
+    """A running step: its process (the leader of its own process group), and a descriptor that becomes
+    readable when it exits."""
 
     popen: subprocess.Popen[bytes]
     exit_fd: int | None = field(default=None)
     reason: str | None = None
+    _kill_at: float | None = None  # time.monotonic() at which a stopping step gets SIGKILL
 
     @property
     def pid(self) -> int:
         return self.popen.pid
 
     def poll(self) -> int | None:
-        return self.popen.poll()
+        """The exit code once the step's process has ended; a step being stopped gets SIGKILL when its grace
+        period is over. Once it has ended, what it left running in its tree is killed."""
+        code = self.popen.poll()
+        if code is None:
+            if self._kill_at is not None and time.monotonic() >= self._kill_at:
+                signal_tree(self.popen.pid, signal.SIGKILL)
+            return None
+        signal_tree(self.popen.pid, signal.SIGKILL)  # children that outlived the step: the step is over
+        return code
+
+    def stop(self, grace_seconds: float) -> None:
+        """SIGTERM the step's process tree now; `poll()` sends SIGKILL after the grace period."""
+        if self._kill_at is None:
+            self._kill_at = time.monotonic() + grace_seconds
+            signal_tree(self.popen.pid, signal.SIGTERM)
 
     def terminate_tree(self, grace_seconds: float = 2.0) -> None:
-        """SIGTERM the step's whole process group, then SIGKILL what is left after the grace period."""
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(self.popen.pid, sig)
-            except ProcessLookupError:
-                return
-            deadline = time.monotonic() + grace_seconds
-            while time.monotonic() < deadline and self.popen.poll() is None:
-                time.sleep(0.02)
-            if self.popen.poll() is not None and sig == signal.SIGTERM:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.popen.pid, signal.SIGKILL)  # children that outlived their parent
-                return
+        """Stop the step's process tree and wait for it: SIGTERM, then SIGKILL after the grace period."""
+        self.stop(grace_seconds)
+        while self.poll() is None:
+            time.sleep(0.02)
 
     def close(self) -> None:
         if self.exit_fd is not None:
