@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from duto.errors import DatastoreError, DutoError, PipelineRunError, StepRunError
 from duto.graph.status import TERMINAL, RunStatus
-from duto.processes import alive
+from duto.processes import alive, machine_id, signal_tree
 from duto.storage.layout import RunLayout, StepLayout
+from duto.storage.lease_store import Holder, holder_of
 from duto.storage.models import StepRun as StepRunRow
 from duto.tracking.metrics import aggregate
 
@@ -27,6 +30,19 @@ def _times(row: Any) -> dict[str, str | None]:
         "startTimeUtc": row.started_at.isoformat() if row.started_at else None,
         "endTimeUtc": row.ended_at.isoformat() if row.ended_at else None,
     }
+
+
+def _stop_process(pid: int | None, ticks: int | None, grace_seconds: float = 5.0) -> None:
+    """SIGTERM a process (the one that started at `ticks`), then SIGKILL it after the grace period."""
+    if pid is None:
+        return
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        if not alive(pid, ticks):
+            return
+        os.kill(pid, sig)
+        deadline = time.monotonic() + grace_seconds
+        while alive(pid, ticks) and time.monotonic() < deadline:
+            time.sleep(0.02)
 
 
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
@@ -114,15 +130,56 @@ class PipelineRun:
             result[step.id] = aggregate(r for r in rows if r.run_id == source[step.id])
         return result
 
+    @property
+    def driver(self) -> Holder:
+        """The runner that holds the run's lease (see `Holder.live()` for whether it still drives it)."""
+        return holder_of(self._row)
+
     def cancel(self) -> None:
-        """Stop the run: running steps are stopped, steps not started end Canceled."""
+        """Stop the run: running steps are stopped (within 5 s), steps not started end Canceled.
+
+        With no live runner to do it, the run is ended here, and what its steps left running is stopped.
+        """
         store = self.workspace.runs_store
         store.request_cancel(self.id)
         row = self._row
-        if row.status in TERMINAL:
+        if row.status in TERMINAL or holder_of(row).live():
             return
-        if row.runner_pid is not None and not alive(row.runner_pid):
-            store.cancel_unstarted(self.id, "canceled (no runner was driving the run)")
+        for step in store.step_runs(self.id):
+            if step.pid is not None and step.pid_start_ticks is not None and alive(step.pid, step.pid_start_ticks):
+                signal_tree(step.pid, signal.SIGKILL)
+        store.cancel_unstarted(self.id, "canceled (no runner was driving the run)")
+
+    def resume(self, force: bool = False) -> bool:
+        """Have a runner take the run over when no live runner drives it; True when one was started.
+
+        Finished steps stay finished; steps that were going run again. False when the run has ended or a
+        live runner drives it. With `force`, a runner of this machine that holds the run but is stuck is
+        stopped first (SIGTERM, then SIGKILL).
+
+        Raises:
+            PipelineRunError: with `force`, when the runner holding it runs on another machine.
+        """
+        row = self._row
+        if row.status in TERMINAL:
+            return False
+        holder = holder_of(row)
+        if holder.live():
+            if not force:
+                return False
+            if holder.machine != machine_id():
+                raise PipelineRunError(
+                    self.id,
+                    row.status,
+                    f"{holder.describe()} holds it; it cannot be stopped from here: stop it there, or wait for "
+                    "its lease to run out",
+                )
+            _stop_process(holder.pid, holder.start_ticks)
+        from duto.execution.launcher import start_runner, uses_dask
+
+        dask = uses_dask(self.workspace.config.compute_targets, row.spec)
+        self._runner_thread = start_runner(self.workspace.root, self.layout, dask)
+        return True
 
     def wait_for_completion(
         self, show_output: bool = True, timeout_seconds: float = sys.maxsize, raise_on_error: bool = True

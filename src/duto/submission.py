@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from duto.errors import PipelineValidationError, ValidationProblem
-from duto.execution.launcher import start_runner
+from duto.execution.launcher import start_runner, uses_dask
 from duto.execution.runner import Runner
 from duto.graph.datasets import FileDataset
 from duto.graph.params import coerce_parameter
@@ -220,7 +220,6 @@ def submit_pipeline(
     run = PipelineRun(workspace, run_id)
     # Steps that are all reused need no runner process: decide that here, reading no file contents.
     if not Runner(workspace.root, run_id).reuse_pass():
-        targets = workspace.config.compute_targets
-        uses_dask = any(targets.get(s.compute_target, {}).get("kind") == "dask" for s in spec.steps)
-        run._runner_thread = start_runner(workspace.root, layout, uses_dask)
+        dask = uses_dask(workspace.config.compute_targets, spec.to_json())
+        run._runner_thread = start_runner(workspace.root, layout, dask)
     return run

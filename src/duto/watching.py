@@ -17,14 +17,18 @@ from rich.table import Table
 from rich.text import Text
 
 from duto.errors import PipelineRunError, RunTimeoutError
-from duto.graph.status import TERMINAL
-from duto.processes import alive
+from duto.graph.status import TERMINAL, RunStatus
+from duto.storage.lease_store import age_seconds, holder_of
 from duto.storage.models import Event
 
 if TYPE_CHECKING:
     from duto.runs import PipelineRun
 
 POLL_SECONDS = 0.2
+# A run nobody has taken this long after its submit gets a runner from whoever follows it; and a follower
+# starts at most this many runners for a run before it says that they do not take it.
+UNCLAIMED_SECONDS = 10.0
+MAX_TAKEOVERS = 3
 # Past this many steps the table shows those still going (and failed ones) and counts the rest; a table of
 # a thousand rows is no help to read, and slow to draw four times a second.
 TABLE_ROWS = 40
@@ -160,6 +164,7 @@ def follow_run(
     last_id = 0
     live_table = show_output and show_table and console.is_terminal
     next_liveness_check = time.monotonic() + 2.0
+    takeovers = 0
 
     pending: list[Text | str] = []  # printed together once per batch of events: one print per line is slow
 
@@ -215,7 +220,19 @@ def follow_run(
                 raise RunTimeoutError(run.id, timeout_seconds, view.status)
             if now >= next_liveness_check:
                 next_liveness_check = now + 2.0
-                _check_driven(run)
+                gone = _runner_gone(run)
+                if gone is not None:
+                    if takeovers >= MAX_TAKEOVERS:
+                        raise PipelineRunError(
+                            run.id,
+                            view.status,
+                            f"{gone}, and the {takeovers} runners started for it did not drive it; see "
+                            f"{run.layout.runner_log}",
+                        )
+                    takeovers += 1
+                    say(Text(f"run {run.id}: {gone}; a new runner takes it over", style="dim"))
+                    flush()
+                    run.resume()
             store.db.wait_for_commit(min(now + POLL_SECONDS, deadline))
     finally:
         if live is not None:
@@ -225,14 +242,17 @@ def follow_run(
     return view.status
 
 
-def _check_driven(run: PipelineRun) -> None:
-    """A run still going needs a live runner; say so rather than wait for ever."""
+def _runner_gone(run: PipelineRun) -> str | None:
+    """Why a run that goes on has no live runner driving it, or None when it has one (or has ended, or a
+    runner may still be on its way to take it)."""
     row = run._row
-    if row.status in TERMINAL or row.runner_pid is None:
-        return
-    if not alive(row.runner_pid):
-        raise PipelineRunError(
-            run.id,
-            row.status,
-            f"its runner (pid {row.runner_pid}) exited without ending it; see {run.layout.runner_log}",
-        )
+    if row.status in TERMINAL:
+        return None
+    holder = holder_of(row)
+    if holder.live():
+        return None
+    if holder.owner is None:
+        if row.status == RunStatus.NOT_STARTED.value and age_seconds(row.created_at) < UNCLAIMED_SECONDS:
+            return None
+        return "no runner took it"
+    return f"{holder.describe()} is gone"

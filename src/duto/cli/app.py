@@ -14,7 +14,6 @@ import typer
 from rich.text import Text
 
 from duto.cli import cache, command_server, compute, env, logs, metrics, runs, why
-from duto.cli.formatting import duration, parse_time, status_text
 from duto.cli.options import WorkspaceOption, err, open_workspace, say
 from duto.config import WORKSPACE_ENV
 from duto.errors import ConfigError, DutoError, WorkspaceExistsError
@@ -111,26 +110,7 @@ def run(
         say(f"follow it with `duto logs {run_id} --follow`, see it with `duto runs show {run_id}`", err)
         return
     say(f"submitted run {run_id} to experiment {experiment_name!r}")
-    try:
-        status = submitted.wait_for_completion(show_output=True, raise_on_error=False)
-    except KeyboardInterrupt:
-        say(
-            f"stopped following; run {run_id} goes on: `duto logs {run_id} -f` follows it again, "
-            f"`duto runs cancel {run_id}` stops it",
-            err,
-        )
-        raise typer.Exit(130) from None
-    details = submitted.get_details()
-    took = duration(parse_time(details["startTimeUtc"]), parse_time(details["endTimeUtc"]))
-    say(Text.assemble(f"run {run_id} ", status_text(status), f" in {took}" if took else ""))
-    if status != "Finished":
-        for step in submitted.get_steps():
-            if step.get_status() == "Failed":
-                why = step.reason or f"exited with code {step.exit_code}"
-                say(f"step {step.name!r} failed: {why}; its log: `duto logs {run_id} {step.name}`", err)
-        if details["reason"]:
-            say(f"run reason: {details['reason']}", err)
-        raise typer.Exit(1)
+    runs.follow_to_end(submitted)
 
 
 def parse_parameters(items: list[str]) -> dict[str, ParameterValue]:

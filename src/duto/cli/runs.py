@@ -1,4 +1,4 @@
-"""`duto runs list|show|cancel`: the runs of a workspace, one run's steps, and stopping a run."""
+"""`duto runs list|show|resume|cancel`: the runs of a workspace, one run's steps, taking a run over, stopping it."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from rich.text import Text
 
 from duto.cli.formatting import as_utc, duration, local_time, parse_time, status_text
 from duto.cli.options import RunArgument, WorkspaceOption, err, open_workspace, out, say
+from duto.graph.status import TERMINAL
 
 if TYPE_CHECKING:
-    from duto.runs import StepRun
+    from duto.runs import PipelineRun, StepRun
 
-app = typer.Typer(help="List, show and cancel pipeline runs.", no_args_is_help=True)
+app = typer.Typer(help="List, show, resume and cancel pipeline runs.", no_args_is_help=True)
 
 
 @app.command("list")
@@ -126,11 +127,60 @@ def steps_table(steps: list[StepRun]) -> Table:
     return table
 
 
+def follow_to_end(run: PipelineRun) -> None:
+    """Follow a run to its end, live; say how it ended and, when it did not finish, why (exit code 1).
+
+    Ctrl-C stops following only: the run goes on.
+    """
+    try:
+        status = run.wait_for_completion(show_output=True, raise_on_error=False)
+    except KeyboardInterrupt:
+        say(
+            f"stopped following; run {run.id} goes on: `duto logs {run.id} -f` follows it again, "
+            f"`duto runs cancel {run.id}` stops it",
+            err,
+        )
+        raise typer.Exit(130) from None
+    details = run.get_details()
+    took = duration(parse_time(details["startTimeUtc"]), parse_time(details["endTimeUtc"]))
+    say(Text.assemble(f"run {run.id} ", status_text(status), f" in {took}" if took else ""))
+    if status != "Finished":
+        for step in run.get_steps():
+            if step.get_status() == "Failed":
+                why = step.reason or f"exited with code {step.exit_code}"
+                say(f"step {step.name!r} failed: {why}; its log: `duto logs {run.id} {step.name}`", err)
+        if details["reason"]:
+            say(f"run reason: {details['reason']}", err)
+        raise typer.Exit(1)
+
+
+@app.command()
+def resume(
+    run_id: RunArgument,
+    detach: Annotated[bool, typer.Option("--detach", help="Return once a runner has it, not at its end.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Stop a runner of this machine that holds the run but is stuck.")
+    ] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Take over a run whose runner stopped: finished steps stay finished, the ones that were going run again."""
+    ws = open_workspace(workspace)
+    run = ws.get_run(run_id)
+    status = run.get_status()
+    if status in TERMINAL:
+        say(f"run {run.id} already ended {status}; nothing to resume")
+        return
+    if run.resume(force=force):
+        say(f"resuming run {run.id}: a new runner takes it over")
+    else:
+        say(f"run {run.id} is driven by {run.driver.describe()}; nothing to resume (--force stops that runner)")
+    if not detach:
+        follow_to_end(run)
+
+
 @app.command()
 def cancel(run_id: RunArgument, workspace: WorkspaceOption = None) -> None:
     """Cancel a run: running steps are stopped, steps not started end Canceled."""
-    from duto.graph.status import TERMINAL
-
     ws = open_workspace(workspace)
     run = ws.get_run(run_id)
     status = run.get_status()

@@ -18,6 +18,7 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from duto.processes import can_fork_safely, fork_detached
 from duto.resident import request_runner
@@ -33,6 +34,11 @@ _SPAWN = (
     "subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=log, stderr=log,"
     " start_new_session=True, close_fds=True)\n"
 )
+
+
+def uses_dask(compute_targets: dict[str, dict[str, Any]], spec: dict[str, Any]) -> bool:
+    """Whether any step of a run's spec runs on a Dask target (its runner then needs dask imported)."""
+    return any(compute_targets.get(s["compute_target"], {}).get("kind") == "dask" for s in spec.get("steps", []))
 
 
 def start_runner(root: Path, layout: RunLayout, uses_dask: bool = False) -> threading.Thread | None:
@@ -71,7 +77,9 @@ def start_runner(root: Path, layout: RunLayout, uses_dask: bool = False) -> thre
 
 
 def _terminated(signum: int, _frame: FrameType | None) -> None:
-    raise SystemExit(f"the runner received {signal.Signals(signum).name}")
+    from duto.execution.runner import RunnerStopped
+
+    raise RunnerStopped(f"the runner received {signal.Signals(signum).name}")
 
 
 def run_detached(root: Path, run_id: str) -> int:
@@ -81,7 +89,8 @@ def run_detached(root: Path, run_id: str) -> int:
     # the runner starts anew, whose main() does not run on import.
     sys.modules["__main__"] = sys.modules[__name__]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
-    signal.signal(signal.SIGTERM, _terminated)
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(sig, _terminated)
     from duto.execution.runner import Runner
 
     status = Runner(root, run_id).run()

@@ -17,10 +17,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from duto.errors import LeaseLostError
 from duto.storage.lease_store import Holder, LeaseStore, Taken, lease_seconds
 
-LEASES_ENV = "DUTO_LEASES"  # "off": runs hold no lease (to measure what leases cost); they cannot be taken over
+# "off": a runner takes its lease but never renews it and fences no write (to measure what heartbeats and
+# fencing cost each step; such a runner cannot tell that another took its run).
+LEASES_ENV = "DUTO_LEASES"
 
 
-def leases_enabled() -> bool:
+def heartbeats_enabled() -> bool:
     return os.environ.get(LEASES_ENV, "").strip().lower() not in ("off", "0", "no", "false")
 
 
@@ -30,7 +32,7 @@ class RunLease:
     def __init__(self, store: LeaseStore, run_id: str) -> None:
         self.store = store
         self.run_id = run_id
-        self.enabled = leases_enabled()
+        self.enabled = heartbeats_enabled()
         self.owner = uuid.uuid4().hex
         self.seconds = lease_seconds()
         self.renew_every = min(self.seconds / 6, 5.0)
@@ -39,10 +41,8 @@ class RunLease:
 
     def acquire(self) -> Taken:
         """Take the run unless a live runner holds it; from then on the store's writes are fenced."""
-        if not self.enabled:
-            return Taken(True, None)
         taken = self.store.acquire(self.run_id, Holder.this_process(self.owner, self.seconds))
-        if taken.taken:
+        if taken.taken and self.enabled:
             self.store.db.fence = self.store.fence(self.run_id, self.owner)
             self._renewed()
         return taken
@@ -68,12 +68,16 @@ class RunLease:
         self._renewed()
 
     def release(self) -> None:
-        """Let the run go (it has ended, or this runner stops): its writes are no longer fenced."""
-        if self.enabled:
-            self.store.db.fence = None
-            # If this fails, the lease lapses on its own; a runner of this machine sees this process gone at once.
-            with contextlib.suppress(SQLAlchemyError):
-                self.store.release(self.run_id, self.owner)
+        """End the lease of a run that has ended: its writes are no longer fenced."""
+        self.store.db.fence = None
+        # If this fails, the lease lapses on its own; a runner of this machine sees this process gone at once.
+        with contextlib.suppress(SQLAlchemyError):
+            self.store.release(self.run_id, self.owner)
+
+    def hand_off(self) -> None:
+        """Let a run that goes on be taken by another runner at once."""
+        self.store.db.fence = None
+        self.store.hand_off(self.run_id, self.owner)
 
     def _renewed(self) -> None:
         now = time.monotonic()

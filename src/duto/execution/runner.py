@@ -1,9 +1,12 @@
 """The runner: drives one pipeline run from its frozen spec and DB state to a final status.
 
-One loop, one thread. A step whose upstream steps finished gets a fingerprint; a fingerprint that a finished
-step run with intact outputs already has is reused without executing. Otherwise the step claims the
-fingerprint (a second run reaching it waits, then reuses), takes a slot on its target (counted over the
-whole workspace), runs, and its outputs are committed to the content-addressed store and published.
+One loop, one thread. The runner holds the run by a lease it renews (see execution/lease.py); a runner that
+takes over a run whose runner stopped goes on from what the DB says (execution/recovery.py). A step whose
+upstream steps finished gets a fingerprint; a fingerprint that a finished step run with intact outputs already
+has is reused without executing. Otherwise the step claims the fingerprint (a second run reaching it waits,
+then reuses), takes a slot on its target (counted over the whole workspace) and runs, an attempt at a time:
+a failed attempt starts again as its retry policy says, one that runs too long is stopped. The outputs of a
+succeeded attempt are committed once (execution/commit.py).
 """
 
 from __future__ import annotations
@@ -20,25 +23,41 @@ from pathlib import Path
 from typing import Any
 
 from duto.config import WorkspaceConfig, default_concurrency, machine_memory_gb
-from duto.errors import DutoError
+from duto.errors import DutoError, LeaseLostError
+from duto.execution.attempts import RetryPolicy, archive_attempt, ended_attempt, failures_in
+from duto.execution.commit import CommitError, disk_full_in, lay_out, stage_outputs
 from duto.execution.decisions import Decision, ReuseDecisions, RunContext
 from duto.execution.interpreters import Building, Interpreters
-from duto.execution.materialize import InputError, Interpreter, output_location, prepare
+from duto.execution.lease import RunLease
+from duto.execution.materialize import InputError, Interpreter, prepare
+from duto.execution.recovery import GOING, recover
 from duto.execution.targets import local
 from duto.execution.targets.handle import StepHandle
 from duto.graph.spec import PipelineSpec, StepSpec
 from duto.graph.status import RunStatus
+from duto.processes import start_ticks
 from duto.storage.cas import ContentStore, workspace_content_store
 from duto.storage.datastores import DatastoreBackend
 from duto.storage.db import Database
 from duto.storage.hashing import FileState
 from duto.storage.layout import RunLayout, StepLayout
+from duto.storage.lease_store import LeaseStore
+from duto.storage.models import StepRun
 from duto.storage.reuse_store import Entry, ReuseStore
 from duto.storage.runs_store import NewEvent, RunsStore
 from duto.tracking.ingest import StepEventsReader
 
 log = logging.getLogger("duto.runner")
 POLL_SECONDS = 0.25
+# How long a step being stopped (canceled, timed out, its runner leaving) has between SIGTERM and SIGKILL.
+STOP_GRACE_SECONDS = 3.0
+# How long the submit-time reuse pass may spend re-hashing files whose stat changed; what would take longer
+# is left to the runner, so that submit always returns at once.
+SUBMIT_HASHING_SECONDS = 0.5
+
+
+class RunnerStopped(Exception):
+    """The runner was told to stop (SIGTERM): its steps stop and the run waits for another runner."""
 
 
 @dataclass
@@ -57,11 +76,12 @@ class StepState:
     claimed: bool = False
     interpreter: Interpreter | None = None
     watched: dict[str, FileState] = field(default_factory=dict)
-
-
-# How long the submit-time reuse pass may spend re-hashing files whose stat changed; what would take longer
-# is left to the runner, so that submit always returns at once.
-SUBMIT_HASHING_SECONDS = 0.5
+    attempt: int = 0  # attempts started so far
+    attempts: list[dict[str, Any]] = field(default_factory=list)  # ended (and kept) attempts before this one
+    started_at: float | None = None  # the current attempt's start, time.time()
+    deadline: float | None = None  # time.monotonic() past which the current attempt has run too long
+    ending: str | None = None  # why the runner stops the current attempt, once it does (a timeout)
+    retry_at: float | None = None  # time.monotonic() at which the next attempt may start
 
 
 class Runner:
@@ -75,6 +95,7 @@ class Runner:
         self.cas = workspace_content_store(self.config.duto_dir)
         row = self.store.pipeline_run(run_id)
         self.run_id = row.id
+        self.lease = RunLease(LeaseStore(db), self.run_id)
         self.experiment_id = row.experiment_id
         self.created_at = row.created_at
         self.spec = PipelineSpec.from_json(row.spec)
@@ -87,25 +108,21 @@ class Runner:
             for name, settings in self.config.datastores.items()
         }
         self.steps: dict[str, StepState] = {}
-        for step_row in self.store.step_runs(self.run_id):
-            state = StepState(self.spec.step(step_row.name), step_row.id, self.layout.step(step_row.id))
-            if step_row.status in (RunStatus.FINISHED, RunStatus.FAILED, RunStatus.CANCELED):
-                state.status = RunStatus(step_row.status)
-                state.outputs = dict(step_row.outputs)
-            self.steps[state.spec.name] = state
+        self._load_steps(self.store.step_runs(self.run_id))
         self.dependents: dict[str, list[str]] = {name: [] for name in self.steps}
         self.pending: dict[str, set[str]] = {}
         for name, state in self.steps.items():
             for upstream in state.spec.upstream:
                 self.dependents[upstream].append(name)
             self.pending[name] = {u for u in state.spec.upstream if self.steps[u].status != RunStatus.FINISHED}
-        # Steps move ready -> (awaiting a fingerprint claim) -> a target's queue -> running.
+        # Steps move ready -> (awaiting a fingerprint claim) -> a target's queue -> running (-> retrying).
         self.ready: deque[str] = deque(
             n for n, s in self.steps.items() if not s.status.is_terminal and not self.pending[n]
         )
         self.awaiting_claim: list[str] = []
         self.queues: dict[str, deque[str]] = {}
         self.running: dict[str, StepState] = {}
+        self.retrying: list[str] = []
         self.stopped_by: str | None = None
         self.failed_steps = [n for n, s in self.steps.items() if s.status == RunStatus.FAILED]
         self.selector = selectors.DefaultSelector()
@@ -118,23 +135,70 @@ class Runner:
             self.config.default_datastore,
         )
         self.decisions = ReuseDecisions(context, self.reuse, self.cas, self.datastores)
-        self.executed: set[str] = set()  # steps of this run that executed rather than being reused
         self.targets: dict[str, Any] = {}  # compute targets other than local, opened when a step needs one
         self.interpreters = Interpreters(self.config)
         self.awaiting_env: list[str] = []
 
-    # the loop ------------------------------------------------------------------------------------
+    def _load_steps(self, rows: list[StepRun]) -> None:
+        """The steps' states from their rows; a step that was going (its runner stopped) is not started."""
+        self.rows = rows
+        self.executed: set[str] = set()  # steps of this run that executed rather than being reused
+        for step_row in rows:
+            state = self.steps.get(step_row.name) or StepState(
+                self.spec.step(step_row.name), step_row.id, self.layout.step(step_row.id)
+            )
+            if step_row.status in (RunStatus.FINISHED, RunStatus.FAILED, RunStatus.CANCELED):
+                state.status = RunStatus(step_row.status)
+                state.outputs = dict(step_row.outputs)
+                if step_row.status == RunStatus.FINISHED and step_row.reused_from is None:
+                    self.executed.add(step_row.name)
+            state.attempt = step_row.attempt
+            state.attempts = list(step_row.attempts or [])
+            self.steps[state.spec.name] = state
+
+    # the run's life ------------------------------------------------------------------------------
     def run(self) -> RunStatus:
-        self.store.set_run_status(self.run_id, RunStatus.RUNNING, runner_pid=os.getpid())
+        """Take the run's lease and drive the run to its end; a run another live runner drives is left to it."""
+        taken = self.lease.acquire()
+        if not taken.taken:
+            row = self.store.pipeline_run(self.run_id)
+            who = "it has ended" if taken.previous is None else f"{taken.previous.describe()} drives it"
+            log.info("run %s not taken: %s", self.run_id, who)
+            return RunStatus(row.status)
         try:
+            if any(r.status in GOING for r in self.rows):
+                recover(self.rows, self.run_id, self.layout, self.store, self.reuse, self.cas, self.datastores)
+                self._load_steps(self.store.step_runs(self.run_id))
+            self.store.set_run_status(self.run_id, RunStatus.RUNNING, runner_pid=os.getpid())
             canceled = self._loop()
             # The run is over once its steps are: its status is recorded before what it used is released.
-            return self._finish(canceled)
+            status = self._finish(canceled)
+            self.lease.release()
+            return status
+        except LeaseLostError as exc:
+            log.warning("%s; its steps stop here and that runner goes on", exc)
+            self._stop_running(record=False)
+            return RunStatus(self.store.pipeline_run(self.run_id).status)
+        except RunnerStopped as exc:
+            log.info("%s: the run's steps stop and it waits for another runner", exc)
+            self._stop_running(record=False)
+            recover(
+                self.store.step_runs(self.run_id),
+                self.run_id,
+                self.layout,
+                self.store,
+                self.reuse,
+                self.cas,
+                self.datastores,
+            )
+            self.lease.hand_off()
+            return RunStatus(self.store.pipeline_run(self.run_id).status)
         except BaseException as exc:
             self._stop_all(RunStatus.CANCELED, "the runner stopped")
             why = f"runner error: {exc.__class__.__name__}: {exc}"
             log.error("%s\n%s", why, traceback.format_exc())
             self.store.set_run_status(self.run_id, RunStatus.FAILED, why)
+            self.lease.release()
             if isinstance(exc, Exception):
                 return RunStatus.FAILED
             raise
@@ -148,17 +212,25 @@ class Runner:
     def reuse_pass(self) -> bool:
         """Reuse every step that can be decided without reading file contents, in this process.
 
-        Returns True when that ended the run (every step reused), so no runner process is needed.
+        Returns True when that ended the run (every step reused), so no runner process is needed; otherwise
+        the run is handed off, for the runner started next (or a daemon's) to take.
         """
+        if not self.lease.acquire().taken:
+            return False
         self.cas.hasher.deadline = time.monotonic() + SUBMIT_HASHING_SECONDS
+        finished = False
         try:
             with self.store.db.batch():
                 finished = self._reuse_all_ready()
+            if finished:
+                self._finish(canceled=False)
         finally:
             self.cas.hasher.deadline = None
             self.cas.hasher.close()
-        if finished:
-            self._finish(canceled=False)
+            if finished:
+                self.lease.release()
+            else:
+                self.lease.hand_off()
         return finished
 
     def _reuse_all_ready(self) -> bool:
@@ -194,23 +266,30 @@ class Runner:
     def _loop(self) -> bool:
         """Run until every step has ended; True when the run was canceled."""
         while True:
+            self.lease.heartbeat()
             if self.store.cancel_requested(self.run_id):
                 self._stop_all(RunStatus.CANCELED, "the run was canceled")
                 return True
             self._reap()
+            self._enforce_limits()
             self._follow()
+            self._start_due_retries()
             self._schedule()
-            waiting = self.ready or self.awaiting_claim or self.awaiting_env or any(self.queues.values())
-            if not self.running and not waiting:
+            waiting = self.ready or self.awaiting_claim or self.awaiting_env or self.retrying
+            if not self.running and not waiting and not any(self.queues.values()):
                 self._end_unreachable()
                 return False
             self._wait()
 
     def _wait(self) -> None:
+        now = time.monotonic()
+        wakeups = [s.retry_at for s in map(self.steps.__getitem__, self.retrying) if s.retry_at is not None]
+        wakeups += [s.deadline for s in self.running.values() if s.deadline is not None and s.ending is None]
+        timeout = max(0.0, min([POLL_SECONDS, *(w - now for w in wakeups)]))
         if not self.selector.get_map():
-            time.sleep(POLL_SECONDS)
+            time.sleep(timeout)
             return
-        self.selector.select(POLL_SECONDS)
+        self.selector.select(timeout)
 
     # scheduling ----------------------------------------------------------------------------------
     def _blocked(self, state: StepState) -> bool:
@@ -332,7 +411,7 @@ class Runner:
 
     def _reuse(self, state: StepState, entry: Entry) -> None:
         """Finish a step without executing it: its outputs are those of the step run `entry` names."""
-        self.decisions.lay_out(entry)
+        lay_out(entry.outputs, self.cas, self.datastores)
         state.outputs = dict(entry.outputs)
         state.reasons = []
         why = f"reused from {entry.pipeline_run_id}/{entry.step_name}"
@@ -392,14 +471,17 @@ class Runner:
             self._mark_queued(state)
             return False
         state.status = RunStatus.PREPARING
+        upstream = {name: s.outputs for name, s in self.steps.items()}
         try:
+            for name in spec.upstream:  # a crash may have come between an upstream commit and its promotion
+                lay_out(upstream[name], self.cas, self.datastores)
             prepared = prepare(
                 spec,
                 state.layout,
                 self.cas,
                 self.parameters,
                 self.datastores,
-                {name: s.outputs for name, s in self.steps.items()},
+                upstream,
                 (self.run_id, state.step_run_id),
                 state.interpreter or Interpreters.runners_own(),
             )
@@ -409,13 +491,28 @@ class Runner:
             self._end(state, RunStatus.FAILED, f"could not start: {exc}")
             return True
         state.process = process
+        state.attempt += 1
+        state.started_at = time.time()
+        state.deadline = None if spec.timeout_seconds is None else time.monotonic() + spec.timeout_seconds
+        state.ending = None
         self.executed.add(spec.name)
         state.reader = StepEventsReader(state.layout.events, self.run_id, state.step_run_id, spec.name)
+        state.log_size = 0
         if process.exit_fd is not None:
             self.selector.register(process.exit_fd, selectors.EVENT_READ, state)
         self.running[spec.name] = state
         state.status = RunStatus.RUNNING
-        self.store.set_step_status(self.run_id, state.step_run_id, spec.name, RunStatus.RUNNING, pid=process.pid)
+        why = _attempt_note(state)
+        self.store.set_step_status(
+            self.run_id,
+            state.step_run_id,
+            spec.name,
+            RunStatus.RUNNING,
+            why,
+            pid=process.pid,
+            pid_start_ticks=None if process.pid is None else start_ticks(process.pid),
+            attempt=state.attempt,
+        )
         return True
 
     def _start_on_target(self, prepared: Any, state: StepState) -> StepHandle:
@@ -475,8 +572,17 @@ class Runner:
         if size == state.log_size:
             return None
         state.log_size = size
-        payload = {"step": state.spec.name, "path": str(state.layout.std_log), "size": size}
+        payload = {"step": state.spec.name, "path": str(state.layout.std_log), "size": size, "attempt": state.attempt}
         return NewEvent("log", payload, state.step_run_id)
+
+    def _enforce_limits(self) -> None:
+        """Stop attempts that have run past their step's max_run_duration_seconds."""
+        now = time.monotonic()
+        for state in self.running.values():
+            if state.deadline is not None and state.ending is None and now >= state.deadline:
+                assert state.process is not None  # only started steps are in `running`
+                state.ending = f"timed out after {state.spec.timeout_seconds:g} s (max_run_duration_seconds)"
+                state.process.stop(STOP_GRACE_SECONDS)
 
     def _reap(self) -> None:
         for state in list(self.running.values()):
@@ -499,11 +605,54 @@ class Runner:
                     "write what you change to an output",
                     exit_code=code,
                 )
-            elif code == 0:
+            elif code == 0 and state.ending is None:
                 self._commit(state, code)
             else:
-                why = f"killed by signal {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
-                self._end(state, RunStatus.FAILED, handle_reason or why, exit_code=code)
+                self._attempt_failed(state, state.ending or handle_reason or self._exit_reason(state, code), code)
+
+    def _exit_reason(self, state: StepState, code: int) -> str:
+        why = f"killed by signal {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
+        if code != 0 and disk_full_in(state.layout.std_log):
+            names = [o.name for o in state.spec.outputs]
+            what = f"output {names[0]!r}" if len(names) == 1 else "its outputs"
+            why = f"no space left on device while writing {what} ({why})"
+        return why
+
+    def _attempt_failed(self, state: StepState, why: str, code: int | None) -> None:
+        """An attempt ended without finishing the step: start another as its policy says, or fail the step."""
+        policy = RetryPolicy.of(state.spec)
+        failures = failures_in(state.attempts) + 1
+        if not policy.allows(failures) or self.stopped_by is not None:
+            tried = f" (attempt {state.attempt}; {failures} failed)" if state.attempt > 1 else ""
+            self._end(state, RunStatus.FAILED, why + tried, exit_code=code, attempts=state.attempts)
+            return
+        archive_attempt(state.layout, state.attempt)
+        state.attempts.append(ended_attempt(state.attempt, "failed", why, code, state.started_at))
+        wait = policy.wait_before(failures)
+        state.retry_at = time.monotonic() + wait
+        state.status = RunStatus.QUEUED
+        self.retrying.append(state.spec.name)
+        self.store.set_step_status(
+            self.run_id,
+            state.step_run_id,
+            state.spec.name,
+            RunStatus.QUEUED,
+            f"attempt {state.attempt} failed ({why}); attempt {state.attempt + 1} of {policy.max_retries + 1} "
+            f"starts in {wait:g} s",
+            attempts=state.attempts,
+            exit_code=code,
+            pid=None,
+            events_offset=0,
+        )
+
+    def _start_due_retries(self) -> None:
+        now = time.monotonic()
+        for name in list(self.retrying):
+            state = self.steps[name]
+            if state.retry_at is not None and now >= state.retry_at:
+                self.retrying.remove(name)
+                state.retry_at = None
+                self.ready.append(name)
 
     def _changed_inputs(self, state: StepState) -> str | None:
         """The first mounted input file whose stat changed while the step ran; its stored bytes are evicted."""
@@ -523,27 +672,27 @@ class Runner:
         return None
 
     def _commit(self, state: StepState, code: int) -> None:
-        """Commit a succeeded step's outputs to the store, publish them, record the reuse entry, finish."""
-        spec = state.spec
+        """Commit a succeeded step's outputs: stored and staged, then recorded with its reuse entry in one
+        transaction (the commit), then promoted to their final places."""
         try:
-            outputs: dict[str, dict[str, str]] = {}
-            for output in spec.outputs:
-                datastore, path = output_location(output, state.step_run_id, self.config.default_datastore)
-                written = state.layout.outputs / output.name
-                if not written.exists():
-                    written.mkdir(parents=True)
-                digest = self.cas.put_output(written)
-                self.cas.publish(digest, self.datastores[datastore].local_path(path))
-                outputs[output.name] = {"datastore": datastore, "path": path, "digest": digest}
-        except OSError as exc:
-            self._release(state)
-            self._end(state, RunStatus.FAILED, f"could not commit its outputs: {exc}", exit_code=code)
+            staged = stage_outputs(
+                state.spec, state.layout, state.step_run_id, self.cas, self.datastores, self.config.default_datastore
+            )
+        except CommitError as exc:
+            self._attempt_failed(state, str(exc), code)
             return
-        state.outputs = outputs
-        if state.fingerprint is not None:
-            self.reuse.record(state.fingerprint, state.step_run_id, outputs)
-        self._release(state)
-        self._end(state, RunStatus.FINISHED, None, exit_code=code, outputs=outputs)
+        try:
+            with self.store.db.batch():
+                if state.fingerprint is not None:
+                    self.reuse.record(state.fingerprint, state.step_run_id, staged.outputs)
+                self._release(state)
+                state.outputs = staged.outputs
+                done = None if state.attempt == 1 else f"finished on attempt {state.attempt}"
+                self._end(state, RunStatus.FINISHED, done, exit_code=code, outputs=staged.outputs)
+        except BaseException:
+            staged.discard()
+            raise
+        staged.promote()
 
     def _end(
         self, state: StepState, status: RunStatus, reason: str | None, decision: NewEvent | None = None, **fields: Any
@@ -561,6 +710,8 @@ class Runner:
             self.failed_steps.append(state.spec.name)
             if not self.continue_on_failure and self.stopped_by is None:
                 self.stopped_by = state.spec.name
+        if state.spec.name in self.retrying:
+            self.retrying.remove(state.spec.name)
         before = [e for e in (decision, self._log_event(state)) if e is not None]
         self.store.set_step_status(
             self.run_id, state.step_run_id, state.spec.name, status, reason, before=before, **fields
@@ -577,20 +728,43 @@ class Runner:
                 self.selector.unregister(state.process.exit_fd)
             state.process.close()
 
+    # stopping ------------------------------------------------------------------------------------
+    def _stop_running(self, record: bool = True) -> None:
+        """Stop every running step's process tree at once, SIGKILL what is left after the grace period, and
+        wait until all are gone; with `record`, store what they logged."""
+        for state in self.running.values():
+            if state.process is not None:
+                state.process.stop(STOP_GRACE_SECONDS)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS + 2.0
+        while any(s.process is not None and s.process.poll() is None for s in self.running.values()):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        for state in self.running.values():
+            self._unregister(state)
+            if record and state.reader is not None:
+                state.reader.ingest(self.store)
+            state.process = None
+            if record:
+                self._release(state)
+        self.running.clear()
+
     def _stop_all(self, status: RunStatus, reason: str) -> None:
         """Stop every running step and end every step not yet ended."""
-        for state in list(self.running.values()):
-            if state.process is not None:
-                state.process.terminate_tree()
-                self._unregister(state)
-                if state.reader is not None:
-                    state.reader.ingest(self.store)
-                state.process = None
-            self._release(state)
-        self.running.clear()
+        self._stop_running()
         for state in self.steps.values():
             if not state.status.is_terminal:
                 self._end(state, status, reason)
+
+
+def _attempt_note(state: StepState) -> str | None:
+    """What a started attempt's status says when it is not the first: a retry, or after an interruption."""
+    if state.attempt <= 1 or not state.attempts:
+        return None
+    last = state.attempts[-1]
+    if last.get("outcome") == "failed":
+        return f"attempt {state.attempt}: retry {failures_in(state.attempts)} of {state.spec.max_retries}"
+    return f"attempt {state.attempt}: attempt {last['attempt']} was interrupted (its runner stopped)"
 
 
 def _blob_of(cas: ContentStore, digest: str, path: str, root: Path) -> str:

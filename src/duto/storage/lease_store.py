@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from duto.errors import LeaseLostError
 from duto.graph.status import TERMINAL, RunStatus
-from duto.processes import alive, gone, machine_id, start_ticks
+from duto.processes import gone, machine_id, start_ticks
 from duto.storage import models
 from duto.storage.db import Database
 
@@ -55,10 +55,8 @@ class Holder:
         """Whether the holder may still be driving: its process runs (this machine), or its lease has not
         expired (another machine). A process of this machine that runs keeps its lease however late its
         heartbeat: it was suspended, or is slow, and it must not be raced."""
-        if self.pid is None:
+        if self.owner is None or self.pid is None:
             return False
-        if self.machine is None:  # recorded without a lease (leases turned off): a process of this machine
-            return alive(self.pid)
         if gone(self.machine, self.pid, self.start_ticks):
             return False
         if self.machine == machine_id():
@@ -124,10 +122,25 @@ class LeaseStore:
             return bool(done.rowcount)
 
     def release(self, run_id: str, owner: str) -> None:
-        """End the lease at once (the run has ended, or its runner stops); the record of who held it stays."""
+        """End the lease of a run that has ended; the record of who drove it stays."""
         with self.db.writing() as s:
             s.execute(
                 update(_RUNS).where(_RUNS.c.id == run_id, _RUNS.c.lease_owner == owner).values(lease_expires_at=0.0)
+            )
+
+    def hand_off(self, run_id: str, owner: str) -> None:
+        """Let a run go on for another runner to take at once (the submitter's pass is done)."""
+        with self.db.writing() as s:
+            s.execute(
+                update(_RUNS)
+                .where(_RUNS.c.id == run_id, _RUNS.c.lease_owner == owner)
+                .values(
+                    lease_owner=None,
+                    lease_machine=None,
+                    lease_expires_at=None,
+                    runner_pid=None,
+                    runner_start_ticks=None,
+                )
             )
 
     def holder(self, run_id: str) -> Holder:
@@ -152,16 +165,27 @@ class LeaseStore:
         runner took within `unclaimed_after` seconds of being submitted."""
         now = time.time()
         with self.db.reading() as s:
-            rows = s.scalars(select(models.PipelineRun).where(models.PipelineRun.status.not_in(TERMINAL)))
-            found = []
-            for row in rows:
-                holder = holder_of(row)
-                if holder.pid is not None:
-                    if not holder.live(now):
-                        found.append(row.id)
-                elif row.status == RunStatus.NOT_STARTED and _age(row.created_at) >= unclaimed_after:
-                    found.append(row.id)
-            return found
+            rows = s.execute(
+                select(
+                    _RUNS.c.id,
+                    _RUNS.c.status,
+                    _RUNS.c.created_at,
+                    _RUNS.c.lease_owner,
+                    _RUNS.c.lease_machine,
+                    _RUNS.c.runner_pid,
+                    _RUNS.c.runner_start_ticks,
+                    _RUNS.c.lease_expires_at,
+                ).where(_RUNS.c.status.not_in(TERMINAL))
+            ).all()
+        found = []
+        for run_id, status, created_at, *lease in rows:
+            holder = Holder(*lease)
+            if holder.owner is not None:
+                if not holder.live(now):
+                    found.append(run_id)
+            elif status != RunStatus.NOT_STARTED or age_seconds(created_at) >= unclaimed_after:
+                found.append(run_id)
+        return found
 
     # daemons -----------------------------------------------------------------------------------------
     def register_daemon(self, me: Holder) -> None:
@@ -202,8 +226,8 @@ class LeaseStore:
         return [h for i, h in holders.items() if i not in dead]
 
 
-def _age(created_at: Any) -> float:
-    """Seconds since a naive-UTC timestamp of the DB."""
+def age_seconds(created_at: Any) -> float:
+    """Seconds since a naive-UTC timestamp of the DB (a run's `created_at`)."""
     from datetime import UTC, datetime
 
     return float((datetime.now(UTC).replace(tzinfo=None) - created_at).total_seconds())

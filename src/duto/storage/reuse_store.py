@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
-from duto.processes import alive
 from duto.storage import models
 from duto.storage.db import Database
+from duto.storage.lease_store import holder_of
 from duto.storage.runs_store import utcnow
 
 _ENTRIES = models.ReuseEntry.__table__
@@ -95,7 +95,8 @@ class ReuseStore:
             if held is not None and held.step_run_id != step_run_id:
                 owner = s.get(models.StepRun, held.step_run_id)
                 still_working = owner is not None and owner.status in ("NotStarted", "Queued", "Preparing", "Running")
-                if still_working and (held.runner_pid is None or alive(held.runner_pid)):
+                run = s.get(models.PipelineRun, held.pipeline_run_id)
+                if still_working and run is not None and holder_of(run).live():
                     return held
                 s.delete(held)
                 s.flush()
@@ -119,6 +120,11 @@ class ReuseStore:
                     models.FingerprintClaim.step_run_id == step_run_id,
                 )
             )
+
+    def release_run(self, pipeline_run_id: str) -> None:
+        """Drop every claim the step runs of one pipeline run hold (its runner stopped: they are not computing)."""
+        with self.db.writing() as s:
+            s.execute(delete(models.FingerprintClaim).where(models.FingerprintClaim.pipeline_run_id == pipeline_run_id))
 
     def previous_runs(self, experiment_id: int, run_id: str, run_created_at: datetime) -> dict[str, Previous]:
         """For each step name, its latest run in the experiment submitted before run `run_id`."""

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from duto.errors import RunNotFoundError
 from duto.graph.status import ACTIVE, TERMINAL, RunStatus
-from duto.processes import alive
 from duto.storage import models
 from duto.storage.db import Database
+from duto.storage.lease_store import Holder
 
 # Frequent writes go through SQLAlchemy Core on these tables: the same SQL, without the ORM's bookkeeping of
 # objects (none of these statements changes a row an open session has loaded and goes on using).
@@ -45,8 +45,8 @@ def new_id() -> str:
 def _status_values(status: RunStatus, reason: str | None, fields: dict[str, Any]) -> dict[str, Any]:
     """Column values for a status change: the status, its reason, and the start or end time it marks."""
     values: dict[str, Any] = {"status": status.value, **fields}
-    if reason is not None:
-        values["reason"] = reason
+    if reason is not None or status.is_terminal:
+        values["reason"] = reason  # a final status says why it ended, and nothing said before
     if status == RunStatus.RUNNING:
         values["started_at"] = utcnow()
     if status.is_terminal:
@@ -228,11 +228,20 @@ class RunsStore:
         """
         with self.db.writing() as s:
             active = s.execute(
-                select(models.StepRun.cores, models.StepRun.memory_gb, models.PipelineRun.runner_pid)
-                .join(models.PipelineRun, models.StepRun.pipeline_run_id == models.PipelineRun.id)
+                select(
+                    models.StepRun.cores,
+                    models.StepRun.memory_gb,
+                    _RUNS.c.lease_owner,
+                    _RUNS.c.lease_machine,
+                    _RUNS.c.runner_pid,
+                    _RUNS.c.runner_start_ticks,
+                    _RUNS.c.lease_expires_at,
+                )
+                .join(_RUNS, models.StepRun.pipeline_run_id == _RUNS.c.id)
                 .where(models.StepRun.compute_target == target, models.StepRun.status.in_(ACTIVE))
             ).all()
-            live = [(c, m) for c, m, pid in active if pid is None or alive(pid)]
+            now = time.time()
+            live = [(c, m) for c, m, *holder in active if Holder(*holder).live(now)]
             if sum(c for c, _ in live) + cores > capacity:
                 return False
             if memory_gb and memory_capacity_gb and sum(m or 0.0 for _, m in live) + memory_gb > memory_capacity_gb:
@@ -295,11 +304,20 @@ class RunsStore:
                 )
             )
 
-    def record_metrics(self, run_id: str, metrics: Sequence[models.Metric], events: Sequence[NewEvent]) -> None:
-        """Store metrics and their events in one transaction."""
+    def record_metrics(
+        self,
+        run_id: str,
+        metrics: Sequence[models.Metric],
+        events: Sequence[NewEvent],
+        read_to: tuple[str, int] | None = None,
+    ) -> None:
+        """Store metrics and their events in one transaction, with `read_to`: (step run id, how far its events
+        file has been read) so that a runner taking over reads on from there."""
         with self.db.writing() as s:
             s.add_all(metrics)
             self._add_events(s, run_id, events)
+            if read_to is not None:
+                _core(s).execute(update(_STEPS).where(_STEPS.c.id == read_to[0]).values(events_offset=read_to[1]))
 
     def metrics(self, run_ids: Sequence[str]) -> list[models.Metric]:
         with self.db.reading() as s:

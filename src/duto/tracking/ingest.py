@@ -24,7 +24,11 @@ class StepEventsReader:
     tags: dict[str, str] = field(default_factory=dict)
 
     def ingest(self, store: RunsStore) -> int:
-        """Store every complete line written since the last call; returns how many were stored."""
+        """Store every complete line written since the last call; returns how many were stored.
+
+        How far the file has been read is stored with what it held, in one transaction, so a runner that
+        takes the run over reads on from there and stores nothing twice.
+        """
         try:
             with self.path.open("rb") as handle:
                 handle.seek(self.offset)
@@ -33,9 +37,10 @@ class StepEventsReader:
             return 0
         if not chunk:
             return 0
-        self.offset += len(chunk)
         data = self.partial + chunk
         *lines, self.partial = data.split(b"\n")
+        read_to = self.offset + len(chunk)
+        consumed = read_to - len(self.partial)  # the bytes of the complete lines; a cut line waits
         metrics: list[Metric] = []
         events: list[NewEvent] = []
         new_tags = False
@@ -81,8 +86,9 @@ class StepEventsReader:
                         event_step,
                     )
                 )
-        if metrics or events:
-            store.record_metrics(self.pipeline_run_id, metrics, events)
+        if lines:
+            store.record_metrics(self.pipeline_run_id, metrics, events, (self.step_run_id, consumed))
+        self.offset = read_to
         if new_tags:
             store.update_step(self.step_run_id, tags=dict(self.tags))
         return len(metrics) + len(events)

@@ -1,0 +1,121 @@
+"""Committing a succeeded step's outputs: stored by content, staged beside their final places, recorded in the
+DB, then promoted to those places by one rename each.
+
+The DB record (the step Finished with its outputs, and its reuse entry, in one transaction) is the commit:
+before it nothing is under a final name, and after it every output is whole in the content store. Promotion
+only renames; a run taken over after a crash in between lays out whatever is missing (`lay_out`).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from duto.errors import DutoError
+from duto.execution.materialize import output_location
+from duto.graph.spec import StepSpec
+from duto.storage.cas import ContentStore
+from duto.storage.datastores import DatastoreBackend
+from duto.storage.layout import StepLayout
+from duto.storage.temporary import remove
+
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+class CommitError(DutoError):
+    """A step's outputs could not be committed; nothing of them is under a final name."""
+
+
+@dataclass
+class StagedOutputs:
+    """A step's outputs, stored and laid out under temporary names beside their final places."""
+
+    outputs: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> datastore, path, digest
+    staged: list[tuple[Path, Path]] = field(default_factory=list)  # (staging, final)
+
+    def promote(self) -> None:
+        for staging, final in self.staged:
+            ContentStore.promote(staging, final)
+
+    def discard(self) -> None:
+        for staging, _ in self.staged:
+            remove(staging)
+        self.staged.clear()
+
+
+def stage_outputs(
+    spec: StepSpec,
+    layout: StepLayout,
+    step_run_id: str,
+    cas: ContentStore,
+    datastores: Mapping[str, DatastoreBackend],
+    default_datastore: str,
+) -> StagedOutputs:
+    """Store each output the step wrote and stage it beside its final place.
+
+    Raises:
+        CommitError: an output holds something other than files and folders, or could not be written (a
+            full disk says so); what was staged is removed first.
+    """
+    result = StagedOutputs()
+    for output in spec.outputs:
+        datastore, path = output_location(output, step_run_id, default_datastore)
+        written = layout.outputs / output.name
+        try:
+            if not written.exists():
+                written.mkdir(parents=True)
+            _refuse_special_files(written, output.name)
+            digest = cas.put_output(written)
+            final = datastores[datastore].local_path(path)
+            result.staged.append((cas.stage(digest, final), final))
+        except (OSError, CommitError) as exc:
+            result.discard()
+            if isinstance(exc, CommitError):
+                raise
+            raise CommitError(_why(output.name, exc)) from exc
+        result.outputs[output.name] = {"datastore": datastore, "path": path, "digest": digest}
+    return result
+
+
+def _why(output: str, exc: OSError) -> str:
+    if exc.errno in DISK_FULL:
+        return f"no space left on device while writing output {output!r}"
+    return f"could not commit output {output!r}: {exc}"
+
+
+def _refuse_special_files(written: Path, output: str) -> None:
+    """An output holds files and folders; reading a device or a pipe into the store would never end."""
+    entries = [written] if not written.is_dir() else [Path(d) / n for d, _, names in os.walk(written) for n in names]
+    for entry in entries:
+        mode = entry.stat().st_mode if entry.exists() else entry.lstat().st_mode
+        if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+            where = entry.relative_to(written) if entry != written else entry.name
+            raise CommitError(
+                f"output {output!r} holds {str(where)!r}, which is not a file or a folder (a device, a pipe or a "
+                "socket); write its content to a file instead"
+            )
+
+
+def lay_out(
+    outputs: Mapping[str, Mapping[str, str]], cas: ContentStore, datastores: Mapping[str, DatastoreBackend]
+) -> None:
+    """Publish again any of a finished step run's outputs that is not at its final place."""
+    for output in outputs.values():
+        final = datastores[output["datastore"]].local_path(output["path"])
+        if not final.exists():
+            cas.publish(output["digest"], final)
+
+
+def disk_full_in(log: Path) -> bool:
+    """Whether the last part of a step's log says a write found the disk full (the OS's own words)."""
+    try:
+        with log.open("rb") as handle:
+            handle.seek(max(0, log.stat().st_size - 16384))
+            tail = handle.read()
+    except OSError:
+        return False
+    return os.strerror(errno.ENOSPC).encode() in tail or os.strerror(errno.EDQUOT).encode() in tail
