@@ -24,6 +24,7 @@ from duto.cli.command_server import stop_servers
 from duto.graph.status import TERMINAL
 from duto.resident import DIR_ENV, IDLE_ENV
 from duto.storage.db import dispose_all
+from duto.storage.lease_store import LeaseStore
 from duto.storage.temporary import TMP_MARK, temporary_name
 
 
@@ -55,7 +56,11 @@ def _command_servers() -> Iterator[None]:
 
 
 def _kill_leftovers(ws: Workspace) -> None:
-    """Kill runners and step process groups of runs that did not end, by their recorded ids."""
+    """Kill runner daemons, runners and step process groups of runs that did not end, by their recorded ids."""
+    for daemon in LeaseStore(ws.database).live_daemons():
+        if daemon.pid is not None and daemon.pid != os.getpid():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(daemon.pid, signal.SIGKILL)
     store = ws.runs_store
     for run, _ in store.pipeline_runs():
         for step in store.step_runs(run.id):

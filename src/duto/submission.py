@@ -16,6 +16,7 @@ from duto.graph.pipeline_graph import PipelineGraph
 from duto.graph.steps import CommandStep, PythonScriptStep, Step
 from duto.storage.cas import workspace_content_store
 from duto.storage.layout import RunLayout
+from duto.storage.lease_store import LeaseStore
 from duto.storage.runs_store import new_id
 from duto.storage.snapshots import snapshot_files
 
@@ -219,7 +220,8 @@ def submit_pipeline(
     )
     run = PipelineRun(workspace, run_id)
     # Steps that are all reused need no runner process: decide that here, reading no file contents.
-    if not Runner(workspace.root, run_id).reuse_pass():
+    # A live `duto runner` daemon takes the run itself (it wakes on this commit); else a runner starts now.
+    if not Runner(workspace.root, run_id).reuse_pass() and not LeaseStore(workspace.database).live_daemons():
         dask = uses_dask(workspace.config.compute_targets, spec.to_json())
         run._runner_thread = start_runner(workspace.root, layout, dask)
     return run

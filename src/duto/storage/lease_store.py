@@ -63,9 +63,9 @@ class Holder:
             return True
         return self.expires_at is not None and (now or time.time()) < self.expires_at
 
-    def describe(self) -> str:
+    def describe(self, kind: str = "runner") -> str:
         where = "" if self.machine is None else f" on {self.machine.split('/')[0]}"
-        return f"the runner with pid {self.pid}{where}"
+        return f"the {kind} with pid {self.pid}{where}"
 
 
 def holder_of(row: Any) -> Holder:
