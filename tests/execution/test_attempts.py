@@ -1,4 +1,5 @@
-"""A step's attempts: retries with backoff and kept logs, the run-duration limit, and cancel within 5 s."""
+"""A step's attempts: retries with backoff and kept logs, and cancel within 5 s (the run-duration limit is in
+tests/chaos/test_timeout.py)."""
 
 from __future__ import annotations
 
@@ -94,19 +95,6 @@ def test_retry_settings_are_checked_where_they_are_given():
         RunConfiguration(retry_backoff_seconds=-2)
     with pytest.raises(ConfigError, match="max_run_duration_seconds must be a positive number"):
         RunConfiguration(max_run_duration_seconds=0)
-
-
-def test_a_step_that_overruns_its_limit_and_ignores_sigterm_is_killed_with_its_tree(ws, write_script, tmp_path):
-    src = write_script("stubborn.py", STUBBORN)
-    pids_file = tmp_path / "pids"
-    config = RunConfiguration(max_run_duration_seconds=1.0)
-    step = PythonScriptStep("stubborn.py", source_directory=src, arguments=[str(pids_file)], runconfig=config)
-    run = Experiment(ws, "limits").submit(Pipeline(ws, [step]))
-    assert run.wait_for_completion(show_output=False, raise_on_error=False, timeout_seconds=60) == "Failed"
-    (step_run,) = run.get_steps()
-    assert step_run.reason == "timed out after 1 s (max_run_duration_seconds)"
-    for pid in map(int, pids_file.read_text().split()):
-        assert not alive(pid), f"process {pid} of the step's tree is still there"
 
 
 def test_cancel_stops_every_running_step_within_5_seconds(ws, write_script, tmp_path, wait_until):

@@ -327,10 +327,16 @@ class Runner:
             else:
                 # Another run that held this fingerprint may have finished it since the last pass.
                 entry = self._reusable(state, settle=False)
+            if entry is None and self._claim(state):
+                # Another run may have finished the same fingerprint between the look above and the claim.
+                entry = self._reusable(state, settle=False)
+                if entry is not None:
+                    self._release(state)
+            elif entry is None:
+                self.awaiting_claim.append(state.spec.name)
+                continue
             if entry is not None:
                 self._reuse(state, entry)
-            elif not self._claim(state):
-                self.awaiting_claim.append(state.spec.name)
             else:
                 queue = self.queues.setdefault(state.spec.compute_target, deque())
                 if queue:
