@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from duto.storage.cas import GcReport, workspace_content_store
 from duto.storage.reuse_store import ReuseStore
+from duto.storage.temporary import remove, strays
 
 if TYPE_CHECKING:
     from duto.workspace import Workspace
@@ -71,8 +73,12 @@ def verify_cache(workspace: Workspace) -> VerifyReport:
 
 
 def collect_garbage(workspace: Workspace) -> GcReport:
-    """Remove stored outputs and snapshots no run references, and stray temporary files."""
+    """Remove stored outputs and snapshots no run references, and the stray temporaries of writers that are
+    gone: in the store, in the runs' folders and on the local datastores (half-published outputs)."""
     cas = workspace_content_store(workspace.config.duto_dir)
     report = cas.gc(ReuseStore(workspace.database).referenced_digests())
     cas.hasher.close()
-    return report
+    folders = [workspace.config.runs_dir, *(Path(d.root) for d in workspace.datastores.values())]
+    found = [stray for folder in folders for stray in strays(folder, recursive=True)]
+    freed = sum(remove(stray) for stray in found)
+    return replace(report, temporary=report.temporary + len(found), bytes_freed=report.bytes_freed + freed)

@@ -299,15 +299,37 @@ class StepRun:
             "tags": dict(row.tags),
         }
 
-    def get_stdout_log(self) -> str:
-        """The step's combined stdout and stderr, as written so far (the original's, when reused)."""
+    def get_stdout_log(self, attempt: int | None = None) -> str:
+        """The step's combined stdout and stderr, as written so far (the original's, when reused).
+
+        Args:
+            attempt: an earlier attempt's log (they are kept when a step runs again); the current one's when None.
+        """
         origin = self.reused_from
         if origin is not None:
-            return origin.get_stdout_log()
+            return origin.get_stdout_log(attempt)
+        path = self.layout.std_log
+        if attempt is not None and attempt != self._row.attempt:
+            kept = [a["attempt"] for a in self.attempts]
+            if attempt not in kept:
+                raise DutoError(
+                    f"step {self.name!r} has no attempt {attempt} kept; it has "
+                    + (
+                        ", ".join(map(str, kept)) + f" and the current one, {self._row.attempt}"
+                        if kept
+                        else f"only its current one, {self._row.attempt}"
+                    )
+                )
+            path = self.layout.attempt(attempt) / "std_log.txt"
         try:
-            return self.layout.std_log.read_text(errors="replace")
+            return path.read_text(errors="replace")
         except FileNotFoundError:
             return ""
+
+    @property
+    def attempts(self) -> list[dict[str, Any]]:
+        """The attempts that ended before the current one (retried, or interrupted by a runner stopping)."""
+        return list(self._row.attempts or [])
 
     def get_details_with_logs(self) -> dict[str, Any]:
         return {**self.get_details(), "logFiles": {"std_log.txt": self.get_stdout_log()}}

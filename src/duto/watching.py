@@ -66,11 +66,17 @@ class LogFollower:
 
     offsets: dict[str, int] = field(default_factory=dict)
     partial: dict[str, str] = field(default_factory=dict)
+    attempts: dict[str, int] = field(default_factory=dict)
 
-    def lines(self, step: str, path: str, size: int) -> list[str]:
+    def lines(self, step: str, path: str, size: int, attempt: int = 0) -> list[str]:
+        carried: list[str] = []
+        if self.attempts.get(step, attempt) != attempt:  # a new attempt writes a new log from its start
+            self.offsets.pop(step, None)
+            carried = self.flush(step)
+        self.attempts[step] = attempt
         start = self.offsets.get(step, 0)
         if size <= start:
-            return []
+            return carried
         with open(path, "rb") as handle:
             handle.seek(start)
             chunk = handle.read(size - start)
@@ -79,7 +85,7 @@ class LogFollower:
         *complete, rest = text.split("\n")
         if rest:
             self.partial[step] = rest
-        return complete
+        return carried + complete
 
     def flush(self, step: str) -> list[str]:
         rest = self.partial.pop(step, "")
@@ -186,7 +192,7 @@ def follow_run(
         if only_step is not None and step != only_step:
             return
         if event.kind == "log":
-            for line in logs.lines(step, payload["path"], payload["size"]):
+            for line in logs.lines(step, payload["path"], payload["size"], payload.get("attempt", 0)):
                 say(Text(f"[{step}] ", style="dim") + Text(line) if only_step is None else line)
         elif event.kind == "step_status" and payload["status"] in TERMINAL:
             for line in logs.flush(step):

@@ -9,11 +9,13 @@ import errno
 
 import pytest
 
+from conftest import run_duto, stray_name
 from duto import Experiment
 from duto.execution.commit import _why
 from duto.pipeline import Pipeline, PipelineData
 from duto.pipeline.steps import PythonScriptStep
 from duto.storage.reuse_store import ReuseStore
+from duto.storage.temporary import temporary_name
 
 # Writes part of its output, then the rest through /dev/full.
 FILLS_THE_DISK = """
@@ -70,3 +72,25 @@ def test_a_full_disk_while_committing_names_the_output():
         device.flush()
     assert full.value.errno == errno.ENOSPC
     assert _why("model", full.value) == "no space left on device while writing output 'model'"
+
+
+def test_strays_of_a_writer_that_died_go_with_the_next_run_and_cache_gc(ws, write_script):
+    in_store = ws.content_store.tmp / stray_name("blob")
+    in_store.write_bytes(b"half a blob")
+    datastore = ws.get_default_datastore().root / "azureml" / "x"
+    datastore.mkdir(parents=True)
+    half_published = datastore / stray_name(".model")
+    (half_published / "part").mkdir(parents=True)
+    (half_published / "part" / "f").write_bytes(b"half an output")
+    live = ws.content_store.tmp / temporary_name("blob")  # this process writes it now: it stays
+    live.write_bytes(b"being written")
+
+    src = write_script("ok.py", "print('ok')\n")
+    run = Experiment(ws, "strays").submit(Pipeline(ws, [PythonScriptStep("ok.py", source_directory=src)]))
+    assert run.wait_for_completion(show_output=False, timeout_seconds=60) == "Finished"
+    assert not in_store.exists() and live.exists()
+    assert half_published.exists(), "a run only tidies the store; the datastores are gc's"
+
+    gc = run_duto("cache", "gc", cwd=ws.root)
+    assert gc.returncode == 0 and "1 temporary files" in gc.stdout, gc.stdout
+    assert not half_published.exists() and live.exists()

@@ -20,12 +20,22 @@ def logs(
     run_id: RunArgument,
     step: Annotated[str | None, typer.Argument(help="Only this step's log.", show_default=False)] = None,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Stream new lines until the run ends.")] = False,
+    attempt: Annotated[
+        int | None,
+        typer.Option("--attempt", min=1, help="An earlier attempt's log (of the one step named).", show_default=False),
+    ] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Print the log of each step of a run (or of one step)."""
+    """Print the log of each step of a run (or of one step); steps that ran again say so."""
     ws = open_workspace(workspace)
     run = ws.get_run(run_id)
     steps = _steps(run, step)
+    if attempt is not None:
+        if step is None:
+            raise ConfigError("--attempt needs the step whose attempt to show: `duto logs RUN STEP --attempt N`")
+        text = steps[0].get_stdout_log(attempt)
+        out.out(text if text.endswith("\n") or not text else text + "\n", highlight=False, end="")
+        return
     if follow:
         from duto.watching import follow_run
 
@@ -35,6 +45,12 @@ def logs(
     for step_run in steps:
         title = Text.assemble((step_run.name, "bold"), " (", status_text(step_run.get_status()), ")")
         out.print(Rule(title, align="left"))
+        for kept in step_run.attempts:
+            say(
+                f"(attempt {kept['attempt']} {kept['outcome']}: {kept['reason']}; its log: "
+                f"`duto logs {run.id} {step_run.name} --attempt {kept['attempt']}`)",
+                err,
+            )
         text = step_run.get_stdout_log()
         # Raw text: a log is not Rich markup, and it keeps its own line breaks.
         out.out(text if text.endswith("\n") or not text else text + "\n", highlight=False, end="")

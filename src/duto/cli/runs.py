@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -11,6 +11,7 @@ from rich.text import Text
 from duto.cli.formatting import as_utc, duration, local_time, parse_time, status_text
 from duto.cli.options import RunArgument, WorkspaceOption, err, open_workspace, out, say
 from duto.graph.status import TERMINAL
+from duto.storage.lease_store import holder_of
 
 if TYPE_CHECKING:
     from duto.runs import PipelineRun, StepRun
@@ -43,7 +44,7 @@ def list_runs(
         table.add_row(
             row.id,
             Text(experiment_name),
-            status_text(row.status),
+            _status_with_runner(row),
             local_time(as_utc(row.created_at)),
             duration(as_utc(row.started_at), as_utc(row.ended_at)),
         )
@@ -62,7 +63,13 @@ def show(run_id: RunArgument, workspace: WorkspaceOption = None) -> None:
     facts.add_column()
     facts.add_row("run", run.id)
     facts.add_row("experiment", Text(details["experiment"]))
-    facts.add_row("status", status_text(details["status"]))
+    row = ws.runs_store.pipeline_run(run.id)
+    facts.add_row("status", _status_with_runner(row))
+    if row.runner_pid is not None:
+        driver = holder_of(row)
+        taken = f"; taken over {row.takeovers} time(s)" if row.takeovers else ""
+        state = "" if details["status"] in TERMINAL else (" (drives it)" if driver.live() else " (gone)")
+        facts.add_row("runner", Text(f"{driver.describe()}{state}{taken}"))
     if details["reason"]:
         facts.add_row("reason", Text(details["reason"]))
     if details["description"]:
@@ -80,6 +87,14 @@ def show(run_id: RunArgument, workspace: WorkspaceOption = None) -> None:
     environments = environments_table(steps)
     if environments.row_count:
         out.print(environments)
+
+
+def _status_with_runner(row: Any) -> Text:
+    """A run's status, saying so when the run goes on but no live runner drives it."""
+    text = status_text(row.status)
+    if row.status not in TERMINAL and not holder_of(row).live() and row.runner_pid is not None:
+        text.append(" (its runner is gone: `duto runs resume`)", style="yellow")
+    return text
 
 
 def environments_table(steps: list[StepRun]) -> Table:

@@ -30,7 +30,7 @@ from duto.tracking.ingest import StepEventsReader
 log = logging.getLogger("duto.runner")
 GOING = (RunStatus.QUEUED.value, RunStatus.PREPARING.value, RunStatus.RUNNING.value)
 LEFTOVER_KILL_SECONDS = 5.0
-INTERRUPTED = "interrupted: the runner driving it stopped"
+INTERRUPTED = "the runner driving it stopped"
 
 
 def recover(

@@ -166,6 +166,7 @@ class Runner:
             log.info("run %s not taken: %s", self.run_id, who)
             return RunStatus(row.status)
         try:
+            self.cas.remove_strays()  # what writers that are gone left half-written in the store
             if any(r.status in GOING for r in self.rows):
                 recover(self.rows, self.run_id, self.layout, self.store, self.reuse, self.cas, self.datastores)
                 self._load_steps(self.store.step_runs(self.run_id))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from duto.errors import RunNotFoundError
@@ -183,6 +183,8 @@ class RunsStore:
     # status changes ------------------------------------------------------------------------------
     def set_run_status(self, run_id: str, status: RunStatus, reason: str | None = None, **fields: Any) -> None:
         values = _status_values(status, reason, fields)
+        if "started_at" in values:  # a run taken over by another runner started when its first runner did
+            values["started_at"] = func.coalesce(_RUNS.c.started_at, values["started_at"])
         with self.db.writing() as s:
             _core(s).execute(update(_RUNS).where(_RUNS.c.id == run_id).values(**values))
             payload = {"status": status.value, **({"reason": reason} if reason else {})}
