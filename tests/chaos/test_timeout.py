@@ -8,7 +8,7 @@ from datetime import datetime
 
 from chaos.conftest import new_workspace
 from duto import Experiment, RunConfiguration
-from duto.execution.runner import STOP_GRACE_SECONDS
+from duto.execution.running import STOP_GRACE_SECONDS
 from duto.pipeline import Pipeline
 from duto.pipeline.steps import PythonScriptStep
 from duto.processes import alive

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import logging
 import os
-import selectors
 import signal
 import time
 import traceback
 from collections import deque
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,28 +27,22 @@ from duto.execution.commit import CommitError, disk_full_in, lay_out, stage_outp
 from duto.execution.decisions import Decision, ReuseDecisions, RunContext
 from duto.execution.interpreters import Building, Interpreters
 from duto.execution.lease import RunLease
-from duto.execution.materialize import InputError, Interpreter, prepare
+from duto.execution.materialize import InputError, prepare
 from duto.execution.recovery import GOING, recover
-from duto.execution.targets import local
-from duto.execution.targets.handle import StepHandle
-from duto.graph.spec import PipelineSpec, StepSpec
+from duto.execution.running import POLL_SECONDS, RunningSteps, StepState, log_event, mounted_states
+from duto.graph.spec import PipelineSpec
 from duto.graph.status import RunStatus
-from duto.processes import start_ticks
 from duto.storage.cas import ContentStore, workspace_content_store
 from duto.storage.datastores import DatastoreBackend
 from duto.storage.db import Database
 from duto.storage.hashing import FileState
-from duto.storage.layout import RunLayout, StepLayout
+from duto.storage.layout import RunLayout
 from duto.storage.lease_store import LeaseStore
 from duto.storage.models import StepRun
 from duto.storage.reuse_store import Entry, ReuseStore
 from duto.storage.runs_store import NewEvent, RunsStore
-from duto.tracking.ingest import StepEventsReader
 
 log = logging.getLogger("duto.runner")
-POLL_SECONDS = 0.25
-# How long a step being stopped (canceled, timed out, its runner leaving) has between SIGTERM and SIGKILL.
-STOP_GRACE_SECONDS = 3.0
 # How long the submit-time reuse pass may spend re-hashing files whose stat changed; what would take longer
 # is left to the runner, so that submit always returns at once.
 SUBMIT_HASHING_SECONDS = 0.5
@@ -58,30 +50,6 @@ SUBMIT_HASHING_SECONDS = 0.5
 
 class RunnerStopped(Exception):
     """The runner was told to stop (SIGTERM): its steps stop and the run waits for another runner."""
-
-
-@dataclass
-class StepState:
-    spec: StepSpec
-    step_run_id: str
-    layout: StepLayout
-    status: RunStatus = RunStatus.NOT_STARTED
-    process: StepHandle | None = None
-    reader: StepEventsReader | None = None
-    log_size: int = 0
-    outputs: dict[str, dict[str, str]] = field(default_factory=dict)
-    fingerprint: str | None = None
-    components: dict[str, Any] | None = None
-    reasons: list[str] = field(default_factory=list)
-    claimed: bool = False
-    interpreter: Interpreter | None = None
-    watched: dict[str, FileState] = field(default_factory=dict)
-    attempt: int = 0  # attempts started so far
-    attempts: list[dict[str, Any]] = field(default_factory=list)  # ended (and kept) attempts before this one
-    started_at: float | None = None  # the current attempt's start, time.time()
-    deadline: float | None = None  # time.monotonic() past which the current attempt has run too long
-    ending: str | None = None  # why the runner stops the current attempt, once it does (a timeout)
-    retry_at: float | None = None  # time.monotonic() at which the next attempt may start
 
 
 class Runner:
@@ -121,11 +89,10 @@ class Runner:
         )
         self.awaiting_claim: list[str] = []
         self.queues: dict[str, deque[str]] = {}
-        self.running: dict[str, StepState] = {}
+        self.running = RunningSteps(self.config, self.store, self.run_id)
         self.retrying: list[str] = []
         self.stopped_by: str | None = None
         self.failed_steps = [n for n, s in self.steps.items() if s.status == RunStatus.FAILED]
-        self.selector = selectors.DefaultSelector()
         context = RunContext(
             self.run_id,
             self.experiment_id,
@@ -135,7 +102,6 @@ class Runner:
             self.config.default_datastore,
         )
         self.decisions = ReuseDecisions(context, self.reuse, self.cas, self.datastores)
-        self.targets: dict[str, Any] = {}  # compute targets other than local, opened when a step needs one
         self.interpreters = Interpreters(self.config)
         self.awaiting_env: list[str] = []
 
@@ -178,11 +144,11 @@ class Runner:
             return status
         except LeaseLostError as exc:
             log.warning("%s; its steps stop here and that runner goes on", exc)
-            self._stop_running(record=False)
+            self.running.stop_all(record=False)
             return RunStatus(self.store.pipeline_run(self.run_id).status)
         except RunnerStopped as exc:
             log.info("%s: the run's steps stop and it waits for another runner", exc)
-            self._stop_running(record=False)
+            self.running.stop_all(record=False)
             recover(
                 self.store.step_runs(self.run_id),
                 self.run_id,
@@ -204,10 +170,8 @@ class Runner:
                 return RunStatus.FAILED
             raise
         finally:
-            self.selector.close()
+            self.running.close()
             self.cas.hasher.close()
-            for target in self.targets.values():
-                target.close()
             self.interpreters.close()
 
     def reuse_pass(self) -> bool:
@@ -272,12 +236,12 @@ class Runner:
                 self._stop_all(RunStatus.CANCELED, "the run was canceled")
                 return True
             self._reap()
-            self._enforce_limits()
-            self._follow()
+            self.running.enforce_limits()
+            self.running.follow()
             self._start_due_retries()
             self._schedule()
             waiting = self.ready or self.awaiting_claim or self.awaiting_env or self.retrying
-            if not self.running and not waiting and not any(self.queues.values()):
+            if not self.running.states and not waiting and not any(self.queues.values()):
                 self._end_unreachable()
                 return False
             self._wait()
@@ -285,12 +249,9 @@ class Runner:
     def _wait(self) -> None:
         now = time.monotonic()
         wakeups = [s.retry_at for s in map(self.steps.__getitem__, self.retrying) if s.retry_at is not None]
-        wakeups += [s.deadline for s in self.running.values() if s.deadline is not None and s.ending is None]
-        timeout = max(0.0, min([POLL_SECONDS, *(w - now for w in wakeups)]))
-        if not self.selector.get_map():
-            time.sleep(timeout)
-            return
-        self.selector.select(timeout)
+        deadline = self.running.next_deadline()
+        timeout = max(0.0, min([POLL_SECONDS, *(w - now for w in wakeups), *([deadline - now] if deadline else [])]))
+        self.running.wait(timeout)
 
     # scheduling ----------------------------------------------------------------------------------
     def _blocked(self, state: StepState) -> bool:
@@ -492,48 +453,13 @@ class Runner:
                 (self.run_id, state.step_run_id),
                 state.interpreter or Interpreters.runners_own(),
             )
-            state.watched = {p: FileState.of(os.stat(p)) for p in prepared.mounted_files}
-            process = self._start_on_target(prepared, state)
+            state.watched = mounted_states(prepared.mounted_files)
+            self.running.start(state, prepared)
         except (DutoError, OSError) as exc:
             self._end(state, RunStatus.FAILED, f"could not start: {exc}")
             return True
-        state.process = process
-        state.attempt += 1
-        state.started_at = time.time()
-        state.deadline = None if spec.timeout_seconds is None else time.monotonic() + spec.timeout_seconds
-        state.ending = None
         self.executed.add(spec.name)
-        state.reader = StepEventsReader(state.layout.events, self.run_id, state.step_run_id, spec.name)
-        state.log_size = 0
-        if process.exit_fd is not None:
-            self.selector.register(process.exit_fd, selectors.EVENT_READ, state)
-        self.running[spec.name] = state
-        state.status = RunStatus.RUNNING
-        why = _attempt_note(state)
-        self.store.set_step_status(
-            self.run_id,
-            state.step_run_id,
-            spec.name,
-            RunStatus.RUNNING,
-            why,
-            pid=process.pid,
-            pid_start_ticks=None if process.pid is None else start_ticks(process.pid),
-            attempt=state.attempt,
-        )
         return True
-
-    def _start_on_target(self, prepared: Any, state: StepState) -> StepHandle:
-        settings = self.config.compute_targets.get(state.spec.compute_target, {})
-        if settings.get("kind", "local") == "local":
-            return local.start(prepared, state.layout)
-        target = self.targets.get(state.spec.compute_target)
-        if target is None:
-            # The Dask target is the one module that imports dask, loaded only when a run uses it.
-            from duto.execution.targets.dask_target import DaskTarget
-
-            target = self.targets[state.spec.compute_target] = DaskTarget(state.spec.compute_target, settings)
-        handle: StepHandle = target.start(prepared, state.layout)
-        return handle
 
     # environments --------------------------------------------------------------------------------
     def _environment_ready(self, state: StepState, may_build: bool = True) -> bool:
@@ -559,50 +485,10 @@ class Runner:
         state.interpreter = found
         return True
 
-    # following running steps ---------------------------------------------------------------------
-    def _follow(self) -> None:
-        """Store what running steps logged, and point the event stream at new log bytes."""
-        log_events: list[NewEvent] = []
-        for state in self.running.values():
-            if state.reader is not None:
-                state.reader.ingest(self.store)
-            event = self._log_event(state)
-            if event is not None:
-                log_events.append(event)
-        self.store.add_events(self.run_id, log_events)
-
-    def _log_event(self, state: StepState) -> NewEvent | None:
-        try:
-            size = state.layout.std_log.stat().st_size
-        except FileNotFoundError:
-            return None
-        if size == state.log_size:
-            return None
-        state.log_size = size
-        payload = {"step": state.spec.name, "path": str(state.layout.std_log), "size": size, "attempt": state.attempt}
-        return NewEvent("log", payload, state.step_run_id)
-
-    def _enforce_limits(self) -> None:
-        """Stop attempts that have run past their step's max_run_duration_seconds."""
-        now = time.monotonic()
-        for state in self.running.values():
-            if state.deadline is not None and state.ending is None and now >= state.deadline:
-                assert state.process is not None  # only started steps are in `running`
-                state.ending = f"timed out after {state.spec.timeout_seconds:g} s (max_run_duration_seconds)"
-                state.process.stop(STOP_GRACE_SECONDS)
-
+    # ends of attempts --------------------------------------------------------------------------
     def _reap(self) -> None:
-        for state in list(self.running.values()):
-            assert state.process is not None  # only started steps are in `running`
-            code = state.process.poll()
-            if code is None:
-                continue
-            handle_reason = state.process.reason
-            self._unregister(state)
-            del self.running[state.spec.name]
-            if state.reader is not None:
-                state.reader.ingest(self.store)
-            state.process = None
+        for ended in self.running.reap():
+            state, code = ended.state, ended.code
             changed = self._changed_inputs(state)
             if changed:
                 self._end(
@@ -615,7 +501,7 @@ class Runner:
             elif code == 0 and state.ending is None:
                 self._commit(state, code)
             else:
-                self._attempt_failed(state, state.ending or handle_reason or self._exit_reason(state, code), code)
+                self._attempt_failed(state, state.ending or ended.target_reason or self._exit_reason(state, code), code)
 
     def _exit_reason(self, state: StepState, code: int) -> str:
         why = f"killed by signal {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
@@ -719,7 +605,7 @@ class Runner:
                 self.stopped_by = state.spec.name
         if state.spec.name in self.retrying:
             self.retrying.remove(state.spec.name)
-        before = [e for e in (decision, self._log_event(state)) if e is not None]
+        before = [e for e in (decision, log_event(state)) if e is not None]
         self.store.set_step_status(
             self.run_id, state.step_run_id, state.spec.name, status, reason, before=before, **fields
         )
@@ -729,49 +615,14 @@ class Runner:
                 if not self.steps[dependent].status.is_terminal:
                     self._end(self.steps[dependent], RunStatus.CANCELED, f"upstream {root} failed")
 
-    def _unregister(self, state: StepState) -> None:
-        if state.process is not None:
-            if state.process.exit_fd is not None:
-                self.selector.unregister(state.process.exit_fd)
-            state.process.close()
-
     # stopping ------------------------------------------------------------------------------------
-    def _stop_running(self, record: bool = True) -> None:
-        """Stop every running step's process tree at once, SIGKILL what is left after the grace period, and
-        wait until all are gone; with `record`, store what they logged."""
-        for state in self.running.values():
-            if state.process is not None:
-                state.process.stop(STOP_GRACE_SECONDS)
-        deadline = time.monotonic() + STOP_GRACE_SECONDS + 2.0
-        while any(s.process is not None and s.process.poll() is None for s in self.running.values()):
-            if time.monotonic() > deadline:
-                break
-            time.sleep(0.02)
-        for state in self.running.values():
-            self._unregister(state)
-            if record and state.reader is not None:
-                state.reader.ingest(self.store)
-            state.process = None
-            if record:
-                self._release(state)
-        self.running.clear()
-
     def _stop_all(self, status: RunStatus, reason: str) -> None:
         """Stop every running step and end every step not yet ended."""
-        self._stop_running()
+        for state in self.running.stop_all():
+            self._release(state)
         for state in self.steps.values():
             if not state.status.is_terminal:
                 self._end(state, status, reason)
-
-
-def _attempt_note(state: StepState) -> str | None:
-    """What a started attempt's status says when it is not the first: a retry, or after an interruption."""
-    if state.attempt <= 1 or not state.attempts:
-        return None
-    last = state.attempts[-1]
-    if last.get("outcome") == "failed":
-        return f"attempt {state.attempt}: retry {failures_in(state.attempts)} of {state.spec.max_retries}"
-    return f"attempt {state.attempt}: attempt {last['attempt']} was interrupted (its runner stopped)"
 
 
 def _blob_of(cas: ContentStore, digest: str, path: str, root: Path) -> str:
