@@ -58,12 +58,18 @@ def metric_values(ws, step_run_id):
         return [m.value for m in s.query(models.Metric).filter_by(run_id=step_run_id).order_by(models.Metric.id)]
 
 
-def test_a_run_whose_runner_was_killed_resumes_where_it_stopped(ws, write_script, tmp_path, wait_until):
+def started(ws, write_script, tmp_path, wait_until):  # type: ignore[no-untyped-def]
+    """The two-step run, submitted and waiting in its second step (which has logged m=1) for the flag."""
     src = write_script("waiter.py", WAITER)
     write_script("quick.py", QUICK)
     run = Experiment(ws, "takeover").submit(two_steps(ws, src, tmp_path))
     second = run.find_step_run("second")[0]
     wait_until(lambda: metric_values(ws, second.id) == [1], timeout=30)
+    return run, second
+
+
+def test_a_run_whose_runner_was_killed_resumes_where_it_stopped(ws, write_script, tmp_path, wait_until):
+    run, second = started(ws, write_script, tmp_path, wait_until)
     runner = run._row.runner_pid
     step_pid = second._row.pid
     os.kill(runner, signal.SIGKILL)
@@ -85,11 +91,7 @@ def test_a_run_whose_runner_was_killed_resumes_where_it_stopped(ws, write_script
 
 
 def test_a_follower_takes_over_a_run_whose_runner_is_gone(ws, write_script, tmp_path, wait_until):
-    src = write_script("waiter.py", WAITER)
-    write_script("quick.py", QUICK)
-    run = Experiment(ws, "takeover").submit(two_steps(ws, src, tmp_path))
-    second = run.find_step_run("second")[0]
-    wait_until(lambda: metric_values(ws, second.id) == [1], timeout=30)
+    run, _ = started(ws, write_script, tmp_path, wait_until)
     os.kill(run._row.runner_pid, signal.SIGKILL)
     (tmp_path / "flag").write_text("go")
     assert run.wait_for_completion(show_output=False, timeout_seconds=60) == "Finished"
@@ -97,11 +99,7 @@ def test_a_follower_takes_over_a_run_whose_runner_is_gone(ws, write_script, tmp_
 
 
 def test_a_runner_told_to_stop_stops_its_steps_and_hands_the_run_back(ws, write_script, tmp_path, wait_until):
-    src = write_script("waiter.py", WAITER)
-    write_script("quick.py", QUICK)
-    run = Experiment(ws, "takeover").submit(two_steps(ws, src, tmp_path))
-    second = run.find_step_run("second")[0]
-    wait_until(lambda: metric_values(ws, second.id) == [1], timeout=30)
+    run, second = started(ws, write_script, tmp_path, wait_until)
     step_pid = second._row.pid
     runner = run._row.runner_pid
     os.kill(runner, signal.SIGTERM)
@@ -118,11 +116,7 @@ def test_a_runner_that_lost_its_lease_stops_its_steps_and_writes_nothing(
     ws, write_script, tmp_path, wait_until, monkeypatch
 ):
     monkeypatch.setenv("DUTO_LEASE_SECONDS", "2")  # renewed every 1/6 of that: the loss is seen fast
-    src = write_script("waiter.py", WAITER)
-    write_script("quick.py", QUICK)
-    run = Experiment(ws, "takeover").submit(two_steps(ws, src, tmp_path))
-    second = run.find_step_run("second")[0]
-    wait_until(lambda: metric_values(ws, second.id) == [1], timeout=30)
+    run, second = started(ws, write_script, tmp_path, wait_until)
     runner, step_pid = run._row.runner_pid, second._row.pid
     with ws.database.writing() as s:  # another runner, elsewhere, took the run after a lapse it saw
         row = s.get(models.PipelineRun, run.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -169,6 +170,16 @@ def follow_to_end(run: PipelineRun) -> None:
         raise typer.Exit(1)
 
 
+def _going_run(run_id: str, workspace: Path | None, verb: str) -> PipelineRun | None:
+    """The run, unless it has ended (then say so: there is nothing to `verb`)."""
+    run = open_workspace(workspace).get_run(run_id)
+    status = run.get_status()
+    if status in TERMINAL:
+        say(f"run {run.id} already ended {status}; nothing to {verb}")
+        return None
+    return run
+
+
 @app.command()
 def resume(
     run_id: RunArgument,
@@ -179,11 +190,8 @@ def resume(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Take over a run whose runner stopped: finished steps stay finished, the ones that were going run again."""
-    ws = open_workspace(workspace)
-    run = ws.get_run(run_id)
-    status = run.get_status()
-    if status in TERMINAL:
-        say(f"run {run.id} already ended {status}; nothing to resume")
+    run = _going_run(run_id, workspace, "resume")
+    if run is None:
         return
     if run.resume(force=force):
         say(f"resuming run {run.id}: a new runner takes it over")
@@ -196,11 +204,8 @@ def resume(
 @app.command()
 def cancel(run_id: RunArgument, workspace: WorkspaceOption = None) -> None:
     """Cancel a run: running steps are stopped, steps not started end Canceled."""
-    ws = open_workspace(workspace)
-    run = ws.get_run(run_id)
-    status = run.get_status()
-    if status in TERMINAL:
-        say(f"run {run.id} already ended {status}; nothing to cancel")
+    run = _going_run(run_id, workspace, "cancel")
+    if run is None:
         return
     run.cancel()
     say(f"cancel requested for run {run.id} (status now {run.get_status()})")

@@ -31,6 +31,16 @@ _RUNS = cast(Table, models.PipelineRun.__table__)
 _DAEMONS = cast(Table, models.RunnerDaemon.__table__)
 
 
+# The columns of a pipeline run that say who holds it, in the order `Holder` takes them.
+HOLDER_COLUMNS = (
+    _RUNS.c.lease_owner,
+    _RUNS.c.lease_machine,
+    _RUNS.c.runner_pid,
+    _RUNS.c.runner_start_ticks,
+    _RUNS.c.lease_expires_at,
+)
+
+
 def lease_seconds() -> float:
     """How long a lease lasts without renewal: a runner elsewhere that stops renewing loses its runs then."""
     return float(os.environ.get(LEASE_SECONDS_ENV) or DEFAULT_LEASE_SECONDS)
@@ -166,16 +176,9 @@ class LeaseStore:
         now = time.time()
         with self.db.reading() as s:
             rows = s.execute(
-                select(
-                    _RUNS.c.id,
-                    _RUNS.c.status,
-                    _RUNS.c.created_at,
-                    _RUNS.c.lease_owner,
-                    _RUNS.c.lease_machine,
-                    _RUNS.c.runner_pid,
-                    _RUNS.c.runner_start_ticks,
-                    _RUNS.c.lease_expires_at,
-                ).where(_RUNS.c.status.not_in(TERMINAL))
+                select(_RUNS.c.id, _RUNS.c.status, _RUNS.c.created_at, *HOLDER_COLUMNS).where(
+                    _RUNS.c.status.not_in(TERMINAL)
+                )
             ).all()
         found = []
         for run_id, status, created_at, *lease in rows:

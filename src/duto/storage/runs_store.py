@@ -20,7 +20,7 @@ from duto.errors import RunNotFoundError
 from duto.graph.status import ACTIVE, TERMINAL, RunStatus
 from duto.storage import models
 from duto.storage.db import Database
-from duto.storage.lease_store import Holder
+from duto.storage.lease_store import HOLDER_COLUMNS, Holder
 
 # Frequent writes go through SQLAlchemy Core on these tables: the same SQL, without the ORM's bookkeeping of
 # objects (none of these statements changes a row an open session has loaded and goes on using).
@@ -230,15 +230,7 @@ class RunsStore:
         """
         with self.db.writing() as s:
             active = s.execute(
-                select(
-                    models.StepRun.cores,
-                    models.StepRun.memory_gb,
-                    _RUNS.c.lease_owner,
-                    _RUNS.c.lease_machine,
-                    _RUNS.c.runner_pid,
-                    _RUNS.c.runner_start_ticks,
-                    _RUNS.c.lease_expires_at,
-                )
+                select(models.StepRun.cores, models.StepRun.memory_gb, *HOLDER_COLUMNS)
                 .join(_RUNS, models.StepRun.pipeline_run_id == _RUNS.c.id)
                 .where(models.StepRun.compute_target == target, models.StepRun.status.in_(ACTIVE))
             ).all()
