@@ -34,7 +34,7 @@ from duto.storage.lease_store import Holder, LeaseStore
 from duto.storage.runs_store import new_id
 
 STEPS = 100
-ROUNDS = 3
+ROUNDS = 5
 RUNNER_EXIT_TIMEOUT = 30.0
 # (label, variables for the runs with leases); the runs without have DUTO_LEASES=off.
 SETTINGS: list[tuple[str, dict[str, str]]] = [
@@ -119,7 +119,9 @@ def main() -> int:
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="duto-bench-leases-") as tmp:
         root = Path(tmp)
-        run_once(root / "warm-up", chain(2), {})
+        # A whole pipeline each way first: the first runs of a fresh process are slower whatever they do.
+        run_once(root / "warm-up-on", chain(STEPS), {})
+        run_once(root / "warm-up-off", chain(STEPS), {"DUTO_LEASES": "off"})
         counter = 0
         for label, variables in SETTINGS:
             for shape, build in SHAPES:
