@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from duto.cli.command_server import stop_servers
+from duto.cli.command_servers import stop_servers
 from duto.resident import DIR_ENV
 
 

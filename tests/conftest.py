@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from duto import Workspace
-from duto.cli.command_server import stop_servers
+from duto.cli.command_servers import stop_servers
 from duto.graph.status import TERMINAL
 from duto.resident import DIR_ENV, IDLE_ENV
 from duto.storage.db import dispose_all

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import poll, run_duto
 from duto import Workspace, resident
-from duto.cli.command_server import live_servers
+from duto.cli.command_servers import live_servers
 from duto.processes import alive
 
 SLOW_PIPELINE = """

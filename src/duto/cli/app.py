@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from duto.cli import cache, command_server, compute, env, logs, metrics, runner, runs, why
+from duto.cli import cache, command_servers, compute, env, logs, metrics, runner, runs, why
 from duto.cli.options import WorkspaceOption, err, open_workspace, say
 from duto.config import WORKSPACE_ENV
 from duto.errors import ConfigError, DutoError, WorkspaceExistsError
@@ -32,7 +32,7 @@ app.add_typer(runs.app, name="runs")
 app.add_typer(compute.app, name="compute")
 app.add_typer(env.app, name="env")
 app.add_typer(cache.app, name="cache")
-app.add_typer(command_server.app, name="command-server")
+app.add_typer(command_servers.app, name="command-server")
 app.add_typer(runner.app, name="runner")
 app.command()(why.why)
 app.command()(logs.logs)

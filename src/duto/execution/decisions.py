@@ -114,13 +114,6 @@ class ReuseDecisions:
             f"outputs of {entry.pipeline_run_id}/{entry.step_name} are missing or corrupt in the store; running again"
         )
 
-    def lay_out(self, entry: Entry) -> None:
-        """Publish again any output of a reused step run that is no longer at its place on the datastore."""
-        for output in entry.outputs.values():
-            final = self.datastores[output["datastore"]].local_path(output["path"])
-            if not final.exists():
-                self.cas.publish(output["digest"], final)
-
     def _read_blob(self, digest: str) -> bytes | None:
         try:
             return self.cas.blob_path(digest).read_bytes()
