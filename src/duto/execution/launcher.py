@@ -22,6 +22,7 @@ from typing import Any
 
 from duto.processes import can_fork_safely, fork_detached
 from duto.resident import request_runner
+from duto.storage.db import connections_in_use
 from duto.storage.layout import RunLayout
 
 RUNNER_MODE_ENV = "DUTO_RUNNER"
@@ -60,7 +61,8 @@ def start_runner(root: Path, layout: RunLayout, uses_dask: bool = False) -> thre
         if request_runner(root, layout.run_id, layout.runner_log, start=False) is not None:
             return None
         lacking = uses_dask and "distributed" not in sys.modules
-        if not lacking and can_fork_safely():
+        # A connection still checked out would carry SQLite's state into the fork (see storage.db).
+        if not lacking and connections_in_use() == 0 and can_fork_safely():
             fork_detached(lambda: run_detached(root, layout.run_id), layout.runner_log)
             return None
         if request_runner(root, layout.run_id, layout.runner_log) is not None:

@@ -81,8 +81,29 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+def _close_before_fork() -> None:
+    """Close every pooled connection before this process forks, so that no SQLite connection crosses a fork.
+
+    SQLite keeps one record per open database file in each process, with the POSIX locks that process holds
+    on it, and shares it between the process's connections. A forked child inherits the record but not the
+    locks, which stay the parent's: a connection the child opens then believes it holds locks the kernel
+    never gave it. When the parent later closes its last connection, it finds nobody else holding the WAL
+    and deletes it, and every commit the child makes afterwards goes into a deleted file: a runner forked
+    from its submitter lost its whole run when the submitter exited first. With no connection open at the
+    fork, the record is gone and the child starts clean. (A connection checked out of the pool stays open;
+    see `connections_in_use`.)
+    """
+    if not _engines_lock.acquire(blocking=False):  # a thread is creating an engine; it is not ours to close
+        return
+    try:
+        for engine in _engines.values():
+            engine.pool.dispose()
+    finally:
+        _engines_lock.release()
+
+
 def _forget_engines_in_child() -> None:
-    """In a forked child, drop the parent's pooled connections without closing them (SQLAlchemy's recipe):
+    """In a forked child, drop the parent's engines without closing their connections (SQLAlchemy's recipe):
     a connection must never be used by two processes, and the child opens its own when it needs one."""
     global _engines_lock
     _engines_lock = threading.Lock()  # another thread of the parent may have held it at the fork
@@ -91,7 +112,14 @@ def _forget_engines_in_child() -> None:
     _engines.clear()
 
 
-os.register_at_fork(after_in_child=_forget_engines_in_child)
+os.register_at_fork(before=_close_before_fork, after_in_child=_forget_engines_in_child)
+
+
+def connections_in_use() -> int:
+    """How many connections of this process's engines are checked out now; a fork is safe for a child that
+    uses SQLite only when there are none (see `_close_before_fork`)."""
+    with _engines_lock:
+        return sum(getattr(engine.pool, "checkedout", lambda: 0)() for engine in _engines.values())
 
 
 def dispose_all() -> None:
