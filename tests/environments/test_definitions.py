@@ -89,8 +89,10 @@ def test_conda_only_packages_are_rejected_naming_them() -> None:
 def test_bad_definitions_are_refused_at_once() -> None:
     with pytest.raises(ConfigError, match="name"):
         Environment("a/b")
-    with pytest.raises(ConfigError, match="set_pip_option"):
-        CondaDependencies.create(pip_packages=["--no-index"])
+    with pytest.raises(ConfigError, match="editable"):
+        CondaDependencies.create(pip_packages=["-e ./mypkg"])
+    with pytest.raises(ConfigError, match="not a package requirement"):
+        CondaDependencies.create(pip_packages=["=broken"])
     with pytest.raises(ConfigError, match="must start with '-'"):
         CondaDependencies().set_pip_option("no-index")
     env = Environment("vars", environment_variables={"N": 1})  # type: ignore[dict-item]
@@ -164,7 +166,7 @@ def test_from_pip_requirements_and_from_conda_specification(tmp_path: Path) -> N
     from_conda = Environment.from_conda_specification("conda", conda)
 
     assert from_pip.to_spec()["pip_packages"] == ["tinypkg==1.0"]
-    assert from_pip.to_spec()["pip_options"] == ["--find-links=./wheels"]
+    assert from_pip.to_spec()["pip_options"] == [f"--find-links={Path.cwd() / 'wheels'}"], "as pip: from the cwd"
     assert (from_conda.to_spec()["python_version"], from_conda.to_spec()["pip_packages"]) == ("3.12", ["otherpkg>=2"])
     with pytest.raises(ConfigError, match=r"bad\.txt"):
         Environment.from_pip_requirements("bad", bad)
