@@ -147,8 +147,11 @@ class EnvironmentBuilder:
             hasher.close()
 
     def find(self, spec: Mapping[str, Any]) -> BuiltEnvironment | None:
-        """The completed venv of this spec, or None when there is none (yet)."""
-        return self._load(self.key(spec))
+        """The completed venv of this spec, or None when there is none (yet, or a local wheel of it is gone)."""
+        try:
+            return self._load(self.key(spec))
+        except EnvironmentBuildError:
+            return None
 
     @staticmethod
     def _key(spec: Mapping[str, Any], sources: Mapping[str, str]) -> str:
