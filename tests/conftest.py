@@ -161,12 +161,13 @@ def stray_name(final_name: str) -> str:
     return f"{stem}{mark}{tag}-{dead_pid()}-{tail.partition('-')[2]}"
 
 
-def write_wheel(folder: Path, name: str = "tinypkg", version: str = "1.0") -> Path:
-    """A pure-Python wheel written by hand: package `name` whose module says `VERSION = version`."""
+def write_wheel(folder: Path, name: str = "tinypkg", version: str = "1.0", says: str | None = None) -> Path:
+    """A pure-Python wheel written by hand: package `name` whose module says `VERSION = version` (or `says`:
+    a wheel rebuilt with new content under the same file name)."""
     folder.mkdir(parents=True, exist_ok=True)
     dist_info = f"{name}-{version}.dist-info"
     files = {
-        f"{name}/__init__.py": f"VERSION = {version!r}\n".encode(),
+        f"{name}/__init__.py": f"VERSION = {says or version!r}\n".encode(),
         f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
         f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: duto-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
     }

@@ -6,6 +6,7 @@ A workspace keeps each environment's versions in its settings (`.duto/config.jso
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from duto.config import updating
-from duto.errors import ConfigError, EnvironmentNotFoundError
+from duto.errors import ConfigError, EnvironmentNotFoundError, WheelExistsError
 from duto.graph.environment import CondaDependencies, PythonSection, parse_conda_specification, parse_requirements
 from duto.graph.environment import Environment as EnvironmentDefinition
+from duto.graph.package_sources import wheel_file_name_problem, workspace_wheel_reference
 
 if TYPE_CHECKING:
     from duto.environments.builder import BuiltEnvironment
@@ -109,6 +111,51 @@ class Environment(EnvironmentDefinition):
         builder = EnvironmentBuilder(workspace_envs_dir(workspace.config))
         stdout = getattr(sys.stdout, "buffer", None)
         return builder.build(self.to_spec(), log=stdout if stdout is not None else TextLog(sys.stdout))
+
+    @staticmethod
+    def add_private_pip_wheel(workspace: Workspace, file_path: str | os.PathLike[str], exist_ok: bool = False) -> str:
+        """Store a wheel in the workspace and return the reference to pass to `add_pip_package`.
+
+        The wheel is copied to the workspace's `.duto/wheels/`; the reference,
+        `duto-workspace://wheels/<file name>`, is found there by whichever machine builds the environment
+        from this workspace. Adding the same wheel again is fine.
+
+        Args:
+            workspace: where to store it.
+            file_path: the wheel file (`mypkg-1.0-py3-none-any.whl`).
+            exist_ok: replace a stored wheel of the same file name whose content differs.
+
+        Raises:
+            ConfigError: the file is not there, or its name is not a wheel's.
+            WheelExistsError: a wheel of that name is stored with other content and `exist_ok` is False.
+        """
+        from duto.environments.local_sources import wheels_dir
+        from duto.storage.hashing import hash_file_uncached
+
+        source = Path(file_path).expanduser()
+        if not source.is_file():
+            raise ConfigError(
+                f"wheel {str(file_path)!r} does not exist (or is not a file); build it first, e.g. with "
+                "`python -m build --wheel`, and pass the path of the .whl it writes"
+            )
+        problem = wheel_file_name_problem(source.name)
+        if problem is not None:
+            raise ConfigError(problem)
+        folder = wheels_dir(workspace.config.duto_dir)
+        stored = folder / source.name
+        if stored.is_file():
+            if hash_file_uncached(stored) == hash_file_uncached(source):
+                return workspace_wheel_reference(source.name)
+            if not exist_ok:
+                raise WheelExistsError(source.name)
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = folder / f".{source.name}.{os.getpid()}.partial"
+        try:
+            shutil.copyfile(source, partial)
+            os.replace(partial, stored)  # whole or not at all, for a build reading it meanwhile
+        finally:
+            partial.unlink(missing_ok=True)
+        return workspace_wheel_reference(source.name)
 
     @staticmethod
     def get(workspace: Workspace, name: str, version: str | int | None = None) -> Environment:

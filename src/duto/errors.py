@@ -13,7 +13,8 @@ DutoError
 ├── PipelineRunError                              .run_id, .status
 ├── RunTimeoutError (+ TimeoutError)
 ├── LeaseLostError                                .run_id: another runner drives the run now
-└── UserFileError (+ ValueError)                  .path: a pipeline file that cannot be loaded
+├── UserFileError (+ ValueError)                  .path: a pipeline file that cannot be loaded
+└── WheelExistsError (+ FileExistsError)          .wheel: a stored wheel of that name has other content
 """
 
 from __future__ import annotations
@@ -156,6 +157,20 @@ class UserFileError(DutoError, ValueError):
     def __init__(self, path: str, message: str) -> None:
         self.path = path
         super().__init__(f"{path}: {message}")
+
+
+class WheelExistsError(DutoError, FileExistsError):
+    """`Environment.add_private_pip_wheel` found a wheel of that file name stored with other content."""
+
+    def __init__(self, wheel: str) -> None:
+        self.wheel = wheel
+        super().__init__(
+            f"a wheel named {wheel!r} is already stored in this workspace, with other content; pass exist_ok=True "
+            "to replace it (steps whose environment installs it will then run again), or give the wheel a new version"
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 class EnvironmentNotFoundError(DutoError, KeyError):

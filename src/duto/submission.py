@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from duto.errors import PipelineValidationError, ValidationProblem
+from duto.errors import ConfigError, PipelineValidationError, ValidationProblem
 from duto.execution.launcher import start_runner, uses_dask
 from duto.execution.runner import Runner
 from duto.graph.datasets import FileDataset
@@ -80,6 +80,7 @@ class Pipeline:
                     )
                     for name, step in ((n, self._step(n)) for n in docker_steps)
                 )
+        problems.extend(self._environment_problems())
         for step in self.graph.steps:
             folder = self.source_directory_of(step)
             if folder is None:
@@ -111,6 +112,28 @@ class Pipeline:
                         f"datastore {name!r} is not in this workspace; known: {', '.join(sorted(datastores))}",
                     )
                 )
+        return problems
+
+    def _environment_problems(self) -> list[ValidationProblem]:
+        """A local wheel, folder or find-links folder a step's environment installs from that is not there."""
+        from duto.environment_registry import Environment
+        from duto.environments.local_sources import missing_sources
+
+        default: dict[str, Any] | None = None
+        name = self.workspace.config.default_environment
+        if name is not None and name in self.workspace.config.environments:
+            default = Environment.get(self.workspace, name).to_spec()
+        problems: list[ValidationProblem] = []
+        for step in self.graph.steps:
+            environment = step.runconfig.environment
+            try:
+                spec = environment.to_spec() if environment is not None else default
+            except ConfigError:
+                continue  # the graph's validation reports it
+            if spec is None or spec.get("user_managed"):
+                continue
+            missing = missing_sources(spec, self.workspace.config.duto_dir)
+            problems.extend(ValidationProblem(step.name, problem) for problem in missing)
         return problems
 
     def _step(self, name: str) -> Step:

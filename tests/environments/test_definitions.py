@@ -89,8 +89,10 @@ def test_conda_only_packages_are_rejected_naming_them() -> None:
 def test_bad_definitions_are_refused_at_once() -> None:
     with pytest.raises(ConfigError, match="name"):
         Environment("a/b")
-    with pytest.raises(ConfigError, match="set_pip_option"):
-        CondaDependencies.create(pip_packages=["--no-index"])
+    with pytest.raises(ConfigError, match="editable"):
+        CondaDependencies.create(pip_packages=["-e ./mypkg"])
+    with pytest.raises(ConfigError, match="not a package requirement"):
+        CondaDependencies.create(pip_packages=["=broken"])
     with pytest.raises(ConfigError, match="must start with '-'"):
         CondaDependencies().set_pip_option("no-index")
     env = Environment("vars", environment_variables={"N": 1})  # type: ignore[dict-item]
@@ -164,7 +166,7 @@ def test_from_pip_requirements_and_from_conda_specification(tmp_path: Path) -> N
     from_conda = Environment.from_conda_specification("conda", conda)
 
     assert from_pip.to_spec()["pip_packages"] == ["tinypkg==1.0"]
-    assert from_pip.to_spec()["pip_options"] == ["--find-links=./wheels"]
+    assert from_pip.to_spec()["pip_options"] == [f"--find-links={Path.cwd() / 'wheels'}"], "as pip: from the cwd"
     assert (from_conda.to_spec()["python_version"], from_conda.to_spec()["pip_packages"]) == ("3.12", ["otherpkg>=2"])
     with pytest.raises(ConfigError, match=r"bad\.txt"):
         Environment.from_pip_requirements("bad", bad)
@@ -210,3 +212,73 @@ def test_a_settings_file_from_before_environments_still_loads(ws: Workspace) -> 
 
     assert reopened.environments == {}
     assert reopened.config.default_environment is None
+
+
+def test_local_wheels_paths_and_urls_are_packages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    deps = CondaDependencies.create(
+        pip_packages=[
+            "./wheels/tinypkg-1.0-py3-none-any.whl",
+            "../projects/mypkg/",
+            "other @ file:///opt/wheels/other-2.0-py3-none-any.whl",
+            "torch @ https://download.example/torch-2.0-cp311-cp311-linux_x86_64.whl",
+            "git+https://github.com/example/gitpkg.git@v1.2#egg=gitpkg",
+            "--extra-index-url https://private.example/simple",
+            "duto-workspace://wheels/stored-3.0-py3-none-any.whl",
+        ]
+    )
+    deps.add_pip_package("wheels/tinypkg-2.0-py3-none-any.whl")  # the same package, another wheel: it replaces
+    deps.add_pip_package("-f ./more-wheels")
+
+    assert deps.pip_packages == [
+        str(tmp_path.parent / "projects" / "mypkg"),
+        "other @ file:///opt/wheels/other-2.0-py3-none-any.whl",
+        "torch @ https://download.example/torch-2.0-cp311-cp311-linux_x86_64.whl",
+        "git+https://github.com/example/gitpkg.git@v1.2#egg=gitpkg",
+        "duto-workspace://wheels/stored-3.0-py3-none-any.whl",
+        str(tmp_path / "wheels" / "tinypkg-2.0-py3-none-any.whl"),
+    ], "relative paths are taken from the current folder at definition time, as pip takes them"
+    assert deps.pip_options == [
+        "--extra-index-url=https://private.example/simple",
+        f"--find-links={tmp_path / 'more-wheels'}",
+    ]
+    deps.remove_pip_package("gitpkg")
+    deps.remove_pip_package(str(tmp_path.parent / "projects" / "mypkg"))
+    assert len(deps.pip_packages) == 4
+    spec = Environment("local", python=PythonSection(conda_dependencies=deps)).to_spec()
+    assert Environment.from_spec(spec).to_spec() == spec, "the spec's absolute paths read back as they are"
+
+
+def test_a_requirements_file_with_wheels_urls_and_index_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(
+        "--extra-index-url https://private.example/simple\n"
+        "--index-url=https://mirror.example/simple\n"
+        "./wheels/tinypkg-1.0-py3-none-any.whl\n"
+        "mypkg @ file:///src/mypkg\n"
+        "git+https://github.com/example/gitpkg.git\n"
+        "numpy==1.26.4\n"
+    )
+
+    spec = Environment.from_pip_requirements("reqs", requirements).to_spec()
+
+    assert spec["pip_packages"] == [
+        str(tmp_path / "wheels" / "tinypkg-1.0-py3-none-any.whl"),
+        "mypkg @ file:///src/mypkg",
+        "git+https://github.com/example/gitpkg.git",
+        "numpy==1.26.4",
+    ]
+    assert spec["pip_options"] == [
+        "--extra-index-url=https://private.example/simple",
+        "--index-url=https://mirror.example/simple",
+    ]
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["duto-workspace://wheels/../../etc/passwd.whl", "duto-workspace://wheels/notawheel.txt", "duto-workspace://x"],
+)
+def test_a_workspace_reference_must_name_a_stored_wheel(reference: str) -> None:
+    with pytest.raises(ConfigError, match="add_private_pip_wheel"):
+        CondaDependencies.create(pip_packages=[reference])

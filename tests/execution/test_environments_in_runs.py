@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from conftest import write_wheel
 from duto import Environment, Experiment, RunConfiguration
 from duto.conda_dependencies import CondaDependencies
+from duto.errors import PipelineValidationError
 from duto.pipeline import Pipeline
 from duto.pipeline.steps import PythonScriptStep
 
@@ -100,3 +103,64 @@ def test_the_workspace_default_environment_serves_steps_that_name_none(ws, write
     run = Experiment(ws, "default-env").submit(Pipeline(ws, [PythonScriptStep("use.py", source_directory=src)]))
     assert run.wait_for_completion(show_output=False) == "Finished"
     assert "tinypkg 1.0" in run.get_steps()[0].get_stdout_log()
+
+
+def local_wheel_pipeline(ws, src: str, package: str) -> Pipeline:
+    env = Environment("local-wheel")
+    env.python.conda_dependencies = CondaDependencies.create(pip_packages=[package])
+    env.python.conda_dependencies.set_pip_option("--no-index")
+    return Pipeline(ws, [PythonScriptStep("use.py", source_directory=src, runconfig=RunConfiguration(environment=env))])
+
+
+@pytest.mark.timeout(90)
+def test_a_rebuilt_local_wheel_runs_the_step_again(ws, write_script, tmp_path):
+    src = write_script("use.py", USES_PACKAGE)
+    wheel = write_wheel(tmp_path / "dist", "tinypkg", "1.0", says="first build")
+
+    first = Experiment(ws, "wheels").submit(local_wheel_pipeline(ws, src, str(wheel)))
+    assert first.wait_for_completion(show_output=False) == "Finished"
+    again = Experiment(ws, "wheels").submit(local_wheel_pipeline(ws, src, str(wheel)))
+    assert again.wait_for_completion(show_output=False) == "Finished"
+    write_wheel(tmp_path / "dist", "tinypkg", "1.0", says="second build")  # same file name, new content
+    rebuilt = Experiment(ws, "wheels").submit(local_wheel_pipeline(ws, src, str(wheel)))
+    assert rebuilt.wait_for_completion(show_output=False) == "Finished"
+
+    assert "tinypkg first build" in first.get_steps()[0].get_stdout_log()
+    assert again.get_steps()[0].is_reused
+    step = rebuilt.get_steps()[0]
+    assert not step.is_reused
+    assert "tinypkg second build" in step.get_stdout_log()
+    assert f"environment: local package {wheel} changed" in step.get_reuse_info()["reasons"]
+
+
+@pytest.mark.timeout(90)
+def test_a_wheel_stored_in_the_workspace_replaced_with_exist_ok_runs_the_step_again(ws, write_script, tmp_path):
+    src = write_script("use.py", USES_PACKAGE)
+    wheel = write_wheel(tmp_path / "dist", "tinypkg", "1.0", says="stored first")
+    reference = Environment.add_private_pip_wheel(ws, wheel)
+
+    first = Experiment(ws, "stored").submit(local_wheel_pipeline(ws, src, reference))
+    assert first.wait_for_completion(show_output=False) == "Finished"
+    write_wheel(tmp_path / "dist", "tinypkg", "1.0", says="stored second")
+    assert Environment.add_private_pip_wheel(ws, wheel, exist_ok=True) == reference
+    second = Experiment(ws, "stored").submit(local_wheel_pipeline(ws, src, reference))
+    assert second.wait_for_completion(show_output=False) == "Finished"
+
+    assert "tinypkg stored first" in first.get_steps()[0].get_stdout_log()
+    step = second.get_steps()[0]
+    assert not step.is_reused and "tinypkg stored second" in step.get_stdout_log()
+    assert f"environment: local package {reference} changed" in step.get_reuse_info()["reasons"]
+    assert step.get_reuse_info()["components"]["environment"]["packages"] == {"tinypkg": reference}
+
+
+def test_a_missing_local_wheel_is_refused_at_submit_naming_the_step(ws, write_script, tmp_path):
+    src = write_script("use.py", USES_PACKAGE)
+    missing = tmp_path / "dist" / "tinypkg-1.0-py3-none-any.whl"
+    pipeline = local_wheel_pipeline(ws, src, str(missing))
+
+    with pytest.raises(PipelineValidationError) as refused:
+        Experiment(ws, "missing").submit(pipeline)
+
+    message = str(refused.value)
+    assert "use.py" in message and str(missing) in message and "build the wheel" in message
+    assert ws.runs_store.pipeline_runs() == [], "nothing was submitted"

@@ -85,11 +85,15 @@ def step_components(
 
 
 def _environment(step: StepSpec, interpreter: Any) -> dict[str, Any]:
-    """The environment part of the fingerprint: Python version, variables, and a built env's packages."""
+    """The environment part of the fingerprint: Python version, variables, a built env's packages, and the
+    content digests of the local wheels and folders it was installed from."""
     variables = {**(step.environment or {}).get("environment_variables", {}), **step.environment_variables}
     part: dict[str, Any] = {"python": interpreter.version, "variables": variables}
     if interpreter.packages is not None:
         part["packages"] = dict(interpreter.packages)
+    if getattr(interpreter, "sources", None):
+        # Only when there are some, so the fingerprints of environments without local packages stay as they were.
+        part["sources"] = dict(interpreter.sources)
     if (step.environment or {}).get("docker_image"):
         part["docker_image"] = step.environment["docker_image"]  # type: ignore[index]  # checked just above
     return part

@@ -226,8 +226,22 @@ def _environment(old: Any, new: Any, executed: Collection[str], read_blob: ReadB
             lines.extend(_keyed("environment variable", was, now, show=str))
         elif key == "packages":
             lines.extend(f"environment: {line}" for line in _keyed("package", was, now, show=str))
+        elif key == "sources":
+            lines.extend(_sources(was, now))
         else:
             lines.append(f"environment: {key} changed")
+    return lines
+
+
+def _sources(old: Any, new: Any) -> list[str]:
+    """'environment: local package P changed' (or the wheels of a find-links folder) for each local source."""
+    lines = []
+    for line in _paths("", old, new):
+        reference = line.strip()
+        if reference.startswith("--find-links="):
+            lines.append(f"environment: wheels in find-links folder {reference.removeprefix('--find-links=')}")
+        else:
+            lines.append(f"environment: local package {reference}")
     return lines
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from duto.cli.options import WorkspaceOption, err, open_workspace, out, say
+from duto.errors import EnvironmentBuildError
 
 if TYPE_CHECKING:
     from duto.environments.builder import EnvironmentBuilder
@@ -56,7 +58,8 @@ def _registered_keys(ws: Workspace, builder: EnvironmentBuilder) -> dict[str, li
         for version, environment in Environment.versions(ws, name).items():
             spec = environment.to_spec()
             if not spec["user_managed"]:
-                users.setdefault(builder.key(spec), []).append(f"{name}:{version}")
+                with contextlib.suppress(EnvironmentBuildError):  # a local wheel is gone: no venv can be its
+                    users.setdefault(builder.key(spec), []).append(f"{name}:{version}")
     return users
 
 
@@ -172,7 +175,8 @@ def _keys_of_unfinished_runs(ws: Workspace, builder: EnvironmentBuilder) -> set[
         for step in run.spec.get("steps", []):
             environment = step.get("environment")
             if environment and not environment.get("user_managed"):
-                keys.add(builder.key(environment))
+                with contextlib.suppress(EnvironmentBuildError):  # a local wheel is gone: no venv can be its
+                    keys.add(builder.key(environment))
     return keys
 
 

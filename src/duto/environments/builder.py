@@ -1,6 +1,7 @@
 """Building environments: one uv-made venv per distinct set of packages, shared by every step and run needing it.
 
-A venv lives in `<envs_dir>/<key>/`, `key` a hash of what decides its contents. It is built in a temporary
+A venv lives in `<envs_dir>/<key>/`, `key` a hash of what decides its contents (with the content of every local
+wheel, sdist, folder and find-links folder it installs from, see `local_sources`). It is built in a temporary
 folder and renamed into place only when complete (its `duto-env.json` written last), under a per-key file lock,
 so two processes needing the same venv build it once and nobody ever sees half of one.
 """
@@ -22,15 +23,18 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 import blake3
 
 from duto.config import WorkspaceConfig
+from duto.environments.local_sources import LocalSource, local_sources, source_digests
 from duto.errors import EnvironmentBuildError
-from duto.graph.environment import normalize_package_name, pip_option_args
+from duto.graph.environment import pip_option_args
+from duto.graph.package_sources import normalize_package_name, workspace_wheel_reference
+from duto.storage.hashing import FileHasher
 
 METADATA_FILE = "duto-env.json"
 METADATA_SCHEMA_VERSION = 1
@@ -74,6 +78,7 @@ class BuiltEnvironment:
         spec: what it was built from: python_version, pip_packages (sorted), pip_options.
         built_at: when it was completed (seconds since the epoch).
         python_version: the interpreter's full version, e.g. "3.11.7".
+        sources: the content digest of each local thing it was installed from, by its reference in the spec.
     """
 
     key: str
@@ -83,6 +88,7 @@ class BuiltEnvironment:
     spec: dict[str, Any]
     built_at: float
     python_version: str = ""
+    sources: dict[str, str] = field(default_factory=dict)
 
 
 def workspace_envs_dir(config: WorkspaceConfig) -> Path:
@@ -100,23 +106,63 @@ def build_inputs(spec: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class EnvironmentBuilder:
-    """Builds, finds, lists and removes the venvs in one folder."""
+    """Builds, finds, lists and removes the venvs in one folder.
 
-    def __init__(self, envs_dir: Path) -> None:
+    Args:
+        envs_dir: the folder of the venvs.
+        duto_dir: the workspace's `.duto/`, where stored wheels and the stat cache of file digests are;
+            the parent of `envs_dir` when None (as `workspace_envs_dir` places it).
+    """
+
+    def __init__(self, envs_dir: Path, duto_dir: Path | None = None) -> None:
         self.envs_dir = Path(envs_dir)
+        self.duto_dir = Path(duto_dir) if duto_dir is not None else self.envs_dir.parent
 
     def key(self, spec: Mapping[str, Any]) -> str:
-        """A stable hash of what decides the venv: two environments with the same packages share one."""
+        """A stable hash of what decides the venv: two environments with the same packages share one.
+
+        Raises:
+            EnvironmentBuildError: a local wheel, folder or find-links folder of the spec is not there.
+        """
+        return self._key(spec, self.sources(spec))
+
+    def sources(self, spec: Mapping[str, Any]) -> dict[str, str]:
+        """The content digest of each local wheel, sdist, folder and find-links folder the spec installs from.
+
+        Raises:
+            EnvironmentBuildError: one of them is not there.
+        """
+        found = local_sources(spec, self.duto_dir)
+        if not found:
+            return {}
+        hasher = FileHasher(self.duto_dir / "cache" / "hashes.db")
+        try:
+            return source_digests(found, hasher)
+        except FileNotFoundError as exc:
+            raise EnvironmentBuildError(
+                str(spec.get("name") or "unnamed"),
+                f"{exc.filename or exc} does not exist; build the wheel, or fix the path in the environment",
+            ) from None
+        finally:
+            hasher.close()
+
+    def find(self, spec: Mapping[str, Any]) -> BuiltEnvironment | None:
+        """The completed venv of this spec, or None when there is none (yet, or a local wheel of it is gone)."""
+        try:
+            return self._load(self.key(spec))
+        except EnvironmentBuildError:
+            return None
+
+    @staticmethod
+    def _key(spec: Mapping[str, Any], sources: Mapping[str, str]) -> str:
         material = build_inputs(spec)
         if material["python_version"] is None:
             # Without a version the venv gets the interpreter duto runs on: its minor version is part of it.
             material["interpreter"] = f"{sys.implementation.name}-{sys.version_info[0]}.{sys.version_info[1]}"
+        if sources:
+            material["sources"] = dict(sorted(sources.items()))
         text = json.dumps(material, sort_keys=True, separators=(",", ":"))
         return blake3.blake3(text.encode()).hexdigest()[:KEY_LENGTH]
-
-    def find(self, spec: Mapping[str, Any]) -> BuiltEnvironment | None:
-        """The completed venv of this spec, or None when there is none (yet)."""
-        return self._load(self.key(spec))
 
     def build(self, spec: Mapping[str, Any], log: BuildLog, refresh: bool = False) -> BuiltEnvironment:
         """The venv of this spec: found when built before, else built now (once, however many processes ask).
@@ -136,17 +182,18 @@ class EnvironmentBuilder:
                 f"environment {name!r} is user-managed (interpreter {spec.get('interpreter')!r}); duto builds "
                 "nothing for it"
             )
+        sources = self.sources(spec)
+        key = self._key(spec, sources)
         if not refresh:
-            found = self.find(spec)
+            found = self._load(key)
             if found is not None:
                 return found
-        key = self.key(spec)
         with self._lock(key, blocking=True):
             if not refresh:
                 found = self._load(key)
                 if found is not None:
                     return found  # another process built it while this one waited
-            return self._build_locked(key, name, spec, log)
+            return self._build_locked(key, name, spec, sources, log)
 
     def list(self) -> list[BuiltEnvironment]:
         """The completed venvs, by key."""
@@ -187,8 +234,11 @@ class EnvironmentBuilder:
                 removed.append(entry.name)
         return removed
 
-    def _build_locked(self, key: str, name: str, spec: Mapping[str, Any], log: BuildLog) -> BuiltEnvironment:
+    def _build_locked(
+        self, key: str, name: str, spec: Mapping[str, Any], sources: Mapping[str, str], log: BuildLog
+    ) -> BuiltEnvironment:
         inputs = build_inputs(spec)
+        local = local_sources(spec, self.duto_dir)
         tmp = self.envs_dir / f"{TMP_PREFIX}{key}-{uuid.uuid4().hex}"
         final = self.envs_dir / key
         try:
@@ -212,7 +262,8 @@ class EnvironmentBuilder:
                     log.write(
                         f"# package indexes from this machine's pip configuration: {' '.join(machine)}\n".encode()
                     )
-                args = [*pip_option_args(options), *machine, *inputs["pip_packages"]]
+                packages = _install_texts(inputs["pip_packages"], local)
+                args = [*pip_option_args(options), *machine, *_refresh_args(local), *packages]
                 # Compiled at install as pip does, so no step pays for compiling its imports (with
                 # PYTHONDONTWRITEBYTECODE set, none would ever write them).
                 self._uv(["pip", "install", "--compile-bytecode", "--python", venv_python, *args], name, log)
@@ -221,9 +272,10 @@ class EnvironmentBuilder:
                 "schema_version": METADATA_SCHEMA_VERSION,
                 "key": key,
                 "spec": inputs,
-                "packages": _parse_freeze(frozen),
+                "packages": _stored_wheels_as_referenced(_parse_freeze(frozen), local),
                 "python_version": _venv_python_version(tmp),
                 "built_at": time.time(),
+                "sources": dict(sorted(sources.items())),
             }
             # Written last: a folder with this file is a complete venv.
             (tmp / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
@@ -296,6 +348,7 @@ class EnvironmentBuilder:
             spec=dict(metadata.get("spec") or {}),
             built_at=float(metadata.get("built_at") or 0.0),
             python_version=str(metadata.get("python_version") or ""),
+            sources=dict(metadata.get("sources") or {}),
         )
 
     def _remove_locked(self, key: str) -> bool:
@@ -373,6 +426,28 @@ def _pip_settings(environ: Mapping[str, str], config_files: tuple[str, ...] | No
         if environ.get(variable):
             settings[key] = environ[variable].split()
     return settings
+
+
+def _install_texts(packages: builtins.list[str], local: builtins.list[LocalSource]) -> builtins.list[str]:
+    """The requirements as `uv pip install` takes them: a wheel stored in the workspace named by its path."""
+    installs = {source.reference: source.install for source in local if source.install is not None}
+    return [installs.get(package, package) for package in packages]
+
+
+def _refresh_args(local: builtins.list[LocalSource]) -> builtins.list[str]:
+    """Make uv read local packages afresh rather than from its cache: their content is what this venv is for."""
+    packages = [source for source in local if source.install is not None]
+    if any(source.name is None for source in packages):
+        return ["--refresh"]  # a project folder of unknown name: uv cannot be told to refresh only it
+    return [arg for source in packages for arg in ("--refresh-package", str(source.name))]
+
+
+def _stored_wheels_as_referenced(packages: dict[str, str], local: builtins.list[LocalSource]) -> dict[str, str]:
+    """Packages installed from wheels stored in the workspace, recorded by reference, not by this machine's path."""
+    urls = {
+        source.path.as_uri(): workspace_wheel_reference(source.path.name) for source in local if source.in_workspace
+    }
+    return {name: urls.get(value, value) for name, value in packages.items()}
 
 
 def _parse_freeze(text: str) -> dict[str, str]:

@@ -63,10 +63,16 @@ class Interpreters:
             built = future.result()
         packages = dict(built.packages)
         api = None if "duto" in packages else str(step_api_folder(self.builder.envs_dir))
-        return Interpreter(str(built.python), built.python_version, packages, str(built.python.parent), api)
+        return Interpreter(
+            str(built.python), built.python_version, packages, str(built.python.parent), api, dict(built.sources)
+        )
 
     def building(self, spec: dict[str, Any]) -> bool:
-        """Whether a build of this spec has started in this runner."""
+        """Whether a build of this spec has started in this runner.
+
+        Raises:
+            EnvironmentBuildError: a local wheel or folder the spec installs from is not there.
+        """
         return self.builder.key(spec) in self._builds
 
     def close(self) -> None:

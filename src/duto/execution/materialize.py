@@ -156,6 +156,7 @@ class Interpreter:
     packages: dict[str, str] | None = None  # the resolved package set of a built environment
     bin_dir: str | None = None  # put first on PATH, so a command step finds the environment's tools
     step_api: str | None = None  # a folder with duto's step-side API, for environments without duto
+    sources: dict[str, str] | None = None  # content digests of the local wheels and folders it was installed from
 
 
 def prepare(

@@ -469,8 +469,8 @@ class Runner:
         a failed build fails the step.
         """
         spec = state.spec.environment
-        started = spec is not None and self.interpreters.building(spec)
         try:
+            started = spec is not None and self.interpreters.building(spec)
             found = self.interpreters.resolve(spec, state.layout.std_log, may_build)
         except (DutoError, OSError) as exc:
             name = (spec or {}).get("name")

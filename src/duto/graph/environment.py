@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from duto.errors import ConfigError
+from duto.graph.package_sources import absolute_path, normalize_package_name, package_source
 
 SPEC_KEYS = (
     "name",
@@ -43,17 +44,39 @@ _NESTED_FILES = {"-r", "--requirement", "-c", "--constraint"}
 _EDITABLE = {"-e", "--editable"}
 
 
-def normalize_package_name(name: str) -> str:
-    """A distribution name as PEP 503 compares them: lowercase, runs of `-_.` as one `-`."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def requirement_name(requirement: str) -> str:
     """The normalized distribution name a pip requirement (`Pkg_A[x]>=1; marker`) or conda spec names."""
     match = _NAME.match(requirement)
     if match is None:
-        raise ConfigError(f"{requirement!r} is not a package requirement such as 'numpy' or 'numpy==1.26.4'")
+        raise ConfigError(
+            f"{requirement!r} is not a package requirement such as 'numpy', 'numpy==1.26.4', a wheel's path "
+            "('./wheels/mypkg-1.0-py3-none-any.whl'), 'mypkg @ file:///path/to/mypkg' or a URL"
+        )
     return normalize_package_name(match.group(1))
+
+
+def pip_requirement(requirement: str) -> tuple[str, str]:
+    """A pip requirement as the spec records it, and what it shares with one that replaces it.
+
+    A requirement by name (`numpy==1.26.4`) is kept as it is, its identity the normalized name. A local path
+    (`./wheels/x-1.0-py3-none-any.whl`, `../mypkg/`, `name @ file:...`) is made absolute against the current
+    folder; a URL (`https://...`, `git+https://...`) or a workspace wheel is kept as written. Their identity is
+    the distribution name when the text says it (a wheel's file name, `name @ ...`, `#egg=name`), else the text.
+
+    Raises:
+        ConfigError: when it is none of these.
+    """
+    try:
+        source = package_source(requirement)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    if source is None:
+        return requirement, requirement_name(requirement)
+    return source.text, source.identity
+
+
+def _identity(requirement: str) -> str:
+    return pip_requirement(requirement)[1]
 
 
 def _python_version_of(conda_spec: str) -> str | None:
@@ -95,6 +118,9 @@ def _pip_option(option: str) -> str:
     if long_flag is not None:
         if not value:
             raise ConfigError(f"pip option {option!r} needs a value, e.g. '{long_flag}=/path/or/url'")
+        if long_flag == "--find-links" and not re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:", value):
+            # A folder of wheels: taken from the current folder, as pip does, and recorded absolute.
+            value = absolute_path(value)
         return f"{long_flag}={value}"
     return text
 
@@ -111,15 +137,16 @@ def _classify(line: str) -> tuple[str, str] | None:
             f"requirement {text!r} carries per-requirement options (such as --hash), which duto does not "
             "support; remove them"
         )
-    requirement_name(text)
-    return "package", text
+    return "package", pip_requirement(text)[0]
 
 
 def parse_requirements(text: str) -> tuple[list[str], list[str]]:
     """The pip packages and pip options of a requirements.txt text.
 
     Comments and blank lines are skipped, backslash continuations joined; `--find-links`, `--index-url`,
-    `--extra-index-url`, `--no-index` (and `-f`, `-i`) lines become pip options.
+    `--extra-index-url`, `--no-index` (and `-f`, `-i`) lines become pip options. Packages may be given by name,
+    as a local wheel, sdist or folder, as `name @ URL` or as a URL (`git+https://...`); relative paths are
+    taken from the current folder, as pip takes them.
 
     Returns:
         (pip_packages, pip_options), each in file order.
@@ -219,17 +246,24 @@ class CondaDependencies:
         return dependencies
 
     def add_pip_package(self, pip_package: str) -> None:
-        """Add a pip requirement (`numpy`, `numpy==1.26.4`, `pkg @ file:///...`), replacing one of the same name."""
+        """Add a pip requirement, replacing one of the same package.
+
+        As pip takes it in a requirements file: `numpy`, `numpy==1.26.4`, a local wheel, sdist or project folder
+        (`./wheels/mypkg-1.0-py3-none-any.whl`, relative to the current folder), `mypkg @ file:///...`,
+        `mypkg @ https://...`, `git+https://...`, what `Environment.add_private_pip_wheel` returned, or an
+        option line (`--extra-index-url URL`, `--find-links DIR`), which becomes a pip option.
+        """
         text = self._checked(pip_package, "pip package")
         if text.startswith("-"):
-            raise ConfigError(f"{pip_package!r} is a pip option, not a package; use set_pip_option")
-        name = requirement_name(text)
-        self._pip_packages = [p for p in self._pip_packages if requirement_name(p) != name] + [text]
+            self.set_pip_option(text)
+            return
+        recorded, identity = pip_requirement(text)
+        self._pip_packages = [p for p in self._pip_packages if _identity(p) != identity] + [recorded]
 
     def remove_pip_package(self, pip_package: str) -> None:
-        """Remove the pip requirement of that package name, if there is one."""
-        name = requirement_name(pip_package)
-        self._pip_packages = [p for p in self._pip_packages if requirement_name(p) != name]
+        """Remove the pip requirement of that package (by name, or by the path or URL it was added as)."""
+        identity = _identity(self._checked(pip_package, "pip package"))
+        self._pip_packages = [p for p in self._pip_packages if _identity(p) != identity]
 
     def add_conda_package(self, conda_package: str) -> None:
         """Add a conda package spec; `python=3.11` sets the Python version, as in conda."""
