@@ -7,7 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from duto.storage.cas import GcReport, workspace_content_store
+from duto.caching.explain import verify_dropped
+from duto.storage.cas import Fault, GcReport, workspace_content_store
 from duto.storage.reuse_store import ReuseStore
 from duto.storage.temporary import remove, strays
 
@@ -29,10 +30,25 @@ class CacheEntry:
 
 
 @dataclass(frozen=True)
+class DroppedEntry:
+    """A reuse entry `verify_cache` dropped: the step run it pointed at, and what of its outputs is gone."""
+
+    fingerprint: str
+    pipeline_run_id: str
+    step_name: str
+    fault: Fault
+
+
+@dataclass(frozen=True)
 class VerifyReport:
-    blobs_checked: int
-    corrupt_blobs: list[str]
-    entries_dropped: list[str]
+    checked: int  # blobs and manifests re-hashed
+    corrupt: list[Fault]  # removed from the store
+    entries_dropped: list[DroppedEntry]
+
+    @property
+    def damaged(self) -> bool:
+        """Whether the store was not as its records say: something corrupt, or an entry's output missing."""
+        return bool(self.corrupt or self.entries_dropped)
 
 
 def cache_entries(workspace: Workspace) -> list[CacheEntry]:
@@ -59,15 +75,23 @@ def cache_entries(workspace: Workspace) -> list[CacheEntry]:
 
 
 def verify_cache(workspace: Workspace) -> VerifyReport:
-    """Re-hash every stored blob; corrupt blobs are removed, and entries that needed them are dropped."""
+    """Re-hash every stored blob and manifest; corrupt ones are removed, and the reuse entries whose outputs
+    are no longer whole are dropped, each with why, which `duto why` of the step's next run tells."""
     cas = workspace_content_store(workspace.config.duto_dir)
     checked, corrupt = cas.verify()
+    was_corrupt = {fault.digest for fault in corrupt}
     reuse = ReuseStore(workspace.database)
     dropped = []
     for entry in reuse.entries():
-        if not all(cas.intact(o["digest"]) for o in entry.outputs.values()):
-            reuse.drop(entry.fingerprint)
-            dropped.append(entry.fingerprint)
+        for output in entry.outputs.values():
+            fault = cas.fault(output["digest"])
+            if fault is None:
+                continue
+            if fault.digest in was_corrupt:
+                fault = replace(fault, problem="corrupt")
+            reuse.drop(entry.fingerprint, verify_dropped(fault.describe()))
+            dropped.append(DroppedEntry(entry.fingerprint, entry.pipeline_run_id, entry.step_name, fault))
+            break
     cas.hasher.close()
     return VerifyReport(checked, corrupt, dropped)
 

@@ -184,3 +184,14 @@ def test_summarize_joins_and_cuts_for_a_table_cell() -> None:
     long = summarize([f"file raw/{i}.csv changed" for i in range(50)])
     assert len(long) == 200 and long.endswith("…")
     assert summarize([]) == ""
+
+
+def test_a_result_that_is_gone_is_the_one_reason_and_says_how_it_went():
+    from duto.caching.explain import gone, output_fault, verify_dropped
+
+    assert gone(verify_dropped("blob 1a2b3c4d5e6f7a8b is corrupt")) == (
+        "the earlier result with this fingerprint is gone (dropped by cache verify: blob 1a2b3c4d5e6f7a8b is corrupt)"
+    )
+    assert gone(output_fault("blob 1a2b3c4d5e6f7a8b is missing")) == (
+        "the earlier result with this fingerprint is gone (its output blob 1a2b3c4d5e6f7a8b is missing)"
+    )

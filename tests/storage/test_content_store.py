@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 
 import blake3
+import pytest
 
 from conftest import stray_name
-from duto.storage.cas import ContentStore
-from duto.storage.hashing import FileHasher
+from duto.storage.cas import ContentStore, Fault, StoreDamagedError
+from duto.storage.hashing import BlobState, FileHasher
 
 
 def _age(path, seconds: int = 10) -> None:
@@ -77,7 +78,7 @@ def test_a_changed_blob_is_not_sound_and_verify_and_gc_clean_up(tmp_path):
     blob.write_text("evil")
     assert not cas.intact(digest), "a blob whose stat changed is re-hashed on a hit"
     checked, corrupt = cas.verify()
-    assert (checked, len(corrupt)) == (1, 1) and not blob.exists()
+    assert (checked, len(corrupt)) == (2, 1) and not blob.exists(), "one blob and one manifest checked"
 
     (cas.tmp / stray_name("half")).write_bytes(b"partial")
     keep = cas.put_manifest({"kind": "tree", "files": {}})
@@ -86,3 +87,65 @@ def test_a_changed_blob_is_not_sound_and_verify_and_gc_clean_up(tmp_path):
     assert (report.manifests, report.temporary) == (2, 1)
     assert cas.manifest(keep) is not None and cas.manifest(drop) is None
     assert list(cas.tmp.iterdir()) == []
+
+
+def _overwrite_in_place(path, data: bytes, keep_mtime: bool) -> None:
+    """Write `data` into the file's own inode (as a writer through a hard link does), maybe putting its mtime back."""
+    st = path.stat()
+    path.chmod(0o644)
+    with open(path, "r+b") as handle:
+        handle.write(data)
+        handle.truncate()
+    if keep_mtime:
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert not keep_mtime or (path.stat().st_size, path.stat().st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+
+
+@pytest.mark.parametrize("keep_mtime", [False, True], ids=["new-mtime", "mtime-put-back"])
+def test_same_size_garbage_in_a_blob_is_noticed_and_the_blob_replaced(tmp_path, keep_mtime):
+    cas = ContentStore(tmp_path / "cas", FileHasher(tmp_path / "cache.db"))
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "f.txt").write_text("good bytes")
+    digest = cas.put_tree(folder, move=False)
+    blob_digest = cas.files_of(digest)["f.txt"]
+    blob = cas.blob_path(blob_digest)
+    assert cas.intact(digest)
+
+    _overwrite_in_place(blob, b"evil bytes", keep_mtime)
+    assert not cas.intact(digest), "a write into the blob changed its ctime: re-hashed, found corrupt"
+    assert cas.fault(digest) == Fault("blob", blob_digest, "corrupt")
+    with pytest.raises(StoreDamagedError, match=f"blob {blob_digest[:16]} is corrupt"):
+        cas.materialize(digest, tmp_path / "laid-out", link=False)
+    assert not (tmp_path / "laid-out" / "f.txt").exists(), "nothing of the garbage was laid out"
+
+    assert cas.put_tree(folder, move=False) == digest
+    assert blob.read_text() == "good bytes", "storing the same content again replaced the corrupt blob"
+    assert cas.intact(digest)
+
+
+def test_a_corrupt_manifest_counts_as_missing_and_is_written_again(tmp_path):
+    cas = ContentStore(tmp_path / "cas", FileHasher(tmp_path / "cache.db"))
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "f.txt").write_text("content")
+    digest = cas.put_tree(folder, move=False)
+    path = cas.manifests / f"{digest}.json"
+    path.write_bytes(os.urandom(path.stat().st_size))
+    assert cas.manifest(digest) is None and cas.files_of(digest) == {}
+    assert cas.fault(digest) == Fault("manifest", digest, "corrupt")
+    assert cas.put_tree(folder, move=False) == digest
+    assert cas.files_of(digest).keys() == {"f.txt"} and cas.intact(digest)
+
+
+def test_a_sound_blob_is_checked_by_its_stat_alone_even_after_it_is_linked(tmp_path):
+    cas = ContentStore(tmp_path / "cas", FileHasher(tmp_path / "cache.db"))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "big.bin").write_bytes(os.urandom(1024 * 1024))
+    digest = cas.put_tree(folder, move=True)
+    cas.publish(digest, tmp_path / "published")  # a hard link: the blob's ctime changes
+    blob_digest = cas.files_of(digest)["big.bin"]
+    assert cas.hasher.blob_state(blob_digest) == BlobState.of(cas.blob_path(blob_digest).stat())
+    _overwrite_in_place(tmp_path / "published" / "big.bin", os.urandom(1024 * 1024), keep_mtime=True)
+    assert cas.fault(digest) == Fault("blob", blob_digest, "corrupt"), "written through the published hard link"

@@ -19,6 +19,7 @@ FIRST_RUN = "first run of this step"
 REGENERATE = "regenerate_outputs was set"
 NO_REUSE = "allow_reuse=False"
 SAME_FINGERPRINT = "same fingerprint as the previous run, whose outputs could not be reused"
+GONE = "the earlier result with this fingerprint is gone"
 
 ReadBlob = Callable[[str], bytes | None]
 
@@ -67,6 +68,25 @@ def explain(
     if not reasons:
         reasons.append(SAME_FINGERPRINT if previous_ref is None else f"{SAME_FINGERPRINT} ({previous_ref})")
     return reasons
+
+
+def gone(cause: str) -> str:
+    """Why a step whose fingerprint was computed before runs again: that result is gone, and `cause` says how.
+
+    This is the whole reason: differences from the previous run did not make it run, since an intact result
+    with this fingerprint would have been reused whatever they were.
+    """
+    return f"{GONE} ({cause})"
+
+
+def verify_dropped(fault: str) -> str:
+    """The cause `gone` gives for an entry `duto cache verify` dropped; `fault` as in "blob 1a2b... is corrupt"."""
+    return f"dropped by cache verify: {fault}"
+
+
+def output_fault(fault: str) -> str:
+    """The cause `gone` gives when a run finds an output of the earlier result missing or corrupt."""
+    return f"its output {fault}"
 
 
 def summarize(reasons: list[str], width: int = 200) -> str:

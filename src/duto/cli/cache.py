@@ -47,19 +47,27 @@ def list_entries(workspace: WorkspaceOption = None) -> None:
 
 @app.command()
 def verify(workspace: WorkspaceOption = None) -> None:
-    """Re-hash every stored blob; corrupt ones are removed, so the steps that need them run again."""
+    """Re-hash every stored blob and manifest; corrupt ones are removed, so the steps that need them run again.
+
+    Exits with 1 when something was corrupt or missing.
+    """
     from rich.status import Status
 
     from duto.content_cache import verify_cache
 
     with Status("re-hashing the store", console=err):
         report = verify_cache(open_workspace(workspace))
-    say(f"{report.blobs_checked} blobs checked, {len(report.corrupt_blobs)} corrupt")
-    for digest in report.corrupt_blobs:
-        say(f"  corrupt and removed: {digest}")
+    say(f"{report.checked} blobs and manifests checked, {len(report.corrupt)} corrupt")
+    for fault in report.corrupt:
+        say(f"  corrupt and removed: {fault.kind} {fault.digest}")
     if report.entries_dropped:
-        say(f"{len(report.entries_dropped)} reuse entries dropped: their steps will run again")
-    if report.corrupt_blobs:
+        say(
+            f"{len(report.entries_dropped)} reuse entries dropped, their outputs no longer whole; "
+            "these steps run again when their pipelines are next submitted:"
+        )
+        for dropped in report.entries_dropped:
+            say(f"  step {dropped.step_name!r} of run {dropped.pipeline_run_id}: {dropped.fault.describe()}")
+    if report.damaged:
         raise typer.Exit(1)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from duto.caching.components import dataset_files, path_digest, step_components, tree_digest
-from duto.caching.explain import SAME_FINGERPRINT, explain
+from duto.caching.explain import SAME_FINGERPRINT, explain, gone, output_fault
 from duto.caching.fingerprint import fingerprint
 from duto.execution.materialize import InputError, Interpreter
 from duto.graph.spec import StepSpec
@@ -88,7 +88,7 @@ class ReuseDecisions:
             regenerate_outputs=self.run.regenerate,
             allow_reuse=spec.allow_reuse,
             executed_upstream=executed,
-            read_blob=self._read_blob,
+            read_blob=self.cas.read_blob,
         )
         if previous is not None and previous.status != RunStatus.FINISHED and reasons == [SAME_FINGERPRINT]:
             reasons = [f"the previous run of this step ended {previous.status}, with no outputs to reuse"]
@@ -97,25 +97,23 @@ class ReuseDecisions:
     def reusable(self, decision: Decision, allow_reuse: bool, settle: bool) -> tuple[Entry | None, str | None]:
         """The finished step run a step may reuse, its outputs checked to be in the store.
 
-        With `settle`, an entry whose outputs are gone is dropped, and the second value says so, as a
-        reason for the step to run.
+        The second value, when not None, is the one reason the step runs: an earlier result with its
+        fingerprint is gone (dropped before, or, with `settle`, found with an output missing or corrupt now
+        and dropped here). Without `settle` nothing is dropped.
         """
         if self.run.regenerate or not allow_reuse:
             return None, None
         entry = self.reuse.entry(decision.fingerprint)
         if entry is None:
-            return None, None
-        if all(self.cas.intact(o["digest"]) for o in entry.outputs.values()):
-            return entry, None
-        if not settle:
-            return None, None
-        self.reuse.drop(decision.fingerprint)
-        return None, (
-            f"outputs of {entry.pipeline_run_id}/{entry.step_name} are missing or corrupt in the store; running again"
-        )
-
-    def _read_blob(self, digest: str) -> bytes | None:
-        try:
-            return self.cas.blob_path(digest).read_bytes()
-        except FileNotFoundError:
-            return None
+            dropped = self.reuse.dropped(decision.fingerprint)
+            return None, None if dropped is None else gone(dropped)
+        for output in entry.outputs.values():
+            fault = self.cas.fault(output["digest"])
+            if fault is None:
+                continue
+            if not settle:
+                return None, None
+            cause = output_fault(fault.describe())
+            self.reuse.drop(decision.fingerprint, cause)
+            return None, gone(cause)
+        return entry, None

@@ -11,7 +11,7 @@ from typing import Any
 
 from duto.errors import DutoError
 from duto.graph.spec import Argument, InputSpec, OutputSpec, StepSpec
-from duto.storage.cas import ContentStore
+from duto.storage.cas import ContentStore, StoreDamagedError
 from duto.storage.datastores import DatastoreBackend
 from duto.storage.hashing import hash_bytes
 from duto.storage.layout import StepLayout
@@ -47,13 +47,20 @@ def output_location(output: OutputSpec, step_run_id: str, default_datastore: str
 def place_input(
     spec: InputSpec,
     layout: StepLayout,
+    cas: ContentStore,
     datastores: dict[str, DatastoreBackend],
     upstream_outputs: dict[str, dict[str, dict[str, str]]],
     mounted: list[str],
 ) -> str:
     """Put one input where the step reads it; returns the path its arguments resolve to.
 
-    Files the step reads in place (mounted, not copied) are added to `mounted`.
+    Files the step reads in place (mounted, not copied) are added to `mounted`. An upstream output is fed
+    only with the bytes it was committed with: copied from sound blobs, or, mounted, its published files
+    checked against them.
+
+    Raises:
+        InputError: an upstream step recorded no such output.
+        StoreDamagedError: the stored output is missing or corrupt.
     """
     source = spec.source
     if source["kind"] == "step_output":
@@ -61,13 +68,41 @@ def place_input(
         if location is None:
             raise InputError(f"input {spec.name!r}: step {source['step']!r} recorded no output {source['output']!r}")
         published = datastores[location["datastore"]].local_path(location["path"])
+        what = f"input {spec.name!r} (output {source['output']!r} of step {source['step']!r})"
         if spec.mode == "mount":
+            _check_published(cas, location["digest"], published, what)
             mounted.extend(_files_under(published))
             return str(published)
         target = layout.inputs / spec.name
-        _copy(published, target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            cas.materialize(location["digest"], target, link=False)
+        except StoreDamagedError as exc:
+            raise StoreDamagedError(exc.fault, what) from exc
         return str(target)
     return _place_dataset(spec, layout, datastores, mounted)
+
+
+def _check_published(cas: ContentStore, digest: str, published: Path, what: str) -> None:
+    """Make sure the published files a step is to read in place hold the bytes their output was committed with.
+
+    A published file is a hard link to its blob, so a sound blob vouches for it (one stat each); a file that
+    is not (another filesystem, or replaced) is hashed. Files that differ from sound blobs are published again.
+    """
+    fault = cas.fault(digest)
+    if fault is not None:
+        raise StoreDamagedError(fault, what)
+    for rel, blob in cas.files_of(digest).items():
+        path = published / rel if rel else published
+        try:
+            here, stored = os.stat(path), os.stat(cas.blob_path(blob))
+        except FileNotFoundError:
+            break
+        if (here.st_dev, here.st_ino) != (stored.st_dev, stored.st_ino) and cas.hasher.digest(path) != blob:
+            break
+    else:
+        return
+    cas.publish(digest, published)
 
 
 def _files_under(path: Path) -> list[str]:
@@ -129,14 +164,6 @@ def _fixed_prefix(pattern: str) -> str:
     return "/".join(fixed)
 
 
-def _copy(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if source.is_dir():
-        shutil.copytree(source, target, symlinks=False)
-    else:
-        shutil.copy2(source, target)
-
-
 def resolve(arg: Argument, parameters: dict[str, Any], inputs: dict[str, str], outputs: dict[str, str]) -> str:
     if "value" in arg:
         return arg["value"]
@@ -179,7 +206,9 @@ def prepare(
     else:
         layout.code.mkdir(exist_ok=True)
     mounted: list[str] = []
-    input_paths = {spec.name: place_input(spec, layout, datastores, upstream_outputs, mounted) for spec in step.inputs}
+    input_paths = {
+        spec.name: place_input(spec, layout, cas, datastores, upstream_outputs, mounted) for spec in step.inputs
+    }
     output_paths: dict[str, str] = {}
     for output in step.outputs:
         path = layout.outputs / output.name

@@ -368,13 +368,14 @@ class Runner:
         return NewEvent("reuse_decision", decision, state.step_run_id)
 
     def _reusable(self, state: StepState, settle: bool) -> Entry | None:
-        """The finished step run this one may reuse; with `settle`, say so when its outputs are gone."""
+        """The finished step run this one may reuse; when an earlier result of its fingerprint is gone, that is
+        the reason it runs (with `settle`, an entry found broken now is dropped)."""
         if state.fingerprint is None or state.components is None:
             return None
         decision = Decision(state.fingerprint, state.components, state.reasons)
         entry, why_not = self.decisions.reusable(decision, state.spec.allow_reuse, settle)
         if why_not is not None:
-            state.reasons = [why_not, *state.reasons]
+            state.reasons = [why_not]
         return entry
 
     def _reuse(self, state: StepState, entry: Entry) -> None:

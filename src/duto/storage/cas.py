@@ -3,6 +3,11 @@
 Everything enters under a temporary name and is published by one atomic rename, so a crash or a full disk
 leaves at most a stray temporary file (removed by the next run or `gc`) and never a half-written blob,
 manifest or output under its final name. Blobs are shared by every run and output that holds the same bytes.
+
+Nothing read from the store is trusted by its name alone: a manifest is re-hashed as it is read (it is small),
+and a blob is sound while its stat is the one recorded when the store wrote it (see `BlobState`), else it is
+re-hashed. A blob or manifest whose bytes are not what its name says counts as missing, and is replaced when
+the same content is stored again.
 """
 
 from __future__ import annotations
@@ -14,10 +19,38 @@ import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from duto.storage.hashing import FileHasher, FileState, hash_bytes, hash_file_uncached
+from duto.errors import DutoError
+from duto.storage.hashing import BlobState, FileHasher, hash_bytes, hash_file_uncached
 from duto.storage.temporary import remove, strays, temporary_name
+
+
+@dataclass(frozen=True)
+class Fault:
+    """Why something stored cannot be used: which blob or manifest, and whether it is missing or corrupt."""
+
+    kind: Literal["blob", "manifest"]
+    digest: str
+    problem: Literal["missing", "corrupt"]
+
+    def describe(self) -> str:
+        """ "blob 1a2b3c4d5e6f7a8b is missing": short enough for a reason, long enough to find the file."""
+        return f"{self.kind} {self.digest[:16]} is {self.problem}"
+
+
+class StoreDamagedError(DutoError, OSError):
+    """What a run needs from the content store is missing or corrupt; `.fault` says which blob or manifest."""
+
+    def __init__(self, fault: Fault, what: str) -> None:
+        self.fault = fault
+        super().__init__(
+            f"{what}: {fault.describe()} in the content store; submit the pipeline again and the step that "
+            "produced it runs again (`duto cache verify` checks the whole store)"
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 @dataclass(frozen=True)
@@ -52,32 +85,56 @@ class ContentStore:
         return self.blob_path(digest).is_file()
 
     def _publish_blob(self, staged: Path, digest: str) -> None:
+        """Give a staged blob its name (replacing a corrupt one) and record its stat as the mark of a sound blob.
+
+        The stat is recorded a moment after the rename, with no check that nobody wrote in between: the blob
+        is new, and nothing outside this process knows its name yet.
+        """
         target = self.blob_path(digest)
         target.parent.mkdir(exist_ok=True)
         os.chmod(staged, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)  # a guard for non-root users only
         os.replace(staged, target)
-        self.hasher.remember(str(target), FileState.of(target.stat()), digest)
+        self.hasher.record_blob(digest, BlobState.of(target.stat()))
+
+    def blob_fault(self, digest: str) -> Fault | None:
+        """What is wrong with a blob (missing, or bytes that are not what its name says), or None when sound.
+
+        Cheap when the blob is as the store wrote it: one stat and one lookup. A blob whose stat changed (a
+        write into it, through a hard link too, or links made or removed) is re-hashed, and its new stat is
+        recorded when its bytes are still right.
+        """
+        path = self.blob_path(digest)
+        try:
+            before = BlobState.of(os.stat(path))
+        except FileNotFoundError:
+            return Fault("blob", digest, "missing")
+        if self.hasher.blob_state(digest) == before:
+            return None
+        if hash_file_uncached(path, before.size) != digest:
+            return Fault("blob", digest, "corrupt")
+        if BlobState.of(os.stat(path)) == before:  # not written while it was read
+            self.hasher.record_blob(digest, before)
+        return None
 
     def blob_sound(self, digest: str) -> bool:
         """Whether a blob is there with the bytes its name says: re-read only when its stat changed."""
-        path = self.blob_path(digest)
-        try:
-            return self.hasher.digest(path) == digest
-        except FileNotFoundError:
-            return False
+        return self.blob_fault(digest) is None
 
     def put_file(self, path: Path, move: bool) -> str:
-        """Store a file's bytes; with `move` the file itself becomes the blob (it must be private)."""
+        """Store a file's bytes; with `move` the file itself becomes the blob (it must be private).
+
+        A blob of that name already there is kept only when sound; a corrupt one is replaced.
+        """
         if move:
             digest = hash_file_uncached(path)
-            if self.has_blob(digest):
+            if self.blob_sound(digest):
                 path.unlink()
                 return digest
             staged = self.tmp / temporary_name(digest)
             os.replace(path, staged)
         else:
             digest = self.hasher.digest(path)
-            if self.has_blob(digest):
+            if self.blob_sound(digest):
                 return digest
             staged = self.tmp / temporary_name(digest)
             try:
@@ -93,7 +150,7 @@ class ContentStore:
         data = canonical(manifest)
         digest = hash_bytes(data)
         target = self.manifests / f"{digest}.json"
-        if not target.exists():
+        if self._read_manifest(digest) is None:  # missing, or corrupt: (re)written
             staged = self.tmp / temporary_name(f"{digest}.json")
             try:
                 staged.write_bytes(data)
@@ -104,10 +161,23 @@ class ContentStore:
         return digest
 
     def manifest(self, digest: str) -> dict[str, Any] | None:
+        """A stored manifest, or None when it is missing or its bytes are not what its name says."""
+        data = self._read_manifest(digest)
+        return None if data is None else dict(json.loads(data))
+
+    def manifest_fault(self, digest: str) -> Fault | None:
+        path = self.manifests / f"{digest}.json"
+        if self._read_manifest(digest) is not None:
+            return None
+        return Fault("manifest", digest, "corrupt" if path.exists() else "missing")
+
+    def _read_manifest(self, digest: str) -> bytes | None:
+        """A manifest's bytes when they hash to its name (they are small: always re-hashed)."""
         try:
-            return dict(json.loads((self.manifests / f"{digest}.json").read_bytes()))
+            data = (self.manifests / f"{digest}.json").read_bytes()
         except FileNotFoundError:
             return None
+        return data if hash_bytes(data) == digest else None
 
     def put_tree(self, folder: Path, move: bool, files: Iterable[str] | None = None) -> str:
         """Store a folder (or the given relative files of it); returns its manifest's digest."""
@@ -131,11 +201,30 @@ class ContentStore:
     def intact(self, digest: str) -> bool:
         """Whether a manifest and every blob it names are in the store with the right bytes.
 
-        A blob whose (device, inode, size, mtime) is as it was when stored is taken as sound without
-        reading it; one changed since is re-hashed. `verify()` re-reads everything.
+        A blob whose stat is as the store recorded it is taken as sound without reading it; one changed
+        since is re-hashed. `verify()` re-reads everything.
         """
+        return self.fault(digest) is None
+
+    def fault(self, digest: str) -> Fault | None:
+        """The first thing wrong with a stored output or snapshot (its manifest, then its blobs), or None."""
         manifest = self.manifest(digest)
-        return manifest is not None and all(self.blob_sound(d) for d in _blob_digests(manifest))
+        if manifest is None:
+            return self.manifest_fault(digest)
+        for blob in _blob_digests(manifest):
+            found = self.blob_fault(blob)
+            if found is not None:
+                return found
+        return None
+
+    def read_blob(self, digest: str) -> bytes | None:
+        """A blob's bytes, or None when it is missing or not sound."""
+        if not self.blob_sound(digest):
+            return None
+        try:
+            return self.blob_path(digest).read_bytes()
+        except FileNotFoundError:
+            return None
 
     def files_of(self, digest: str) -> dict[str, str]:
         """relative path -> blob digest of a stored output or snapshot ("" for a single-file output)."""
@@ -145,10 +234,15 @@ class ContentStore:
         return {rel: entry["digest"] for rel, entry in manifest.get("files", {}).items()}
 
     def materialize(self, digest: str, target: Path, link: bool) -> None:
-        """Lay a stored tree or file out at `target` (which must not exist): hard links, or copies."""
+        """Lay a stored tree or file out at `target` (which must not exist): hard links, or copies.
+
+        Raises:
+            StoreDamagedError: the manifest or a blob is missing or corrupt; nothing of it is fed on.
+        """
         manifest = self.manifest(digest)
         if manifest is None:
-            raise FileNotFoundError(f"manifest {digest} is not in the content store")
+            fault = self.manifest_fault(digest) or Fault("manifest", digest, "missing")
+            raise StoreDamagedError(fault, f"cannot lay out {digest[:16]}")
         if manifest["kind"] == "file":
             self._place(manifest["digest"], target, link, manifest.get("executable", False))
             return
@@ -159,10 +253,19 @@ class ContentStore:
             self._place(entry["digest"], dest, link, entry.get("executable", False))
 
     def _place(self, digest: str, dest: Path, link: bool, executable: bool) -> None:
+        fault = self.blob_fault(digest)
+        if fault is not None:
+            raise StoreDamagedError(fault, f"cannot lay out {dest.name!r}")
         source = self.blob_path(digest)
         if link:
             try:
+                before = BlobState.of(os.stat(source))
                 os.link(source, dest)
+                # A new link changes the blob's ctime. It was sound a moment ago: record its new stat, so
+                # that the next check does not re-read it.
+                after = os.stat(source)
+                if (after.st_ino, after.st_size, after.st_mtime_ns) == (before.inode, before.size, before.mtime_ns):
+                    self.hasher.record_blob(digest, BlobState.of(after))
                 return
             except OSError:
                 pass  # another filesystem: copy instead
@@ -207,17 +310,29 @@ class ContentStore:
     def evict_blob(self, digest: str) -> None:
         """Drop a blob whose bytes are no longer what its name says; what needs it is then run again."""
         self.blob_path(digest).unlink(missing_ok=True)
+        self.hasher.forget_blob(digest)
 
-    def verify(self) -> tuple[int, list[str]]:
-        """Re-hash every blob; corrupt ones are removed. Returns (blobs checked, corrupt digests)."""
+    def verify(self) -> tuple[int, list[Fault]]:
+        """Re-hash every blob and manifest; corrupt ones are removed, sound blobs' stats recorded anew.
+
+        Returns (blobs and manifests checked, what was corrupt).
+        """
         checked, corrupt = 0, []
         for folder in self.blobs.iterdir():
             for blob in folder.iterdir():
                 digest = folder.name + blob.name
                 checked += 1
-                if hash_file_uncached(blob) != digest:
-                    corrupt.append(digest)
-                    blob.unlink()
+                before = BlobState.of(blob.stat())
+                if hash_file_uncached(blob, before.size) != digest:
+                    corrupt.append(Fault("blob", digest, "corrupt"))
+                    self.evict_blob(digest)
+                elif BlobState.of(blob.stat()) == before:
+                    self.hasher.record_blob(digest, before)
+        for digest in list(self.manifest_digests()):
+            checked += 1
+            if self._read_manifest(digest) is None:
+                corrupt.append(Fault("manifest", digest, "corrupt"))
+                (self.manifests / f"{digest}.json").unlink(missing_ok=True)
         return checked, corrupt
 
     def gc(self, keep: set[str]) -> GcReport:

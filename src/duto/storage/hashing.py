@@ -1,7 +1,8 @@
 """Content hashes of files (BLAKE3), with a stat cache so an unchanged file is not read again.
 
 The cache is local to this machine (device and inode numbers mean nothing elsewhere), so it lives in a
-small SQLite file of its own under `.duto/cache/`, not in the workspace's metadata DB.
+small SQLite file of its own under `.duto/cache/`, not in the workspace's metadata DB. The same file holds
+what the content store recorded of each blob when it wrote it (`BlobState`), the mark of a sound blob.
 """
 
 from __future__ import annotations
@@ -36,6 +37,23 @@ class FileState:
     @classmethod
     def of(cls, st: os.stat_result) -> FileState:
         return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+@dataclass(frozen=True)
+class BlobState:
+    """A stored blob's stat as the store recorded it, the ctime included: a write into the blob (through a
+    hard link too) changes its ctime even when the writer puts its size and mtime back, and no user call
+    sets a ctime."""
+
+    device: int
+    inode: int
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> BlobState:
+        return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def hash_bytes(data: bytes) -> str:
@@ -99,6 +117,10 @@ class FileHasher:
                 "CREATE TABLE IF NOT EXISTS stat_cache (path TEXT PRIMARY KEY, device INTEGER, inode INTEGER,"
                 " size INTEGER, mtime_ns INTEGER, digest TEXT)"
             )
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS blob_states (digest TEXT PRIMARY KEY, device INTEGER, inode INTEGER,"
+                " size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER)"
+            )
             self._local.conn = conn
         return conn
 
@@ -118,6 +140,24 @@ class FileHasher:
             "INSERT OR REPLACE INTO stat_cache VALUES (?, ?, ?, ?, ?, ?)",
             (path, state.device, state.inode, state.size, state.mtime_ns, digest),
         )
+
+    def blob_state(self, digest: str) -> BlobState | None:
+        """The stat the content store recorded for blob `digest` when it wrote (or last verified) it."""
+        row = (
+            self._db()
+            .execute("SELECT device, inode, size, mtime_ns, ctime_ns FROM blob_states WHERE digest = ?", (digest,))
+            .fetchone()
+        )
+        return None if row is None else BlobState(*row)
+
+    def record_blob(self, digest: str, state: BlobState) -> None:
+        self._db().execute(
+            "INSERT OR REPLACE INTO blob_states VALUES (?, ?, ?, ?, ?, ?)",
+            (digest, state.device, state.inode, state.size, state.mtime_ns, state.ctime_ns),
+        )
+
+    def forget_blob(self, digest: str) -> None:
+        self._db().execute("DELETE FROM blob_states WHERE digest = ?", (digest,))
 
     def digest(self, path: str | os.PathLike[str]) -> str:
         """The content digest of a file: from the cache when its state is unchanged, read otherwise."""

@@ -121,6 +121,18 @@ class ReuseEntry(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class DroppedReuseEntry(Base):
+    """A reuse entry dropped because its outputs are gone from the store, and why: the reason a step with
+    that fingerprint runs again. Removed when the fingerprint is computed again."""
+
+    __tablename__ = "dropped_reuse_entries"
+
+    fingerprint: Mapped[str] = mapped_column(String(80), primary_key=True)
+    step_run_id: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    dropped_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class FingerprintClaim(Base):
     """A step run computing a fingerprint now; another run reaching it waits, then reuses."""
 

@@ -81,10 +81,27 @@ class ReuseStore:
                     fingerprint=fingerprint, step_run_id=step_run_id, outputs=outputs, created_at=utcnow()
                 )
             )
+            s.execute(delete(models.DroppedReuseEntry).where(models.DroppedReuseEntry.fingerprint == fingerprint))
 
-    def drop(self, fingerprint: str) -> None:
+    def drop(self, fingerprint: str, reason: str) -> None:
+        """Drop a fingerprint's entry, keeping why (e.g. "dropped by cache verify: blob 1a2b... is corrupt")."""
         with self.db.writing() as s:
-            s.execute(delete(models.ReuseEntry).where(models.ReuseEntry.fingerprint == fingerprint))
+            entry = s.get(models.ReuseEntry, fingerprint)
+            if entry is None:
+                return
+            s.merge(
+                models.DroppedReuseEntry(
+                    fingerprint=fingerprint, step_run_id=entry.step_run_id, reason=reason, dropped_at=utcnow()
+                )
+            )
+            s.delete(entry)
+
+    def dropped(self, fingerprint: str) -> str | None:
+        """Why the entry of a fingerprint was dropped, when it was and nothing has computed it since."""
+        with self.db.reading() as s:
+            return s.scalar(
+                select(models.DroppedReuseEntry.reason).where(models.DroppedReuseEntry.fingerprint == fingerprint)
+            )
 
     def claim(
         self, fingerprint: str, step_run_id: str, pipeline_run_id: str, pid: int
