@@ -30,7 +30,8 @@ def why(
         line = Text(step_run.name, style="bold") + Text("  ")
         if info["is_reused"]:
             origin = info["reused_from"]
-            out.print(line + status_text("Reused") + Text(f"  from {origin['run_id']}/{origin['step']}"))
+            gone = " (that run was deleted; the outputs reused stay)" if origin.get("deleted") else ""
+            out.print(line + status_text("Reused") + Text(f"  from {origin['run_id']}/{origin['step']}{gone}"))
             continue
         out.print(line + status_text(step_run.get_status()))
         reasons = info["reasons"] or ["no reuse decision was recorded (the step did not get that far)"]
