@@ -49,6 +49,7 @@ def test_runs_delete_says_what_it_removed_and_keeps_what_another_run_reused(ws, 
     assert "rows, run folder" in lines[0] and "kept 1 output(s) that other runs reused" in lines[0]
     assert lines[1].startswith(f"deleted run {other.id} (cli, Finished): ") and "1 published output(s)" in lines[1]
     assert output.local_path.is_dir(), "the second run reused it"
+    assert "`duto cache gc` frees it" in deleted.stderr
 
     listing = duto("runs", "list", cwd=ws.root)
     assert second.id in listing.stdout and first.id not in listing.stdout and other.id not in listing.stdout

@@ -58,7 +58,7 @@ def archive(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Hide an experiment and its runs from lists; submitting to it is refused until it is unarchived."""
-    from duto.cli.runs import deletion_summary
+    from duto.cli.runs import GC_HINT, deletion_summary
     from duto.experiment import Experiment
 
     ws = open_workspace(workspace)
@@ -74,6 +74,8 @@ def archive(
         say(deletion_summary(deleted))
     kept = "" if delete_runs else f" with its {len(runs)} run(s)"
     say(f"archived experiment {name!r}{kept}; `duto experiments unarchive {name}` brings it back")
+    if delete_runs and runs:
+        say(GC_HINT, err)
 
 
 @app.command()

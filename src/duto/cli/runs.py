@@ -236,6 +236,10 @@ def delete(
             raise typer.Exit(1)
     for deleted in delete_runs(ws, ids, force=force):
         say(deletion_summary(deleted))
+    say(GC_HINT, err)
+
+
+GC_HINT = "what they held in the content store is unreferenced now: `duto cache gc` frees it"
 
 
 def deletion_summary(deleted: RunDeletion) -> str:
