@@ -62,7 +62,7 @@ def _kill_leftovers(ws: Workspace) -> None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(daemon.pid, signal.SIGKILL)
     store = ws.runs_store
-    for run, _ in store.pipeline_runs():
+    for run, _ in store.pipeline_runs(archived=True):
         for step in store.step_runs(run.id):
             if step.pid and step.status not in TERMINAL:
                 with contextlib.suppress(ProcessLookupError, PermissionError):

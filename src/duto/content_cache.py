@@ -97,10 +97,13 @@ def verify_cache(workspace: Workspace) -> VerifyReport:
 
 
 def collect_garbage(workspace: Workspace) -> GcReport:
-    """Remove stored outputs and snapshots no run references, and the stray temporaries of writers that are
-    gone: in the store, in the runs' folders and on the local datastores (half-published outputs)."""
+    """Remove stored outputs and snapshots that no gc root keeps (see `storage/gc_roots.py`: runs, reuse entries),
+    and the stray temporaries of writers that are gone: in the store, in the runs' folders and on the local
+    datastores (half-published outputs)."""
+    from duto.storage.gc_roots import live_digests
+
     cas = workspace_content_store(workspace.config.duto_dir)
-    report = cas.gc(ReuseStore(workspace.database).referenced_digests())
+    report = cas.gc(live_digests(workspace.database))
     cas.hasher.close()
     folders = [workspace.config.runs_dir, *(Path(d.root) for d in workspace.datastores.values())]
     found = [stray for folder in folders for stray in strays(folder, recursive=True)]

@@ -9,6 +9,10 @@ DutoError
 ├── ComputeTargetNotFoundError (+ KeyError)
 ├── PipelineValidationError (+ ValueError)       .problems: list of ValidationProblem
 ├── RunNotFoundError (+ KeyError)
+├── AmbiguousRunError (+ KeyError)               .prefix, .matches: a prefix of several runs' ids
+├── RunNotEndedError                              .run_ids: runs that must end before they are deleted
+├── ExperimentNotFoundError (+ KeyError)         .name
+├── ExperimentArchivedError                       .name: submitting to an archived experiment
 ├── StepRunError                                  .step_name, .exit_code, .log_tail, .run_id
 ├── PipelineRunError                              .run_id, .status
 ├── RunTimeoutError (+ TimeoutError)
@@ -108,6 +112,54 @@ class RunNotFoundError(DutoError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class AmbiguousRunError(DutoError, KeyError):
+    def __init__(self, prefix: str, matches: list[str]) -> None:
+        self.prefix = prefix
+        self.matches = matches
+        super().__init__(f"{prefix!r} is the start of several runs' ids: {', '.join(matches)}; give more of the id")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class RunNotEndedError(DutoError):
+    """Runs asked to be deleted that have not ended: a runner may still be writing their records."""
+
+    def __init__(self, run_ids: list[str], statuses: list[str]) -> None:
+        self.run_ids = run_ids
+        self.statuses = statuses
+        listed = ", ".join(f"{r} ({s})" for r, s in zip(run_ids, statuses, strict=True))
+        super().__init__(
+            f"run(s) not ended: {listed}; cancel them first (`duto runs cancel RUN`), or pass --force "
+            "(force=True) to cancel and then delete them; nothing was deleted"
+        )
+
+
+class ExperimentNotFoundError(DutoError, KeyError):
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        self.known = known
+        listed = ", ".join(known) or "none"
+        super().__init__(
+            f"no experiment named {name!r} in this workspace; experiments: {listed} "
+            "(`duto experiments list --all` shows archived ones too)"
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class ExperimentArchivedError(DutoError):
+    """A run submitted to an archived experiment: reactivate it first, or use another name."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"experiment {name!r} is archived; reactivate it (`duto experiments unarchive {name}`, or "
+            f"Experiment(ws, {name!r}).reactivate()) to submit to it, or submit to another experiment"
+        )
 
 
 class StepRunError(DutoError):

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from duto.errors import DatastoreError, DutoError, PipelineRunError, StepRunError
+from duto.errors import DatastoreError, DutoError, PipelineRunError, RunNotFoundError, StepRunError
 from duto.graph.status import TERMINAL, RunStatus
 from duto.processes import alive, machine_id, signal_tree
 from duto.storage.layout import RunLayout, StepLayout
@@ -19,6 +19,7 @@ from duto.storage.models import StepRun as StepRunRow
 from duto.tracking.metrics import aggregate
 
 if TYPE_CHECKING:
+    from duto.run_deletion import RunDeletion
     from duto.workspace import Workspace
 
 LOG_TAIL_LINES = 20
@@ -199,6 +200,20 @@ class PipelineRun:
             self.raise_for_failure()
         return status
 
+    def delete(self, force: bool = False) -> RunDeletion:
+        """Delete this run for real: its records, its folder and the outputs it published that no kept run uses.
+
+        Outputs a kept run reused stay (its history keeps saying where they came from); what the run held in
+        the content store becomes unreferenced, and `cache gc` reclaims it. Not in Azure's v1 SDK, whose runs
+        cannot be deleted; see `duto.run_deletion`.
+
+        Raises:
+            RunNotEndedError: when the run has not ended and `force` is False (cancel it first).
+        """
+        from duto.run_deletion import delete_runs
+
+        return delete_runs(self.workspace, [self.id], force=force)[0]
+
     def raise_for_failure(self) -> None:
         """Raise the error that ended this run: the first failed step's, else the run's own reason."""
         failed = [s for s in self.get_steps() if s.get_status() == RunStatus.FAILED.value]
@@ -258,12 +273,34 @@ class StepRun:
 
     @property
     def reused_from(self) -> StepRun | None:
-        """The step run whose outputs, logs and metrics this reused step run stands for."""
+        """The step run whose outputs, logs and metrics this reused step run stands for; None when not reused,
+        or when that step run was deleted (`get_reuse_info()` still says which it was)."""
         origin = self._row.reused_from
         if origin is None:
             return None
-        row = self.parent.workspace.runs_store.step_run(origin)
+        try:
+            row = self.parent.workspace.runs_store.step_run(origin)
+        except RunNotFoundError:
+            return None
         return StepRun(PipelineRun(self.parent.workspace, row.pipeline_run_id), row)
+
+    def _origin_info(self) -> dict[str, Any] | None:
+        """Where this step run was reused from, also when that run has been deleted since."""
+        origin_id = self._row.reused_from
+        if origin_id is None:
+            return None
+        origin = self.reused_from
+        if origin is not None:
+            return {"run_id": origin.parent.id, "step_run_id": origin.id, "step": origin.name}
+        from duto.storage.deletion_store import DeletionStore
+
+        tombstone = DeletionStore(self.parent.workspace.database).tombstone(origin_id)
+        return {
+            "run_id": tombstone.pipeline_run_id if tombstone else None,
+            "step_run_id": origin_id,
+            "step": tombstone.name if tombstone else self.name,
+            "deleted": True,
+        }
 
     @property
     def fingerprint(self) -> str | None:
@@ -272,12 +309,12 @@ class StepRun:
     def get_reuse_info(self) -> dict[str, Any]:
         """Whether this step run was reused and from where, or why it ran, with its fingerprint's parts."""
         row = self._row
-        origin = self.reused_from
+        origin = self._origin_info()
         return {
             "is_reused": origin is not None,
-            "reused_from": None
-            if origin is None
-            else {"run_id": origin.parent.id, "step_run_id": origin.id, "step": origin.name},
+            # {run_id, step_run_id, step}, and `deleted: True` when that run was deleted since (its logs and
+            # metrics went with it; the outputs this run reused stay).
+            "reused_from": origin,
             "fingerprint": row.fingerprint,
             "reasons": [] if origin is not None else list(row.reasons or []),
             "explanation": row.reason if origin is not None else "; ".join(row.reasons or []),
@@ -308,6 +345,8 @@ class StepRun:
         origin = self.reused_from
         if origin is not None:
             return origin.get_stdout_log(attempt)
+        if self.is_reused:
+            return ""  # the run it reused was deleted, and its log with it
         path = self.layout.std_log
         if attempt is not None and attempt != self._row.attempt:
             kept = [a["attempt"] for a in self.attempts]
@@ -336,8 +375,7 @@ class StepRun:
 
     def get_metrics(self) -> dict[str, Any]:
         """What the step logged (what the original logged, when reused)."""
-        origin = self.reused_from
-        return aggregate(self.parent.workspace.runs_store.metrics([origin.id if origin else self.id]))
+        return aggregate(self.parent.workspace.runs_store.metrics([self._row.reused_from or self.id]))
 
     def get_output_data(self, name: str) -> PortDataReference:
         """The published output `name` of this step run."""

@@ -108,6 +108,7 @@ class Workspace:
 
     @property
     def experiments(self) -> dict[str, Experiment]:
+        """The active experiments by name (archived ones: `Experiment.list(ws, view_type="ArchivedOnly")`)."""
         from duto.experiment import Experiment
 
         return {name: Experiment(self, name) for name in self.runs_store.experiment_names()}

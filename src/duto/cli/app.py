@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from duto.cli import cache, command_servers, compute, env, logs, metrics, runner, runs, why
+from duto.cli import cache, command_servers, compute, env, experiments, logs, metrics, runner, runs, why
 from duto.cli.options import WorkspaceOption, err, open_workspace, say
 from duto.config import WORKSPACE_ENV
 from duto.errors import ConfigError, DutoError, WorkspaceExistsError
@@ -29,6 +29,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(runs.app, name="runs")
+app.add_typer(experiments.app, name="experiments")
 app.add_typer(compute.app, name="compute")
 app.add_typer(env.app, name="env")
 app.add_typer(cache.app, name="cache")

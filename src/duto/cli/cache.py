@@ -6,18 +6,10 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from duto.cli.formatting import as_utc, local_time
+from duto.cli.formatting import as_utc, local_time, size_text
 from duto.cli.options import WorkspaceOption, err, open_workspace, out, say
 
 app = typer.Typer(help="Look after the store of step outputs that reuse draws on.", no_args_is_help=True)
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]  # a float from here on, for the display only
-    return str(n)
 
 
 @app.command("list")
@@ -38,7 +30,7 @@ def list_entries(workspace: WorkspaceOption = None) -> None:
             entry.pipeline_run_id,
             Text(entry.step_name),
             Text(", ".join(entry.outputs) or "-"),
-            _size(entry.size),
+            size_text(entry.size),
             Text("yes", style="green") if entry.intact else Text("no", style="red"),
             local_time(as_utc(entry.created_at)),
         )
@@ -79,5 +71,5 @@ def gc(workspace: WorkspaceOption = None) -> None:
     report = collect_garbage(open_workspace(workspace))
     say(
         f"removed {report.manifests} manifests, {report.blobs} blobs and {report.temporary} temporary files "
-        f"({_size(report.bytes_freed)})"
+        f"({size_text(report.bytes_freed)})"
     )

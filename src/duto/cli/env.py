@@ -169,7 +169,7 @@ def _keys_of_unfinished_runs(ws: Workspace, builder: EnvironmentBuilder) -> set[
     from duto.graph.status import TERMINAL
 
     keys = set()
-    for run, _ in ws.runs_store.pipeline_runs():
+    for run, _ in ws.runs_store.pipeline_runs(archived=True):
         if run.status in TERMINAL:
             continue
         for step in run.spec.get("steps", []):

@@ -1,7 +1,9 @@
-"""`duto runs list|show|resume|cancel`: the runs of a workspace, one run's steps, taking a run over, stopping it."""
+"""`duto runs list|show|resume|cancel|delete`: the runs of a workspace, one run's steps, taking a run over,
+stopping it, deleting it."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -9,15 +11,16 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from duto.cli.formatting import as_utc, duration, local_time, parse_time, status_text
+from duto.cli.formatting import as_utc, duration, local_time, parse_time, size_text, status_text
 from duto.cli.options import RunArgument, WorkspaceOption, err, open_workspace, out, say
 from duto.graph.status import TERMINAL
 from duto.storage.lease_store import holder_of
 
 if TYPE_CHECKING:
+    from duto.run_deletion import RunDeletion
     from duto.runs import PipelineRun, StepRun
 
-app = typer.Typer(help="List, show, resume and cancel pipeline runs.", no_args_is_help=True)
+app = typer.Typer(help="List, show, resume, cancel and delete pipeline runs.", no_args_is_help=True)
 
 
 @app.command("list")
@@ -209,3 +212,45 @@ def cancel(run_id: RunArgument, workspace: WorkspaceOption = None) -> None:
         return
     run.cancel()
     say(f"cancel requested for run {run.id} (status now {run.get_status()})")
+
+
+@app.command()
+def delete(
+    run_ids: Annotated[
+        list[str], typer.Argument(metavar="RUN...", help="Run ids, or unique prefixes of them.", show_default=False)
+    ],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Cancel runs that have not ended, then delete them.")] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Delete runs for real: their records, logs and the outputs only they use (`duto cache gc` then frees the
+    store). Outputs that kept runs reused stay."""
+    from duto.run_deletion import delete_runs, resolve_runs
+
+    ws = open_workspace(workspace)
+    ids = resolve_runs(ws, run_ids)
+    if not yes and sys.stdin.isatty():
+        say(f"about to delete {len(ids)} run(s) for good: {', '.join(ids)}", err)
+        if not typer.confirm("delete them?", default=False, err=True):
+            say("nothing was deleted", err)
+            raise typer.Exit(1)
+    for deleted in delete_runs(ws, ids, force=force):
+        say(deletion_summary(deleted))
+    say(GC_HINT, err)
+
+
+GC_HINT = "what they held in the content store is unreferenced now: `duto cache gc` frees it"
+
+
+def deletion_summary(deleted: RunDeletion) -> str:
+    """One line: what deleting a run removed, and what it kept for the runs that reused it."""
+    records = deleted.records
+    parts = [f"{records.row_count} rows", f"run folder {size_text(deleted.folder_bytes)}"]
+    if deleted.outputs_removed:
+        parts.append(f"{len(deleted.outputs_removed)} published output(s) ({size_text(deleted.output_bytes)})")
+    line = f"deleted run {records.run_id} ({records.experiment}, {records.status}"
+    line += ", canceled first" if deleted.canceled else ""
+    line += "): " + ", ".join(parts)
+    if deleted.outputs_kept:
+        line += f"; kept {len(deleted.outputs_kept)} output(s) that other runs reused"
+    return line

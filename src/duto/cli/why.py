@@ -30,7 +30,9 @@ def why(
         line = Text(step_run.name, style="bold") + Text("  ")
         if info["is_reused"]:
             origin = info["reused_from"]
-            out.print(line + status_text("Reused") + Text(f"  from {origin['run_id']}/{origin['step']}"))
+            where = f"{origin['run_id']}/{origin['step']}" if origin["run_id"] else "a run since deleted"
+            gone = " (that run was deleted; the outputs reused stay)" if origin.get("deleted") else ""
+            out.print(line + status_text("Reused") + Text(f"  from {where}{gone}"))
             continue
         out.print(line + status_text(step_run.get_status()))
         reasons = info["reasons"] or ["no reuse decision was recorded (the step did not get that far)"]

@@ -46,6 +46,8 @@ class Experiment(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(255), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # When it was archived: hidden from lists, refused as a place to submit, until reactivated.
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class PipelineRun(Base):
@@ -183,3 +185,14 @@ class Event(Base):
     created_at: Mapped[float] = mapped_column(Float)
 
     __table_args__ = (Index("ix_events_run_id", "pipeline_run_id", "id"),)
+
+
+class DeletedStepRun(Base):
+    """What is left of a deleted step run that a kept step run reused: enough for its history to say so."""
+
+    __tablename__ = "deleted_step_runs"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pipeline_run_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    deleted_at: Mapped[datetime] = mapped_column(DateTime)

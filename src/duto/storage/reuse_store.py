@@ -166,13 +166,3 @@ class ReuseStore:
                 select(models.StepRun).join(ranked, ranked.c.id == models.StepRun.id).where(ranked.c.rank == 1)
             )
             return {r.name: Previous(r.id, r.pipeline_run_id, r.status, dict(r.components)) for r in rows}
-
-    def referenced_digests(self) -> set[str]:
-        """Every stored output and code snapshot some run still names: what `cache gc` keeps."""
-        keep: set[str] = set()
-        with self.db.reading() as s:
-            for outputs in s.scalars(select(models.StepRun.outputs)):
-                keep.update(o["digest"] for o in (outputs or {}).values() if o.get("digest"))
-            for spec in s.scalars(select(models.PipelineRun.spec)):
-                keep.update(step["snapshot"] for step in spec.get("steps", []) if step.get("snapshot"))
-        return keep

@@ -16,7 +16,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from duto.errors import RunNotFoundError
+from duto.errors import ConfigError, ExperimentArchivedError, ExperimentNotFoundError, RunNotFoundError
 from duto.graph.status import ACTIVE, TERMINAL, RunStatus
 from duto.storage import models
 from duto.storage.db import Database
@@ -67,18 +67,69 @@ class RunsStore:
 
     # experiments ---------------------------------------------------------------------------------
     def experiment_id(self, name: str) -> int:
+        """The experiment to submit to, made when new.
+
+        Raises:
+            ExperimentArchivedError: when it is archived.
+        """
         with self.db.writing() as s:
-            found = s.scalar(select(models.Experiment.id).where(models.Experiment.name == name))
+            found = s.execute(
+                select(models.Experiment.id, models.Experiment.archived_at).where(models.Experiment.name == name)
+            ).first()
             if found is not None:
-                return found
+                if found.archived_at is not None:
+                    raise ExperimentArchivedError(name)
+                return int(found.id)
             experiment = models.Experiment(name=name, created_at=utcnow())
             s.add(experiment)
             s.flush()
             return experiment.id
 
-    def experiment_names(self) -> list[str]:
+    def experiment_names(self, archived: bool | None = False) -> list[str]:
+        """Names of the active experiments; with `archived` True the archived ones, with None all."""
+        query = select(models.Experiment.name).order_by(models.Experiment.name)
+        if archived is not None:
+            column = models.Experiment.archived_at
+            query = query.where(column.is_not(None) if archived else column.is_(None))
         with self.db.reading() as s:
-            return list(s.scalars(select(models.Experiment.name).order_by(models.Experiment.name)))
+            return list(s.scalars(query))
+
+    def experiment(self, name: str) -> models.Experiment:
+        """An experiment's row.
+
+        Raises:
+            ExperimentNotFoundError: when there is none of that name.
+        """
+        with self.db.reading() as s:
+            row = s.scalar(select(models.Experiment).where(models.Experiment.name == name))
+        if row is None:
+            raise ExperimentNotFoundError(name, self.experiment_names(archived=None))
+        return row
+
+    def set_archived(self, name: str, archived: bool, new_name: str | None = None) -> models.Experiment:
+        """Archive an experiment, or reactivate it (under `new_name` when given).
+
+        Raises:
+            ExperimentNotFoundError: when there is none of that name.
+            ConfigError: when `new_name` is taken.
+        """
+        with self.db.writing() as s:
+            row = s.scalar(select(models.Experiment).where(models.Experiment.name == name))
+            if row is None:
+                raise ExperimentNotFoundError(name, self.experiment_names(archived=None))
+            if new_name is not None and new_name != name:
+                if s.scalar(select(models.Experiment.id).where(models.Experiment.name == new_name)) is not None:
+                    raise ConfigError(
+                        f"an experiment named {new_name!r} exists already; pick another name to reactivate "
+                        f"{name!r} under"
+                    )
+                row.name = new_name
+            if archived:
+                row.archived_at = row.archived_at or utcnow()
+            else:
+                row.archived_at = None
+            s.flush()
+            return row
 
     # runs ----------------------------------------------------------------------------------------
     def create_pipeline_run(
@@ -149,8 +200,10 @@ class RunsStore:
             return s.scalar(select(models.Experiment.name).where(models.Experiment.id == run.experiment_id)) or ""
 
     def pipeline_runs(
-        self, experiment: str | None = None, limit: int | None = None
+        self, experiment: str | None = None, limit: int | None = None, archived: bool = False
     ) -> list[tuple[models.PipelineRun, str]]:
+        """Runs, newest first, with their experiment's name: of one experiment (archived or not), else of
+        every active experiment, and with `archived` of the archived ones too."""
         with self.db.reading() as s:
             query = (
                 select(models.PipelineRun, models.Experiment.name)
@@ -159,6 +212,8 @@ class RunsStore:
             )
             if experiment is not None:
                 query = query.where(models.Experiment.name == experiment)
+            elif not archived:
+                query = query.where(models.Experiment.archived_at.is_(None))
             if limit:
                 query = query.limit(limit)
             return [(run, name) for run, name in s.execute(query)]

@@ -1,0 +1,108 @@
+"""The roots of `cache gc`: every kind of record that keeps stored outputs or snapshots alive says which.
+
+`cache gc` removes from the content store whatever no root names. A new kind of record that names stored
+content (published pipelines, datasets, models, modules, drafts) adds one registration below, naming the
+tables it reads; `tests/storage/test_gc_roots.py` fails for a table that no root reads and that is not listed
+as holding no digests, so a new kind cannot be forgotten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from duto.storage import models
+from duto.storage.db import Database
+
+Digests = Callable[[Database], Iterable[str]]
+
+
+@dataclass(frozen=True)
+class GcRoot:
+    """One kind of record: its name, the tables it reads, and what it keeps (manifest digests)."""
+
+    kind: str
+    tables: tuple[str, ...]
+    digests: Digests
+
+
+_ROOTS: dict[str, GcRoot] = {}
+
+# Tables whose rows name no stored content: they need no root.
+WITHOUT_DIGESTS = frozenset(
+    {
+        "experiments",
+        "events",
+        "metrics",
+        "fingerprint_claims",
+        "runner_daemons",
+        "deleted_step_runs",
+        "dropped_reuse_entries",
+    }
+)
+
+
+def register(kind: str, tables: Iterable[str], digests: Digests) -> GcRoot:
+    """Make `digests(db)` a root of `cache gc`: what it returns, and every blob it names, is never collected."""
+    root = GcRoot(kind, tuple(tables), digests)
+    _ROOTS[kind] = root
+    return root
+
+
+def unregister(kind: str) -> None:
+    _ROOTS.pop(kind, None)
+
+
+@contextmanager
+def registered(kind: str, tables: Iterable[str], digests: Digests) -> Iterator[GcRoot]:
+    """A root for the length of a block (tests; a record kind that is loaded on demand)."""
+    previous = _ROOTS.get(kind)
+    root = register(kind, tables, digests)
+    try:
+        yield root
+    finally:
+        if previous is None:
+            unregister(kind)
+        else:
+            _ROOTS[kind] = previous
+
+
+def roots() -> list[GcRoot]:
+    return list(_ROOTS.values())
+
+
+def live_digests(db: Database) -> set[str]:
+    """Every manifest digest some root keeps: what `cache gc` must leave."""
+    keep: set[str] = set()
+    for root in _ROOTS.values():
+        keep.update(d for d in root.digests(db) if d)
+    return keep
+
+
+def _runs(db: Database) -> set[str]:
+    """A run keeps its steps' outputs and the code snapshots its spec names, for as long as it exists."""
+    keep: set[str] = set()
+    with db.reading() as s:
+        for outputs in s.scalars(select(models.StepRun.outputs)):
+            keep.update(o["digest"] for o in (outputs or {}).values() if o.get("digest"))
+        for spec in s.scalars(select(models.PipelineRun.spec)):
+            keep.update(step["snapshot"] for step in spec.get("steps", []) if step.get("snapshot"))
+    return keep
+
+
+def _reuse_entries(db: Database) -> set[str]:
+    """A reuse entry keeps the outputs a later run with its fingerprint will reuse."""
+    with db.reading() as s:
+        return {
+            o["digest"]
+            for outputs in s.scalars(select(models.ReuseEntry.outputs))
+            for o in (outputs or {}).values()
+            if o.get("digest")
+        }
+
+
+register("runs", ("pipeline_runs", "step_runs"), _runs)
+register("reuse entries", ("reuse_entries",), _reuse_entries)
