@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from duto.cli import cache, command_servers, compute, env, logs, metrics, runner, runs, why
+from duto.cli import cache, command_servers, compute, dag, env, logs, metrics, runner, runs, status, why
 from duto.cli.group import DutoGroup
 from duto.cli.options import WorkspaceOption, err, open_workspace, say
 from duto.config import WORKSPACE_ENV
@@ -39,6 +39,8 @@ app.add_typer(runner.app, name="runner")
 app.command()(why.why)
 app.command()(logs.logs)
 app.command()(metrics.metrics)
+app.command()(status.status)
+app.command()(dag.dag)
 
 
 def _show_version(value: bool) -> None:

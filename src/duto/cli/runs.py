@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from duto.cli import runs_diff
 from duto.cli.formatting import as_utc, duration, local_time, parse_time, status_text
 from duto.cli.options import RunArgument, WorkspaceOption, err, open_workspace, out, say
 from duto.graph.status import TERMINAL
@@ -17,7 +18,7 @@ from duto.storage.lease_store import holder_of
 if TYPE_CHECKING:
     from duto.runs import PipelineRun, StepRun
 
-app = typer.Typer(help="List, show, resume and cancel pipeline runs.", no_args_is_help=True)
+app = typer.Typer(help="List, show, compare, resume and cancel pipeline runs.", no_args_is_help=True)
 SHORT_ID = 8  # characters of a run id in tables, as `git log --oneline` shows 7 of a hash
 
 
@@ -74,10 +75,11 @@ def list_runs(
         print_json([run_document(row, name, row.id in reused) for row, name in rows])
         return
     if not rows:
-        filtered = statuses or since or tags
         where = f"in experiment {experiment!r}" if experiment else "in this workspace"
-        hint = "; drop a filter to see more" if filtered else "; submit one with `duto run FILE.py`"
-        say(f"no runs {'match ' if filtered else ''}{where}{'' if filtered else ' yet'}{hint}", err)
+        if statuses or since or tags:
+            say(f"no runs {where} match --status, --since and --tag as given; drop a filter to see more", err)
+        else:
+            say(f"no runs {where} yet; submit one with `duto run FILE.py`", err)
         return
     table = Table(title=f"runs of {ws.name}")
     table.add_column("run", no_wrap=True)
@@ -170,6 +172,9 @@ def show(
         out.print(environments)
 
 
+app.command()(runs_diff.diff)  # listed after show
+
+
 def _status_with_runner(row: Any) -> Text:
     """A run's status, saying so when the run goes on but no live runner drives it."""
     text = status_text(row.status)
@@ -216,7 +221,9 @@ def steps_table(steps: list[StepRun]) -> Table:
             Text(step.name),
             status_text("Reused" if reuse["is_reused"] else details["status"]),
             Text(details["target"]),
-            duration(parse_time(details["startTimeUtc"]), parse_time(details["endTimeUtc"])),
+            "reused"
+            if reuse["is_reused"]
+            else duration(parse_time(details["startTimeUtc"]), parse_time(details["endTimeUtc"])),
             "" if details["exitCode"] is None else str(details["exitCode"]),
             Text("; ".join(why)),
         )

@@ -56,8 +56,12 @@ class ReuseDecisions:
         interpreter: Interpreter,
         upstream_outputs: Mapping[str, Mapping[str, Mapping[str, str]]],
         executed: Collection[str],
+        code: Mapping[str, str] | None = None,
     ) -> Decision:
         """The step's fingerprint components, and why it would run as a diff against its previous run.
+
+        `code` is the step's snapshot as {path: digest} when it was hashed but not stored (a dry run);
+        otherwise the snapshot the spec names is read from the store.
 
         Raises:
             InputError: when a dataset input names no files.
@@ -77,7 +81,8 @@ class ReuseDecisions:
         hashed = {
             entry: path_digest(Path(spec.source_directory or ".", entry), self.cas.hasher) for entry in spec.hash_paths
         }
-        code = self.cas.files_of(spec.snapshot) if spec.snapshot else {}
+        if code is None:
+            code = self.cas.files_of(spec.snapshot) if spec.snapshot else {}
         components = step_components(spec, self.run.parameters, code, inputs, hashed, interpreter)
         if self._previous is None:
             self._previous = self.reuse.previous_runs(self.run.experiment_id, self.run.run_id, self.run.created_at)
@@ -97,8 +102,8 @@ class ReuseDecisions:
     def reusable(self, decision: Decision, allow_reuse: bool, settle: bool) -> tuple[Entry | None, str | None]:
         """The finished step run a step may reuse, its outputs checked to be in the store.
 
-        With `settle`, an entry whose outputs are gone is dropped, and the second value says so, as a
-        reason for the step to run.
+        The second value says so when an entry's outputs are gone, as a reason for the step to run; with
+        `settle`, that entry is dropped too.
         """
         if self.run.regenerate or not allow_reuse:
             return None, None
@@ -107,9 +112,8 @@ class ReuseDecisions:
             return None, None
         if all(self.cas.intact(o["digest"]) for o in entry.outputs.values()):
             return entry, None
-        if not settle:
-            return None, None
-        self.reuse.drop(decision.fingerprint)
+        if settle:
+            self.reuse.drop(decision.fingerprint)
         return None, (
             f"outputs of {entry.pipeline_run_id}/{entry.step_name} are missing or corrupt in the store; running again"
         )

@@ -373,7 +373,7 @@ class Runner:
             return None
         decision = Decision(state.fingerprint, state.components, state.reasons)
         entry, why_not = self.decisions.reusable(decision, state.spec.allow_reuse, settle)
-        if why_not is not None:
+        if why_not is not None and settle:  # said once, when the decision is first made
             state.reasons = [why_not, *state.reasons]
         return entry
 
