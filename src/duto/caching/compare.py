@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from duto.caching.explain import explain
+from duto.caching.explain import ReadBlob, explain
 from duto.caching.fingerprint import canonical_json
 
 # Every component key in exactly one group; kind and version (the user's salt) change what the code means.
@@ -21,12 +21,17 @@ GROUPS: dict[str, tuple[str, ...]] = {
 }
 
 
-def differences(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[str]]:
-    """For each group, what differs from `before` to `after` (an empty list when nothing does)."""
+def differences(
+    before: Mapping[str, Any], after: Mapping[str, Any], read_blob: ReadBlob | None = None
+) -> dict[str, list[str]]:
+    """For each group, what differs from `before` to `after` (an empty list when nothing does).
+
+    `read_blob` gives a stored file's bytes by digest, for counting the lines a code change added and removed.
+    """
     found: dict[str, list[str]] = {}
     for group, keys in GROUPS.items():
         old = {key: before.get(key) for key in keys}
         new = {key: after.get(key) for key in keys}
         same = canonical_json(old) == canonical_json(new)
-        found[group] = [] if same else explain(new, old)
+        found[group] = [] if same else explain(new, old, read_blob=read_blob)
     return found

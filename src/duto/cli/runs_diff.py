@@ -81,6 +81,14 @@ def step_changes(a: PipelineRun, b: PipelineRun) -> dict[str, dict[str, Any]]:
     """Per step name: "same", "differs" (with what differs by group), "added", "removed" or "unknown"."""
     from duto.caching.compare import GROUPS, differences
 
+    cas = a.workspace.content_store
+
+    def read_blob(digest: str) -> bytes | None:
+        try:
+            return cas.blob_path(digest).read_bytes()
+        except FileNotFoundError:
+            return None
+
     before = {s.name: s._row for s in a.get_steps()}
     after = {s.name: s._row for s in b.get_steps()}
     found: dict[str, dict[str, Any]] = {}
@@ -91,7 +99,7 @@ def step_changes(a: PipelineRun, b: PipelineRun) -> dict[str, dict[str, Any]]:
         elif old.components is None or new.components is None:
             found[name] = {"change": "unknown", "why": "a run of it recorded no fingerprint (it did not get that far)"}
         else:
-            groups = differences(old.components, new.components)
+            groups = differences(old.components, new.components, read_blob)
             changed = old.fingerprint != new.fingerprint or any(groups.values())
             found[name] = {"change": "differs" if changed else "same", **{g: groups[g] for g in GROUPS}}
     return found

@@ -49,6 +49,8 @@ class ReuseDecisions:
         self.cas = cas
         self.datastores = datastores
         self._previous: dict[str, Previous] | None = None  # loaded once, when the first step is decided
+        # digest -> file, for code hashed but not stored (a dry run), so that reasons still count changed lines
+        self.unstored: dict[str, Path] = {}
 
     def decide(
         self,
@@ -119,7 +121,10 @@ class ReuseDecisions:
         )
 
     def _read_blob(self, digest: str) -> bytes | None:
-        try:
-            return self.cas.blob_path(digest).read_bytes()
-        except FileNotFoundError:
-            return None
+        for path in (self.cas.blob_path(digest), self.unstored.get(digest)):
+            try:
+                if path is not None:
+                    return path.read_bytes()
+            except FileNotFoundError:
+                continue
+        return None

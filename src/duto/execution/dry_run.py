@@ -72,6 +72,9 @@ def plan_run(
     cas = workspace_content_store(config.duto_dir)
     datastores = {name: DatastoreBackend(name, s, config.root) for name, s in config.datastores.items()}
     decisions = ReuseDecisions(context, ReuseStore(db), cas, datastores)
+    for step in spec.steps:
+        folder = Path(step.source_directory or ".")
+        decisions.unstored.update({digest: folder / rel for rel, digest in code.get(step.name, {}).items()})
     interpreters = Interpreters(config)
     outputs: dict[str, Mapping[str, Mapping[str, str]]] = {}
     not_reused: set[str] = set()
