@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from duto.errors import ConfigError, PipelineValidationError, ValidationProblem
+from duto.execution.dry_run import StepPlan, plan_run
 from duto.execution.launcher import start_runner, uses_dask
 from duto.execution.runner import Runner
 from duto.graph.datasets import FileDataset
 from duto.graph.params import coerce_parameter
 from duto.graph.pipeline_graph import PipelineGraph
+from duto.graph.spec import PipelineSpec
 from duto.graph.steps import CommandStep, PythonScriptStep, Step
 from duto.storage.cas import workspace_content_store
 from duto.storage.layout import RunLayout
@@ -191,6 +194,98 @@ def docker_engine_problem() -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class FrozenPipeline:
+    """A pipeline as a run records it: its spec and its parameters' values.
+
+    `code` holds each step's code snapshot as {path: digest} when it was hashed but not stored (a dry run).
+    """
+
+    spec: PipelineSpec
+    parameters: dict[str, Any]
+    code: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+Snapshots = Literal["store", "hash", "skip"]
+
+
+def freeze_pipeline(
+    pipeline: Pipeline, pipeline_parameters: Mapping[str, Any] | None, snapshots: Snapshots = "store"
+) -> FrozenPipeline:
+    """Validate the pipeline and freeze it: the spec and parameter values that `submit` records.
+
+    Args:
+        pipeline: the pipeline.
+        pipeline_parameters: overrides of its parameters' defaults.
+        snapshots: "store" puts each step's code into the content-addressed store (submit); "hash" only hashes
+            it (a dry run); "skip" leaves it out (drawing the graph).
+
+    Raises:
+        PipelineValidationError: with every problem of the pipeline.
+    """
+    overrides = dict(pipeline_parameters or {})
+    problems = pipeline.validate(overrides)
+    if problems:
+        raise PipelineValidationError(problems)
+    workspace = pipeline.workspace
+    sources: dict[str, tuple[str | None, str | None]] = {}
+    code: dict[str, dict[str, str]] = {}
+    cas = workspace_content_store(workspace.config.duto_dir) if snapshots != "skip" else None
+    stored: dict[Path, str] = {}
+    hashed: dict[Path, dict[str, str]] = {}
+    try:
+        for step in pipeline.graph.steps:
+            folder = pipeline.source_directory_of(step)
+            if folder is None or cas is None:
+                sources[step.name] = (None if folder is None else str(folder), None)
+            elif snapshots == "store":
+                if folder not in stored:
+                    stored[folder] = cas.put_tree(folder, move=False, files=snapshot_files(folder))
+                sources[step.name] = (str(folder), stored[folder])
+            else:
+                if folder not in hashed:
+                    hashed[folder] = {rel: cas.hasher.digest(folder / rel) for rel in snapshot_files(folder)}
+                sources[step.name] = (str(folder), None)
+                code[step.name] = hashed[folder]
+    finally:
+        if cas is not None:
+            cas.hasher.close()
+    default_environment = None
+    if workspace.config.default_environment is not None:
+        from duto.environment_registry import Environment
+
+        default_environment = Environment.get(workspace, workspace.config.default_environment).to_spec()
+    spec = pipeline.graph.to_spec(sources, default_environment)
+    declared, _ = pipeline.graph.parameters()
+    parameters = {name: p.default_value for name, p in declared.items()}
+    for name, value in overrides.items():
+        parameters[name] = coerce_parameter(name, declared[name].default_value, value)
+    return FrozenPipeline(spec, parameters, code)
+
+
+def plan_pipeline(
+    pipeline: Pipeline,
+    experiment_name: str,
+    pipeline_parameters: Mapping[str, Any] | None = None,
+    regenerate_outputs: bool = False,
+) -> list[StepPlan]:
+    """A dry run of `submit`: per step, whether a run submitted now would reuse it or run it, and why.
+
+    Nothing is recorded and nothing runs; the code snapshots are hashed, not stored.
+    """
+    frozen = freeze_pipeline(pipeline, pipeline_parameters, snapshots="hash")
+    workspace = pipeline.workspace
+    return plan_run(
+        workspace.config,
+        workspace.database,
+        frozen.spec,
+        frozen.parameters,
+        experiment_name,
+        frozen.code,
+        regenerate_outputs,
+    )
+
+
 def submit_pipeline(
     pipeline: Pipeline,
     experiment_name: str,
@@ -202,35 +297,11 @@ def submit_pipeline(
     """Validate, snapshot the code, freeze the spec, record the run, and hand it to a runner."""
     from duto.runs import PipelineRun
 
-    overrides = dict(pipeline_parameters or {})
-    problems = pipeline.validate(overrides)
-    if problems:
-        raise PipelineValidationError(problems)
+    frozen = freeze_pipeline(pipeline, pipeline_parameters)
+    spec, parameters = frozen.spec, frozen.parameters
     workspace = pipeline.workspace
     run_id = new_id()
     layout = RunLayout(workspace.config.runs_dir, run_id)
-    cas = workspace_content_store(workspace.config.duto_dir)
-    snapshots: dict[Path, str] = {}
-    sources: dict[str, tuple[str | None, str | None]] = {}
-    for step in pipeline.graph.steps:
-        folder = pipeline.source_directory_of(step)
-        if folder is None:
-            sources[step.name] = (None, None)
-            continue
-        if folder not in snapshots:
-            snapshots[folder] = cas.put_tree(folder, move=False, files=snapshot_files(folder))
-        sources[step.name] = (str(folder), snapshots[folder])
-    cas.hasher.close()
-    default_environment = None
-    if workspace.config.default_environment is not None:
-        from duto.environment_registry import Environment
-
-        default_environment = Environment.get(workspace, workspace.config.default_environment).to_spec()
-    spec = pipeline.graph.to_spec(sources, default_environment)
-    declared, _ = pipeline.graph.parameters()
-    parameters = {name: p.default_value for name, p in declared.items()}
-    for name, value in overrides.items():
-        parameters[name] = coerce_parameter(name, declared[name].default_value, value)
     workspace.runs_store.create_pipeline_run(
         run_id,
         experiment_name,

@@ -138,7 +138,7 @@ def test_a_detached_run_can_be_followed_shown_measured_and_read(ws: Workspace) -
     assert len(step_lines) == 2 and all("Finished" in line and "local" in line for line in step_lines)
 
     listed = duto("runs", "list", cwd=ws.root)
-    assert run_id in listed.stdout and "pipe" in listed.stdout
+    assert run_id[:8] in listed.stdout and "pipe" in listed.stdout  # the table shows short ids
 
     metrics = duto("metrics", run_id, "--json", cwd=ws.root)
     assert metrics.returncode == 0, metrics.stderr

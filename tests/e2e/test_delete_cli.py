@@ -52,7 +52,7 @@ def test_runs_delete_says_what_it_removed_and_keeps_what_another_run_reused(ws, 
     assert "`duto cache gc` frees it" in deleted.stderr
 
     listing = duto("runs", "list", cwd=ws.root)
-    assert second.id in listing.stdout and first.id not in listing.stdout and other.id not in listing.stdout
+    assert second.id[:8] in listing.stdout and first.id[:8] not in listing.stdout and other.id[:8] not in listing.stdout
     why = duto("why", second.id, cwd=ws.root)
     assert why.returncode == 0, why.stderr
     assert f"Reused  from {first.id}/write.py (that run was deleted; the outputs reused stay)" in why.stdout
@@ -116,8 +116,8 @@ def test_experiments_archive_list_unarchive(ws, write_script):
     assert archived.returncode == 0, archived.stderr
     assert "archived experiment 'hidden' with its 1 run(s)" in archived.stdout
     listing = duto("runs", "list", cwd=ws.root).stdout
-    assert kept.id in listing and hidden.id not in listing
-    assert hidden.id in duto("runs", "list", "-e", "hidden", cwd=ws.root).stdout
+    assert kept.id[:8] in listing and hidden.id[:8] not in listing
+    assert hidden.id[:8] in duto("runs", "list", "-e", "hidden", cwd=ws.root).stdout
     active = duto("experiments", "list", cwd=ws.root).stdout
     assert "kept" in active and "hidden" not in active
     assert "hidden" in duto("experiments", "list", "--archived", cwd=ws.root).stdout
@@ -126,7 +126,7 @@ def test_experiments_archive_list_unarchive(ws, write_script):
 
     back = duto("experiments", "unarchive", "hidden", cwd=ws.root)
     assert back.returncode == 0 and "experiment 'hidden' is active again" in back.stdout
-    assert hidden.id in duto("runs", "list", cwd=ws.root).stdout
+    assert hidden.id[:8] in duto("runs", "list", cwd=ws.root).stdout
 
     gone = duto("experiments", "archive", "hidden", "--delete-runs", "--yes", cwd=ws.root)
     assert gone.returncode == 0, gone.stderr

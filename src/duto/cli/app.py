@@ -13,7 +13,8 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from duto.cli import cache, command_servers, compute, env, experiments, logs, metrics, runner, runs, why
+from duto.cli import cache, command_servers, compute, dag, env, experiments, logs, metrics, runner, runs, status, why
+from duto.cli.group import DutoGroup
 from duto.cli.options import WorkspaceOption, err, open_workspace, say
 from duto.config import WORKSPACE_ENV
 from duto.errors import ConfigError, DutoError, WorkspaceExistsError
@@ -21,6 +22,7 @@ from duto.graph.params import ParameterValue, parse_parameter_text
 
 app = typer.Typer(
     name="duto",
+    cls=DutoGroup,  # lists the commands in the order of duto.cli.group.COMMAND_ORDER
     help="Local-first machine-learning pipelines: run them, reuse unchanged steps, track every run.",
     no_args_is_help=True,
     add_completion=False,
@@ -38,6 +40,8 @@ app.add_typer(runner.app, name="runner")
 app.command()(why.why)
 app.command()(logs.logs)
 app.command()(metrics.metrics)
+app.command()(status.status)
+app.command()(dag.dag)
 
 
 def _show_version(value: bool) -> None:

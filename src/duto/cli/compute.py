@@ -55,7 +55,10 @@ def create(
     dask_workers: Annotated[
         int | None,
         typer.Option(
-            "--dask-workers", min=1, help="A Dask target: a local cluster of N worker processes.", show_default=False
+            "--dask-workers",
+            min=1,
+            help="A Dask target: a local cluster of N worker threads in the runner, one step at a time each.",
+            show_default=False,
         ),
     ] = None,
     dask_address: Annotated[

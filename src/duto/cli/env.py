@@ -150,8 +150,7 @@ def build(
 
 @app.command()
 def gc(workspace: WorkspaceOption = None) -> None:
-    """Remove the venvs no registered environment version and no unfinished run uses, and leftovers of builds
-    that died."""
+    """Remove the venvs no registered environment version and no unfinished run uses, and dead builds' leftovers."""
     ws = open_workspace(workspace)
     builder = _builder(ws)
     keep = set(_registered_keys(ws, builder)) | _keys_of_unfinished_runs(ws, builder)

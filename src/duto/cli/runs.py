@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from duto.cli import runs_diff
 from duto.cli.formatting import as_utc, duration, local_time, parse_time, size_text, status_text
 from duto.cli.options import RunArgument, WorkspaceOption, err, open_workspace, out, say
 from duto.graph.status import TERMINAL
@@ -20,7 +21,8 @@ if TYPE_CHECKING:
     from duto.run_deletion import RunDeletion
     from duto.runs import PipelineRun, StepRun
 
-app = typer.Typer(help="List, show, resume, cancel and delete pipeline runs.", no_args_is_help=True)
+app = typer.Typer(help="List, show, compare, resume, cancel and delete pipeline runs.", no_args_is_help=True)
+SHORT_ID = 8  # characters of a run id in tables, as `git log --oneline` shows 7 of a hash
 
 
 @app.command("list")
@@ -28,38 +30,117 @@ def list_runs(
     experiment: Annotated[
         str | None, typer.Option("--experiment", "-e", help="Only the runs of this experiment.", show_default=False)
     ] = None,
+    status: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--status",
+            "-s",
+            metavar="STATUS",
+            help="Only runs in this status (e.g. Finished, Failed); repeat or separate with commas for more.",
+            show_default=False,
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            metavar="WHEN",
+            help="Only runs created since then: an age (30m, 2h, 3d, 1w) or an ISO date or time (2024-05-01).",
+            show_default=False,
+        ),
+    ] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tag",
+            "-t",
+            metavar="KEY[=VALUE]",
+            help="Only runs with this tag (and value); repeat for more, all must match.",
+            show_default=False,
+        ),
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most this many runs.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array (full ids, UTC times).")] = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """List the runs of the workspace, newest first."""
+    from duto.cli.documents import print_json, run_document
+    from duto.cli.filters import parse_since, parse_statuses, parse_tags
+
+    statuses = parse_statuses(status or [])
+    since_utc = None if since is None else parse_since(since)
+    tags = parse_tags(tag or [])
     ws = open_workspace(workspace)
-    rows = ws.runs_store.pipeline_runs(experiment=experiment, limit=limit)
+    store = ws.runs_store
+    rows = store.pipeline_runs(experiment=experiment, limit=limit, statuses=statuses, since=since_utc, tags=tags)
+    reused = store.fully_reused([row.id for row, _ in rows])
+    if as_json:
+        print_json([run_document(row, name, row.id in reused) for row, name in rows])
+        return
     if not rows:
         where = f"in experiment {experiment!r}" if experiment else "in this workspace"
-        say(f"no runs {where} yet; submit one with `duto run FILE.py`", err)
+        if statuses or since or tags:
+            say(f"no runs {where} match --status, --since and --tag as given; drop a filter to see more", err)
+        else:
+            say(f"no runs {where} yet; submit one with `duto run FILE.py`", err)
         return
     table = Table(title=f"runs of {ws.name}")
-    table.add_column("run id", no_wrap=True)
-    table.add_column("experiment")
+    table.add_column("run", no_wrap=True)
+    table.add_column("experiment", overflow="ellipsis", max_width=24)
     table.add_column("status")
-    table.add_column("created")
-    table.add_column("duration", justify="right")
+    table.add_column("created", no_wrap=True)
+    table.add_column("duration", justify="right", no_wrap=True)
+    ids = short_ids([row.id for row, _ in rows])
     for row, experiment_name in rows:
         table.add_row(
-            row.id,
+            ids[row.id],
             Text(experiment_name),
             _status_with_runner(row),
             local_time(as_utc(row.created_at)),
-            duration(as_utc(row.started_at), as_utc(row.ended_at)),
+            "reused" if row.id in reused else duration(as_utc(row.started_at), as_utc(row.ended_at)),
         )
     out.print(table)
+    if len(rows) == limit:
+        say(f"(the newest {limit}; --limit shows more)", err)
+
+
+def short_ids(ids: list[str], length: int = SHORT_ID) -> dict[str, str]:
+    """Each id cut to `length` characters, as git shortens hashes, longer where two would look the same.
+
+    Commands take these back, since a run id may be given by a unique prefix.
+    """
+    shown = {run_id: run_id[:length] for run_id in ids}
+    for run_id in ids:
+        width = length
+        while width < len(run_id) and any(o != run_id and o.startswith(run_id[:width]) for o in ids):
+            width += 1
+        shown[run_id] = run_id[:width]
+    return shown
 
 
 @app.command()
-def show(run_id: RunArgument, workspace: WorkspaceOption = None) -> None:
+def show(
+    run_id: RunArgument,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON: the run's details and its steps.")] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
     """Show a run's details and its steps."""
     ws = open_workspace(workspace)
     run = ws.get_run(run_id)
+    if as_json:
+        from duto.cli.documents import print_json, run_document, step_document
+
+        row = ws.runs_store.pipeline_run(run.id)
+        steps = run.get_steps()
+        reused = bool(steps) and all(s.is_reused for s in steps)
+        print_json(
+            {
+                **run_document(row, run.experiment_name, reused),
+                "description": row.description,
+                "steps": [step_document(s) for s in steps],
+            }
+        )
+        return
     details = run.get_details()
     started, ended = parse_time(details["startTimeUtc"]), parse_time(details["endTimeUtc"])
     facts = Table.grid(padding=(0, 2))
@@ -80,17 +161,21 @@ def show(run_id: RunArgument, workspace: WorkspaceOption = None) -> None:
         facts.add_row("description", Text(details["description"]))
     facts.add_row("started", local_time(started))
     facts.add_row("ended", local_time(ended))
-    facts.add_row("duration", duration(started, ended))
+    steps = run.get_steps()
+    every_step_reused = bool(steps) and all(s.is_reused for s in steps)
+    facts.add_row("duration", "reused (every step)" if every_step_reused else duration(started, ended))
     if details["parameters"]:
         facts.add_row("parameters", Text(", ".join(f"{k}={v!r}" for k, v in details["parameters"].items())))
     if details["tags"]:
         facts.add_row("tags", Text(", ".join(f"{k}={v}" for k, v in details["tags"].items())))
     out.print(facts)
-    steps = run.get_steps()
     out.print(steps_table(steps))
     environments = environments_table(steps)
     if environments.row_count:
         out.print(environments)
+
+
+app.command()(runs_diff.diff)  # listed after show
 
 
 def _status_with_runner(row: Any) -> Text:
@@ -139,7 +224,9 @@ def steps_table(steps: list[StepRun]) -> Table:
             Text(step.name),
             status_text("Reused" if reuse["is_reused"] else details["status"]),
             Text(details["target"]),
-            duration(parse_time(details["startTimeUtc"]), parse_time(details["endTimeUtc"])),
+            "reused"
+            if reuse["is_reused"]
+            else duration(parse_time(details["startTimeUtc"]), parse_time(details["endTimeUtc"])),
             "" if details["exitCode"] is None else str(details["exitCode"]),
             Text("; ".join(why)),
         )
@@ -162,9 +249,12 @@ def follow_to_end(run: PipelineRun) -> None:
         raise typer.Exit(130) from None
     details = run.get_details()
     took = duration(parse_time(details["startTimeUtc"]), parse_time(details["endTimeUtc"]))
+    steps = run.get_steps()
+    if status == "Finished" and steps and all(s.is_reused for s in steps):
+        took = "no time: every step was reused"
     say(Text.assemble(f"run {run.id} ", status_text(status), f" in {took}" if took else ""))
     if status != "Finished":
-        for step in run.get_steps():
+        for step in steps:
             if step.get_status() == "Failed":
                 why = step.reason or f"exited with code {step.exit_code}"
                 say(f"step {step.name!r} failed: {why}; its log: `duto logs {run.id} {step.name}`", err)
@@ -223,8 +313,10 @@ def delete(
     force: Annotated[bool, typer.Option("--force", help="Cancel runs that have not ended, then delete them.")] = False,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Delete runs for real: their records, logs and the outputs only they use (`duto cache gc` then frees the
-    store). Outputs that kept runs reused stay."""
+    """Delete runs for real: their records, logs and the outputs only they use; outputs kept runs reused stay.
+
+    `duto cache gc` then frees what they held in the content store.
+    """
     from duto.run_deletion import delete_runs, resolve_runs
 
     ws = open_workspace(workspace)

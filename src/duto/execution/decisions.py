@@ -49,6 +49,8 @@ class ReuseDecisions:
         self.cas = cas
         self.datastores = datastores
         self._previous: dict[str, Previous] | None = None  # loaded once, when the first step is decided
+        # digest -> file, for code hashed but not stored (a dry run), so that reasons still count changed lines
+        self.unstored: dict[str, Path] = {}
 
     def decide(
         self,
@@ -56,8 +58,12 @@ class ReuseDecisions:
         interpreter: Interpreter,
         upstream_outputs: Mapping[str, Mapping[str, Mapping[str, str]]],
         executed: Collection[str],
+        code: Mapping[str, str] | None = None,
     ) -> Decision:
         """The step's fingerprint components, and why it would run as a diff against its previous run.
+
+        `code` is the step's snapshot as {path: digest} when it was hashed but not stored (a dry run);
+        otherwise the snapshot the spec names is read from the store.
 
         Raises:
             InputError: when a dataset input names no files.
@@ -77,7 +83,8 @@ class ReuseDecisions:
         hashed = {
             entry: path_digest(Path(spec.source_directory or ".", entry), self.cas.hasher) for entry in spec.hash_paths
         }
-        code = self.cas.files_of(spec.snapshot) if spec.snapshot else {}
+        if code is None:
+            code = self.cas.files_of(spec.snapshot) if spec.snapshot else {}
         components = step_components(spec, self.run.parameters, code, inputs, hashed, interpreter)
         if self._previous is None:
             self._previous = self.reuse.previous_runs(self.run.experiment_id, self.run.run_id, self.run.created_at)
@@ -88,7 +95,7 @@ class ReuseDecisions:
             regenerate_outputs=self.run.regenerate,
             allow_reuse=spec.allow_reuse,
             executed_upstream=executed,
-            read_blob=self.cas.read_blob,
+            read_blob=self._read_blob,
         )
         if previous is not None and previous.status != RunStatus.FINISHED and reasons == [SAME_FINGERPRINT]:
             reasons = [f"the previous run of this step ended {previous.status}, with no outputs to reuse"]
@@ -98,8 +105,8 @@ class ReuseDecisions:
         """The finished step run a step may reuse, its outputs checked to be in the store.
 
         The second value, when not None, is the one reason the step runs: an earlier result with its
-        fingerprint is gone (dropped before, or, with `settle`, found with an output missing or corrupt now
-        and dropped here). Without `settle` nothing is dropped.
+        fingerprint is gone (dropped before, or found with an output missing or corrupt now, and then, with
+        `settle`, dropped here). Without `settle` nothing is dropped (a dry run asks that way).
         """
         if self.run.regenerate or not allow_reuse:
             return None, None
@@ -111,9 +118,19 @@ class ReuseDecisions:
             fault = self.cas.fault(output["digest"])
             if fault is None:
                 continue
-            if not settle:
-                return None, None
             cause = output_fault(fault.describe())
-            self.reuse.drop(decision.fingerprint, cause)
+            if settle:
+                self.reuse.drop(decision.fingerprint, cause)
             return None, gone(cause)
         return entry, None
+
+    def _read_blob(self, digest: str) -> bytes | None:
+        """A stored blob's bytes when sound, else those of a file hashed but not stored (a dry run), else None."""
+        found = self.cas.read_blob(digest)
+        if found is not None:
+            return found
+        unstored = self.unstored.get(digest)
+        try:
+            return None if unstored is None else unstored.read_bytes()
+        except FileNotFoundError:
+            return None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -84,6 +84,11 @@ class RunsStore:
             s.add(experiment)
             s.flush()
             return experiment.id
+
+    def find_experiment_id(self, name: str) -> int | None:
+        """The id of an experiment, or None when it has no runs yet (nothing is created)."""
+        with self.db.reading() as s:
+            return s.scalar(select(models.Experiment.id).where(models.Experiment.name == name))
 
     def experiment_names(self, archived: bool | None = False) -> list[str]:
         """Names of the active experiments; with `archived` True the archived ones, with None all."""
@@ -200,10 +205,17 @@ class RunsStore:
             return s.scalar(select(models.Experiment.name).where(models.Experiment.id == run.experiment_id)) or ""
 
     def pipeline_runs(
-        self, experiment: str | None = None, limit: int | None = None, archived: bool = False
+        self,
+        experiment: str | None = None,
+        limit: int | None = None,
+        archived: bool = False,
+        statuses: Collection[str] = (),
+        since: datetime | None = None,
+        tags: Mapping[str, str | None] | None = None,
     ) -> list[tuple[models.PipelineRun, str]]:
-        """Runs, newest first, with their experiment's name: of one experiment (archived or not), else of
-        every active experiment, and with `archived` of the archived ones too."""
+        """Runs newest first, with their experiment's name: of one experiment (archived or not), else of every
+        active experiment, and with `archived` of the archived ones too; filtered in SQL by any of `statuses`,
+        creation at or after `since` (naive UTC), and `tags` (every key present, with the value unless None)."""
         with self.db.reading() as s:
             query = (
                 select(models.PipelineRun, models.Experiment.name)
@@ -214,6 +226,13 @@ class RunsStore:
                 query = query.where(models.Experiment.name == experiment)
             elif not archived:
                 query = query.where(models.Experiment.archived_at.is_(None))
+            if statuses:
+                query = query.where(models.PipelineRun.status.in_(statuses))
+            if since is not None:
+                query = query.where(models.PipelineRun.created_at >= since)
+            for key, value in (tags or {}).items():
+                tag = models.PipelineRun.tags[key].as_string()
+                query = query.where(tag.is_not(None) if value is None else tag == value)
             if limit:
                 query = query.limit(limit)
             return [(run, name) for run, name in s.execute(query)]
@@ -227,6 +246,17 @@ class RunsStore:
                     .order_by(models.StepRun.position)
                 )
             )
+
+    def fully_reused(self, run_ids: Collection[str]) -> set[str]:
+        """Which of these runs have steps, every one of them reused."""
+        counts = (
+            select(models.StepRun.pipeline_run_id)
+            .where(models.StepRun.pipeline_run_id.in_(run_ids))
+            .group_by(models.StepRun.pipeline_run_id)
+            .having(func.count() == func.count(models.StepRun.reused_from))
+        )
+        with self.db.reading() as s:
+            return set(s.scalars(counts))
 
     def step_run(self, step_run_id: str) -> models.StepRun:
         with self.db.reading() as s:

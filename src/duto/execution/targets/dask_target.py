@@ -278,8 +278,8 @@ class DaskStep:
 
 
 class DaskTarget:
-    """A named Dask target: an existing scheduler at `address`, or a LocalCluster of `n_workers` processes
-    started on 127.0.0.1 on the first step and shut down by `close()`."""
+    """A named Dask target: an existing scheduler at `address`, or a LocalCluster of `n_workers` workers (threads
+    of the runner unless `processes` is set) started on the first step and shut down by `close()`."""
 
     def __init__(self, name: str, settings: dict[str, Any]) -> None:
         self.name = name
