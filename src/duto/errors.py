@@ -18,6 +18,7 @@ DutoError
 ├── RunTimeoutError (+ TimeoutError)
 ├── LeaseLostError                                .run_id: another runner drives the run now
 ├── UserFileError (+ ValueError)                  .path: a pipeline file that cannot be loaded
+├── UserCodeError                                 .path, .error, .shown: the user's own code raised
 └── WheelExistsError (+ FileExistsError)          .wheel: a stored wheel of that name has other content
 """
 
@@ -209,6 +210,20 @@ class UserFileError(DutoError, ValueError):
     def __init__(self, path: str, message: str) -> None:
         self.path = path
         super().__init__(f"{path}: {message}")
+
+
+class UserCodeError(DutoError):
+    """The user's own code raised while duto ran it for them (a pipeline file `duto run` imports).
+
+    `.error` is what it raised (also the `__cause__`); `.shown` is its traceback from the user's first frame on,
+    as `python FILE.py` would print it, to be shown instead of a traceback through duto.
+    """
+
+    def __init__(self, path: str, error: BaseException, shown: str) -> None:
+        self.path = path
+        self.error = error
+        self.shown = shown
+        super().__init__(f"{path}: {type(error).__name__}: {error}")
 
 
 class WheelExistsError(DutoError, FileExistsError):
