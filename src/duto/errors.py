@@ -9,7 +9,7 @@ DutoError
 ├── ComputeTargetNotFoundError (+ KeyError)
 ├── PipelineValidationError (+ ValueError)       .problems: list of ValidationProblem
 ├── RunNotFoundError (+ KeyError)
-├── AmbiguousRunError (+ KeyError)               .prefix, .matches: a prefix of several runs' ids
+│   └── AmbiguousRunError                         .prefix, .matches, .runs: a prefix of several runs' ids
 ├── RunNotEndedError                              .run_ids: runs that must end before they are deleted
 ├── ExperimentNotFoundError (+ KeyError)         .name
 ├── ExperimentArchivedError                       .name: submitting to an archived experiment
@@ -24,7 +24,9 @@ DutoError
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 
 class DutoError(Exception):
@@ -115,14 +117,43 @@ class RunNotFoundError(DutoError, KeyError):
         return str(self.args[0])
 
 
-class AmbiguousRunError(DutoError, KeyError):
-    def __init__(self, prefix: str, matches: list[str]) -> None:
-        self.prefix = prefix
-        self.matches = matches
-        super().__init__(f"{prefix!r} is the start of several runs' ids: {', '.join(matches)}; give more of the id")
+@dataclass(frozen=True)
+class RunMatch:
+    """A run that an ambiguous run id prefix matches, as `duto runs list` shows it."""
 
-    def __str__(self) -> str:
-        return str(self.args[0])
+    id: str
+    experiment: str
+    status: str
+    created: datetime  # aware; shown in local time
+
+
+class AmbiguousRunError(RunNotFoundError):
+    """A prefix of several runs' ids: `.matches` are their ids; `.runs`, when given, the newest of them as
+    `duto runs list` shows them (then `.matches` are theirs), of `.count` in all."""
+
+    def __init__(
+        self, prefix: str, matches: list[str], runs: Sequence[RunMatch] = (), count: int | None = None
+    ) -> None:
+        self.prefix = prefix
+        self.run_id = prefix
+        self.matches = matches
+        self.runs = list(runs)
+        self.count = len(matches) if count is None else count
+        if not self.runs:
+            message = f"{prefix!r} is the start of several runs' ids: {', '.join(matches)}; give more of the id"
+        else:
+            wide = max(len(r.experiment) for r in self.runs), max(len(r.status) for r in self.runs)
+            listed = "".join(
+                f"\n  {r.id}  {r.experiment:<{wide[0]}}  {r.status:<{wide[1]}}  "
+                f"{r.created.astimezone():%Y-%m-%d %H:%M:%S}"
+                for r in self.runs
+            )
+            more = f"\n  ... and {self.count - len(self.runs)} more" if self.count > len(self.runs) else ""
+            message = (
+                f"run id prefix {prefix!r} matches {self.count} runs; give more characters of the one you mean:"
+                f"{listed}{more}"
+            )
+        super(RunNotFoundError, self).__init__(message)
 
 
 class RunNotEndedError(DutoError):
