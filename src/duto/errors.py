@@ -9,7 +9,7 @@ DutoError
 ├── ComputeTargetNotFoundError (+ KeyError)
 ├── PipelineValidationError (+ ValueError)       .problems: list of ValidationProblem
 ├── RunNotFoundError (+ KeyError)
-├── AmbiguousRunError (+ KeyError)               .prefix, .matches: a prefix of several runs' ids
+│   └── AmbiguousRunError                         .prefix, .matches, .runs: a prefix of several runs' ids
 ├── RunNotEndedError                              .run_ids: runs that must end before they are deleted
 ├── ExperimentNotFoundError (+ KeyError)         .name
 ├── ExperimentArchivedError                       .name: submitting to an archived experiment
@@ -18,12 +18,15 @@ DutoError
 ├── RunTimeoutError (+ TimeoutError)
 ├── LeaseLostError                                .run_id: another runner drives the run now
 ├── UserFileError (+ ValueError)                  .path: a pipeline file that cannot be loaded
+├── UserCodeError                                 .path, .error, .shown: the user's own code raised
 └── WheelExistsError (+ FileExistsError)          .wheel: a stored wheel of that name has other content
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 
 class DutoError(Exception):
@@ -114,14 +117,43 @@ class RunNotFoundError(DutoError, KeyError):
         return str(self.args[0])
 
 
-class AmbiguousRunError(DutoError, KeyError):
-    def __init__(self, prefix: str, matches: list[str]) -> None:
-        self.prefix = prefix
-        self.matches = matches
-        super().__init__(f"{prefix!r} is the start of several runs' ids: {', '.join(matches)}; give more of the id")
+@dataclass(frozen=True)
+class RunMatch:
+    """A run that an ambiguous run id prefix matches, as `duto runs list` shows it."""
 
-    def __str__(self) -> str:
-        return str(self.args[0])
+    id: str
+    experiment: str
+    status: str
+    created: datetime  # aware; shown in local time
+
+
+class AmbiguousRunError(RunNotFoundError):
+    """A prefix of several runs' ids: `.matches` are their ids; `.runs`, when given, the newest of them as
+    `duto runs list` shows them (then `.matches` are theirs), of `.count` in all."""
+
+    def __init__(
+        self, prefix: str, matches: list[str], runs: Sequence[RunMatch] = (), count: int | None = None
+    ) -> None:
+        self.prefix = prefix
+        self.run_id = prefix
+        self.matches = matches
+        self.runs = list(runs)
+        self.count = len(matches) if count is None else count
+        if not self.runs:
+            message = f"{prefix!r} is the start of several runs' ids: {', '.join(matches)}; give more of the id"
+        else:
+            wide = max(len(r.experiment) for r in self.runs), max(len(r.status) for r in self.runs)
+            listed = "".join(
+                f"\n  {r.id}  {r.experiment:<{wide[0]}}  {r.status:<{wide[1]}}  "
+                f"{r.created.astimezone():%Y-%m-%d %H:%M:%S}"
+                for r in self.runs
+            )
+            more = f"\n  ... and {self.count - len(self.runs)} more" if self.count > len(self.runs) else ""
+            message = (
+                f"run id prefix {prefix!r} matches {self.count} runs; give more characters of the one you mean:"
+                f"{listed}{more}"
+            )
+        super(RunNotFoundError, self).__init__(message)
 
 
 class RunNotEndedError(DutoError):
@@ -209,6 +241,20 @@ class UserFileError(DutoError, ValueError):
     def __init__(self, path: str, message: str) -> None:
         self.path = path
         super().__init__(f"{path}: {message}")
+
+
+class UserCodeError(DutoError):
+    """The user's own code raised while duto ran it for them (a pipeline file `duto run` imports).
+
+    `.error` is what it raised (also the `__cause__`); `.shown` is its traceback from the user's first frame on,
+    as `python FILE.py` would print it, to be shown instead of a traceback through duto.
+    """
+
+    def __init__(self, path: str, error: BaseException, shown: str) -> None:
+        self.path = path
+        self.error = error
+        self.shown = shown
+        super().__init__(f"{path}: {type(error).__name__}: {error}")
 
 
 class WheelExistsError(DutoError, FileExistsError):

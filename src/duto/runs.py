@@ -190,10 +190,16 @@ class PipelineRun:
         Raises:
             StepRunError: with `raise_on_error`, for the first step that failed.
             RunTimeoutError: when the run is still going after `timeout_seconds`.
+            KeyboardInterrupt: on Ctrl-C, once it has said on stderr that the run goes on and how to follow or
+                cancel it; only the waiting stops.
         """
-        from duto.watching import follow_run
+        from duto.watching import follow_run, stopped_following
 
-        status = follow_run(self, show_output=show_output, timeout_seconds=timeout_seconds)
+        try:
+            status = follow_run(self, show_output=show_output, timeout_seconds=timeout_seconds)
+        except KeyboardInterrupt:
+            print(stopped_following(self.id), file=sys.stderr, flush=True)
+            raise
         if self._runner_thread is not None and status in TERMINAL:
             self._runner_thread.join()
         if raise_on_error and status != RunStatus.FINISHED.value:

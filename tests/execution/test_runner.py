@@ -75,8 +75,24 @@ def test_a_failed_step_stops_the_run_and_raises_with_its_log(ws, write_script):
     assert run.get_status() == "Failed"
     statuses = {s.name: (s.get_status(), s.reason) for s in run.get_steps()}
     assert statuses["fail.py"] == ("Failed", "exited with code 3")
-    assert statuses["after"] == ("Canceled", "upstream fail.py failed")
-    assert statuses["later"] == ("Canceled", "upstream fail.py failed")
+    assert statuses["after"] == ("Canceled", "upstream 'fail.py' failed")
+    assert statuses["later"] == ("Canceled", "upstream 'fail.py' failed")
+
+
+def test_the_steps_a_failure_cancels_name_the_whole_failed_step(ws, write_script):
+    src = write_script("fail.py", "import sys\nsys.exit(1)\n")
+    write_script("ok.py", "print('ok')\n")
+    data = PipelineData("data")
+    PythonScriptStep("fail.py", name="train the model", source_directory=src, arguments=[data], outputs=[data])
+    after = PythonScriptStep("ok.py", name="score it", source_directory=src, arguments=[data])
+    later = PythonScriptStep("ok.py", name="report", source_directory=src)
+    later.run_after(after)
+    run = Experiment(ws, "spaces").submit(Pipeline(ws, [later]), continue_on_step_failure=True)
+
+    assert run.wait_for_completion(show_output=False, raise_on_error=False) == "Failed"
+    statuses = {s.name: (s.get_status(), s.reason) for s in run.get_steps()}
+    assert statuses["score it"] == ("Canceled", "upstream 'train the model' failed")
+    assert statuses["report"] == ("Canceled", "upstream 'train the model' failed")
 
 
 def test_continue_on_step_failure_cancels_only_the_dependents(ws, write_script):
@@ -117,7 +133,7 @@ def test_continue_on_step_failure_cancels_only_the_dependents(ws, write_script):
     stop.wait_for_completion(show_output=False, raise_on_error=False)
     steps = {s.name: s for s in stop.get_steps()}
     assert steps["next"].get_status() == "Canceled"
-    assert "fail.py failed" in (steps["next"].reason or "")
+    assert steps["next"].reason == "upstream 'fail.py' failed"
 
 
 def test_parameters_reach_arguments_and_aml_parameter_environment(ws, write_script):

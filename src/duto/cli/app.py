@@ -17,7 +17,7 @@ from duto.cli import cache, command_servers, compute, dag, env, experiments, log
 from duto.cli.group import DutoGroup
 from duto.cli.options import WorkspaceOption, err, open_workspace, say
 from duto.config import WORKSPACE_ENV
-from duto.errors import ConfigError, DutoError, WorkspaceExistsError
+from duto.errors import ConfigError, DutoError, UserCodeError, WorkspaceExistsError
 from duto.graph.params import ParameterValue, parse_parameter_text
 
 app = typer.Typer(
@@ -138,6 +138,10 @@ def main() -> None:
     """Run the `duto` command in this process (`duto.cli.entry` decides where it runs)."""
     try:
         app(prog_name="duto")
+    except UserCodeError as exc:
+        # The user's own code failed: its traceback from their file on, as `python FILE.py` prints it.
+        sys.stderr.write(exc.shown)
+        sys.exit(1)
     except (DutoError, FileNotFoundError) as exc:
         # One red line, no traceback: the message says what happened and what to do.
         say(Text(f"error: {exc}", style="red"), err)

@@ -1,7 +1,8 @@
 """Loading the pipeline of a user's file for `duto run FILE.py[:NAME]`.
 
 The file is imported as a module, not run as `__main__`, so a file that also submits when executed as a
-script does not submit twice.
+script does not submit twice. What the file's own code raises is shown from the file's first frame on, as
+`python FILE.py` shows it, not through duto, Typer and importlib.
 """
 
 from __future__ import annotations
@@ -9,15 +10,19 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import sys
+import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
-from duto.errors import UserFileError
+from duto.errors import DutoError, UserCodeError, UserFileError
 from duto.submission import Pipeline
 
 MODULE_NAME = "duto_user_pipeline"
+DUTO_PACKAGE = str(Path(__file__).resolve().parents[1])
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ def load_pipeline(target: PipelineTarget) -> Pipeline:
 
     Raises:
         UserFileError: when the file is missing, or does not hold exactly the pipeline asked for.
+        UserCodeError: when the file's own code raises (at its top level, or in the function called).
     """
     path = Path(target.path).expanduser().resolve()
     if not path.is_file():
@@ -64,8 +70,42 @@ def _import_file(path: Path, shown: str) -> ModuleType:
     sys.path.insert(0, str(path.parent))
     # Registered before it runs, so dataclasses and pickling inside the file can find their module.
     sys.modules[MODULE_NAME] = module
-    spec.loader.exec_module(module)
+    loader = spec.loader
+    try:
+        _run_user_code(path, shown, lambda: loader.exec_module(module))
+    except UserCodeError:
+        del sys.modules[MODULE_NAME]  # as a failed import leaves no module behind
+        raise
     return module
+
+
+def _run_user_code(path: Path, shown: str, call: Callable[[], T]) -> T:
+    """Call into the user's file; what it raises becomes a UserCodeError with the user's own traceback."""
+    try:
+        return call()
+    except Exception as exc:
+        raise UserCodeError(shown, exc, user_traceback(exc, path)) from exc
+
+
+def user_traceback(error: BaseException, path: Path) -> str:
+    """`error`'s traceback from the first frame in the file at `path` on, as `python FILE.py` would print it.
+
+    Frames of duto, Typer and importlib that led into the file are left out; so are duto's own frames under
+    it when the error is one duto raised on purpose (its message says what to change). A SyntaxError in the
+    file itself has no frame there: it shows as Python shows one, file, line and caret.
+    """
+    shown = traceback.TracebackException.from_exception(error)
+    frames = list(shown.stack)
+    first = next((i for i, frame in enumerate(frames) if frame.filename == str(path)), len(frames))
+    deliberate = isinstance(error, DutoError)
+    kept = [
+        frame
+        for frame in frames[first:]
+        if not frame.filename.startswith("<frozen importlib")
+        and not (deliberate and frame.filename.startswith(DUTO_PACKAGE))
+    ]
+    shown.stack = traceback.StackSummary.from_list(kept)
+    return "".join(shown.format())
 
 
 def _named_pipeline(module: ModuleType, target: PipelineTarget) -> Pipeline:
@@ -111,7 +151,7 @@ def _only_pipeline(module: ModuleType, target: PipelineTarget) -> Pipeline:
 def _call_factory(function: Any, name: str, target: PipelineTarget) -> Pipeline:
     if not _takes_no_arguments(function):
         raise UserFileError(target.path, f"{name}() needs arguments; `duto run` calls it with none")
-    made = function()
+    made = _run_user_code(Path(target.path).expanduser().resolve(), target.path, function)
     if not isinstance(made, Pipeline):
         raise UserFileError(target.path, f"{name}() returned an object of type {type(made).__name__}, not a Pipeline")
     return made

@@ -240,12 +240,7 @@ def follow_to_end(run: PipelineRun) -> None:
     """
     try:
         status = run.wait_for_completion(show_output=True, raise_on_error=False)
-    except KeyboardInterrupt:
-        say(
-            f"stopped following; run {run.id} goes on: `duto logs {run.id} -f` follows it again, "
-            f"`duto runs cancel {run.id}` stops it",
-            err,
-        )
+    except KeyboardInterrupt:  # wait_for_completion has said that the run goes on, and how to find it
         raise typer.Exit(130) from None
     details = run.get_details()
     took = duration(parse_time(details["startTimeUtc"]), parse_time(details["endTimeUtc"]))

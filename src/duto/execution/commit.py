@@ -30,6 +30,19 @@ class CommitError(DutoError):
     """A step's outputs could not be committed; nothing of them is under a final name."""
 
 
+class OutputsNotWrittenError(CommitError):
+    """A step ended well but left declared outputs empty: nothing of it is stored, published or reusable."""
+
+    def __init__(self, step_name: str, outputs: list[str]) -> None:
+        self.step_name = step_name
+        self.outputs = outputs
+        if len(outputs) == 1:
+            what, were, them = f"output {outputs[0]!r}", "was", "it"
+        else:
+            what, were, them = f"outputs {', '.join(map(repr, outputs))}", "were", "them"
+        super().__init__(f"{what} of step {step_name!r} {were} declared but the step wrote nothing to {them}")
+
+
 @dataclass
 class StagedOutputs:
     """A step's outputs, stored and laid out under temporary names beside their final places."""
@@ -58,16 +71,18 @@ def stage_outputs(
     """Store each output the step wrote and stage it beside its final place.
 
     Raises:
+        OutputsNotWrittenError: a declared output was not written; nothing is stored.
         CommitError: an output holds something other than files and folders, or could not be written (a
             full disk says so); what was staged is removed first.
     """
+    missing = [o.name for o in spec.outputs if not _written(layout.outputs / o.name)]
+    if missing:
+        raise OutputsNotWrittenError(spec.name, missing)
     result = StagedOutputs()
     for output in spec.outputs:
         datastore, path = output_location(output, step_run_id, default_datastore)
         written = layout.outputs / output.name
         try:
-            if not written.exists():
-                written.mkdir(parents=True)
             _refuse_special_files(written, output.name)
             digest = cas.put_output(written)
             final = datastores[datastore].local_path(path)
@@ -79,6 +94,17 @@ def stage_outputs(
             raise CommitError(_why(output.name, exc)) from exc
         result.outputs[output.name] = {"datastore": datastore, "path": path, "digest": digest}
     return result
+
+
+def _written(path: Path) -> bool:
+    """Whether a step wrote to an output path: a file (even an empty one), or a folder holding a file.
+
+    An output folder may have been made for the step before it started (`is_directory`); only what is in it
+    tells that the step wrote something.
+    """
+    if not path.is_dir():
+        return os.path.lexists(path)
+    return any(names for _, _, names in os.walk(path))
 
 
 def _why(output: str, exc: OSError) -> str:

@@ -261,7 +261,7 @@ class Runner:
         self._end(
             state,
             RunStatus.CANCELED,
-            f"not started: step {self.stopped_by} failed and continue_on_step_failure is False",
+            f"not started: step {self.stopped_by!r} failed and continue_on_step_failure is False",
         )
         return True
 
@@ -316,8 +316,9 @@ class Runner:
         """Steps that can no longer start (an upstream step ended without finishing) end Canceled."""
         for state in self.steps.values():
             if not state.status.is_terminal:
-                blocker = self._failed_upstream(state) or "an upstream step"
-                self._end(state, RunStatus.CANCELED, f"upstream {blocker} failed")
+                failed = self._failed_upstream(state)
+                why = "an upstream step failed" if failed is None else upstream_failed(failed)
+                self._end(state, RunStatus.CANCELED, why)
 
     def _failed_upstream(self, state: StepState) -> str | None:
         """The first failed step this one waits on, directly or through canceled steps in between."""
@@ -573,6 +574,7 @@ class Runner:
                 state.spec, state.layout, state.step_run_id, self.cas, self.datastores, self.config.default_datastore
             )
         except CommitError as exc:
+            _note_in_log(state.layout.std_log, str(exc))  # read where the step's own output ends
             self._attempt_failed(state, str(exc), code)
             return
         try:
@@ -610,11 +612,16 @@ class Runner:
         self.store.set_step_status(
             self.run_id, state.step_run_id, state.spec.name, status, reason, before=before, **fields
         )
-        if status == RunStatus.FAILED or (reason or "").startswith("upstream "):
-            root = state.spec.name if status == RunStatus.FAILED else (reason or "").split()[1]
-            for dependent in self.dependents[state.spec.name]:
-                if not self.steps[dependent].status.is_terminal:
-                    self._end(self.steps[dependent], RunStatus.CANCELED, f"upstream {root} failed")
+        if status == RunStatus.FAILED:
+            self._cancel_downstream(state, state.spec.name)
+
+    def _cancel_downstream(self, state: StepState, failed: str) -> None:
+        """End Canceled every step not yet ended that waits on `state`, naming the step that `failed`."""
+        for dependent in self.dependents[state.spec.name]:
+            waiting = self.steps[dependent]
+            if not waiting.status.is_terminal:
+                self._end(waiting, RunStatus.CANCELED, upstream_failed(failed))
+                self._cancel_downstream(waiting, failed)
 
     # stopping ------------------------------------------------------------------------------------
     def _stop_all(self, status: RunStatus, reason: str) -> None:
@@ -624,6 +631,20 @@ class Runner:
         for state in self.steps.values():
             if not state.status.is_terminal:
                 self._end(state, status, reason)
+
+
+def upstream_failed(step: str) -> str:
+    """Why a step did not start: `step`, upstream of it, failed."""
+    return f"upstream {step!r} failed"
+
+
+def _note_in_log(log: Path, note: str) -> None:
+    """Add what the runner found after a step's process ended to the end of the step's log."""
+    with log.open("a+b") as handle:  # appends, wherever it has read
+        end = handle.seek(0, os.SEEK_END)
+        handle.seek(max(0, end - 1))
+        apart = b"\n" if end and handle.read(1) != b"\n" else b""
+        handle.write(apart + f"duto: {note}\n".encode())
 
 
 def _blob_of(cas: ContentStore, digest: str, path: str, root: Path) -> str:

@@ -16,7 +16,14 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from duto.errors import ConfigError, ExperimentArchivedError, ExperimentNotFoundError, RunNotFoundError
+from duto.errors import (
+    AmbiguousRunError,
+    ConfigError,
+    ExperimentArchivedError,
+    ExperimentNotFoundError,
+    RunMatch,
+    RunNotFoundError,
+)
 from duto.graph.status import ACTIVE, TERMINAL, RunStatus
 from duto.storage import models
 from duto.storage.db import Database
@@ -28,6 +35,8 @@ from duto.storage.lease_store import HOLDER_COLUMNS, Holder
 _RUNS = cast(Table, models.PipelineRun.__table__)
 _STEPS = cast(Table, models.StepRun.__table__)
 _EVENTS = cast(Table, models.Event.__table__)
+# How many of the runs an ambiguous run id prefix matches its error lists (the newest).
+AMBIGUOUS_LISTED = 10
 
 
 def _core(session: Session) -> Connection:
@@ -191,14 +200,33 @@ class RunsStore:
             return row
 
     def _by_prefix(self, s: Any, prefix: str) -> models.PipelineRun:
-        rows = list(s.scalars(select(models.PipelineRun).where(models.PipelineRun.id.like(f"{prefix}%")).limit(2)))
+        """The one run whose id starts with `prefix`, else the run of the step run with that id.
+
+        Raises:
+            AmbiguousRunError: several runs' ids start with `prefix`; it lists them.
+            RunNotFoundError: none does.
+        """
+        starts = models.PipelineRun.id.startswith(prefix, autoescape=True)  # '_' and '%' are not wildcards
+        rows = list(s.scalars(select(models.PipelineRun).where(starts).limit(2)))
         if len(rows) == 1:
             return rows[0]  # type: ignore[no-any-return]  # scalars() of a mapped class yields that class
         if not rows:
             step = s.get(models.StepRun, prefix)
             if step is not None:
                 return s.get(models.PipelineRun, step.pipeline_run_id)  # type: ignore[no-any-return]
-        raise RunNotFoundError(prefix, " (the prefix matches several runs)" if rows else "")
+            raise RunNotFoundError(prefix)
+        count = s.scalar(select(func.count()).select_from(models.PipelineRun).where(starts))
+        listed = s.execute(
+            select(
+                models.PipelineRun.id, models.Experiment.name, models.PipelineRun.status, models.PipelineRun.created_at
+            )
+            .join(models.Experiment)
+            .where(starts)
+            .order_by(models.PipelineRun.created_at.desc(), models.PipelineRun.id)
+            .limit(AMBIGUOUS_LISTED)
+        )
+        runs = [RunMatch(i, name, status, created.replace(tzinfo=UTC)) for i, name, status, created in listed]
+        raise AmbiguousRunError(prefix, [r.id for r in runs], runs, count)
 
     def experiment_of(self, run: models.PipelineRun) -> str:
         with self.db.reading() as s:
