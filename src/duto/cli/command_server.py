@@ -37,6 +37,7 @@ from duto.resident import (
     DEFAULT_IDLE_SECONDS,
     IDLE_ENV,
     ServerPaths,
+    adopt_key,
     private_folder,
     receive_message,
     send_message,
@@ -279,6 +280,7 @@ class Server:
         os.chdir(request["cwd"])
         os.umask(int(request["umask"]))
         sys.path[:] = list(request["path"])
+        adopt_key(self.paths.key)  # the caller's key, as it reached this server by it
 
     def _from_client(self, pid: int) -> None:
         command = self.commands.get(pid)
