@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 
 import blake3
+import pytest
 
 from conftest import stray_name
 from duto.storage.cas import ContentStore
-from duto.storage.hashing import FileHasher
+from duto.storage.hashing import FileHasher, HashingTooSlow
 
 
 def _age(path, seconds: int = 10) -> None:
@@ -86,3 +87,20 @@ def test_a_changed_blob_is_not_sound_and_verify_and_gc_clean_up(tmp_path):
     assert (report.manifests, report.temporary) == (2, 1)
     assert cas.manifest(keep) is not None and cas.manifest(drop) is None
     assert list(cas.tmp.iterdir()) == []
+
+
+def test_a_read_budget_leaves_a_file_past_it_unread(tmp_path):
+    hasher = FileHasher(tmp_path / "cache.db")
+    small, big = tmp_path / "small.bin", tmp_path / "big.bin"
+    small.write_bytes(b"s" * 100)
+    big.write_bytes(b"b" * 1000)
+    _age(small)
+    _age(big)
+    hasher.read_budget = 500
+    assert hasher.digest(small) == blake3.blake3(b"s" * 100).hexdigest()
+    with pytest.raises(HashingTooSlow):
+        hasher.digest(big)
+    assert (hasher.bytes_read, hasher.read_budget) == (100, 400), "the big file was not read at all"
+    hasher.read_budget = None
+    assert hasher.digest(big) == blake3.blake3(b"b" * 1000).hexdigest()
+    hasher.close()

@@ -179,7 +179,8 @@ class Runner:
             self.interpreters.close()
 
     def reuse_pass(self) -> bool:
-        """Reuse every step that can be decided without reading file contents, in this process.
+        """Reuse every step that can be decided from the stat cache and a little reading (SUBMIT_HASHING_*), in
+        this process.
 
         Returns True when that ended the run (every step reused), so no runner process is needed; otherwise
         the run is handed off, for the runner started next (or a daemon's) to take.
