@@ -115,7 +115,12 @@ class Datastore:
 
 @contextmanager
 def _progress(show: bool, description: str) -> Iterator[Progress | None]:
-    if not show:
+    """A progress bar while files are copied, when asked for (`show_progress`, on by default as in Azure) and
+    there is a terminal or a notebook to draw it on: piped or captured output gets nothing."""
+    from rich.console import Console
+
+    console = Console()
+    if not show or not (console.is_terminal or console.is_jupyter):
         yield None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -125,6 +130,7 @@ def _progress(show: bool, description: str) -> Iterator[Progress | None]:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        console=console,
         transient=True,
     ) as bar:
         task = bar.add_task(description, total=None)

@@ -1,4 +1,5 @@
-"""Processes of this machine: whether one is still alive, and starting a detached one by forking this one."""
+"""Processes of this machine: whether one is still alive, what `ps` calls this one, and starting a detached one
+by forking this one."""
 
 from __future__ import annotations
 
@@ -46,6 +47,14 @@ def _stat_fields(pid: int) -> list[str] | None:
     except OSError:
         return None
     return stat.rsplit(") ", 1)[-1].split()
+
+
+def set_title(title: str) -> None:
+    """Name this process as `ps` and /proc/PID/cmdline show it: duto's long-lived processes (command servers,
+    runners, daemons) and the commands forked from a server would otherwise all read `python -m ...`."""
+    import setproctitle
+
+    setproctitle.setproctitle(title)
 
 
 def machine_id() -> str:

@@ -32,6 +32,7 @@ DEFAULT_IDLE_SECONDS = 1800.0
 START_TIMEOUT_SECONDS = 30.0
 _HEADER = struct.Struct("!I")
 _KEY_VARIABLES = ("LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE")
+_adopted_key: str | None = None  # see adopt_key
 
 
 class ServerPaths:
@@ -56,8 +57,21 @@ def server_folder() -> Path:
     return Path("/tmp") / f"duto-{os.getuid()}"
 
 
+def adopt_key(key: str) -> None:
+    """Make `server_key()` answer `key` from now on, in a fork of the server serving it.
+
+    A fork runs its server's code, whatever its `sys.path` becomes: `duto run` puts the pipeline file's folder
+    first, which would give another key, so the runner it asks for would come from a second server started
+    for that key (a second of imports) or from the command itself, instead of from its own server.
+    """
+    global _adopted_key
+    _adopted_key = key
+
+
 def server_key() -> str:
     """What a server must share with this process to act for it: interpreter, code and settings."""
+    if _adopted_key is not None:
+        return _adopted_key
     import hashlib
 
     digest = hashlib.blake2b(digest_size=10)

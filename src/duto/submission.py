@@ -313,7 +313,7 @@ def submit_pipeline(
         [(new_id(), s.name, s.compute_target) for s in spec.steps],
     )
     run = PipelineRun(workspace, run_id)
-    # Steps that are all reused need no runner process: decide that here, reading no file contents.
+    # Steps that are all reused need no runner process: decide that here, reading little (see Runner.reuse_pass).
     # A live `duto runner` daemon takes the run itself (it wakes on this commit); else a runner starts now.
     if not Runner(workspace.root, run_id).reuse_pass() and not LeaseStore(workspace.database).live_daemons():
         dask = uses_dask(workspace.config.compute_targets, spec.to_json())

@@ -34,6 +34,16 @@ def servers() -> list[int]:
     return [pid for pid, _ in live_servers(resident.server_folder())]
 
 
+def title(pid: int) -> str:
+    """What `ps -o args` shows for a process: its command line, as its process title set it."""
+    return Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").replace(b"\0", b" ").decode()
+
+
+# Any PYTHON* variable is part of a server's key: a process with this one set is served by another server, as
+# a process of another interpreter or another copy of duto would be.
+ANOTHER_KEY = {"PYTHONDUTOTESTKEY": "another"}
+
+
 def children_of(pid: int) -> list[int]:
     found = []
     for name in os.listdir("/proc"):
@@ -125,7 +135,7 @@ def test_commands_run_in_forks_of_one_server_with_the_callers_folder_environment
     assert "no-such-run" in failed.stderr and failed.stdout == ""
     assert servers() == [server], "every command ran on the one server"
     status = run_duto("command-server", "status", cwd=tmp_path)
-    assert f"pid {server}: serves this duto" in status.stdout
+    assert f"pid {server}: this one: serves this interpreter and duto" in status.stdout
 
 
 def test_ctrl_c_reaches_the_command_and_its_exit_status_comes_back(server_folder: Path, ws: Workspace) -> None:
@@ -211,3 +221,57 @@ def test_commands_started_at_once_share_the_one_server_they_start(server_folder:
             poll(lambda out=out: "duto " in out.text(), timeout=5)
     assert len(servers()) == 1
     assert len(list(server_folder.glob("*.sock"))) == 1
+
+
+def test_stop_stops_the_server_of_this_duto_and_all_stops_every_one(server_folder: Path, tmp_path: Path) -> None:
+    assert run_duto("--version", cwd=tmp_path).returncode == 0
+    (ours,) = servers()
+    assert run_duto("--version", cwd=tmp_path, env=ANOTHER_KEY).returncode == 0
+    (other,) = set(servers()) - {ours}
+
+    status = run_duto("command-server", "status", cwd=tmp_path).stdout
+    assert f"pid {ours}: this one: serves this interpreter and duto" in status
+    assert f"pid {other}: serves another duto or interpreter" in status
+    stopped = run_duto("command-server", "stop", cwd=tmp_path)
+    assert stopped.returncode == 0 and "stopped 1 command server" in stopped.stdout
+    poll(lambda: not alive(ours), timeout=15)
+    assert servers() == [other] and alive(other)
+    again = run_duto("command-server", "stop", cwd=tmp_path, env={resident.SERVER_ENV: "off"})
+    assert "no command server serves this interpreter and duto; 1 serve others" in again.stdout
+    assert alive(other)
+
+    assert run_duto("--version", cwd=tmp_path).returncode == 0
+    (ours,) = set(servers()) - {other}
+    every = run_duto("command-server", "stop", "--all", cwd=tmp_path)
+    assert every.returncode == 0 and "stopped 2 command server" in every.stdout
+    poll(lambda: not alive(ours) and not alive(other), timeout=15)
+    assert servers() == []
+
+
+def test_ps_tells_servers_commands_and_runners_apart(server_folder: Path, ws: Workspace) -> None:
+    (ws.root / "slow.py").write_text(SLOW_PIPELINE)
+    with started_duto("run", "slow.py", cwd=ws.root) as (proc, out, err):
+        poll(lambda: "sleeping" in out.text(), timeout=30)
+        (server,) = servers()
+        (command,) = children_of(server)
+        (run, _), *_ = ws.runs_store.pipeline_runs()
+        try:
+            python = f"python{sys.version_info.major}.{sys.version_info.minor} {sys.executable}"
+            package = Path(resident.__file__).parent
+            assert title(server) == f"duto command-server ({python}, duto {package})"
+            assert title(command) == "duto run slow.py"
+            assert title(run.runner_pid) == (
+                f"duto runner {run.id} (workspace {ws.name}; forked from the command server)"
+            )
+            listed = subprocess.run(
+                ["ps", "-ww", "-o", "args=", "-p", f"{server},{command},{run.runner_pid}"],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=10,
+            ).stdout.splitlines()
+            assert sorted(listed) == sorted(title(pid) for pid in (server, command, run.runner_pid))
+        finally:
+            ws.get_run(run.id).cancel()
+        assert proc.wait(timeout=30) != 0, out.text() + err.text()
+    poll(lambda: not alive(run.runner_pid), timeout=15)

@@ -21,14 +21,14 @@ THREAD = "threading.Thread(target=time.sleep, args=(30,), daemon=True).start()"
 # A command server that runs already forks the runner: it has everything imported and none of the submitter's
 # memory. With none running, a submitter with no other thread forks the runner itself; one with a thread must
 # not fork (the thread may hold a lock the child would wait on for ever), so a command server is started to
-# fork it. With command servers off, the runner is a new interpreter.
+# fork it. With command servers off, the runner is a new interpreter. Its process title says which.
 @pytest.mark.parametrize(
     ("before_submit", "server", "started_by"),
     [
-        ("", "running", b"duto.cli.command_server"),
-        ("", "none yet", b"-c"),
-        (THREAD, "none yet", b"duto.cli.command_server"),
-        (THREAD, "off", b"duto.execution.launcher"),
+        ("", "running", "forked from the command server"),
+        ("", "none yet", "forked from its submitter"),
+        (THREAD, "none yet", "forked from the command server"),
+        (THREAD, "off", "a new interpreter"),
     ],
     ids=[
         "fork of a running command server",
@@ -75,8 +75,8 @@ def test_a_run_submitted_by_a_process_that_exits_at_once_still_finishes(
     streams = [os.readlink(f"/proc/{runner_pid}/fd/{fd}") for fd in (0, 1, 2)]
     assert streams[0] == "/dev/null"
     assert streams[1] == streams[2] == str(run.layout.runner_log)
-    command = Path(f"/proc/{runner_pid}/cmdline").read_bytes().split(b"\0")
-    assert started_by in command
+    title = Path(f"/proc/{runner_pid}/cmdline").read_bytes().rstrip(b"\0").decode()  # as `ps` shows it
+    assert title == f"duto runner {run.id} (workspace {ws.name}; {started_by})"
 
     assert run.wait_for_completion(show_output=False) == "Finished"
     assert run.get_steps()[0].get_stdout_log().strip() == "done"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+from pathlib import Path
 
 from conftest import run_duto
 from duto import Experiment
@@ -12,6 +13,11 @@ from duto.execution.daemon import live_daemons
 from duto.pipeline import Pipeline
 from duto.pipeline.steps import CommandStep
 from duto.processes import alive
+
+
+def title(pid: int | None) -> str:
+    """A process's title, as `ps -o args` shows it."""
+    return Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").replace(b"\0", b" ").decode()
 
 
 def test_a_submit_hands_its_run_to_the_daemon_which_also_takes_over_orphans(ws, tmp_path, wait_until):
@@ -30,6 +36,8 @@ def test_a_submit_hands_its_run_to_the_daemon_which_also_takes_over_orphans(ws, 
     log = (ws.config.duto_dir / "runner-daemon.log").read_text()
     (forked,) = re.findall(rf"run {run.id}: started runner pid (\d+)", log)
     assert run._row.runner_pid == int(forked), "the daemon's runner drives it: submit started none"
+    assert title(daemon.pid) == f"duto runner daemon (workspace {ws.name}, {ws.root})"
+    assert title(int(forked)) == f"duto runner {run.id} (workspace {ws.name}; forked from the runner daemon)"
 
     os.kill(int(forked), signal.SIGKILL)  # the daemon notices the run has no runner, and gives it one
     wait_until(lambda: run._row.takeovers == 1 and run.driver.live(), timeout=30)

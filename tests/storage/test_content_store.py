@@ -9,7 +9,7 @@ import pytest
 
 from conftest import stray_name
 from duto.storage.cas import ContentStore, Fault, StoreDamagedError
-from duto.storage.hashing import BlobState, FileHasher
+from duto.storage.hashing import BlobState, FileHasher, HashingTooSlow
 
 
 def _age(path, seconds: int = 10) -> None:
@@ -149,3 +149,20 @@ def test_a_sound_blob_is_checked_by_its_stat_alone_even_after_it_is_linked(tmp_p
     assert cas.hasher.blob_state(blob_digest) == BlobState.of(cas.blob_path(blob_digest).stat())
     _overwrite_in_place(tmp_path / "published" / "big.bin", os.urandom(1024 * 1024), keep_mtime=True)
     assert cas.fault(digest) == Fault("blob", blob_digest, "corrupt"), "written through the published hard link"
+
+
+def test_a_read_budget_leaves_a_file_past_it_unread(tmp_path):
+    hasher = FileHasher(tmp_path / "cache.db")
+    small, big = tmp_path / "small.bin", tmp_path / "big.bin"
+    small.write_bytes(b"s" * 100)
+    big.write_bytes(b"b" * 1000)
+    _age(small)
+    _age(big)
+    hasher.read_budget = 500
+    assert hasher.digest(small) == blake3.blake3(b"s" * 100).hexdigest()
+    with pytest.raises(HashingTooSlow):
+        hasher.digest(big)
+    assert (hasher.bytes_read, hasher.read_budget) == (100, 400), "the big file was not read at all"
+    hasher.read_budget = None
+    assert hasher.digest(big) == blake3.blake3(b"b" * 1000).hexdigest()
+    hasher.close()

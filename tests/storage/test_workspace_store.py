@@ -96,3 +96,22 @@ def test_the_migrations_make_the_schema_the_models_describe(ws):
     with ws.database.engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert differences == []
+
+
+def test_datastore_transfers_print_nothing_when_output_is_not_a_terminal(ws, tmp_path, capsys, monkeypatch):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "x.txt").write_text("x")
+    ds = ws.get_default_datastore()
+    for name in ("TTY_COMPATIBLE", "TTY_INTERACTIVE", "FORCE_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    ds.upload(str(tmp_path / "src"), target_path="data")  # show_progress=True, the default, as in Azure
+    ds.upload_files([str(tmp_path / "src" / "x.txt")], target_path="single")
+    assert ds.download(tmp_path / "out", prefix="data") == 1
+    assert capsys.readouterr() == ("", "")
+
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # what Rich takes for a terminal
+    monkeypatch.setenv("TTY_INTERACTIVE", "1")
+    ds.upload_files([str(tmp_path / "src" / "x.txt")], target_path="again", overwrite=True)
+    assert capsys.readouterr().out != "", "on a terminal, show_progress draws its bar"
+    ds.upload_files([str(tmp_path / "src" / "x.txt")], target_path="again", overwrite=True, show_progress=False)
+    assert capsys.readouterr() == ("", "")

@@ -20,6 +20,7 @@ import io
 import json
 import os
 import selectors
+import shlex
 import signal
 import socket
 import struct
@@ -30,12 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from duto.execution.launcher import run_detached
-from duto.processes import fork_detached
+from duto.execution.launcher import FORKED_FROM_SERVER, run_detached
+from duto.processes import fork_detached, set_title
 from duto.resident import (
     DEFAULT_IDLE_SECONDS,
     IDLE_ENV,
     ServerPaths,
+    adopt_key,
     private_folder,
     receive_message,
     send_message,
@@ -120,6 +122,7 @@ class Server:
         lock.write(f"{os.getpid()}\n")
         lock.flush()
         self._lock = lock
+        set_title(server_title())
         for name in PRELOAD:
             importlib.import_module(name)
         for needed, name in OPTIONAL_PRELOAD.items():
@@ -253,7 +256,11 @@ class Server:
         root, run_id, log = Path(request["root"]), str(request["run_id"]), Path(request["log"])
         with conn:
             try:
-                pid = fork_detached(lambda: run_detached(root, run_id), log, prepare=lambda: self._leave(request, conn))
+                pid = fork_detached(
+                    lambda: run_detached(root, run_id, FORKED_FROM_SERVER),
+                    log,
+                    prepare=lambda: self._leave(request, conn),
+                )
                 conn.settimeout(ACCEPT_TIMEOUT_SECONDS)
                 send_message(conn, {"pid": pid})
             except OSError as exc:
@@ -273,6 +280,7 @@ class Server:
         os.chdir(request["cwd"])
         os.umask(int(request["umask"]))
         sys.path[:] = list(request["path"])
+        adopt_key(self.paths.key)  # the caller's key, as it reached this server by it
 
     def _from_client(self, pid: int) -> None:
         command = self.commands.get(pid)
@@ -348,6 +356,7 @@ class Server:
                 os.dup2(fd, number)
                 os.close(fd)
             sys.argv = list(request["argv"])
+            set_title(shlex.join(["duto", *sys.argv[1:]]))
             _reopen_standard_streams()
             import atexit
 
@@ -361,6 +370,14 @@ class Server:
                 with contextlib.suppress(Exception):
                     stream.flush()
             os._exit(code)
+
+
+def server_title() -> str:
+    """What `ps` shows for a server: the interpreter and the duto it serves, which its key stands for."""
+    import duto
+
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    return f"duto command-server ({version} {sys.executable}, duto {Path(duto.__file__).parent})"
 
 
 def _reopen_standard_streams() -> None:

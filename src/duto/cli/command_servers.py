@@ -1,4 +1,8 @@
-"""`duto command-server status|stop`: the command servers of this user (see duto.cli.command_server)."""
+"""`duto command-server status|stop`: the command servers of this user (see duto.cli.command_server).
+
+Each server serves one key (`duto.resident.server_key`): one interpreter, one copy of duto, one set of
+settings. `stop` stops the one whose key is this process's, `stop --all` every one of the user's.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ app = typer.Typer(
     help="The resident process that starts duto commands in milliseconds (DUTO_COMMAND_SERVER=off: none).",
     no_args_is_help=True,
 )
+THIS_ONE = "this one: serves this interpreter and duto"  # how `status` marks the server `stop` stops
 
 
 def live_servers(folder: Path) -> list[tuple[int, ServerPaths]]:
@@ -37,15 +42,15 @@ def live_servers(folder: Path) -> list[tuple[int, ServerPaths]]:
     return found
 
 
-def stop_servers(folder: Path, wait: float = 10.0, kill: bool = False) -> list[int]:
-    """SIGTERM every server in `folder` and wait up to `wait` seconds for each to exit; with `kill`, SIGKILL
-    what is left, and the commands they run. Returns their pids.
+def stop_servers(folder: Path, wait: float = 10.0, kill: bool = False, key: str | None = None) -> list[int]:
+    """SIGTERM every server in `folder` (with `key`, only the one serving that key) and wait up to `wait`
+    seconds for each to exit; with `kill`, SIGKILL what is left, and the commands they run. Returns their pids.
 
     The server running the caller (when a command calls this) exits only after it: it is not waited for.
     """
     from duto.processes import alive
 
-    servers = [pid for pid, _ in live_servers(folder)]
+    servers = [pid for pid, paths in live_servers(folder) if key is None or paths.key == key]
     commands = [child for pid in servers for child in _children(pid)] if kill else []
     for pid in servers:
         with contextlib.suppress(ProcessLookupError):
@@ -80,16 +85,28 @@ def status() -> None:
     current = server_key()
     for pid, paths in servers:
         since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(paths.lock.stat().st_mtime))
-        which = "serves this duto" if paths.key == current else "serves another duto or interpreter"
+        which = THIS_ONE if paths.key == current else "serves another duto or interpreter"
         say(f"pid {pid}: {which}, since {since}; socket {paths.socket}, log {paths.log}")
 
 
 @app.command()
 def stop(
+    every: Annotated[
+        bool, typer.Option("--all", help="Stop every command server of this user, whatever it serves.")
+    ] = False,
     wait: Annotated[float, typer.Option(help="Seconds to wait for them to exit.")] = 10.0,
 ) -> None:
-    """Stop every command server of this user; each exits once the commands it runs have ended."""
+    """Stop the command server that serves this interpreter and duto (`--all`: every one of this user's);
+    each exits once the commands it runs have ended."""
     from duto.cli.options import say
 
-    servers = stop_servers(server_folder(), wait)
-    say(f"stopped {len(servers)} command server(s)")
+    folder = server_folder()
+    servers = stop_servers(folder, wait, key=None if every else server_key())
+    if every or servers:
+        say(f"stopped {len(servers)} command server(s)")
+        return
+    others = len(live_servers(folder))
+    say(
+        "no command server serves this interpreter and duto; "
+        + (f"{others} serve others (`--all` stops them too)" if others else "none runs")
+    )

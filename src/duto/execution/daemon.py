@@ -20,8 +20,8 @@ from pathlib import Path
 from types import FrameType
 
 from duto.config import WorkspaceConfig
-from duto.execution.launcher import run_detached
-from duto.processes import alive, can_fork_safely, fork_detached
+from duto.execution.launcher import FORKED_FROM_DAEMON, run_detached
+from duto.processes import alive, can_fork_safely, fork_detached, set_title
 from duto.storage.db import Database
 from duto.storage.layout import RunLayout
 from duto.storage.lease_store import Holder, LeaseStore, lease_seconds
@@ -48,6 +48,7 @@ class RunnerDaemon:
     def serve(self) -> int:
         """Serve until stopped; returns how many runners it started."""
         previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+        set_title(f"duto runner daemon (workspace {self.config.name}, {self.config.root})")
         self.leases.register_daemon(Holder.this_process(self.id, self.seconds))
         log.info("serving workspace %s (daemon %s)", self.config.root, self.id[:8])
         count = 0
@@ -96,7 +97,7 @@ class RunnerDaemon:
                 log.error("the daemon has threads and cannot fork runners; stopping")
                 self.stopping = True
                 return count
-            pid = fork_detached(partial(run_detached, self.config.root, run_id), layout.runner_log)
+            pid = fork_detached(partial(run_detached, self.config.root, run_id, FORKED_FROM_DAEMON), layout.runner_log)
             self.started[run_id] = (pid, now)
             log.info("run %s: started runner pid %d", run_id, pid)
             count += 1

@@ -20,12 +20,17 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from duto.processes import can_fork_safely, fork_detached
+from duto.processes import can_fork_safely, fork_detached, set_title
 from duto.resident import request_runner
 from duto.storage.db import connections_in_use
 from duto.storage.layout import RunLayout
 
 RUNNER_MODE_ENV = "DUTO_RUNNER"
+# Where a detached runner came from, as its process title says (`ps`): a fork has its parent's memory.
+FORKED_FROM_SUBMITTER = "forked from its submitter"
+FORKED_FROM_SERVER = "forked from the command server"
+FORKED_FROM_DAEMON = "forked from the runner daemon"
+STARTED_ANEW = "a new interpreter"
 
 # Runs in a short-lived middle process: it starts the runner in a new session and exits at once, so the
 # runner is adopted by init and never lingers as a zombie child of a long-lived submitter.
@@ -63,7 +68,7 @@ def start_runner(root: Path, layout: RunLayout, uses_dask: bool = False) -> thre
         lacking = uses_dask and "distributed" not in sys.modules
         # A connection still checked out would carry SQLite's state into the fork (see storage.db).
         if not lacking and connections_in_use() == 0 and can_fork_safely():
-            fork_detached(lambda: run_detached(root, layout.run_id), layout.runner_log)
+            fork_detached(lambda: run_detached(root, layout.run_id, FORKED_FROM_SUBMITTER), layout.runner_log)
             return None
         if request_runner(root, layout.run_id, layout.runner_log) is not None:
             return None
@@ -84,8 +89,8 @@ def _terminated(signum: int, _frame: FrameType | None) -> None:
     raise RunnerStopped(f"the runner received {signal.Signals(signum).name}")
 
 
-def run_detached(root: Path, run_id: str) -> int:
-    """The body of a detached runner process, forked or started anew."""
+def run_detached(root: Path, run_id: str, origin: str) -> int:
+    """The body of a detached runner process, forked or started anew; `origin` says which, in its title."""
     # A forked runner's __main__ is its submitter's (a user's script, say). Processes it starts by spawning
     # (a process-based Dask cluster's workers) import __main__ again: it must be this module, as it is when
     # the runner starts anew, whose main() does not run on import.
@@ -95,14 +100,16 @@ def run_detached(root: Path, run_id: str) -> int:
         signal.signal(sig, _terminated)
     from duto.execution.runner import Runner
 
-    status = Runner(root, run_id).run()
+    runner = Runner(root, run_id)
+    set_title(f"duto runner {run_id} (workspace {runner.config.name}; {origin})")
+    status = runner.run()
     logging.getLogger("duto.runner").info("run %s ended %s", run_id, status.value)
     return 0
 
 
 def main(argv: list[str]) -> int:
     """Entry point of a detached runner: `python -m duto.execution.launcher ROOT RUN_ID`."""
-    return run_detached(Path(argv[0]), argv[1])
+    return run_detached(Path(argv[0]), argv[1], STARTED_ANEW)
 
 
 if __name__ == "__main__":

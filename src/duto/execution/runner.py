@@ -43,9 +43,13 @@ from duto.storage.reuse_store import Entry, ReuseStore
 from duto.storage.runs_store import NewEvent, RunsStore
 
 log = logging.getLogger("duto.runner")
-# How long the submit-time reuse pass may spend re-hashing files whose stat changed; what would take longer
-# is left to the runner, so that submit always returns at once.
+# How long the submit-time reuse pass may spend re-hashing files whose stat changed, and how many bytes it may
+# read; what would take longer is left to the runner, so that submit always returns at once. A file past the
+# byte budget is not read at all: hashing it here until the deadline would throw that work away, the runner
+# would read it all again, and it would start only after the deadline (a 1 GiB input paid both, twice the
+# hashing and up to half a second more, on every first run and every run after a touch).
 SUBMIT_HASHING_SECONDS = 0.5
+SUBMIT_HASHING_BYTES = 64 * 1024 * 1024
 
 
 class RunnerStopped(Exception):
@@ -175,7 +179,8 @@ class Runner:
             self.interpreters.close()
 
     def reuse_pass(self) -> bool:
-        """Reuse every step that can be decided without reading file contents, in this process.
+        """Reuse every step that can be decided from the stat cache and a little reading (SUBMIT_HASHING_*), in
+        this process.
 
         Returns True when that ended the run (every step reused), so no runner process is needed; otherwise
         the run is handed off, for the runner started next (or a daemon's) to take.
@@ -183,6 +188,7 @@ class Runner:
         if not self.lease.acquire().taken:
             return False
         self.cas.hasher.deadline = time.monotonic() + SUBMIT_HASHING_SECONDS
+        self.cas.hasher.read_budget = SUBMIT_HASHING_BYTES
         finished = False
         try:
             with self.store.db.batch():
@@ -191,6 +197,7 @@ class Runner:
                 self._finish(canceled=False)
         finally:
             self.cas.hasher.deadline = None
+            self.cas.hasher.read_budget = None
             self.cas.hasher.close()
             if finished:
                 self.lease.release()

@@ -104,6 +104,8 @@ class FileHasher:
         self._local = threading.local()
         self.bytes_read = 0
         self.deadline: float | None = None  # see hash_file_uncached
+        # Bytes digest() may still read; a file that needs more raises HashingTooSlow before a byte is read.
+        self.read_budget: int | None = None
 
     def _db(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -168,6 +170,10 @@ class FileHasher:
             return found
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise HashingTooSlow(key)
+        if self.read_budget is not None:
+            if state.size > self.read_budget:
+                raise HashingTooSlow(key)
+            self.read_budget -= state.size
         digest = hash_file_uncached(key, state.size, self.deadline)
         self.bytes_read += state.size
         # Not remembered: a file changed while it was read, and a "racy" one whose mtime is so recent that a
