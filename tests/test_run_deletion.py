@@ -167,8 +167,8 @@ def test_prefixes_resolve_to_one_run_or_say_which_they_match(ws):
     assert resolve_runs(ws, ["abd", "abc-1", "abc-1"]) == ["abd-3", "abc-1"]
     with pytest.raises(AmbiguousRunError) as ambiguous:
         resolve_runs(ws, ["ab"])
-    assert ambiguous.value.matches == ["abc-1", "abc-2", "abd-3"]
-    assert "abc-1, abc-2, abd-3" in str(ambiguous.value)
+    assert sorted(ambiguous.value.matches) == ["abc-1", "abc-2", "abd-3"] and ambiguous.value.count == 3
+    assert all(f"\n  {run_id}  " in str(ambiguous.value) for run_id in ("abc-1", "abc-2", "abd-3"))
     with pytest.raises(RunNotFoundError):
         resolve_runs(ws, ["zzz"])
     with pytest.raises(RunNotFoundError):

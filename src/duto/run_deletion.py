@@ -65,6 +65,7 @@ def resolve_runs(workspace: Workspace, ids: Iterable[str]) -> list[str]:
         if not typed.strip() or not matches:
             raise RunNotFoundError(typed)
         if len(matches) > 1:
+            workspace.runs_store.pipeline_run(typed.strip())  # raises the listing every command gives
             raise AmbiguousRunError(typed, matches)
         if matches[0] not in found:
             found.append(matches[0])

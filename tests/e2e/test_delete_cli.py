@@ -68,7 +68,8 @@ def test_runs_delete_refuses_a_going_run_and_an_ambiguous_prefix(ws):
 
     ambiguous = duto("runs", "delete", "abc", cwd=ws.root)
     assert ambiguous.returncode == 1
-    assert "'abc' is the start of several runs' ids: abc-1, abc-2; give more of the id" in ambiguous.stderr
+    assert "run id prefix 'abc' matches 2 runs; give more characters of the one you mean:" in ambiguous.stderr
+    assert "  abc-1  cli  NotStarted" in ambiguous.stderr and "  abc-2  cli  NotStarted" in ambiguous.stderr
     going = duto("runs", "delete", "abc-1", "abc-2", cwd=ws.root)
     assert going.returncode == 1 and "Traceback" not in going.stderr
     assert "abc-1 (NotStarted), abc-2 (NotStarted)" in going.stderr and "`duto runs cancel RUN`" in going.stderr

@@ -96,8 +96,10 @@ def stop(
     ] = False,
     wait: Annotated[float, typer.Option(help="Seconds to wait for them to exit.")] = 10.0,
 ) -> None:
-    """Stop the command server that serves this interpreter and duto (`--all`: every one of this user's);
-    each exits once the commands it runs have ended."""
+    """Stop the command server that serves this interpreter and duto (`--all`: every one of this user's).
+
+    Each server exits once the commands it runs have ended.
+    """
     from duto.cli.options import say
 
     folder = server_folder()
