@@ -9,10 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = sorted(
-    [ROOT / "README.md", ROOT / "CHANGELOG.md", ROOT / "bench" / "README.md", *ROOT.glob("docs/*.md")]
-    + [*ROOT.glob("examples/*/README.md")]
-)
+OWN_PAGES = [ROOT / "README.md", ROOT / "CHANGELOG.md", ROOT / "bench" / "README.md"]
+PAGES = sorted([*OWN_PAGES, *ROOT.glob("docs/*.md"), *ROOT.glob("examples/*/README.md")])
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
 
 
