@@ -49,6 +49,10 @@ class ReuseDecisions:
         self.cas = cas
         self.datastores = datastores
         self._previous: dict[str, Previous] | None = None  # loaded once, when the first step is decided
+        # Why earlier results are gone, by fingerprint: loaded once, when a step first has no entry. The table is
+        # small (emptied as fingerprints run again), and an entry dropped while this run goes on is explained
+        # by its reason at the time (see `reusable`), so one read serves the whole run.
+        self._dropped: dict[str, str] | None = None
         # digest -> file, for code hashed but not stored (a dry run), so that reasons still count changed lines
         self.unstored: dict[str, Path] = {}
 
@@ -112,7 +116,9 @@ class ReuseDecisions:
             return None, None
         entry = self.reuse.entry(decision.fingerprint)
         if entry is None:
-            dropped = self.reuse.dropped(decision.fingerprint)
+            if self._dropped is None:
+                self._dropped = self.reuse.dropped_reasons()
+            dropped = self._dropped.get(decision.fingerprint)
             return None, None if dropped is None else gone(dropped)
         for output in entry.outputs.values():
             fault = self.cas.fault(output["digest"])

@@ -13,6 +13,7 @@ from duto.storage.db import Database
 from duto.storage.lease_store import holder_of
 from duto.storage.runs_store import utcnow
 
+_DROPPED = models.DroppedReuseEntry.__table__
 _ENTRIES = models.ReuseEntry.__table__
 _STEPS = models.StepRun.__table__
 
@@ -96,12 +97,11 @@ class ReuseStore:
             )
             s.delete(entry)
 
-    def dropped(self, fingerprint: str) -> str | None:
-        """Why the entry of a fingerprint was dropped, when it was and nothing has computed it since."""
+    def dropped_reasons(self) -> dict[str, str]:
+        """Why each dropped entry was dropped, by fingerprint, for the fingerprints nothing has computed since."""
         with self.db.reading() as s:
-            return s.scalar(
-                select(models.DroppedReuseEntry.reason).where(models.DroppedReuseEntry.fingerprint == fingerprint)
-            )
+            rows = s.connection().execute(select(_DROPPED.c.fingerprint, _DROPPED.c.reason))
+            return {fingerprint: reason for fingerprint, reason in rows}
 
     def claim(
         self, fingerprint: str, step_run_id: str, pipeline_run_id: str, pid: int
