@@ -49,3 +49,15 @@ def test_every_command_summary_is_one_paragraph_without_line_breaks() -> None:
     command, _ = tree()
     broken = [path for path, each in walk(command) if "\n" in (each.help or "").split("\n\n")[0].strip()]
     assert broken == []
+
+
+def test_no_option_names_its_value_by_a_python_type() -> None:
+    command, ctx = tree()
+    typed = []
+    for path, each in walk(command):
+        for param in each.params:
+            if param.param_type_name == "option" and not getattr(param, "is_flag", False):
+                shown = param.display_type_rich(ctx) or ""
+                if shown.startswith("<"):
+                    typed.append((path, param.opts[0], shown))
+    assert typed == []

@@ -35,12 +35,23 @@ def ordered(names: list[str], order: tuple[str, ...] = COMMAND_ORDER) -> list[st
     return sorted(names, key=lambda name: rank.get(name, len(rank)))
 
 
+# What an option's value is called in help when it names no metavar of its own, by its type's name; Typer
+# would show the Python type instead (`<str>`, `<int range>`).
+_VALUE_NAMES = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "Path": "PATH"}
+
+
 def show_flags_as_flags(command: Any, ctx: Any) -> None:
-    """Give every flag of `command` and of the commands under it an empty metavar, so help shows no type."""
+    """Give every flag of `command` and of the commands under it an empty metavar, so help shows no type, and
+    every other option without a metavar the plain name of its value (TEXT, INTEGER, NUMBER, PATH)."""
     help_option = command.get_help_option(ctx)
     for param in [*command.params, *([help_option] if help_option is not None else [])]:
         if getattr(param, "is_flag", False) and not getattr(param, "count", False):
             param.metavar = ""
+        elif getattr(param, "param_type_name", "") == "option" and param.metavar is None:
+            bare_type = getattr(param, "bare_type", None)  # the annotation's name, in Typer's own options
+            name = _VALUE_NAMES.get(bare_type()) if bare_type is not None else None
+            if name is not None:
+                param.metavar = name
     for sub in getattr(command, "commands", {}).values():
         show_flags_as_flags(sub, ctx)
 
