@@ -31,7 +31,7 @@ class DockerConfiguration:
 
 @dataclass
 class MpiConfiguration:
-    """v1's MPI settings, recorded; duto runs one process of the script, and the step's log says so."""
+    """v1's MPI settings, recorded; duto runs one process of the script (`RunConfiguration.process_count`)."""
 
     process_count_per_node: int = 1
     node_count: int = 1
