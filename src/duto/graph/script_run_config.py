@@ -67,6 +67,7 @@ class ScriptRunConfig:
             if not isinstance(environment, Environment):
                 raise ConfigError(f"ScriptRunConfig: environment must be an Environment, not {environment!r}")
             self.run_config.environment = environment
+            self.run_config.conda_dependencies = None  # as in v1, the environment replaces the packages wholesale
         if compute_target is not None:
             self.run_config.target = _target_name(compute_target)
         if docker_runtime_config is not None:
