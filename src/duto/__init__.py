@@ -15,6 +15,7 @@ _EXPORTS = {
     "Environment": "duto.environment_registry",
     "ComputeTarget": "duto.compute_targets",
     "RunConfiguration": "duto.graph.runconfig",
+    "ScriptRunConfig": "duto.graph.script_run_config",
     "Run": "duto.tracking.step_context",
     "DutoError": "duto.errors",
 }
@@ -31,5 +32,6 @@ if TYPE_CHECKING:
     from duto.graph.datasets import DataPath as DataPath
     from duto.graph.datasets import Dataset as Dataset
     from duto.graph.runconfig import RunConfiguration as RunConfiguration
+    from duto.graph.script_run_config import ScriptRunConfig as ScriptRunConfig
     from duto.tracking.step_context import Run as Run
     from duto.workspace import Workspace as Workspace

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from duto.errors import ConfigError, ExperimentNotFoundError
 
 if TYPE_CHECKING:
+    from duto.graph.script_run_config import ScriptRunConfig
     from duto.run_deletion import RunDeletion
     from duto.runs import PipelineRun
     from duto.submission import Pipeline
@@ -42,21 +43,29 @@ class Experiment:
 
     def submit(
         self,
-        config: Pipeline,
+        config: Pipeline | ScriptRunConfig,
         pipeline_parameters: Mapping[str, Any] | None = None,
         continue_on_step_failure: bool = False,
         regenerate_outputs: bool = False,
         tags: Mapping[str, str] | None = None,
     ) -> PipelineRun:
-        """Submit a pipeline; returns its PipelineRun at once while a runner process executes it.
+        """Submit a pipeline, or one script (a ScriptRunConfig); returns its run at once while a runner executes it.
+
+        A ScriptRunConfig gives a ScriptRun (a PipelineRun of one step, never reused, as each v1 submission
+        runs); `pipeline_parameters`, `continue_on_step_failure` and `regenerate_outputs` are for pipelines.
 
         Raises:
             PipelineValidationError: listing every problem of the pipeline, before anything runs.
         """
+        from duto.graph.script_run_config import ScriptRunConfig
         from duto.submission import Pipeline, submit_pipeline
 
+        if isinstance(config, ScriptRunConfig):
+            from duto.script_runs import submit_script_run
+
+            return submit_script_run(self.workspace, config, self.name, tags)
         if not isinstance(config, Pipeline):
-            raise ConfigError(f"Experiment.submit takes a Pipeline, not {type(config).__name__}")
+            raise ConfigError(f"Experiment.submit takes a Pipeline or a ScriptRunConfig, not {type(config).__name__}")
         return submit_pipeline(
             config, self.name, pipeline_parameters, continue_on_step_failure, regenerate_outputs, tags
         )

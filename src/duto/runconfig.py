@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from duto.graph.runconfig import RunConfiguration
+from duto.graph.environment import DEFAULT_CPU_IMAGE, DEFAULT_GPU_IMAGE
+from duto.graph.runconfig import DockerConfiguration, MpiConfiguration, RunConfiguration
 
-__all__ = ["RunConfiguration"]
+__all__ = ["DEFAULT_CPU_IMAGE", "DEFAULT_GPU_IMAGE", "DockerConfiguration", "MpiConfiguration", "RunConfiguration"]

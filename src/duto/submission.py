@@ -79,7 +79,8 @@ class Pipeline:
                     ValidationProblem(
                         name,
                         f"its environment runs in the Docker image {_docker_image(step)!r}, but {engine_problem}; "
-                        "start a Docker engine, or clear the environment's docker.base_image",
+                        "start a Docker engine, or run it without Docker "
+                        "(DockerConfiguration(use_docker=False), or environment.docker.enabled = False)",
                     )
                     for name, step in ((n, self._step(n)) for n in docker_steps)
                 )
@@ -128,7 +129,7 @@ class Pipeline:
             default = Environment.get(self.workspace, name).to_spec()
         problems: list[ValidationProblem] = []
         for step in self.graph.steps:
-            environment = step.runconfig.environment
+            environment = step.runconfig.effective_environment()
             try:
                 spec = environment.to_spec() if environment is not None else default
             except ConfigError:
@@ -166,8 +167,8 @@ class Pipeline:
 
 
 def _docker_image(step: Step) -> str | None:
-    environment = step.runconfig.environment
-    return None if environment is None else environment.docker.base_image
+    environment = step.runconfig.effective_environment()
+    return None if environment is None else environment.docker.image
 
 
 def docker_engine_problem() -> str | None:

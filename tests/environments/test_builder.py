@@ -242,3 +242,39 @@ def test_machine_index_options_follow_pip_configuration(tmp_path: Path) -> None:
         "--find-links=/a",
         "--find-links=/b",
     ]
+
+
+def conda_spec(wheels: Path, *conda_packages: str) -> dict[str, Any]:
+    """An environment spec asking for conda packages, on a machine whose only index is the test's wheels."""
+    dependencies = CondaDependencies.create(conda_packages=list(conda_packages))
+    dependencies.set_pip_option(f"--find-links={wheels}")
+    dependencies.set_pip_option("--no-index")
+    return Environment("conda", python=PythonSection(conda_dependencies=dependencies)).to_spec()
+
+
+def test_conda_packages_are_installed_from_pypi_names_and_the_log_says_so(
+    tmp_path: Path, wheels: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent))  # no conda or micromamba on it
+    log = io.BytesIO()
+
+    built = EnvironmentBuilder(tmp_path / "envs").build(conda_spec(wheels, "conda-forge::tinypkg=1.0"), log)
+
+    assert built.packages == {"tinypkg": "1.0"}
+    text = log.getvalue().decode()
+    assert (
+        "# conda package conda-forge::tinypkg=1.0 installed from PyPI as tinypkg==1.0.* (no conda/micromamba here)"
+        in text
+    )
+
+
+def test_a_conda_package_pypi_lacks_too_is_refused_by_name(
+    tmp_path: Path, wheels: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
+
+    with pytest.raises(EnvironmentBuildError) as caught:
+        EnvironmentBuilder(tmp_path / "envs").build(conda_spec(wheels, "tinypkg", "nosuchcondapkg"), io.BytesIO())
+
+    assert "conda package(s) 'nosuchcondapkg' could not be installed" in caught.value.reason
+    assert leftovers(tmp_path / "envs") == []

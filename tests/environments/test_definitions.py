@@ -13,6 +13,7 @@ from duto.conda_dependencies import CondaDependencies
 from duto.environment import DockerSection, Environment, PythonSection
 from duto.errors import ConfigError, EnvironmentNotFoundError
 from duto.graph.environment import parse_conda_specification, parse_requirements
+from duto.runconfig import DEFAULT_CPU_IMAGE
 
 
 def pip_env(name: str, *packages: str) -> Environment:
@@ -53,6 +54,7 @@ def test_to_spec_has_exactly_the_documented_keys_and_round_trips() -> None:
     env.python.conda_dependencies.set_pip_option("--no-index")
     env.environment_variables = {"B": "2", "A": "1"}
     env.docker.base_image = "python:3.11-slim"
+    env.docker.enabled = True
 
     spec = env.to_spec()
 
@@ -74,16 +76,25 @@ def test_to_spec_has_exactly_the_documented_keys_and_round_trips() -> None:
     assert env.clone("copy").to_spec() == {**spec, "name": "copy"}
 
 
-def test_conda_only_packages_are_rejected_naming_them() -> None:
+def test_conda_packages_are_recorded_for_the_build_and_round_trip() -> None:
     env = Environment("gpu")
     env.python.conda_dependencies = CondaDependencies.create(conda_packages=["python=3.11", "pip", "cudatoolkit=11"])
 
-    with pytest.raises(ConfigError) as caught:
-        env.to_spec()
+    spec = env.to_spec()
 
-    message = str(caught.value)
-    assert "'gpu'" in message and "cudatoolkit=11" in message
-    assert "uv from pip packages" in message and "pip name" in message
+    assert (spec["python_version"], spec["conda_packages"]) == ("3.11", ["cudatoolkit=11"])
+    assert Environment.from_spec(spec).to_spec() == spec
+    assert "conda_packages" not in pip_env("plain", "numpy").to_spec(), "other specs stay as they were"
+
+
+def test_a_base_image_alone_starts_no_container_as_in_v1() -> None:
+    env = Environment("image-only")
+    env.docker.base_image = DEFAULT_CPU_IMAGE
+
+    assert env.to_spec()["docker_image"] is None
+    env.docker.enabled = True
+    assert env.to_spec()["docker_image"] == DEFAULT_CPU_IMAGE
+    assert DockerSection(enabled=True).image == DEFAULT_CPU_IMAGE, "enabled without an image: v1's default"
 
 
 def test_bad_definitions_are_refused_at_once() -> None:

@@ -13,6 +13,7 @@ from duto.errors import PipelineValidationError
 from duto.graph.environment import Environment
 from duto.pipeline import Pipeline
 from duto.pipeline.steps import PythonScriptStep
+from duto.runconfig import DockerConfiguration
 
 SLEEPER = """
 import json, sys, time
@@ -60,7 +61,8 @@ def test_a_docker_environment_without_an_engine_fails_before_the_run(ws, write_s
     src = write_script("a.py", "print('never runs')\n")
     env = Environment("in-docker")
     env.docker.base_image = "python:3.11-slim"
-    step = PythonScriptStep("a.py", source_directory=src, runconfig=RunConfiguration(environment=env))
+    docker_on = RunConfiguration(environment=env, docker=DockerConfiguration(use_docker=True))
+    step = PythonScriptStep("a.py", source_directory=src, runconfig=docker_on)
     with pytest.raises(PipelineValidationError, match=r"Docker image .python:3\.11-slim.") as caught:
         Experiment(ws, "docker").submit(Pipeline(ws, [step]))
     assert "start a Docker engine" in str(caught.value)

@@ -32,6 +32,7 @@ import blake3
 from duto.config import WorkspaceConfig
 from duto.environments.local_sources import LocalSource, local_sources, source_digests
 from duto.errors import EnvironmentBuildError
+from duto.graph.conda_names import pypi_requirement
 from duto.graph.environment import pip_option_args
 from duto.graph.package_sources import normalize_package_name, workspace_wheel_reference
 from duto.storage.hashing import FileHasher
@@ -98,11 +99,14 @@ def workspace_envs_dir(config: WorkspaceConfig) -> Path:
 
 def build_inputs(spec: Mapping[str, Any]) -> dict[str, Any]:
     """The part of an environment spec that decides what its venv holds (not its name, version or variables)."""
-    return {
+    inputs: dict[str, Any] = {
         "python_version": spec.get("python_version"),
         "pip_packages": sorted(spec.get("pip_packages") or []),
         "pip_options": list(spec.get("pip_options") or []),
     }
+    if spec.get("conda_packages"):
+        inputs["conda_packages"] = sorted(spec["conda_packages"])  # only when some: other keys stay as they were
+    return inputs
 
 
 class EnvironmentBuilder:
@@ -255,18 +259,22 @@ class EnvironmentBuilder:
                     exc.output,
                 ) from exc
             venv_python = str(tmp / "bin" / "python")
-            if inputs["pip_packages"]:
+            from_conda = _conda_as_pypi(inputs.get("conda_packages") or [], log)
+            if inputs["pip_packages"] or from_conda:
                 options = inputs["pip_options"]
                 machine = machine_index_options(options)
                 if machine:
                     log.write(
                         f"# package indexes from this machine's pip configuration: {' '.join(machine)}\n".encode()
                     )
-                packages = _install_texts(inputs["pip_packages"], local)
+                packages = [*_install_texts(inputs["pip_packages"], local), *from_conda.values()]
                 args = [*pip_option_args(options), *machine, *_refresh_args(local), *packages]
                 # Compiled at install as pip does, so no step pays for compiling its imports (with
                 # PYTHONDONTWRITEBYTECODE set, none would ever write them).
-                self._uv(["pip", "install", "--compile-bytecode", "--python", venv_python, *args], name, log)
+                try:
+                    self._uv(["pip", "install", "--compile-bytecode", "--python", venv_python, *args], name, log)
+                except EnvironmentBuildError as exc:
+                    raise _unknown_conda_packages(exc, from_conda) or exc from exc
             frozen = self._uv(["pip", "freeze", "--python", venv_python], name, log, capture=True)
             metadata = {
                 "schema_version": METADATA_SCHEMA_VERSION,
@@ -374,6 +382,41 @@ class EnvironmentBuilder:
                 yield True
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _conda_as_pypi(conda_packages: builtins.list[str], log: BuildLog) -> dict[str, str]:
+    """The PyPI requirement of each conda package, by its conda spec, each said in the build log.
+
+    Known debt: a machine with conda or micromamba gets the same PyPI install; installing with them into the
+    venv is not done yet, and the log says so.
+    """
+    if not conda_packages:
+        return {}
+    found = next((tool for tool in ("micromamba", "conda") if shutil.which(tool)), None)
+    why = f"installing with {found} is not supported yet" if found else "no conda/micromamba here"
+    requirements = {spec: pypi_requirement(spec) for spec in conda_packages}
+    for spec, requirement in requirements.items():
+        log.write(f"# conda package {spec} installed from PyPI as {requirement} ({why})\n".encode())
+    return requirements
+
+
+def _unknown_conda_packages(exc: EnvironmentBuildError, from_conda: Mapping[str, str]) -> EnvironmentBuildError | None:
+    """An error naming the conda packages PyPI does not have either, when the failed install says so."""
+    output = (exc.output or "").lower()
+    missing = [
+        spec
+        for spec, requirement in from_conda.items()
+        if re.search(rf"\b{re.escape(normalize_package_name(requirement))}\b", output.replace("_", "-"))
+    ]
+    if not missing:
+        return None
+    return EnvironmentBuildError(
+        exc.environment,
+        f"conda package(s) {', '.join(repr(m) for m in missing)} could not be installed: there is no conda or "
+        "micromamba here, and PyPI has no matching release under that name "
+        f"({', '.join(from_conda[m] for m in missing)}); add its PyPI name with add_pip_package, or drop it",
+        exc.output,
+    )
 
 
 def machine_index_options(

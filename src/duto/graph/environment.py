@@ -1,7 +1,8 @@
 """Environments as data: the packages, Python and variables a step runs with (the v1 `Environment` shape).
 
 Pure: parsing a requirements text or a parsed environment.yml happens here, reading the files does not.
-duto builds environments with uv from pip packages, so of conda's packages only `python` and `pip` mean something.
+duto builds environments with uv: `python` sets the interpreter, `pip` is always there, and other conda packages
+are installed by conda or micromamba when the machine has one, else by their PyPI name (`conda_names`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ SPEC_KEYS = (
     "interpreter",
     "docker_image",
     "environment_variables",
+    "conda_packages",
 )
+# The images v1 names in `azureml.core.runconfig`; duto starts a container only when Docker is enabled.
+DEFAULT_CPU_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04"
+DEFAULT_GPU_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-cuda11.1-cudnn8-ubuntu20.04"
 # Conda packages duto understands: `python` sets the interpreter version, `pip` is always there.
 _UNDERSTOOD_CONDA = ("python", "pip")
 _NAME = re.compile(r"^\s*(?:[A-Za-z0-9_.\-]+::)?([A-Za-z0-9][A-Za-z0-9_.\-]*)")
@@ -215,8 +220,8 @@ def parse_conda_specification(data: Mapping[str, Any]) -> tuple[str | None, list
 class CondaDependencies:
     """The packages of an environment, in the v1 shape; duto installs the pip packages with uv.
 
-    Conda packages other than `python` (which sets the interpreter version) and `pip` are kept only so
-    ported code runs; `Environment.to_spec` rejects them with a message that says what to do instead.
+    Conda packages other than `python` (which sets the interpreter version) and `pip` are installed when the
+    environment is built: by conda or micromamba when the machine has one, else from PyPI under their PyPI name.
     """
 
     def __init__(self) -> None:
@@ -352,18 +357,22 @@ class PythonSection:
 
 @dataclass
 class DockerSection:
-    """A base image, recorded with the environment; duto runs steps in venvs and starts no containers."""
+    """Whether a step runs in a container, and from which image.
+
+    As in v1, `enabled` decides: a `base_image` alone is recorded and starts no container, so an environment
+    with `base_image = DEFAULT_CPU_IMAGE` and Docker off runs in a local venv. Enabled without an image, the
+    container is `DEFAULT_CPU_IMAGE`.
+    """
 
     base_image: str | None = None
+    enabled: bool = False
 
     @property
-    def enabled(self) -> bool:
-        return self.base_image is not None
-
-    @enabled.setter
-    def enabled(self, value: bool) -> None:
-        """Kept for v1 compatibility: whether Docker is used follows from `base_image` alone."""
-        del value
+    def image(self) -> str | None:
+        """The image a step of this environment runs in, or None when it runs in a local venv."""
+        if not self.enabled:
+            return None
+        return self.base_image or DEFAULT_CPU_IMAGE
 
 
 @dataclass
@@ -391,23 +400,17 @@ class Environment:
         """The environment as the pipeline spec records it (and the builder reads it).
 
         Raises:
-            ConfigError: for conda packages duto cannot install, or environment variables that are not str to str.
+            ConfigError: for environment variables that are not str to str.
         """
         dependencies = self.python.conda_dependencies
-        unsupported = [p for p in dependencies.conda_packages if requirement_name(p) not in _UNDERSTOOD_CONDA]
-        if unsupported and not self.python.user_managed_dependencies:
-            raise ConfigError(
-                f"environment {self.name!r} asks for conda package(s) {', '.join(unsupported)}; duto builds "
-                "environments with uv from pip packages: add each by its pip name "
-                "(conda_dependencies.add_pip_package) or drop it"
-            )
+        conda_packages = [p for p in dependencies.conda_packages if requirement_name(p) not in _UNDERSTOOD_CONDA]
         for key, value in self.environment_variables.items():
             if not isinstance(key, str) or not isinstance(value, str):
                 raise ConfigError(
                     f"environment_variables of environment {self.name!r} must map str to str; "
                     f"{key!r}: {value!r} does not"
                 )
-        return {
+        spec: dict[str, Any] = {
             "name": self.name,
             "version": self.version,
             "python_version": dependencies.python_version,
@@ -415,9 +418,12 @@ class Environment:
             "pip_options": dependencies.pip_options,
             "user_managed": bool(self.python.user_managed_dependencies),
             "interpreter": self.python.interpreter_path,
-            "docker_image": self.docker.base_image,
+            "docker_image": self.docker.image,
             "environment_variables": dict(sorted(self.environment_variables.items())),
         }
+        if conda_packages and not self.python.user_managed_dependencies:
+            spec["conda_packages"] = conda_packages  # only when some, so other specs stay as they were
+        return spec
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any]) -> Self:
@@ -432,7 +438,9 @@ class Environment:
         if unknown:
             raise ConfigError(f"environment spec of {spec['name']!r} has unknown keys {unknown}")
         dependencies = CondaDependencies.create(
-            pip_packages=list(spec.get("pip_packages") or []), python_version=spec.get("python_version")
+            pip_packages=list(spec.get("pip_packages") or []),
+            conda_packages=list(spec.get("conda_packages") or []),
+            python_version=spec.get("python_version"),
         )
         for option in spec.get("pip_options") or []:
             dependencies.set_pip_option(option)
@@ -444,7 +452,7 @@ class Environment:
                 user_managed_dependencies=bool(spec.get("user_managed", False)),
                 interpreter_path=spec.get("interpreter"),
             ),
-            docker=DockerSection(base_image=spec.get("docker_image")),
+            docker=DockerSection(base_image=spec.get("docker_image"), enabled=spec.get("docker_image") is not None),
             environment_variables=dict(spec.get("environment_variables") or {}),
         )
 

@@ -263,9 +263,10 @@ class PipelineGraph:
                             f"({', '.join(writers)}); give each step its own PipelineData",
                         )
                     )
-            if step.runconfig.environment is not None:
+            environment = step.runconfig.effective_environment()
+            if environment is not None:
                 try:
-                    step.runconfig.environment.to_spec()
+                    environment.to_spec()
                 except ConfigError as exc:
                     problems.append(ValidationProblem(step.name, str(exc)))
             target = step.target_name or LOCAL_TARGET
@@ -345,7 +346,7 @@ class PipelineGraph:
             self._step_spec(
                 s,
                 *source_directories.get(s.name, (None, None)),
-                s.runconfig.environment.to_spec() if s.runconfig.environment is not None else default_environment,
+                _environment_spec(s, default_environment),
             )
             for s in order
         ]
@@ -431,3 +432,9 @@ class PipelineGraph:
             retry_backoff_seconds=step.retry_backoff_seconds,
             timeout_seconds=step.runconfig.max_run_duration_seconds,
         )
+
+
+def _environment_spec(step: Step, default: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The spec of the environment a step runs in: its own, else the workspace's default."""
+    environment = step.runconfig.effective_environment()
+    return environment.to_spec() if environment is not None else default

@@ -178,16 +178,18 @@ class CommandStep(Step):
 
     Inputs and outputs also reach the command as environment variables `DUTO_INPUT_<name>` and
     `DUTO_OUTPUT_<name>`, so a shell string can use them. The other arguments are PythonScriptStep's.
+    As in v1, `runconfig` may be a ScriptRunConfig: its command (or `python <script> <arguments>`), folder,
+    compute target and run configuration are the step's, where the step's own arguments leave them open.
     """
 
     kind: ClassVar[str] = "command"
 
     def __init__(
         self,
-        command: str | Sequence[Any],
+        command: str | Sequence[Any] | None = None,
         name: str | None = None,
         compute_target: Any = None,
-        runconfig: RunConfiguration | None = None,
+        runconfig: Any = None,
         inputs: Sequence[Any] | None = None,
         outputs: Sequence[Any] | None = None,
         params: Mapping[str, Any] | None = None,
@@ -198,6 +200,20 @@ class CommandStep(Step):
         max_retries: int | None = None,
         retry_backoff_seconds: float | None = None,
     ) -> None:
+        from duto.graph.script_run_config import ScriptRunConfig  # it builds steps: imported here, not above
+
+        if isinstance(runconfig, ScriptRunConfig):
+            if command is None:
+                command = runconfig.command
+                if command is None:
+                    command = ["python", runconfig.script, *runconfig.arguments]
+                elif not isinstance(command, str):
+                    command = [*command, *runconfig.arguments]
+            source_directory = source_directory or runconfig.source_directory
+            compute_target = compute_target or runconfig.run_config.target
+            runconfig = runconfig.run_config
+        if command is None:
+            raise ConfigError("CommandStep: give a command, or a ScriptRunConfig as runconfig")
         if isinstance(command, str):
             if not command.strip():
                 raise ConfigError("CommandStep: command must not be empty")
