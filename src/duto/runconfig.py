@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from duto.graph.environment import CondaDependencies
 from duto.graph.runconfig import RunConfiguration
 
-__all__ = ["RunConfiguration"]
+__all__ = ["CondaDependencies", "RunConfiguration"]
