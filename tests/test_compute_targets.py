@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
-from duto import Workspace
+from duto import Experiment, Workspace
 from duto.compute import AmlCompute, ComputeTarget, LocalCompute
 from duto.compute_target import ComputeTargetException
 from duto.errors import ComputeTargetNotFoundError, ComputeTargetTypeError, ConfigError
+from duto.pipeline import Pipeline
+from duto.pipeline.steps import PythonScriptStep
+
+SPAN = """
+import json, sys, time
+start = time.time(); time.sleep(0.5); end = time.time()
+open(sys.argv[1], "w").write(json.dumps([start, end]))
+"""
 
 
 def get_or_create_cluster(ws: Workspace, name: str) -> ComputeTarget:
@@ -112,3 +124,20 @@ def test_local_name_cannot_become_an_aml_compute(ws: Workspace) -> None:
 def test_provisioning_configuration_refuses_what_cannot_be_used(settings: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         AmlCompute.provisioning_configuration(**settings)  # type: ignore[arg-type]  # wrong on purpose
+
+
+def test_steps_on_an_aml_compute_run_max_nodes_at_once(
+    ws: Workspace, write_script: Callable[[str, str], str], tmp_path: Path
+) -> None:
+    src = write_script("span.py", SPAN)
+    ComputeTarget.create(ws, "cluster", AmlCompute.provisioning_configuration(vm_size="STANDARD_D2_V2", max_nodes=1))
+    steps = [
+        PythonScriptStep(
+            "span.py", name=f"s{i}", arguments=[str(tmp_path / f"s{i}")], source_directory=src, compute_target="cluster"
+        )
+        for i in range(2)
+    ]
+    run = Experiment(ws, "aml").submit(Pipeline(ws, steps))
+    assert run.wait_for_completion(show_output=False) == "Finished"
+    (_, first_end), (second_start, _) = sorted(json.loads((tmp_path / f"s{i}").read_text()) for i in range(2))
+    assert first_end <= second_start, "a target of max_nodes=1 runs one step at a time"
