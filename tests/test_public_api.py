@@ -23,6 +23,88 @@ PUBLIC_MODULES = [
     "duto.data",
     "duto.environment",
     "duto.conda_dependencies",
+    "duto.exceptions",
+    "duto.compute_target",
+    "duto.dataset",
+    "duto.data.datapath",
+    "duto.data.dataset_consumption_config",
+    "duto.data.output_dataset_config",
+    "duto.data.file_dataset",
+    "duto.pipeline.graph",
+    "duto.pipeline.run",
+]
+# v1's exception names are duto's errors under another name: `except ComputeTargetException` catches duto's.
+ALIASES = {
+    "duto.exceptions": {
+        "ActivityFailedException": "RunFailedError",
+        "AzureMLException": "DutoError",
+        "ComputeTargetException": "ComputeTargetError",
+        "ExperimentExecutionException": "ExperimentError",
+        "UserErrorException": "ConfigError",
+        "WorkspaceException": "WorkspaceError",
+    },
+    "duto.compute_target": {"ComputeTargetException": "ComputeTargetError"},
+}
+# The public names of v1's modules that duto provides, by the v1 module v1 code imports them from.
+V1_NAMES = {
+    "azureml.core": [
+        "ComputeTarget",
+        "Datastore",
+        "Dataset",
+        "Environment",
+        "Experiment",
+        "Run",
+        "RunConfiguration",
+        "ScriptRunConfig",
+        "VERSION",
+        "Workspace",
+    ],
+    "azureml.core.compute": ["AmlCompute", "ComputeTarget"],
+    "azureml.core.compute_target": ["ComputeTargetException"],
+    "azureml.core.runconfig": [
+        "CondaDependencies",
+        "DEFAULT_CPU_IMAGE",
+        "DEFAULT_GPU_IMAGE",
+        "DockerConfiguration",
+        "MpiConfiguration",
+        "RunConfiguration",
+    ],
+    "azureml.core.conda_dependencies": ["CondaDependencies"],
+    "azureml.core.environment": ["CondaDependencies", "DockerSection", "Environment", "PythonSection"],
+    "azureml.core.dataset": ["Dataset"],
+    "azureml.exceptions": [
+        "ActivityFailedException",
+        "AzureMLException",
+        "ComputeTargetException",
+        "ExperimentExecutionException",
+        "UserErrorException",
+        "WorkspaceException",
+    ],
+    "azureml.data": ["FileDataset", "OutputFileDatasetConfig"],
+    "azureml.data.datapath": ["DataPath"],
+    "azureml.data.dataset_consumption_config": ["DatasetConsumptionConfig"],
+    "azureml.data.output_dataset_config": ["OutputFileDatasetConfig"],
+    "azureml.data.file_dataset": ["FileDataset"],
+    "azureml.pipeline.core": [
+        "OutputFileDatasetConfig",
+        "Pipeline",
+        "PipelineData",
+        "PipelineParameter",
+        "PipelineRun",
+        "PortDataReference",
+        "StepRun",
+        "StepSequence",
+    ],
+    "azureml.pipeline.core.graph": ["PipelineData", "PipelineParameter"],
+    "azureml.pipeline.core.run": ["PipelineRun", "StepRun"],
+    "azureml.pipeline.steps": ["CommandStep", "PythonScriptStep"],
+}
+PREFIXES = [
+    ("azureml.pipeline.core", "duto.pipeline"),
+    ("azureml.pipeline.steps", "duto.pipeline.steps"),
+    ("azureml.core", "duto"),
+    ("azureml.data", "duto.data"),
+    ("azureml.exceptions", "duto.exceptions"),
 ]
 LAZY_MODULES = ["duto", "duto.pipeline", "duto.compute", "duto.environment"]
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
@@ -55,10 +137,49 @@ def test_every_name_in_all_is_importable(module_name: str) -> None:
     module = importlib.import_module(module_name)
     assert module.__all__, f"{module_name} exports nothing"
     assert len(set(module.__all__)) == len(module.__all__), f"{module_name}.__all__ has duplicates"
+    aliases = ALIASES.get(module_name, {})
     for name in module.__all__:
         value = getattr(module, name)
         assert value is not None, f"{module_name}.{name}"
-        assert getattr(value, "__name__", name) == name, f"{module_name}.{name} is {value!r}"
+        assert getattr(value, "__name__", name) == aliases.get(name, name), f"{module_name}.{name} is {value!r}"
+
+
+def duto_module(v1_module: str) -> str:
+    """The module v1 code imports from once its imports are rewritten by the prefix rule."""
+    for v1_prefix, duto_prefix in PREFIXES:
+        if v1_module == v1_prefix or v1_module.startswith(v1_prefix + "."):
+            return duto_prefix + v1_module[len(v1_prefix) :]
+    raise AssertionError(f"no prefix rule for {v1_module}")
+
+
+@pytest.mark.parametrize("v1_module", sorted(V1_NAMES))
+def test_v1_names_import_from_their_v1_paths(v1_module: str) -> None:
+    target = duto_module(v1_module)
+    for name in V1_NAMES[v1_module]:
+        namespace: dict[str, object] = {}
+        exec(f"from {target} import {name}", namespace)  # the statement ported code runs
+        assert namespace[name] is not None, f"from {target} import {name}"
+
+
+def test_prefix_rule_maps_submodules_to_their_v1_names() -> None:
+    assert duto_module("azureml.core.compute_target") == "duto.compute_target"
+    assert duto_module("azureml.pipeline.core.graph") == "duto.pipeline.graph"
+    assert duto_module("azureml.pipeline.steps") == "duto.pipeline.steps"
+    assert duto_module("azureml.data.datapath") == "duto.data.datapath"
+
+
+def test_v1_exception_names_catch_duto_errors() -> None:
+    from duto import errors, exceptions
+
+    assert exceptions.AzureMLException is errors.DutoError
+    assert issubclass(errors.ComputeTargetNotFoundError, exceptions.ComputeTargetException)
+    assert issubclass(errors.DaskTargetError, exceptions.ComputeTargetException)
+    assert issubclass(errors.WorkspaceNotFoundError, exceptions.WorkspaceException)
+    assert issubclass(errors.ExperimentNotFoundError, exceptions.ExperimentExecutionException)
+    assert issubclass(errors.StepRunError, exceptions.ActivityFailedException)
+    assert issubclass(errors.PipelineRunError, exceptions.ActivityFailedException)
+    for name in exceptions.__all__:
+        assert issubclass(getattr(exceptions, name), errors.DutoError), name
 
 
 @pytest.mark.parametrize("module_name", PUBLIC_MODULES)

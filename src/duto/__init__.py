@@ -5,6 +5,7 @@ from __future__ import annotations
 from duto._lazy import lazy_exports
 
 __version__ = "0.1.0"
+VERSION = __version__  # v1 code reads `azureml.core.VERSION`
 
 _EXPORTS = {
     "Workspace": "duto.workspace",

@@ -1,25 +1,36 @@
 """The one exception root of duto, with subclasses that carry their context.
 
-DutoError
-├── WorkspaceNotFoundError (+ FileNotFoundError)
-├── WorkspaceExistsError (+ FileExistsError)
-├── ConfigError (+ ValueError)
+DutoError                                         (v1: AzureMLException)
+├── WorkspaceError                                (v1: WorkspaceException)
+│   ├── WorkspaceNotFoundError (+ FileNotFoundError)
+│   └── WorkspaceExistsError (+ FileExistsError)
+├── ConfigError (+ ValueError)                    (v1: UserErrorException)
 ├── DatastoreError
 │   └── DatastoreNotFoundError (+ KeyError)
-├── ComputeTargetNotFoundError (+ KeyError)
+├── ComputeTargetError                            (v1: ComputeTargetException)
+│   ├── ComputeTargetNotFoundError (+ KeyError)
+│   ├── ComputeTargetTypeError (+ TypeError)      .name, .type, .expected
+│   └── DaskTargetError                           .target
 ├── PipelineValidationError (+ ValueError)       .problems: list of ValidationProblem
 ├── RunNotFoundError (+ KeyError)
 │   └── AmbiguousRunError                         .prefix, .matches, .runs: a prefix of several runs' ids
 ├── RunNotEndedError                              .run_ids: runs that must end before they are deleted
-├── ExperimentNotFoundError (+ KeyError)         .name
-├── ExperimentArchivedError                       .name: submitting to an archived experiment
-├── StepRunError                                  .step_name, .exit_code, .log_tail, .run_id
-├── PipelineRunError                              .run_id, .status
+├── ExperimentError                               (v1: ExperimentExecutionException)
+│   ├── ExperimentNotFoundError (+ KeyError)     .name
+│   └── ExperimentArchivedError                   .name: submitting to an archived experiment
+├── RunFailedError                                (v1: ActivityFailedException)
+│   ├── StepRunError                              .step_name, .exit_code, .log_tail, .run_id
+│   └── PipelineRunError                          .run_id, .status
 ├── RunTimeoutError (+ TimeoutError)
 ├── LeaseLostError                                .run_id: another runner drives the run now
 ├── UserFileError (+ ValueError)                  .path: a pipeline file that cannot be loaded
 ├── UserCodeError                                 .path, .error, .shown: the user's own code raised
-└── WheelExistsError (+ FileExistsError)          .wheel: a stored wheel of that name has other content
+├── WheelExistsError (+ FileExistsError)          .wheel: a stored wheel of that name has other content
+├── EnvironmentNotFoundError (+ KeyError)        .name, .version, .known
+└── EnvironmentBuildError                         .environment, .reason, .output
+
+`duto.exceptions` gives the bases marked "v1" their `azureml.exceptions` names, so `except ComputeTargetException`
+in ported code catches a missing target.
 """
 
 from __future__ import annotations
@@ -33,7 +44,11 @@ class DutoError(Exception):
     """Root of every error duto raises on purpose."""
 
 
-class WorkspaceNotFoundError(DutoError, FileNotFoundError):
+class WorkspaceError(DutoError):
+    """A workspace that cannot be found, made or opened as asked."""
+
+
+class WorkspaceNotFoundError(WorkspaceError, FileNotFoundError):
     def __init__(self, start: str) -> None:
         self.start = start
         super().__init__(
@@ -45,7 +60,7 @@ class WorkspaceNotFoundError(DutoError, FileNotFoundError):
         return str(self.args[0])
 
 
-class WorkspaceExistsError(DutoError, FileExistsError):
+class WorkspaceExistsError(WorkspaceError, FileExistsError):
     def __init__(self, path: str) -> None:
         self.path = path
         super().__init__(
@@ -74,7 +89,11 @@ class DatastoreNotFoundError(DatastoreError, KeyError):
         return str(self.args[0])
 
 
-class ComputeTargetNotFoundError(DutoError, KeyError):
+class ComputeTargetError(DutoError):
+    """A compute target that cannot be found, made or used as asked."""
+
+
+class ComputeTargetNotFoundError(ComputeTargetError, KeyError):
     def __init__(self, name: str, known: list[str]) -> None:
         self.name = name
         self.known = known
@@ -85,6 +104,18 @@ class ComputeTargetNotFoundError(DutoError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class ComputeTargetTypeError(ComputeTargetError, TypeError):
+    """A target opened as one type (`AmlCompute(ws, name)`) that the workspace holds as another."""
+
+    def __init__(self, name: str, actual: str, expected: str) -> None:
+        self.name = name
+        self.type = actual
+        self.expected = expected
+        super().__init__(
+            f"compute target {name!r} is of type {actual!r}, not {expected!r}; open it with ComputeTarget(ws, {name!r})"
+        )
 
 
 @dataclass(frozen=True)
@@ -169,7 +200,11 @@ class RunNotEndedError(DutoError):
         )
 
 
-class ExperimentNotFoundError(DutoError, KeyError):
+class ExperimentError(DutoError):
+    """An experiment that cannot be found or submitted to as asked."""
+
+
+class ExperimentNotFoundError(ExperimentError, KeyError):
     def __init__(self, name: str, known: list[str]) -> None:
         self.name = name
         self.known = known
@@ -183,7 +218,7 @@ class ExperimentNotFoundError(DutoError, KeyError):
         return str(self.args[0])
 
 
-class ExperimentArchivedError(DutoError):
+class ExperimentArchivedError(ExperimentError):
     """A run submitted to an archived experiment: reactivate it first, or use another name."""
 
     def __init__(self, name: str) -> None:
@@ -194,7 +229,11 @@ class ExperimentArchivedError(DutoError):
         )
 
 
-class StepRunError(DutoError):
+class RunFailedError(DutoError):
+    """A run that `wait_for_completion` saw fail: a step's own failure, or the pipeline run's."""
+
+
+class StepRunError(RunFailedError):
     """A step's own code failed: its name, exit code and the end of its log."""
 
     def __init__(self, step_name: str, exit_code: int | None, log_tail: str, run_id: str, reason: str = "") -> None:
@@ -208,7 +247,7 @@ class StepRunError(DutoError):
         super().__init__(f"step {step_name!r} of run {run_id} failed: {why}{tail}")
 
 
-class PipelineRunError(DutoError):
+class PipelineRunError(RunFailedError):
     """A pipeline run ended in a status other than Finished without a step to blame."""
 
     def __init__(self, run_id: str, status: str, reason: str = "") -> None:
@@ -306,7 +345,7 @@ class EnvironmentBuildError(DutoError):
         super().__init__(f"environment {environment!r} could not be built: {message}{tail}")
 
 
-class DaskTargetError(DutoError):
+class DaskTargetError(ComputeTargetError):
     """A Dask target that cannot be reached or started; the step fails with this reason before it starts."""
 
     def __init__(self, target: str, message: str) -> None:

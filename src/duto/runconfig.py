@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from duto.graph.environment import DEFAULT_CPU_IMAGE, DEFAULT_GPU_IMAGE
+from duto.graph.environment import DEFAULT_CPU_IMAGE, DEFAULT_GPU_IMAGE, CondaDependencies
 from duto.graph.runconfig import DockerConfiguration, MpiConfiguration, RunConfiguration
 
-__all__ = ["DEFAULT_CPU_IMAGE", "DEFAULT_GPU_IMAGE", "DockerConfiguration", "MpiConfiguration", "RunConfiguration"]
+__all__ = [
+    "DEFAULT_CPU_IMAGE",
+    "DEFAULT_GPU_IMAGE",
+    "CondaDependencies",
+    "DockerConfiguration",
+    "MpiConfiguration",
+    "RunConfiguration",
+]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +20,10 @@ if TYPE_CHECKING:
     from duto.environment_registry import Environment
     from duto.experiment import Experiment
     from duto.runs import PipelineRun
+
+
+# What v1's Azure coordinates are for a workspace that is a folder on this machine.
+LOCAL_COORDINATE = "local"
 
 
 class Workspace:
@@ -55,6 +60,49 @@ class Workspace:
     @property
     def name(self) -> str:
         return self._config.name
+
+    @property
+    def subscription_id(self) -> str:
+        """v1's Azure subscription; "local" for every duto workspace."""
+        return LOCAL_COORDINATE
+
+    @property
+    def resource_group(self) -> str:
+        """v1's Azure resource group; "local" for every duto workspace."""
+        return LOCAL_COORDINATE
+
+    @property
+    def location(self) -> str:
+        """v1's Azure region; "local": the workspace is where its folder is, `root`."""
+        return LOCAL_COORDINATE
+
+    @property
+    def workspace_id(self) -> str:
+        """A stable id of the workspace, made from its folder: the same folder always has the same id."""
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, self.root.as_uri()))
+
+    def get_details(self) -> dict[str, object]:
+        """v1's dict of the workspace, with Azure's keys holding local values."""
+        arm_id = (
+            f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+            f"/providers/duto/workspaces/{self.name}"
+        )
+        return {
+            "id": arm_id,
+            "name": self.name,
+            "friendlyName": self.name,
+            "location": self.location,
+            "subscriptionId": self.subscription_id,
+            "resourceGroup": self.resource_group,
+            "workspaceid": self.workspace_id,
+            "type": "Microsoft.MachineLearningServices/workspaces",
+            "provisioningState": "Succeeded",
+            "storageAccount": str(self.get_default_datastore().root),
+            "containerRegistry": None,
+            "keyVault": None,
+            "applicationInsights": None,
+            "root": str(self.root),
+        }
 
     @property
     def root(self) -> Path:

@@ -28,7 +28,7 @@ def list_targets(workspace: WorkspaceOption = None) -> None:
         settings = ", ".join(
             f"{k}={v}"
             for k, v in ws.config.compute_targets[target.name].items()
-            if k not in ("kind", "max_concurrency") and v
+            if k not in ("kind", "type", "max_concurrency") and v
         )
         table.add_row(Text(target.name), target.type, str(target.max_concurrency), Text(settings))
     out.print(table)

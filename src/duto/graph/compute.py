@@ -95,3 +95,67 @@ class DaskCompute:
         return DaskComputeConfiguration(
             address, n_workers, threads_per_worker, memory_limit, max_concurrency, processes
         )
+
+
+# v1 settings of an Azure cluster that mean nothing on one machine: taken so ported code runs, then dropped.
+AML_CLOUD_ONLY_SETTINGS = frozenset(
+    {
+        "admin_username",
+        "admin_user_password",
+        "admin_user_ssh_key",
+        "vnet_resourcegroup_name",
+        "vnet_name",
+        "subnet_name",
+        "remote_login_port_public_access",
+        "identity_type",
+        "identity_id",
+        "location",
+        "enable_node_public_ip",
+    }
+)
+
+
+@dataclass(frozen=True)
+class AmlComputeConfiguration:
+    """v1's Azure cluster, made local: up to `max_nodes` steps of the whole workspace run on this machine at once.
+
+    `vm_size`, `vm_priority`, `min_nodes`, `idle_seconds_before_scaledown`, `tags` and `description` are kept in
+    the target's settings for `duto compute list` and `get_status()`; they provision nothing.
+    """
+
+    vm_size: str = ""
+    vm_priority: str = "dedicated"
+    min_nodes: int = 0
+    max_nodes: int = 4
+    idle_seconds_before_scaledown: int | None = None
+    tags: dict[str, str] | None = None
+    description: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.max_nodes, int) or isinstance(self.max_nodes, bool) or self.max_nodes < 1:
+            raise ConfigError(
+                f"max_nodes must be a whole number of at least 1, not {self.max_nodes!r}: it is how many steps "
+                "run on the target at once"
+            )
+        if not isinstance(self.min_nodes, int) or not 0 <= self.min_nodes <= self.max_nodes:
+            raise ConfigError(
+                f"min_nodes must be a whole number from 0 to max_nodes ({self.max_nodes}), not {self.min_nodes!r}"
+            )
+        if self.vm_priority not in ("dedicated", "lowpriority"):
+            raise ConfigError(f"vm_priority must be 'dedicated' or 'lowpriority', not {self.vm_priority!r}")
+
+    def to_config(self) -> dict[str, Any]:
+        # kind "local": the runner starts its steps as it starts a local target's; "type" is what users see.
+        return {
+            "kind": "local",
+            "type": "AmlCompute",
+            "max_concurrency": self.max_nodes,
+            "memory_gb": None,
+            "vm_size": self.vm_size,
+            "vm_priority": self.vm_priority,
+            "min_nodes": self.min_nodes,
+            "max_nodes": self.max_nodes,
+            "idle_seconds_before_scaledown": self.idle_seconds_before_scaledown,
+            "tags": dict(self.tags) if self.tags else None,
+            "description": self.description,
+        }

@@ -1,0 +1,7 @@
+"""Paths on a datastore: the v1 names of `azureml.data.datapath`."""
+
+from __future__ import annotations
+
+from duto.graph.datasets import DataPath
+
+__all__ = ["DataPath"]
