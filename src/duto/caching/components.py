@@ -43,7 +43,9 @@ def dataset_files(
             assert fetch is not None  # the runner passes one whenever a spec may name a URL
             files[entry["url"]] = hasher.digest(fetch(entry["url"]))
             continue
-        backend = datastores[entry["datastore"]]
+        backend = datastores.get(entry["datastore"])
+        if backend is None:  # a DataPath parameter's run value may name any datastore
+            raise FileNotFoundError(f"input {spec.name!r}: the workspace has no datastore {entry['datastore']!r}")
         prefix = "" if entry["datastore"] == default_datastore else f"{entry['datastore']}:"
         for path in backend.expand(entry["path"]):
             files[prefix + path] = hasher.digest(backend.local_path(path))
