@@ -12,8 +12,8 @@ from duto.errors import ConfigError, PipelineValidationError, ValidationProblem
 from duto.execution.dry_run import StepPlan, plan_run
 from duto.execution.launcher import start_runner, uses_dask
 from duto.execution.runner import Runner
-from duto.graph.datasets import FileDataset
-from duto.graph.params import coerce_parameter
+from duto.graph.datasets import DataPath, FileDataset
+from duto.graph.params import coerce_parameter, spec_value
 from duto.graph.pipeline_graph import PipelineGraph
 from duto.graph.spec import PipelineSpec
 from duto.graph.steps import CommandStep, PythonScriptStep, Step
@@ -108,7 +108,7 @@ class Pipeline:
             names = [o.datastore_name for o in ports.outputs]
             for port in ports.inputs:
                 if isinstance(port.source, FileDataset):
-                    names.extend(p.datastore_name for p in port.source.paths)
+                    names.extend(p.datastore_name for p in port.source.paths if isinstance(p, DataPath))
             for name in sorted({n for n in names if n is not None and n not in datastores}):
                 problems.append(
                     ValidationProblem(
@@ -258,7 +258,7 @@ def freeze_pipeline(
         default_environment = Environment.get(workspace, workspace.config.default_environment).to_spec()
     spec = pipeline.graph.to_spec(sources, default_environment)
     declared, _ = pipeline.graph.parameters()
-    parameters = {name: p.default_value for name, p in declared.items()}
+    parameters = {name: spec_value(p.default_value) for name, p in declared.items()}
     for name, value in overrides.items():
         parameters[name] = coerce_parameter(name, declared[name].default_value, value)
     return FrozenPipeline(spec, parameters, code)

@@ -28,7 +28,7 @@ def test_parameter_name_must_be_a_string() -> None:
 
 @pytest.mark.parametrize("default", [None, [1], {"a": 1}, (1,), b"x"])
 def test_parameter_default_must_be_a_scalar(default: Any) -> None:
-    with pytest.raises(ConfigError, match="default_value must be a str, int, float or bool"):
+    with pytest.raises(ConfigError, match="default_value must be a str, int, float, bool or DataPath"):
         PipelineParameter("lr", default)
 
 

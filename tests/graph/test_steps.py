@@ -255,9 +255,9 @@ def test_dataset_consumption_names_and_modes() -> None:
     named = ds.as_named_input("raw")
     assert (named.name, named.mode, named.dataset) == ("raw", "mount", ds)
     assert named.as_download().mode == "download"
-    remounted = named.as_download().as_mount("/mnt/x")
+    remounted = named.as_download().as_mount("mnt/x")
     assert isinstance(remounted, DatasetConsumptionConfig)
-    assert (remounted.name, remounted.mode, remounted.path_on_compute) == ("raw", "mount", "/mnt/x")
+    assert (remounted.name, remounted.mode, remounted.path_on_compute) == ("raw", "mount", "mnt/x")
     assert (ds.as_download().name, ds.as_download().mode) == (ds.name, "download")
     assert ds.as_mount().mode == "mount"
     with pytest.raises(ConfigError, match="input name 'not valid' must be an identifier"):

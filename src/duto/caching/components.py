@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from duto.graph.spec import Argument, InputSpec, StepSpec
+from duto.graph.spec import Argument, InputSpec, StepSpec, dataset_paths
 from duto.storage.cas import canonical
 from duto.storage.datastores import DatastoreBackend
 from duto.storage.hashing import FileHasher, hash_bytes
@@ -26,12 +26,26 @@ def tree_digest(files: Mapping[str, str]) -> str:
 
 
 def dataset_files(
-    spec: InputSpec, datastores: Mapping[str, DatastoreBackend], hasher: FileHasher, default_datastore: str
+    spec: InputSpec,
+    datastores: Mapping[str, DatastoreBackend],
+    hasher: FileHasher,
+    default_datastore: str,
+    parameters: Mapping[str, Any] | None = None,
+    fetch: Callable[[str], Path] | None = None,
 ) -> dict[str, str]:
-    """Datastore path -> content digest of every file a dataset input names (raises FileNotFoundError)."""
+    """Datastore path (or URL) -> content digest of every file a dataset input names in a run.
+
+    A URL is fetched with `fetch` and hashed by content. Raises FileNotFoundError, or what `fetch` raises.
+    """
     files: dict[str, str] = {}
-    for entry in spec.source["paths"]:
-        backend = datastores[entry["datastore"]]
+    for entry in dataset_paths(spec.source, parameters or {}):
+        if "url" in entry:
+            assert fetch is not None  # the runner passes one whenever a spec may name a URL
+            files[entry["url"]] = hasher.digest(fetch(entry["url"]))
+            continue
+        backend = datastores.get(entry["datastore"])
+        if backend is None:  # a DataPath parameter's run value may name any datastore
+            raise FileNotFoundError(f"input {spec.name!r}: the workspace has no datastore {entry['datastore']!r}")
         prefix = "" if entry["datastore"] == default_datastore else f"{entry['datastore']}:"
         for path in backend.expand(entry["path"]):
             files[prefix + path] = hasher.digest(backend.local_path(path))

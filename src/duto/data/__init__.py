@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 from duto.graph.data import OutputFileDatasetConfig
+from duto.graph.data_reference import DataPathComputeBinding, DataReference
 from duto.graph.datasets import DataPath, DatasetConsumptionConfig, FileDataset
 
-__all__ = ["DataPath", "DatasetConsumptionConfig", "FileDataset", "OutputFileDatasetConfig"]
+__all__ = [
+    "DataPath",
+    "DataPathComputeBinding",
+    "DataReference",
+    "DatasetConsumptionConfig",
+    "FileDataset",
+    "OutputFileDatasetConfig",
+]

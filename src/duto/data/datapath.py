@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from duto.graph.data_reference import DataPathComputeBinding
 from duto.graph.datasets import DataPath
 
-__all__ = ["DataPath"]
+__all__ = ["DataPath", "DataPathComputeBinding"]

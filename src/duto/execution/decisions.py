@@ -11,7 +11,8 @@ from typing import Any
 from duto.caching.components import dataset_files, path_digest, step_components, tree_digest
 from duto.caching.explain import SAME_FINGERPRINT, explain, gone, output_fault
 from duto.caching.fingerprint import fingerprint
-from duto.execution.materialize import InputError, Interpreter
+from duto.execution.materialize import Interpreter, url_cache
+from duto.execution.url_inputs import fetch_url
 from duto.graph.spec import StepSpec
 from duto.graph.status import RunStatus
 from duto.storage.cas import ContentStore
@@ -70,7 +71,7 @@ class ReuseDecisions:
         otherwise the snapshot the spec names is read from the store.
 
         Raises:
-            InputError: when a dataset input names no files.
+            UrlFetchError: when a URL a dataset names cannot be fetched.
             OSError: when an input cannot be read (HashingTooSlow when hashing passes its deadline).
         """
         inputs: dict[str, dict[str, Any]] = {}
@@ -79,10 +80,14 @@ class ReuseDecisions:
                 produced = upstream_outputs[port.source["step"]][port.source["output"]]
                 inputs[port.name] = {"digest": produced["digest"], "source": dict(port.source)}
             else:
-                files = dataset_files(port, self.datastores, self.cas.hasher, self.run.default_datastore)
-                if not files:
-                    where = ", ".join(f"{p['datastore']}:{p['path']}" for p in port.source["paths"])
-                    raise InputError(f"input {port.name!r}: no files at {where}")
+                files = dataset_files(
+                    port,
+                    self.datastores,
+                    self.cas.hasher,
+                    self.run.default_datastore,
+                    self.run.parameters,
+                    lambda url: fetch_url(url, url_cache(self.cas)),
+                )
                 inputs[port.name] = {"digest": tree_digest(files), "source": {"kind": "dataset"}, "files": files}
         hashed = {
             entry: path_digest(Path(spec.source_directory or ".", entry), self.cas.hasher) for entry in spec.hash_paths

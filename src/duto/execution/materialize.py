@@ -10,7 +10,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from duto.errors import DutoError
-from duto.graph.spec import Argument, InputSpec, OutputSpec, StepSpec
+from duto.execution.url_inputs import fetch_url
+from duto.graph.spec import Argument, InputSpec, OutputSpec, StepSpec, dataset_paths
 from duto.storage.cas import ContentStore, StoreDamagedError
 from duto.storage.datastores import DatastoreBackend
 from duto.storage.hashing import hash_bytes
@@ -51,6 +52,7 @@ def place_input(
     datastores: dict[str, DatastoreBackend],
     upstream_outputs: dict[str, dict[str, dict[str, str]]],
     mounted: list[str],
+    parameters: dict[str, Any] | None = None,
 ) -> str:
     """Put one input where the step reads it; returns the path its arguments resolve to.
 
@@ -80,7 +82,7 @@ def place_input(
         except StoreDamagedError as exc:
             raise StoreDamagedError(exc.fault, what) from exc
         return str(target)
-    return _place_dataset(spec, layout, datastores, mounted)
+    return _place_dataset(spec, layout, datastores, mounted, parameters or {}, url_cache(cas))
 
 
 def _check_published(cas: ContentStore, digest: str, published: Path, what: str) -> None:
@@ -111,25 +113,44 @@ def _files_under(path: Path) -> list[str]:
     return [os.path.join(d, f) for d, _, names in os.walk(path) for f in names]
 
 
+def url_cache(cas: ContentStore) -> Path:
+    """Where fetched URLs are kept, beside the content store."""
+    return cas.root.parent / "cache" / "urls"
+
+
 def _place_dataset(
-    spec: InputSpec, layout: StepLayout, datastores: dict[str, DatastoreBackend], mounted: list[str]
+    spec: InputSpec,
+    layout: StepLayout,
+    datastores: dict[str, DatastoreBackend],
+    mounted: list[str],
+    parameters: dict[str, Any],
+    fetched: Path,
 ) -> str:
-    """One file stays a file; a folder or glob becomes a folder of the files, relative to the fixed prefix."""
+    """One file stays a file; a folder or glob becomes a folder of the files, relative to the fixed prefix.
+
+    A path that names no files gives an empty folder and a warning in the step's log, as in v1.
+    """
     files: list[tuple[Path, str]] = []
     names_one_file = False
-    for entry in spec.source["paths"]:
+    paths = dataset_paths(spec.source, parameters)
+    for entry in paths:
+        if "url" in entry:
+            local = fetch_url(entry["url"], fetched)
+            files.append((local, local.name))
+            names_one_file = len(paths) == 1
+            continue
         backend = datastores.get(entry["datastore"])
         if backend is None:
             raise InputError(f"input {spec.name!r}: the workspace has no datastore {entry['datastore']!r}")
         matched = backend.expand(entry["path"])
         if not matched:
-            raise InputError(
-                f"input {spec.name!r}: no files at {entry['datastore']}:{entry['path']}; "
-                "upload them first with datastore.upload(...) or upload_files(...)"
-            )
+            with layout.std_log.open("a") as log:
+                where = f"{entry['datastore']}:{entry['path']}"
+                log.write(f"duto: warning: input {spec.name!r} holds no files at {where}\n")
+            continue
         prefix = _fixed_prefix(entry["path"])
         is_file = matched == [prefix]
-        names_one_file = is_file and len(spec.source["paths"]) == 1
+        names_one_file = is_file and len(paths) == 1
         base = PurePosixPath(prefix).parent if is_file else PurePosixPath(prefix)
         files.extend((backend.local_path(p), str(PurePosixPath(p).relative_to(base))) for p in matched)
     if spec.mode == "mount":
@@ -152,6 +173,35 @@ def _place_dataset(
         else:
             shutil.copy2(local, dest)
     return str(folder)
+
+
+def at_path_on_compute(spec: InputSpec, placed: str, code: Path) -> str:
+    """Put a placed input at its `path_on_compute`, relative to the step's working folder; returns that path.
+
+    Mounted, a symbolic link to the data; downloaded, the copy itself moved there.
+
+    Raises:
+        InputError: the path leaves the working folder.
+    """
+    if spec.path_on_compute is None:
+        return placed
+    target = (code / spec.path_on_compute).resolve()
+    if not target.is_relative_to(code.resolve()) or target == code.resolve():
+        raise InputError(
+            f"input {spec.name!r}: path_on_compute {spec.path_on_compute!r} leaves the step's working folder; "
+            "give a relative path inside it such as 'data/raw'"
+        )
+    if target.exists() or target.is_symlink():
+        raise InputError(
+            f"input {spec.name!r}: path_on_compute {spec.path_on_compute!r} is already taken in the step's "
+            "working folder (by its code or another input); choose another path"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if spec.mode == "mount":
+        target.symlink_to(placed)
+    else:
+        shutil.move(placed, target)
+    return str(target)
 
 
 def _fixed_prefix(pattern: str) -> str:
@@ -207,7 +257,10 @@ def prepare(
         layout.code.mkdir(exist_ok=True)
     mounted: list[str] = []
     input_paths = {
-        spec.name: place_input(spec, layout, cas, datastores, upstream_outputs, mounted) for spec in step.inputs
+        spec.name: at_path_on_compute(
+            spec, place_input(spec, layout, cas, datastores, upstream_outputs, mounted, parameters), layout.code
+        )
+        for spec in step.inputs
     }
     output_paths: dict[str, str] = {}
     for output in step.outputs:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any, Literal
 
 from duto.errors import ConfigError
@@ -41,12 +42,23 @@ class DataPath:
         return {"datastore": self.datastore_name, "path": self.path_on_datastore}
 
 
+@dataclass(frozen=True)
+class UrlPath:
+    """A file served over http(s): `Dataset.File.from_files("https://host/data.csv")`."""
+
+    url: str
+
+    def to_spec(self) -> dict[str, str]:
+        return {"url": self.url}
+
+
 @dataclass(frozen=True, eq=False)
 class FileDataset:
     """A set of files on datastores, consumed by steps as a folder or, when it is one file, a file."""
 
-    paths: tuple[DataPath, ...]
+    paths: tuple[DataPath | UrlPath, ...]
     name: str = field(default_factory=lambda: f"dataset_{next(_ids)}")
+    parameter: str | None = None  # a DataPath pipeline parameter: `paths` holds its default, a run may override it
 
     def as_named_input(self, name: str) -> DatasetConsumptionConfig:
         """Name this dataset as a step input; `.as_download()` or `.as_mount()` pick how it arrives."""
@@ -59,7 +71,10 @@ class FileDataset:
         return self.as_named_input(self.name).as_mount(path_on_compute)
 
     def to_spec(self) -> dict[str, Any]:
-        return {"kind": "dataset", "paths": [p.to_spec() for p in self.paths]}
+        spec: dict[str, Any] = {"kind": "dataset", "paths": [p.to_spec() for p in self.paths]}
+        if self.parameter is not None:
+            spec["parameter"] = self.parameter
+        return spec
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,6 +89,7 @@ class DatasetConsumptionConfig:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.isidentifier():
             raise ConfigError(f"input name {self.name!r} must be an identifier such as 'raw_data'")
+        check_path_on_compute(self.name, self.path_on_compute)
 
     def as_download(self, path_on_compute: str | None = None) -> DatasetConsumptionConfig:
         """Copy the files into the step's folder before it starts."""
@@ -84,16 +100,35 @@ class DatasetConsumptionConfig:
         return DatasetConsumptionConfig(self.name, self.dataset, "mount", path_on_compute)
 
 
+def check_path_on_compute(name: str, path: str | None) -> None:
+    """`path_on_compute` is relative to the step's working folder and stays inside it.
+
+    Raises:
+        ConfigError: an absolute path, or one that climbs out with '..'.
+    """
+    if path is None:
+        return
+    parts = PurePosixPath(path).parts
+    if not isinstance(path, str) or not path.strip() or path.startswith("/") or ".." in parts:
+        raise ConfigError(
+            f"input {name!r}: path_on_compute {path!r} must be a relative path inside the step's working folder, "
+            "such as 'data/raw'; absolute paths and '..' are refused"
+        )
+
+
 PathSource = DataPath | tuple[Any, str]
 
 
-def _to_data_path(item: Any) -> DataPath:
+def _to_data_path(item: Any) -> DataPath | UrlPath:
     if isinstance(item, DataPath):
         return item
+    if isinstance(item, str) and item.startswith(("https://", "http://")):
+        return UrlPath(item)
     if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], str):
         return DataPath(item[0], item[1])
     raise ConfigError(
-        f"Dataset.File.from_files takes a DataPath, a (datastore, 'path/or/glob') pair or a list of them, "
+        f"Dataset.File.from_files takes a DataPath, a (datastore, 'path/or/glob') pair, an http(s) URL or a list "
+        f"of them, "
         f"not {item!r}; upload local files first with datastore.upload(...)"
     )
 
@@ -103,7 +138,7 @@ class _FileFactory:
 
     @staticmethod
     def from_files(path: PathSource | Sequence[PathSource], validate: bool = True) -> FileDataset:
-        """Make a dataset of the files at `path` (a DataPath, `(datastore, "glob/**")`, or a list of them).
+        """Make a dataset of the files at `path` (a DataPath, `(datastore, "glob/**")`, a URL, or a list of them).
 
         `validate` is accepted for v1 compatibility; the files are checked when a step consumes them.
         """

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from duto.errors import ConfigError
+from duto.graph.datasets import DataPath
 
-ParameterValue = str | int | float | bool
+ParameterValue = str | int | float | bool | DataPath
 _JSON_INT = re.compile(r"-?(0|[1-9][0-9]*)")
 _JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 
@@ -30,7 +31,7 @@ class PipelineParameter:
             raise ConfigError(f"PipelineParameter name {self.name!r} must be a Python identifier such as 'lr'")
         if not isinstance(self.default_value, ParameterValue):
             raise ConfigError(
-                f"PipelineParameter {self.name!r}: default_value must be a str, int, float or bool, "
+                f"PipelineParameter {self.name!r}: default_value must be a str, int, float, bool or DataPath, "
                 f"not {type(self.default_value).__name__}"
             )
 
@@ -38,13 +39,23 @@ class PipelineParameter:
         return f"PipelineParameter(name={self.name!r}, default_value={self.default_value!r})"
 
 
-def coerce_parameter(name: str, default: ParameterValue, value: Any) -> ParameterValue:
+def spec_value(value: ParameterValue) -> Any:
+    """A parameter's value as the spec and the run record it: a DataPath becomes {"datastore", "path"}."""
+    return value.to_spec() if isinstance(value, DataPath) else value
+
+
+def coerce_parameter(name: str, default: ParameterValue, value: Any) -> Any:
     """Check a submitted value against the parameter's default type; ints widen to floats.
+
+    Returns the value as the spec records it (see `spec_value`).
 
     Raises:
         ConfigError: when the value cannot stand for a parameter of that type.
     """
-    if isinstance(default, bool):
+    if isinstance(default, DataPath):
+        if isinstance(value, DataPath):
+            return value.to_spec()
+    elif isinstance(default, bool):
         if isinstance(value, bool):
             return value
     elif isinstance(default, int):

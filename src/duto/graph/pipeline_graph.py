@@ -11,7 +11,7 @@ from duto.config import LOCAL_TARGET
 from duto.errors import ConfigError, ValidationProblem
 from duto.graph.data import DataConsumption, OutputFileDatasetConfig, PipelineData, StepOutput, output_name
 from duto.graph.datasets import DatasetConsumptionConfig, FileDataset, InputMode
-from duto.graph.params import PipelineParameter, coerce_parameter
+from duto.graph.params import PipelineParameter, coerce_parameter, spec_value
 from duto.graph.sequence import flatten_steps
 from duto.graph.spec import Argument, EdgeSpec, InputSpec, OutputSpec, PipelineSpec, StepSpec
 from duto.graph.steps import ARGUMENT_TYPES, Step
@@ -24,6 +24,7 @@ class InputPort:
     name: str
     mode: InputMode
     source: Source
+    path_on_compute: str | None = None
 
 
 @dataclass
@@ -49,7 +50,7 @@ def step_ports(step: Step) -> StepPorts:
     problems: list[str] = []
     plain: list[Source] = []
 
-    def add_consumption(name: str, mode: InputMode, source: Source) -> None:
+    def add_consumption(name: str, mode: InputMode, source: Source, path_on_compute: str | None = None) -> None:
         for port in inputs:
             if port.name == name and port.source is not source:
                 problems.append(
@@ -64,15 +65,16 @@ def step_ports(step: Step) -> StepPorts:
                 )
                 return
             if port.name == name:
+                port.path_on_compute = port.path_on_compute or path_on_compute
                 return
-        inputs.append(InputPort(name, mode, source))
+        inputs.append(InputPort(name, mode, source, path_on_compute))
 
     items = [*step.inputs, *step.argument_items(), *step.params.values()]
     for item in items:
         if isinstance(item, DataConsumption):
             add_consumption(item.input_name, item.mode, item.source)
         elif isinstance(item, DatasetConsumptionConfig):
-            add_consumption(item.name, item.mode, item.dataset)
+            add_consumption(item.name, item.mode, item.dataset, item.path_on_compute)
         elif (
             (isinstance(item, PipelineData) and not _is_output(item, outputs))
             or isinstance(item, FileDataset)
@@ -166,7 +168,7 @@ class PipelineGraph:
         found: dict[str, PipelineParameter] = {}
         problems: list[ValidationProblem] = []
         for step in self.steps:
-            for item in [*step.argument_items(), *step.params.values()]:
+            for item in [*step.argument_items(), *step.params.values(), *step.data_parameters]:
                 if not isinstance(item, PipelineParameter):
                     continue
                 known = found.setdefault(item.name, item)
@@ -362,7 +364,7 @@ class PipelineGraph:
         return PipelineSpec(
             steps=steps,
             edges=edges,
-            parameters={name: p.default_value for name, p in sorted(parameters.items())},
+            parameters={name: spec_value(p.default_value) for name, p in sorted(parameters.items())},
             description=self.description,
         )
 
@@ -393,6 +395,7 @@ class PipelineGraph:
                     "step": self._producer(port.source).name,
                     "output": output_name(port.source),
                 },
+                port.path_on_compute,
             )
             for port in ports.inputs
         ]

@@ -5,13 +5,16 @@ The format is written down in docs/pipeline-spec.md; bump SCHEMA_VERSION on any 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from duto.errors import ConfigError
 
-SCHEMA_VERSION = 2
-READABLE_VERSIONS = (1, 2)  # 2 added a step's max_retries, retry_backoff_seconds and timeout_seconds
+SCHEMA_VERSION = 3
+# 2 added a step's max_retries, retry_backoff_seconds and timeout_seconds; 3 an input's path_on_compute, a
+# dataset source's `parameter` and `url` paths
+READABLE_VERSIONS = (1, 2, 3)
 SPEC_KIND = "duto.pipeline"
 
 # An argument: {"value": "text"} | {"parameter": "lr"} | {"input": "prepped"} | {"output": "model"}
@@ -21,11 +24,22 @@ Argument = dict[str, str]
 @dataclass(frozen=True)
 class InputSpec:
     """One input port. `source` is {"kind": "step_output", "step", "output"} or
-    {"kind": "dataset", "paths": [{"datastore", "path"}]}."""
+    {"kind": "dataset", "paths": [{"datastore", "path"} | {"url"}], "parameter"?: name}.
+    `path_on_compute` places it at that path relative to the step's working folder."""
 
     name: str
     mode: Literal["mount", "download"]
     source: dict[str, Any]
+    path_on_compute: str | None = None
+
+
+def dataset_paths(source: dict[str, Any], parameters: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The paths a dataset source names in a run: a DataPath parameter's run value, else the paths written."""
+    name = source.get("parameter")
+    if name is not None and isinstance(parameters.get(name), dict):
+        return [parameters[name]]
+    paths: list[dict[str, str]] = source["paths"]
+    return paths
 
 
 @dataclass(frozen=True)

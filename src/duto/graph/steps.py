@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from duto.errors import ConfigError
 from duto.graph.data import DataConsumption, OutputFileDatasetConfig, PipelineData, StepOutput
+from duto.graph.data_reference import bound_input
 from duto.graph.datasets import DatasetConsumptionConfig, FileDataset
 from duto.graph.params import PipelineParameter
 from duto.graph.runconfig import RunConfiguration, check_retries
@@ -62,10 +63,14 @@ class Step:
         if runconfig is not None and not isinstance(runconfig, RunConfiguration):
             raise ConfigError(f"step {name!r}: runconfig must be a RunConfiguration, not {runconfig!r}")
         self.name = name
-        self.arguments: list[Any] = list(arguments or [])
+        self.arguments: list[Any] = [bound_input(a) for a in arguments or []]
         self.compute_target = _target_name(compute_target)
         self.runconfig = runconfig or RunConfiguration()
-        self.inputs: list[Any] = list(inputs or [])
+        self.inputs: list[Any] = [bound_input(i) for i in inputs or []]
+        # DataPath parameters reach a step as (parameter, DataPathComputeBinding) pairs, turned into inputs above
+        self.data_parameters: list[PipelineParameter] = [
+            i[0] for i in [*(inputs or []), *(arguments or [])] if bound_input(i) is not i
+        ]
         self.outputs: list[Any] = list(outputs or [])
         self.params: dict[str, Any] = dict(params or {})
         self.source_directory = None if source_directory is None else str(source_directory)
