@@ -18,7 +18,12 @@ if TYPE_CHECKING:
 
 def logs(
     run_id: RunArgument,
-    step: Annotated[str | None, typer.Argument(help="Only this step's log.", show_default=False)] = None,
+    step: Annotated[
+        str | None,
+        typer.Argument(
+            help="Only this step's log: its step-run id, or its name when no other step has it.", show_default=False
+        ),
+    ] = None,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Stream new lines until the run ends.")] = False,
     attempt: Annotated[
         int | None,
@@ -39,7 +44,8 @@ def logs(
     if follow:
         from duto.watching import follow_run
 
-        status = follow_run(run, show_output=True, only_step=step, show_table=False, console=out)
+        only = steps[0].name if step is not None else None
+        status = follow_run(run, show_output=True, only_step=only, show_table=False, console=out)
         say(f"run {run.id} ended {status}", err)
         return
     for step_run in steps:
@@ -59,10 +65,6 @@ def logs(
 
 
 def _steps(run: PipelineRun, name: str | None) -> list[StepRun]:
-    steps = run.get_steps()
-    if name is None:
-        return steps
-    chosen = [s for s in steps if s.name == name]
-    if not chosen:
-        raise ConfigError(f"run {run.id} has no step {name!r}; its steps: {', '.join(s.name for s in steps)}")
-    return chosen
+    """Every step of the run in the order they can run, or the one `name` addresses (a step-run id, or a name
+    only one step has)."""
+    return run.steps_in_order() if name is None else [run.step_run(name)]
