@@ -48,13 +48,16 @@ def logs(
         status = follow_run(run, show_output=True, only_step=only, show_table=False, console=out)
         say(f"run {run.id} ended {status}", err)
         return
+    names = [s.name for s in (steps if step is None else run.steps_in_order())]
     for step_run in steps:
+        # The hint below names the step as `duto logs` takes it: by its name unless another step has it too.
+        address = step_run.name if names.count(step_run.name) == 1 else step_run.id
         title = Text.assemble((step_run.name, "bold"), " (", status_text(step_run.get_status()), ")")
         out.print(Rule(title, align="left"))
         for kept in step_run.attempts:
             say(
                 f"(attempt {kept['attempt']} {kept['outcome']}: {kept['reason']}; its log: "
-                f"`duto logs {run.id} {step_run.name} --attempt {kept['attempt']}`)",
+                f"`duto logs {run.id} {address} --attempt {kept['attempt']}`)",
                 err,
             )
         text = step_run.get_stdout_log()
