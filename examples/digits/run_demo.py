@@ -45,7 +45,7 @@ def show_value(value: Any) -> str:
 
 def print_summary(console: Console, run: PipelineRun, downloads: Path) -> None:
     """The steps with their metrics, then the tables and images they logged, then where the predictions are."""
-    steps = run.get_steps()
+    steps = run.steps_in_order()  # get_steps() is newest first, as in v1
     metrics = run.get_metrics(recursive=True)
     rows = [(step.name, step.get_status(), duration(step.get_details()), metrics[step.id]) for step in steps]
     rows.append(("(pipeline run)", run.get_status(), duration(run.get_details()), metrics[run.id]))

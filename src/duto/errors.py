@@ -14,6 +14,8 @@ DutoError                                         (v1: AzureMLException)
 ├── PipelineValidationError (+ ValueError)       .problems: list of ValidationProblem
 ├── RunNotFoundError (+ KeyError)
 │   └── AmbiguousRunError                         .prefix, .matches, .runs: a prefix of several runs' ids
+├── StepNotFoundError (+ KeyError)               .run_id, .key, .steps: no step run answers to that id or name
+│   └── AmbiguousStepError                        .ids: several steps of the run have that name
 ├── RunNotEndedError                              .run_ids: runs that must end before they are deleted
 ├── ExperimentError                               (v1: ExperimentExecutionException)
 │   ├── ExperimentNotFoundError (+ KeyError)     .name
@@ -146,6 +148,33 @@ class RunNotFoundError(DutoError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class StepNotFoundError(DutoError, KeyError):
+    """No step run of the run answers to `key` (a step-run id, or a step name)."""
+
+    def __init__(self, run_id: str, key: str, steps: list[tuple[str, str]], detail: str = "") -> None:
+        self.run_id = run_id
+        self.key = key
+        self.steps = steps  # (step-run id, name) of every step of the run
+        listed = ", ".join(f"{name} ({step_id})" for step_id, name in steps) or "none"
+        super().__init__(detail or f"run {run_id} has no step {key!r}; its steps: {listed}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class AmbiguousStepError(StepNotFoundError):
+    """More than one step of the run has the name asked for: address one by its step-run id."""
+
+    def __init__(self, run_id: str, key: str, steps: list[tuple[str, str]], ids: list[str]) -> None:
+        self.ids = ids
+        super().__init__(
+            run_id,
+            key,
+            steps,
+            f"run {run_id} has {len(ids)} steps named {key!r}; name one by its step-run id: {', '.join(ids)}",
+        )
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,20 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from duto.errors import DatastoreError, DutoError, PipelineRunError, RunNotFoundError, StepRunError
+from duto.errors import (
+    AmbiguousStepError,
+    DatastoreError,
+    DutoError,
+    PipelineRunError,
+    RunNotFoundError,
+    StepNotFoundError,
+    StepRunError,
+)
 from duto.graph.status import TERMINAL, RunStatus
 from duto.processes import alive, machine_id, signal_tree
 from duto.storage.layout import RunLayout, StepLayout
@@ -19,6 +29,7 @@ from duto.storage.models import StepRun as StepRunRow
 from duto.tracking.metrics import aggregate
 
 if TYPE_CHECKING:
+    from duto.experiment import Experiment
     from duto.run_deletion import RunDeletion
     from duto.workspace import Workspace
 
@@ -44,6 +55,14 @@ def _stop_process(pid: int | None, ticks: int | None, grace_seconds: float = 5.0
         deadline = time.monotonic() + grace_seconds
         while alive(pid, ticks) and time.monotonic() < deadline:
             time.sleep(0.02)
+
+
+def _newest_first(rows: list[StepRunRow]) -> list[StepRunRow]:
+    """Step runs newest first, as v1 lists a run's children: those that started, latest start first, then those
+    that never did (not yet, reused or canceled), later steps of the pipeline first."""
+    started = [r for r in rows if r.started_at is not None]
+    started.sort(key=lambda r: (r.started_at or datetime.min, r.position), reverse=True)
+    return started + [r for r in reversed(rows) if r.started_at is None]
 
 
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
@@ -83,6 +102,13 @@ class PipelineRun:
         return self.workspace.runs_store.experiment_of(self._row)
 
     @property
+    def experiment(self) -> Experiment:
+        """The experiment the run was submitted under."""
+        from duto.experiment import Experiment
+
+        return Experiment(self.workspace, self.experiment_name)
+
+    @property
     def parameters(self) -> dict[str, Any]:
         return dict(self._row.parameters)
 
@@ -110,12 +136,78 @@ class PipelineRun:
         }
 
     def get_steps(self) -> list[StepRun]:
-        """The run's step runs, in the order they can run."""
+        """The run's step runs newest first, as in v1 (see `steps_in_order()` for the order they can run in)."""
+        return [StepRun(self, row) for row in _newest_first(self.workspace.runs_store.step_runs(self.id))]
+
+    def get_children(
+        self,
+        recursive: bool = False,
+        tags: str | dict[str, str] | None = None,
+        properties: Any = None,
+        type: str | None = None,
+        status: str | None = None,
+    ) -> Iterator[StepRun]:
+        """The run's step runs, newest first as in v1; with `tags` (a key, or key -> value) or `status`, only those.
+
+        `recursive` changes nothing (a step run has no children of its own); `properties` and `type` are
+        accepted for v1 code and filter nothing.
+        """
+        del recursive, properties, type
+        wanted = {tags: None} if isinstance(tags, str) else dict(tags or {})
+        for step in self.get_steps():
+            if status is not None and step.get_status() != status:
+                continue
+            held = step.tags
+            if all(key in held and (value is None or held[key] == value) for key, value in wanted.items()):
+                yield step
+
+    def steps_in_order(self) -> list[StepRun]:
+        """The run's step runs in the order they can run in: every step after the steps it depends on."""
         return [StepRun(self, row) for row in self.workspace.runs_store.step_runs(self.id)]
 
     def find_step_run(self, name: str) -> list[StepRun]:
-        """The step runs named `name` (a list, as in v1)."""
-        return [s for s in self.get_steps() if s.name == name]
+        """The step runs named `name` (a list, as in v1: two steps may share a name), in the order they can run."""
+        return [s for s in self.steps_in_order() if s.name == name]
+
+    def step_run(self, key: str) -> StepRun:
+        """The step run `key` addresses: a step-run id, or a step name that only one step of the run has.
+
+        Raises:
+            AmbiguousStepError: when several steps have that name; it lists their step-run ids.
+            StepNotFoundError: when no step has that id or name; it lists the run's steps.
+        """
+        steps = self.steps_in_order()
+        for step in steps:
+            if step.id == key:
+                return step
+        named = [s for s in steps if s.name == key]
+        if len(named) == 1:
+            return named[0]
+        listed = [(s.id, s.name) for s in steps]
+        if named:
+            raise AmbiguousStepError(self.id, key, listed, [s.id for s in named])
+        raise StepNotFoundError(self.id, key, listed)
+
+    def get_pipeline_output(self, pipeline_output_name: str) -> PortDataReference:
+        """The output the pipeline named `pipeline_output_name` (`PipelineData(..., pipeline_output_name=...)`).
+
+        Raises:
+            DutoError: when no output has that name, or the step that writes it has not finished.
+        """
+        declared = {}
+        for step in self._row.spec.get("steps", []):
+            for output in step.get("outputs", []):
+                if output.get("pipeline_output_name"):
+                    declared[output["pipeline_output_name"]] = (step["name"], output["name"])
+        if pipeline_output_name not in declared:
+            known = ", ".join(sorted(declared)) or "none"
+            raise DutoError(
+                f"run {self.id} has no pipeline output {pipeline_output_name!r}; its pipeline outputs: {known} "
+                "(name one with PipelineData(..., pipeline_output_name=...))"
+            )
+        step_name, output_name = declared[pipeline_output_name]
+        (step,) = self.find_step_run(step_name)  # the spec keys steps by name, so this one is unique
+        return step.get_output(output_name).get_port_data_reference()
 
     def get_metrics(self, recursive: bool = False) -> dict[str, Any]:
         """Metrics logged on the pipeline run; with `recursive`, `{run_id: {name: value}}` for it and each step."""
@@ -234,6 +326,9 @@ class PipelineRun:
         return f"PipelineRun(id={self.id!r}, status={self.get_status()!r})"
 
 
+JOB_LOG_EVENTS = ("step_status", "reuse_decision")
+
+
 class StepRun:
     """One step's run inside a pipeline run."""
 
@@ -252,6 +347,30 @@ class StepRun:
     @property
     def layout(self) -> StepLayout:
         return self.parent.layout.step(self.id)
+
+    @property
+    def experiment(self) -> Experiment:
+        """The experiment of the pipeline run this step belongs to."""
+        return self.parent.experiment
+
+    @property
+    def input_datasets(self) -> dict[str, str]:
+        """The local path each named input of the step was given (the original's, when reused); {} before the
+        step was prepared."""
+        import json
+
+        origin = self.reused_from
+        if origin is not None:
+            return origin.input_datasets
+        try:
+            return dict(json.loads(self.layout.inputs_map.read_text()))
+        except FileNotFoundError:
+            return {}
+
+    def get_children(self, recursive: bool = False, **filters: Any) -> Iterator[StepRun]:
+        """None: a step run has no runs of its own (v1's AutoML and HyperDrive children have no duto kin)."""
+        del recursive, filters
+        return iter(())
 
     @property
     def reason(self) -> str | None:
@@ -383,8 +502,58 @@ class StepRun:
         """What the step logged (what the original logged, when reused)."""
         return aggregate(self.parent.workspace.runs_store.metrics([self._row.reused_from or self.id]))
 
+    def get_job_log(self) -> str:
+        """How the step run went, one line a change: queued, preparing, running, the reuse decision, its end.
+
+        v1's job log tells how the service ran the job; duto's is the step's events, in the order they came.
+        """
+        lines = []
+        for event in self.parent.workspace.runs_store.step_events(self.parent.id, self.id, JOB_LOG_EVENTS):
+            stamp = datetime.fromtimestamp(event.created_at).astimezone().isoformat(timespec="milliseconds")
+            payload = event.payload
+            if event.kind == "reuse_decision":
+                why = "; ".join(payload.get("reasons") or []) or "no reason to run again"
+                text = f"fingerprint {payload.get('fingerprint')}: {why}"
+            else:
+                text = payload["status"]
+                if payload.get("reused_from"):
+                    text += f" (reused {payload['reused_from']})"
+                if payload.get("exit_code") is not None:
+                    text += f" (exit code {payload['exit_code']})"
+                if payload.get("reason"):
+                    text += f": {payload['reason']}"
+            lines.append(f"{stamp}  {text}\n")
+        return "".join(lines)
+
+    def get_outputs(self) -> dict[str, StepRunOutput]:
+        """Every output the step declares, by name: `get_outputs()["model"].get_port_data_reference()`."""
+        return {o["name"]: StepRunOutput(self, o["name"], o) for o in self._declared_outputs()}
+
+    def get_output(self, name: str) -> StepRunOutput:
+        """The output `name` of the step.
+
+        Raises:
+            DutoError: when the step declares no output of that name.
+        """
+        for declared in self._declared_outputs():
+            if declared["name"] == name:
+                return StepRunOutput(self, name, declared)
+        known = ", ".join(o["name"] for o in self._declared_outputs()) or "none"
+        raise DutoError(f"step {self.name!r} has no output {name!r}; its outputs: {known}")
+
+    def _declared_outputs(self) -> list[dict[str, Any]]:
+        """The step's outputs as the run's spec declares them."""
+        for step in self.parent._row.spec.get("steps", []):
+            if step["name"] == self.name:
+                return list(step.get("outputs", []))
+        return []
+
     def get_output_data(self, name: str) -> PortDataReference:
-        """The published output `name` of this step run."""
+        """The published output `name` of this step run.
+
+        Raises:
+            DutoError: when the step has no output `name`, or has not published it (it has not finished).
+        """
         outputs = self._row.outputs
         if name not in outputs:
             known = ", ".join(sorted(outputs)) or "none (the step has not finished)"
@@ -396,6 +565,29 @@ class StepRun:
 
     def __repr__(self) -> str:
         return f"StepRun(name={self.name!r}, status={self.get_status()!r})"
+
+
+class StepRunOutput:
+    """One output of a step run, as v1's `StepRun.get_output(name)` gives it."""
+
+    def __init__(self, step_run: StepRun, name: str, declared: dict[str, Any]) -> None:
+        self.step_run = step_run
+        self.name = name
+        self.pipeline_output_name: str | None = declared.get("pipeline_output_name")
+        # {"type": "Metrics" or "Model", "model_file": ...} when the PipelineData had a TrainingOutput: recorded
+        # only, as no duto step treats such an output apart.
+        self.training_output: dict[str, Any] | None = declared.get("training_output")
+
+    def get_port_data_reference(self) -> PortDataReference:
+        """Where the output was published.
+
+        Raises:
+            DutoError: when the step has not published it (it has not finished).
+        """
+        return self.step_run.get_output_data(self.name)
+
+    def __repr__(self) -> str:
+        return f"StepRunOutput(name={self.name!r}, step={self.step_run.name!r})"
 
 
 class PortDataReference:

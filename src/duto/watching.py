@@ -97,7 +97,7 @@ class RunView:
 
     def __init__(self, run: PipelineRun) -> None:
         self.run_id = run.id
-        self.steps = {s.name: StepView(s.name, target=s.compute_target) for s in run.get_steps()}
+        self.steps = {s.name: StepView(s.name, target=s.compute_target) for s in run.steps_in_order()}
         self.status = "NotStarted"
         self.reason = ""
 

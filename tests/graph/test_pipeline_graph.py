@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from duto.errors import ValidationProblem
-from duto.graph.data import OutputFileDatasetConfig, PipelineData
+from duto.errors import ConfigError, ValidationProblem
+from duto.graph.data import OutputFileDatasetConfig, PipelineData, TrainingOutput
 from duto.graph.datasets import DataPath, Dataset
 from duto.graph.params import PipelineParameter
 from duto.graph.pipeline_graph import PipelineGraph
@@ -579,3 +579,44 @@ def test_float_override_accepted_iff_a_number(value: Any) -> None:
     problems = PipelineGraph([step]).validate(parameter_overrides={"lr": value})
     is_number = isinstance(value, int | float) and not isinstance(value, bool)
     assert (problems == []) == is_number
+
+
+# --- pipeline outputs and training outputs ---------------------------------------------------------
+
+
+def test_a_pipeline_output_and_a_training_output_are_in_the_spec() -> None:
+    model = PipelineData("model", pipeline_output_name="best_model", training_output=TrainingOutput("Model", "m.pkl"))
+    metrics = PipelineData("metrics", training_output=TrainingOutput("Metrics"))
+    spec = spec_of(PythonScriptStep("train.py", arguments=[model, metrics], outputs=[model, metrics]))
+    assert spec.step("train.py").outputs == [
+        OutputSpec(
+            "model",
+            "pipeline_data",
+            pipeline_output_name="best_model",
+            training_output={"type": "Model", "model_file": "m.pkl"},
+        ),
+        OutputSpec("metrics", "pipeline_data", training_output={"type": "Metrics", "model_file": None}),
+    ]
+
+
+def test_two_outputs_with_one_pipeline_output_name() -> None:
+    first = PythonScriptStep("a.py", outputs=[PipelineData("x", pipeline_output_name="result")])
+    second = PythonScriptStep("b.py", outputs=[PipelineData("y", pipeline_output_name="result")])
+    problems = PipelineGraph([first, second]).validate()
+    assert [(p.step_name, bool(find([p], "'y'", "pipeline_output_name 'result'"))) for p in problems] == [
+        ("b.py", True)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: TrainingOutput("Weights"), "must be 'Metrics' or 'Model'"),
+        (lambda: TrainingOutput("Metrics", model_file="m.pkl"), "model_file goes with type 'Model' only"),
+        (lambda: PipelineData("x", training_output="Model"), "training_output must be a TrainingOutput"),
+        (lambda: PipelineData("x", pipeline_output_name="not a name"), "pipeline output name 'not a name'"),
+    ],
+)
+def test_training_and_pipeline_outputs_are_checked_when_made(make: Any, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        make()

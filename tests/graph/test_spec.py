@@ -85,6 +85,8 @@ def test_spec_document_shape() -> None:
             "datastore": "workspaceblobstore",
             "destination": "models/{run-id}",
             "is_directory": None,
+            "pipeline_output_name": None,
+            "training_output": None,
         }
     ]
     assert data["steps"][0]["inputs"][0]["source"]["paths"] == [
@@ -145,6 +147,16 @@ def test_a_version_1_spec_reads_with_no_retries_and_no_timeout() -> None:
             del step[name]
     steps = PipelineSpec.from_json(data).steps
     assert {(s.max_retries, s.retry_backoff_seconds, s.timeout_seconds) for s in steps} == {(0, 1.0, None)}
+
+
+def test_a_version_2_spec_reads_with_no_pipeline_outputs() -> None:
+    data = full_spec().to_json()
+    data["schema_version"] = 2
+    for step in data["steps"]:
+        for output in step["outputs"]:
+            del output["pipeline_output_name"], output["training_output"]
+    outputs = [o for s in PipelineSpec.from_json(data).steps for o in s.outputs]
+    assert outputs and {(o.pipeline_output_name, o.training_output) for o in outputs} == {(None, None)}
 
 
 def test_from_json_does_not_change_its_input() -> None:

@@ -18,7 +18,12 @@ if TYPE_CHECKING:
 
 def logs(
     run_id: RunArgument,
-    step: Annotated[str | None, typer.Argument(help="Only this step's log.", show_default=False)] = None,
+    step: Annotated[
+        str | None,
+        typer.Argument(
+            help="Only this step's log: its step-run id, or its name when no other step has it.", show_default=False
+        ),
+    ] = None,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Stream new lines until the run ends.")] = False,
     attempt: Annotated[
         int | None,
@@ -39,16 +44,20 @@ def logs(
     if follow:
         from duto.watching import follow_run
 
-        status = follow_run(run, show_output=True, only_step=step, show_table=False, console=out)
+        only = steps[0].name if step is not None else None
+        status = follow_run(run, show_output=True, only_step=only, show_table=False, console=out)
         say(f"run {run.id} ended {status}", err)
         return
+    names = [s.name for s in (steps if step is None else run.steps_in_order())]
     for step_run in steps:
+        # The hint below names the step as `duto logs` takes it: by its name unless another step has it too.
+        address = step_run.name if names.count(step_run.name) == 1 else step_run.id
         title = Text.assemble((step_run.name, "bold"), " (", status_text(step_run.get_status()), ")")
         out.print(Rule(title, align="left"))
         for kept in step_run.attempts:
             say(
                 f"(attempt {kept['attempt']} {kept['outcome']}: {kept['reason']}; its log: "
-                f"`duto logs {run.id} {step_run.name} --attempt {kept['attempt']}`)",
+                f"`duto logs {run.id} {address} --attempt {kept['attempt']}`)",
                 err,
             )
         text = step_run.get_stdout_log()
@@ -59,10 +68,6 @@ def logs(
 
 
 def _steps(run: PipelineRun, name: str | None) -> list[StepRun]:
-    steps = run.get_steps()
-    if name is None:
-        return steps
-    chosen = [s for s in steps if s.name == name]
-    if not chosen:
-        raise ConfigError(f"run {run.id} has no step {name!r}; its steps: {', '.join(s.name for s in steps)}")
-    return chosen
+    """Every step of the run in the order they can run, or the one `name` addresses (a step-run id, or a name
+    only one step has)."""
+    return run.steps_in_order() if name is None else [run.step_run(name)]

@@ -22,7 +22,7 @@ def metrics(
     ws = open_workspace(workspace)
     run = ws.get_run(run_id)
     by_run = run.get_metrics(recursive=True)
-    steps = run.get_steps()
+    steps = run.steps_in_order()
     if as_json:
         document: dict[str, Any] = {
             "run_id": run.id,

@@ -131,7 +131,7 @@ def show(
         from duto.cli.documents import print_json, run_document, step_document
 
         row = ws.runs_store.pipeline_run(run.id)
-        steps = run.get_steps()
+        steps = run.steps_in_order()
         reused = bool(steps) and all(s.is_reused for s in steps)
         print_json(
             {
@@ -161,7 +161,7 @@ def show(
         facts.add_row("description", Text(details["description"]))
     facts.add_row("started", local_time(started))
     facts.add_row("ended", local_time(ended))
-    steps = run.get_steps()
+    steps = run.steps_in_order()
     every_step_reused = bool(steps) and all(s.is_reused for s in steps)
     facts.add_row("duration", "reused (every step)" if every_step_reused else duration(started, ended))
     if details["parameters"]:
@@ -244,7 +244,7 @@ def follow_to_end(run: PipelineRun) -> None:
         raise typer.Exit(130) from None
     details = run.get_details()
     took = duration(parse_time(details["startTimeUtc"]), parse_time(details["endTimeUtc"]))
-    steps = run.get_steps()
+    steps = run.steps_in_order()
     if status == "Finished" and steps and all(s.is_reused for s in steps):
         took = "no time: every step was reused"
     say(Text.assemble(f"run {run.id} ", status_text(status), f" in {took}" if took else ""))

@@ -62,7 +62,7 @@ def last_metrics(run: PipelineRun) -> dict[str, Any]:
     """The last value of each metric of a run: the pipeline's by name, each step's as `step/name`."""
     by_run = run.get_metrics(recursive=True)
     named = {name: value for name, value in by_run.get(run.id, {}).items()}
-    for step in run.get_steps():
+    for step in run.steps_in_order():
         named.update({f"{step.name}/{name}": value for name, value in by_run.get(step.id, {}).items()})
     return {name: value[-1] if isinstance(value, list) and value else value for name, value in named.items()}
 
@@ -89,8 +89,8 @@ def step_changes(a: PipelineRun, b: PipelineRun) -> dict[str, dict[str, Any]]:
         except FileNotFoundError:
             return None
 
-    before = {s.name: s._row for s in a.get_steps()}
-    after = {s.name: s._row for s in b.get_steps()}
+    before = {s.name: s._row for s in a.steps_in_order()}
+    after = {s.name: s._row for s in b.steps_in_order()}
     found: dict[str, dict[str, Any]] = {}
     for name in [*before, *(n for n in after if n not in before)]:
         old, new = before.get(name), after.get(name)

@@ -9,22 +9,21 @@ from rich.text import Text
 
 from duto.cli.formatting import status_text
 from duto.cli.options import RunArgument, WorkspaceOption, open_workspace, out
-from duto.errors import DutoError
 
 
 def why(
     run_id: RunArgument,
-    step: Annotated[str | None, typer.Argument(help="Only this step.", show_default=False)] = None,
+    step: Annotated[
+        str | None,
+        typer.Argument(
+            help="Only this step: its step-run id, or its name when no other step has it.", show_default=False
+        ),
+    ] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Say for each step of a run whether it was reused (and from where) or why it ran."""
     run = open_workspace(workspace).get_run(run_id)
-    steps = run.get_steps()
-    if step is not None:
-        steps = [s for s in steps if s.name == step]
-        if not steps:
-            names = ", ".join(s.name for s in run.get_steps())
-            raise DutoError(f"run {run.id} has no step {step!r}; its steps: {names}")
+    steps = run.steps_in_order() if step is None else [run.step_run(step)]
     for step_run in steps:
         info = step_run.get_reuse_info()
         line = Text(step_run.name, style="bold") + Text("  ")

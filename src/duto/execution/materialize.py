@@ -16,7 +16,15 @@ from duto.storage.cas import ContentStore, StoreDamagedError
 from duto.storage.datastores import DatastoreBackend
 from duto.storage.hashing import hash_bytes
 from duto.storage.layout import StepLayout
-from duto.tracking.step_context import EVENTS_ENV, FILES_ENV, INPUTS_ENV, PARENT_ID_ENV, RUN_ID_ENV
+from duto.tracking.step_context import (
+    EVENTS_ENV,
+    EXPERIMENT_ENV,
+    FILES_ENV,
+    INPUTS_ENV,
+    PARENT_ID_ENV,
+    RUN_ID_ENV,
+    WORKSPACE_ENV,
+)
 
 
 class InputError(DutoError):
@@ -245,8 +253,10 @@ def prepare(
     upstream_outputs: dict[str, dict[str, dict[str, str]]],
     ids: tuple[str, str],
     interpreter: Interpreter,
+    experiment: tuple[str, str] | None = None,
 ) -> PreparedStep:
-    """Lay out a step run's folder and resolve its command; `ids` is (pipeline run id, step run id)."""
+    """Lay out a step run's folder and resolve its command; `ids` is (pipeline run id, step run id), `experiment`
+    (experiment name, workspace root) for `Run.get_context().experiment`."""
     pipeline_run_id, step_run_id = ids
     layout.root.mkdir(parents=True, exist_ok=True)
     layout.outputs.mkdir(exist_ok=True)
@@ -307,6 +317,8 @@ def prepare(
             "PYTHONUNBUFFERED": "1",
         }
     )
+    if experiment is not None:
+        env[EXPERIMENT_ENV], env[WORKSPACE_ENV] = experiment
     if docker_image:
         command = _in_docker(docker_image, command, layout, env, list(input_paths.values()))
     return PreparedStep(command, env, layout.code, input_paths, output_paths, mounted)
@@ -326,7 +338,7 @@ def _in_docker(image: str, command: list[str], layout: StepLayout, env: dict[str
 
 def _write_inputs(layout: StepLayout, input_paths: dict[str, str]) -> Path:
     """The map of input names to paths, in a file: a step may have more inputs than one variable can hold."""
-    path = layout.root / "inputs.json"
+    path = layout.inputs_map
     path.write_text(json.dumps(input_paths))
     return path
 

@@ -69,6 +69,7 @@ class Runner:
         self.run_id = row.id
         self.lease = RunLease(LeaseStore(db), self.run_id)
         self.experiment_id = row.experiment_id
+        self.experiment_name = self.store.experiment_of(row)
         self.created_at = row.created_at
         self.spec = PipelineSpec.from_json(row.spec)
         self.parameters: dict[str, Any] = dict(row.parameters)
@@ -461,6 +462,7 @@ class Runner:
                 upstream,
                 (self.run_id, state.step_run_id),
                 state.interpreter or Interpreters.runners_own(),
+                (self.experiment_name, str(self.config.root)),
             )
             state.watched = mounted_states(prepared.mounted_files)
             self.running.start(state, prepared)

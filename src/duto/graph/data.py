@@ -22,6 +22,32 @@ def _check_name(kind: str, name: Any) -> str:
     return name
 
 
+TRAINING_OUTPUT_TYPES = ("Metrics", "Model")
+
+
+@dataclass(frozen=True)
+class TrainingOutput:
+    """What kind of training result a PipelineData holds: `TrainingOutput("Metrics")` or `TrainingOutput("Model")`.
+
+    In v1 it picks which output of an AutoMLStep or HyperDriveStep the data is. duto has neither step, so the
+    output is an ordinary folder the step writes; the declaration is kept in the spec and given back by
+    `StepRunOutput.training_output`, so code that branches on it reads the same.
+
+    Args:
+        type: "Metrics" or "Model".
+        model_file: with "Model", the model file inside the output to take (v1's HyperDrive best-model file).
+    """
+
+    type: str
+    model_file: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.type not in TRAINING_OUTPUT_TYPES:
+            raise ConfigError(f"TrainingOutput type {self.type!r} must be 'Metrics' or 'Model'")
+        if self.model_file is not None and self.type != "Model":
+            raise ConfigError("TrainingOutput model_file goes with type 'Model' only")
+
+
 @dataclass(eq=False)
 class PipelineData:
     """Data one step writes and later steps read; its place on the datastore is chosen per step run.
@@ -31,6 +57,8 @@ class PipelineData:
         datastore: where the data is kept (the workspace default when None).
         output_mode: "mount" (the step writes into a folder) or "upload" (treated alike locally).
         is_directory: True to have the output folder created before the step starts.
+        pipeline_output_name: a name the whole run gives this output: `PipelineRun.get_pipeline_output(name)`.
+        training_output: a `TrainingOutput` saying this is a training's metrics or model (recorded only).
     """
 
     name: str
@@ -38,9 +66,15 @@ class PipelineData:
     output_mode: str = "mount"
     is_directory: bool | None = None
     producers: list[Step] = field(default_factory=list, repr=False)
+    pipeline_output_name: str | None = field(default=None, kw_only=True)
+    training_output: TrainingOutput | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
         _check_name("PipelineData", self.name)
+        if self.pipeline_output_name is not None:
+            _check_name("pipeline output", self.pipeline_output_name)
+        if self.training_output is not None and not isinstance(self.training_output, TrainingOutput):
+            raise ConfigError(f"PipelineData {self.name!r}: training_output must be a TrainingOutput")
         if self.output_mode not in ("mount", "upload"):
             raise ConfigError(f"PipelineData {self.name!r}: output_mode must be 'mount' or 'upload'")
 

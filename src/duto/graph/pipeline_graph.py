@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from duto.config import LOCAL_TARGET
@@ -239,6 +239,7 @@ class PipelineGraph:
                     )
                 )
             by_name.setdefault(step.name, step)
+        problems += self._pipeline_output_problems()
         for step in self.steps:
             ports = self.ports_of(step)
             problems.extend(ValidationProblem(step.name, p) for p in ports.problems)
@@ -306,6 +307,24 @@ class PipelineGraph:
                 coerce_parameter(name, parameters[name].default_value, value)
             except ConfigError as exc:
                 problems.append(ValidationProblem(None, str(exc)))
+        return problems
+
+    def _pipeline_output_problems(self) -> list[ValidationProblem]:
+        """Two outputs may not share a `pipeline_output_name`: it names one output of the whole run."""
+        seen: dict[str, object] = {}
+        problems = []
+        for step in self.steps:
+            for output in self.ports_of(step).outputs:
+                name = output.pipeline_output_name if isinstance(output, PipelineData) else None
+                if name is None or seen.setdefault(name, output) is output:
+                    continue
+                problems.append(
+                    ValidationProblem(
+                        step.name,
+                        f"output {output_name(output)!r} has pipeline_output_name {name!r}, which another output "
+                        "has already; give each pipeline output its own name",
+                    )
+                )
         return problems
 
     def _argument_problems(self, step: Step) -> list[ValidationProblem]:
@@ -406,6 +425,10 @@ class PipelineGraph:
                 datastore=o.datastore_name,
                 destination=o.destination_path if isinstance(o, OutputFileDatasetConfig) else None,
                 is_directory=o.is_directory if isinstance(o, PipelineData) else None,
+                pipeline_output_name=o.pipeline_output_name if isinstance(o, PipelineData) else None,
+                training_output=(
+                    asdict(o.training_output) if isinstance(o, PipelineData) and o.training_output is not None else None
+                ),
             )
             for o in ports.outputs
         ]

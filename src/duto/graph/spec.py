@@ -13,7 +13,7 @@ from duto.errors import ConfigError
 
 SCHEMA_VERSION = 3
 # 2 added a step's max_retries, retry_backoff_seconds and timeout_seconds; 3 an input's path_on_compute, a
-# dataset source's `parameter` and `url` paths
+# dataset source's `parameter` and `url` paths, and an output's pipeline_output_name and training_output
 READABLE_VERSIONS = (1, 2, 3)
 SPEC_KIND = "duto.pipeline"
 
@@ -44,13 +44,18 @@ def dataset_paths(source: dict[str, Any], parameters: Mapping[str, Any]) -> list
 
 @dataclass(frozen=True)
 class OutputSpec:
-    """One output port; `destination` is a datastore path template for an OutputFileDatasetConfig."""
+    """One output port; `destination` is a datastore path template for an OutputFileDatasetConfig.
+
+    `pipeline_output_name` names it for the whole run; `training_output` is {"type", "model_file"} as declared.
+    """
 
     name: str
     kind: Literal["pipeline_data", "output_file_dataset"]
     datastore: str | None = None
     destination: str | None = None
     is_directory: bool | None = None
+    pipeline_output_name: str | None = None
+    training_output: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ _EXPORTS = {
     "StepRun": "duto.runs",
     "PortDataReference": "duto.runs",
     "OutputFileDatasetConfig": "duto.graph.data",
+    "TrainingOutput": "duto.graph.data",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__ = lazy_exports(__name__, _EXPORTS)
@@ -21,6 +22,7 @@ TYPE_CHECKING = False  # the idiom type checkers honour, without importing typin
 if TYPE_CHECKING:
     from duto.graph.data import OutputFileDatasetConfig as OutputFileDatasetConfig
     from duto.graph.data import PipelineData as PipelineData
+    from duto.graph.data import TrainingOutput as TrainingOutput
     from duto.graph.params import PipelineParameter as PipelineParameter
     from duto.graph.sequence import StepSequence as StepSequence
     from duto.runs import PipelineRun as PipelineRun

@@ -48,6 +48,11 @@ class StepLayout:
         return self.root / "inputs"
 
     @property
+    def inputs_map(self) -> Path:
+        """The map of each input's name to the path the step was given (`Run.input_datasets`)."""
+        return self.root / "inputs.json"
+
+    @property
     def outputs(self) -> Path:
         """Outputs while the step writes them; they move to their final place only when it succeeds."""
         return self.root / "outputs"

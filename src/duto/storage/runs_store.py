@@ -432,6 +432,21 @@ class RunsStore:
                 s.scalars(select(models.Metric).where(models.Metric.run_id.in_(run_ids)).order_by(models.Metric.id))
             )
 
+    def step_events(self, run_id: str, step_run_id: str, kinds: Collection[str]) -> list[models.Event]:
+        """One step run's events of these kinds, oldest first."""
+        with self.db.reading() as s:
+            return list(
+                s.scalars(
+                    select(models.Event)
+                    .where(
+                        models.Event.pipeline_run_id == run_id,
+                        models.Event.step_run_id == step_run_id,
+                        models.Event.kind.in_(list(kinds)),
+                    )
+                    .order_by(models.Event.id)
+                )
+            )
+
     def update_step(self, step_run_id: str, event: NewEvent | None = None, **fields: Any) -> None:
         """Change a step run's columns, with an event of its run in the same transaction."""
         with self.db.writing() as s:

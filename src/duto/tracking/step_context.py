@@ -20,6 +20,23 @@ FILES_ENV = "DUTO_FILES_DIR"
 RUN_ID_ENV = "DUTO_RUN_ID"
 PARENT_ID_ENV = "DUTO_PIPELINE_RUN_ID"
 INPUTS_ENV = "DUTO_INPUTS_FILE"
+EXPERIMENT_ENV = "DUTO_EXPERIMENT_NAME"
+WORKSPACE_ENV = "DUTO_WORKSPACE"  # as duto.config reads it, so that Workspace.from_config() finds the run's
+OFFLINE_EXPERIMENT = "offline"
+
+
+class StepExperiment:
+    """The experiment a step's run belongs to, seen from inside the step: its `name`.
+
+    v1's `experiment.workspace` has no twin here: this side runs without duto's dependencies, so it cannot open a
+    workspace. Inside a step, `Workspace.from_config()` opens the run's own (DUTO_WORKSPACE names it).
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Experiment(name={self.name!r})"
 
 
 class Run:
@@ -58,6 +75,13 @@ class Run:
             parent_id = os.environ.get(PARENT_ID_ENV, "OfflineRun")
             self._parent = Run(parent_id, self._events_file, self._files_dir, target="parent")
         return self._parent
+
+    @property
+    def experiment(self) -> StepExperiment:
+        """The experiment of the run, with its `name` ("offline" outside a step)."""
+        if self.offline:
+            return StepExperiment(OFFLINE_EXPERIMENT)
+        return StepExperiment(os.environ.get(EXPERIMENT_ENV, OFFLINE_EXPERIMENT))
 
     @property
     def input_datasets(self) -> dict[str, str]:
