@@ -44,7 +44,7 @@ def logs(
     if follow:
         from duto.watching import follow_run
 
-        only = steps[0].name if step is not None else None
+        only = steps[0].id if step is not None else None
         status = follow_run(run, show_output=True, only_step=only, show_table=False, console=out)
         say(f"run {run.id} ended {status}", err)
         return

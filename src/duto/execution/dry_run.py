@@ -74,16 +74,16 @@ def plan_run(
     decisions = ReuseDecisions(context, ReuseStore(db), cas, datastores)
     for step in spec.steps:
         folder = Path(step.source_directory or ".")
-        decisions.unstored.update({digest: folder / rel for rel, digest in code.get(step.name, {}).items()})
+        decisions.unstored.update({digest: folder / rel for rel, digest in code.get(step.key, {}).items()})
     interpreters = Interpreters(config)
     outputs: dict[str, Mapping[str, Mapping[str, str]]] = {}
     not_reused: set[str] = set()
     plans: list[StepPlan] = []
     try:
         for step in spec.steps:
-            plan = _plan_step(step, decisions, interpreters, outputs, not_reused, code.get(step.name, {}))
+            plan = _plan_step(step, decisions, interpreters, outputs, not_reused, code.get(step.key, {}))
             if plan.outcome != "reuse":
-                not_reused.add(step.name)
+                not_reused.add(step.key)
             plans.append(plan)
     finally:
         cas.hasher.close()
@@ -124,6 +124,6 @@ def _plan_step(
         return StepPlan(
             step.name, "run", [*([why_not] if why_not else []), *decision.reasons], None, decision.fingerprint
         )
-    outputs[step.name] = entry.outputs
+    outputs[step.key] = entry.outputs
     origin = {"run_id": entry.pipeline_run_id, "step_run_id": entry.step_run_id, "step": entry.step_name}
     return StepPlan(step.name, "reuse", [], origin, decision.fingerprint)
