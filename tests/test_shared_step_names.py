@@ -10,6 +10,7 @@ from conftest import run_duto
 from duto import Experiment
 from duto.pipeline import Pipeline, PipelineData
 from duto.pipeline.steps import PythonScriptStep
+from duto.submission import plan_pipeline
 
 TRAIN = """
 import sys
@@ -60,6 +61,10 @@ def test_two_steps_named_alike_run_each_with_its_own_data_and_are_reused_each_as
     assert [s.get_status() for s in (first, second)] == ["Finished", "Finished"]
     assert final_text(run) == "AB"
     assert "train says A" in first.get_stdout_log() and "train says B" in second.get_stdout_log()
+
+    plans = plan_pipeline(two_trains(ws, write_script), "names")  # `duto status`: a dry run
+    assert [(p.name, p.key, p.outcome) for p in plans] == [("train", "train", "reuse"), ("train", "train#2", "reuse")]
+    assert [p.reused_from["step_run_id"] for p in plans if p.reused_from] == [first.id, second.id]
 
     again = run_to_end(ws, two_trains(ws, write_script))
     reused = again.steps_in_order()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,6 +38,7 @@ class StepPlan:
     reasons: list[str] = field(default_factory=list)
     reused_from: dict[str, str] | None = None  # {"run_id", "step_run_id", "step"}
     fingerprint: str | None = None
+    key: str = ""  # the step's key in the spec: its name unless an earlier step has that name too
 
 
 def plan_run(
@@ -81,7 +82,9 @@ def plan_run(
     plans: list[StepPlan] = []
     try:
         for step in spec.steps:
-            plan = _plan_step(step, decisions, interpreters, outputs, not_reused, code.get(step.key, {}))
+            plan = replace(
+                _plan_step(step, decisions, interpreters, outputs, not_reused, code.get(step.key, {})), key=step.key
+            )
             if plan.outcome != "reuse":
                 not_reused.add(step.key)
             plans.append(plan)
