@@ -104,5 +104,4 @@ def test_a_shared_name_is_refused_with_the_step_run_ids_and_an_id_is_taken(ws, w
 
     every = run_duto(command, run.id, cwd=ws.root)
     assert every.returncode == 0, every.stderr
-    if command == "why":
-        assert f"train ({first.id[:8]})" in every.stdout and f"train ({second.id[:8]})" in every.stdout
+    assert f"train ({first.id[:8]})" in every.stdout and f"train ({second.id[:8]})" in every.stdout
