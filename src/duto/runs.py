@@ -195,18 +195,18 @@ class PipelineRun:
             DutoError: when no output has that name, or the step that writes it has not finished.
         """
         declared = {}
-        for step in self._row.spec.get("steps", []):
+        for position, step in enumerate(self._row.spec.get("steps", [])):
             for output in step.get("outputs", []):
                 if output.get("pipeline_output_name"):
-                    declared[output["pipeline_output_name"]] = (step["name"], output["name"])
+                    declared[output["pipeline_output_name"]] = (position, output["name"])
         if pipeline_output_name not in declared:
             known = ", ".join(sorted(declared)) or "none"
             raise DutoError(
                 f"run {self.id} has no pipeline output {pipeline_output_name!r}; its pipeline outputs: {known} "
                 "(name one with PipelineData(..., pipeline_output_name=...))"
             )
-        step_name, output_name = declared[pipeline_output_name]
-        (step,) = self.find_step_run(step_name)  # the spec keys steps by name, so this one is unique
+        position, output_name = declared[pipeline_output_name]
+        step = self.steps_in_order()[position]  # step runs are made from the spec's steps, in its order
         return step.get_output(output_name).get_port_data_reference()
 
     def get_metrics(self, recursive: bool = False) -> dict[str, Any]:
@@ -343,6 +343,16 @@ class StepRun:
         if self._cached.status not in TERMINAL:
             self._cached = self.parent.workspace.runs_store.step_run(self.id)
         return self._cached
+
+    @property
+    def key(self) -> str:
+        """The step's key in the run's spec: its name, or `name#2`... when an earlier step has that name too.
+
+        Runs of the same pipeline give a step the same key, so it tells which step of another run is this one.
+        """
+        steps = self.parent._row.spec.get("steps", [])
+        position = self._cached.position
+        return str(steps[position].get("key") or self.name) if position < len(steps) else self.name
 
     @property
     def layout(self) -> StepLayout:
@@ -543,10 +553,9 @@ class StepRun:
 
     def _declared_outputs(self) -> list[dict[str, Any]]:
         """The step's outputs as the run's spec declares them."""
-        for step in self.parent._row.spec.get("steps", []):
-            if step["name"] == self.name:
-                return list(step.get("outputs", []))
-        return []
+        steps = self.parent._row.spec.get("steps", [])
+        position = self._cached.position
+        return list(steps[position].get("outputs", [])) if position < len(steps) else []
 
     def get_output_data(self, name: str) -> PortDataReference:
         """The published output `name` of this step run.

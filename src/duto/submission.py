@@ -71,18 +71,18 @@ class Pipeline:
             known_targets=self.workspace.config.compute_targets, parameter_overrides=pipeline_parameters
         )
         datastores = self.workspace.config.datastores
-        docker_steps = [s.name for s in self.graph.steps if _docker_image(s)]
+        docker_steps = [s for s in self.graph.steps if _docker_image(s)]
         if docker_steps:
             engine_problem = docker_engine_problem()
             if engine_problem is not None:
                 problems.extend(
                     ValidationProblem(
-                        name,
+                        step.name,
                         f"its environment runs in the Docker image {_docker_image(step)!r}, but {engine_problem}; "
                         "start a Docker engine, or run it without Docker "
                         "(DockerConfiguration(use_docker=False), or environment.docker.enabled = False)",
                     )
-                    for name, step in ((n, self._step(n)) for n in docker_steps)
+                    for step in docker_steps
                 )
         problems.extend(self._environment_problems())
         for step in self.graph.steps:
@@ -139,9 +139,6 @@ class Pipeline:
             missing = missing_sources(spec, self.workspace.config.duto_dir)
             problems.extend(ValidationProblem(step.name, problem) for problem in missing)
         return problems
-
-    def _step(self, name: str) -> Step:
-        return next(s for s in self.graph.steps if s.name == name)
 
     def submit(
         self,
@@ -236,18 +233,19 @@ def freeze_pipeline(
     hashed: dict[Path, dict[str, str]] = {}
     try:
         for step in pipeline.graph.steps:
+            key = pipeline.graph.key_of(step)
             folder = pipeline.source_directory_of(step)
             if folder is None or cas is None:
-                sources[step.name] = (None if folder is None else str(folder), None)
+                sources[key] = (None if folder is None else str(folder), None)
             elif snapshots == "store":
                 if folder not in stored:
                     stored[folder] = cas.put_tree(folder, move=False, files=snapshot_files(folder))
-                sources[step.name] = (str(folder), stored[folder])
+                sources[key] = (str(folder), stored[folder])
             else:
                 if folder not in hashed:
                     hashed[folder] = {rel: cas.hasher.digest(folder / rel) for rel in snapshot_files(folder)}
-                sources[step.name] = (str(folder), None)
-                code[step.name] = hashed[folder]
+                sources[key] = (str(folder), None)
+                code[key] = hashed[folder]
     finally:
         if cas is not None:
             cas.hasher.close()

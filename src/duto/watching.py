@@ -97,19 +97,26 @@ class RunView:
 
     def __init__(self, run: PipelineRun) -> None:
         self.run_id = run.id
-        self.steps = {s.name: StepView(s.name, target=s.compute_target) for s in run.steps_in_order()}
+        steps = run.steps_in_order()
+        labels = step_labels((s.id, s.name) for s in steps)
+        self.steps = {s.id: StepView(labels[s.id], target=s.compute_target) for s in steps}
         self.status = "NotStarted"
         self.reason = ""
+
+    def label(self, event: Event) -> str:
+        """The step an event is about, as the table names it ("" for an event of the run itself)."""
+        view = self.steps.get(event.step_run_id or "")
+        return view.name if view is not None else str(event.payload.get("step", ""))
 
     def apply(self, event: Event) -> None:
         payload = event.payload
         if event.kind == "run_status":
             self.status = payload["status"]
             self.reason = payload.get("reason", "")
-        elif event.kind == "reuse_decision" and payload["step"] in self.steps:
-            self.steps[payload["step"]].reason = "; ".join(payload["reasons"])
+        elif event.kind == "reuse_decision" and event.step_run_id in self.steps:
+            self.steps[event.step_run_id].reason = "; ".join(payload["reasons"])
         elif event.kind == "step_status":
-            view = self.steps.get(payload["step"])
+            view = self.steps.get(event.step_run_id or "")
             if view is None:
                 return
             view.status = "Reused" if payload.get("reused_from") else payload["status"]
@@ -140,6 +147,14 @@ class RunView:
             style = STATUS_STYLES.get(view.status, "")
             table.add_row(view.name, Text(view.status, style=style), view.target, view.duration(now), view.reason)
         return table
+
+
+def step_labels(steps: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """How to name each step run (id, name) in a table or a log line: its name, followed by a short step-run id
+    when another step of the run has that name too."""
+    steps = list(steps)
+    names = Counter(name for _, name in steps)
+    return {i: name if names[name] == 1 else f"{name} ({i[:8]})" for i, name in steps}
 
 
 def status_counts(views: Iterable[StepView]) -> str:
@@ -196,14 +211,15 @@ def follow_run(
     def handle(event: Event) -> None:
         view.apply(event)
         payload: dict[str, Any] = event.payload
-        step = str(payload.get("step", ""))
-        if only_step is not None and step != only_step:
+        step = view.label(event)
+        if only_step is not None and event.step_run_id != only_step:
             return
         if event.kind == "log":
-            for line in logs.lines(step, payload["path"], payload["size"], payload.get("attempt", 0)):
+            lines = logs.lines(event.step_run_id or step, payload["path"], payload["size"], payload.get("attempt", 0))
+            for line in lines:
                 say(Text(f"[{step}] ", style="dim") + Text(line) if only_step is None else line)
         elif event.kind == "step_status" and payload["status"] in TERMINAL:
-            for line in logs.flush(step):
+            for line in logs.flush(event.step_run_id or step):
                 say(Text(f"[{step}] ", style="dim") + Text(line) if only_step is None else line)
         if not live_table and show_table and event.kind == "reuse_decision" and payload["reasons"]:
             say(Text(f"{step}: runs because {'; '.join(payload['reasons'])}", style="dim"))

@@ -138,14 +138,16 @@ def test_validate_reports_every_problem_at_once() -> None:
     loop_2.run_after(loop_1)
     twin_1 = PythonScriptStep("twin.py", source_directory="x")
     twin_2 = PythonScriptStep("twin.py", source_directory="y")
+    # Two steps may share a name; a step named as the second one's key may not be there too.
+    taken = PythonScriptStep("t3.py", name="twin.py#2")
 
-    graph = PipelineGraph([reader, writer_1, writer_2, loop_1, twin_1, twin_2])
+    graph = PipelineGraph([reader, writer_1, writer_2, loop_1, twin_1, twin_2, taken])
     assert writer_1 in graph.steps
     assert writer_2 in graph.steps
     problems = graph.validate(known_targets={"local", "cpu-cluster"}, parameter_overrides={"nope": 1, "alpha": "abc"})
 
     expected = {
-        "duplicate name": (find(problems, "two steps have this name", "name='...'"), {"twin.py"}),
+        "key taken": (find(problems, "also the key duto gives the step 'twin.py'", "rename the step"), {"twin.py#2"}),
         "no producer": (find(problems, "'orphan'", "has no producer", "add the step that writes it"), {"reader.py"}),
         "two writers": (find(problems, "'shared'", "written by 2 steps", "w1.py", "w2.py"), {"w1.py", "w2.py"}),
         "bad argument": (find(problems, "argument {'a': 1} is a dict", "convert it with str()"), {"reader.py"}),

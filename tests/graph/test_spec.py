@@ -67,10 +67,11 @@ def test_json_round_trip_through_text() -> None:
 
 def test_spec_document_shape() -> None:
     data = full_spec().to_json()
-    assert (data["kind"], data["schema_version"]) == (SPEC_KIND, SCHEMA_VERSION) == ("duto.pipeline", 3)
+    assert (data["kind"], data["schema_version"]) == (SPEC_KIND, SCHEMA_VERSION) == ("duto.pipeline", 4)
     assert set(data) == {"kind", "schema_version", "steps", "edges", "parameters", "description"}
     assert data["parameters"] == {"flag": True, "lr": 0.01}
     assert [s["name"] for s in data["steps"]] == ["prep.py", "train.py", "register", "report"]
+    assert [s["key"] for s in data["steps"]] == ["prep.py", "train.py", "register", "report"]
     assert data["edges"] == [
         {"source": "prep.py", "target": "train.py", "output": "prepped", "input": "prepped"},
         {"source": "train.py", "target": "register", "output": "model", "input": "model"},
@@ -131,7 +132,7 @@ def test_missing_kind_is_refused() -> None:
         PipelineSpec.from_json(data)
 
 
-@pytest.mark.parametrize("version", [0, 4, None, "1"])
+@pytest.mark.parametrize("version", [0, 5, None, "1"])
 def test_unreadable_schema_version_is_refused(version: Any) -> None:
     data = full_spec().to_json()
     data["schema_version"] = version
@@ -157,6 +158,33 @@ def test_a_version_2_spec_reads_with_no_pipeline_outputs() -> None:
             del output["pipeline_output_name"], output["training_output"]
     outputs = [o for s in PipelineSpec.from_json(data).steps for o in s.outputs]
     assert outputs and {(o.pipeline_output_name, o.training_output) for o in outputs} == {(None, None)}
+
+
+def test_a_version_3_spec_reads_with_each_steps_name_as_its_key() -> None:
+    data = full_spec().to_json()
+    data["schema_version"] = 3
+    for step in data["steps"]:
+        del step["key"]
+    spec = PipelineSpec.from_json(data)
+    assert [s.key for s in spec.steps] == [s.name for s in spec.steps] == ["prep.py", "train.py", "register", "report"]
+    assert spec.step("register").name == "register"
+
+
+def test_steps_that_share_a_name_get_keys_that_edges_and_sources_use() -> None:
+    first = PipelineData("first")
+    second = PipelineData("second")
+    train_1 = PythonScriptStep("train.py", name="train", arguments=["--out", first], outputs=[first])
+    train_2 = PythonScriptStep("train.py", name="train", arguments=["--in", first, "--out", second], outputs=[second])
+    report = CommandStep(["cat", second], name="report")
+    graph = PipelineGraph([report, train_2, train_1])
+    assert graph.validate() == []
+    spec = graph.to_spec({"train": ("/snap/a", "s1"), "train#2": ("/snap/b", "s2")})
+    assert [(s.name, s.key) for s in spec.steps] == [("train", "train"), ("train", "train#2"), ("report", "report")]
+    assert [(e.source, e.target) for e in spec.edges] == [("train", "train#2"), ("train#2", "report")]
+    assert spec.step("train#2").input("first").source == {"kind": "step_output", "step": "train", "output": "first"}
+    assert spec.step("report").upstream == ["train#2"]
+    assert [s.snapshot for s in spec.steps] == ["s1", "s2", None]
+    assert PipelineSpec.from_json(json.loads(json.dumps(spec.to_json()))) == spec
 
 
 def test_from_json_does_not_change_its_input() -> None:

@@ -56,7 +56,9 @@ def _graph(target: str, workspace: Path | None) -> tuple[PipelineSpec, dict[str,
         return freeze_pipeline(pipeline, None, snapshots="skip").spec, {}, f"pipeline {target}"
     ws = open_workspace(workspace)
     row = ws.runs_store.pipeline_run(target)
-    statuses = {
-        step.name: "Reused" if step.reused_from is not None else step.status for step in ws.runs_store.step_runs(row.id)
+    spec = PipelineSpec.from_json(row.spec)
+    statuses = {  # a step run's position is its step's place in the spec
+        spec.steps[step.position].key: "Reused" if step.reused_from is not None else step.status
+        for step in ws.runs_store.step_runs(row.id)
     }
-    return PipelineSpec.from_json(row.spec), statuses, f"run {row.id}"
+    return spec, statuses, f"run {row.id}"

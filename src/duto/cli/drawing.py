@@ -37,7 +37,7 @@ def edges(spec: PipelineSpec) -> list[Edge]:
 
 def layers(spec: PipelineSpec) -> list[list[str]]:
     """Steps grouped by depth: a step sits one layer below the deepest step it comes after."""
-    before: dict[str, set[str]] = {s.name: set(s.upstream) for s in spec.steps}
+    before: dict[str, set[str]] = {s.key: set(s.upstream) for s in spec.steps}
     for edge in spec.edges:
         before[edge.target].add(edge.source)
     depth: dict[str, int] = {}
@@ -49,10 +49,10 @@ def layers(spec: PipelineSpec) -> list[list[str]]:
 
     grouped: list[list[str]] = []
     for step in spec.steps:
-        level = depth_of(step.name)
+        level = depth_of(step.key)
         while len(grouped) <= level:
             grouped.append([])
-        grouped[level].append(step.name)
+        grouped[level].append(step.key)
     return grouped
 
 
@@ -63,14 +63,14 @@ def datasets(spec: PipelineSpec) -> list[tuple[str, str, str]]:
         for port in step.inputs:
             if port.source["kind"] == "dataset":
                 where = ", ".join(f"{p['datastore']}:{p['path']}" for p in port.source.get("paths", []))
-                found.append((port.name, where, step.name))
+                found.append((port.name, where, step.key))
     return found
 
 
 def text(spec: PipelineSpec, statuses: Mapping[str, str] | None = None) -> list[str]:
     """The graph as lines of text: each layer's steps with their status, their dataset inputs and edges out."""
     statuses = statuses or {}
-    out_edges: dict[str, list[Edge]] = {s.name: [] for s in spec.steps}
+    out_edges: dict[str, list[Edge]] = {s.key: [] for s in spec.steps}
     for edge in edges(spec):
         out_edges[edge.source].append(edge)
     inputs: dict[str, list[tuple[str, str]]] = {}
@@ -103,9 +103,9 @@ def dot(spec: PipelineSpec, statuses: Mapping[str, str] | None = None, name: str
     statuses = statuses or {}
     lines = [f"digraph {_dot_string(name)} {{", "  rankdir=TB;", '  node [shape=box, style="rounded"];']
     for step in spec.steps:
-        status = statuses.get(step.name)
+        status = statuses.get(step.key)
         label = step.name if status is None else f"{step.name}\n{status}"
-        lines.append(f"  {_dot_string(step.name)} [label={_dot_string(label)}];")
+        lines.append(f"  {_dot_string(step.key)} [label={_dot_string(label)}];")
     for data, where, step_name in datasets(spec):
         node = _dot_string(f"dataset:{step_name}:{data}")
         lines.append(f"  {node} [label={_dot_string(data)}, shape=cylinder, tooltip={_dot_string(where)}];")
@@ -125,12 +125,12 @@ def _mermaid_label(value: str) -> str:
 def mermaid(spec: PipelineSpec, statuses: Mapping[str, str] | None = None) -> str:
     """The graph as a Mermaid flowchart, for a Markdown ```mermaid block."""
     statuses = statuses or {}
-    ids = {step.name: f"s{position}" for position, step in enumerate(spec.steps)}
+    ids = {step.key: f"s{position}" for position, step in enumerate(spec.steps)}
     lines = ["flowchart TD"]
     for step in spec.steps:
-        status = statuses.get(step.name)
+        status = statuses.get(step.key)
         label = step.name if status is None else f"{step.name} ({status})"
-        lines.append(f"  {ids[step.name]}[{_mermaid_label(label)}]")
+        lines.append(f"  {ids[step.key]}[{_mermaid_label(label)}]")
     for position, (data, _, step_name) in enumerate(datasets(spec)):
         lines.append(f"  d{position}[({_mermaid_label(data)})] --> {ids[step_name]}")
     for edge in edges(spec):

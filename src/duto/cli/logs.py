@@ -44,15 +44,19 @@ def logs(
     if follow:
         from duto.watching import follow_run
 
-        only = steps[0].name if step is not None else None
+        only = steps[0].id if step is not None else None
         status = follow_run(run, show_output=True, only_step=only, show_table=False, console=out)
         say(f"run {run.id} ended {status}", err)
         return
-    names = [s.name for s in (steps if step is None else run.steps_in_order())]
+    from duto.watching import step_labels
+
+    every = steps if step is None else run.steps_in_order()
+    names = [s.name for s in every]
+    labels = step_labels((s.id, s.name) for s in every)
     for step_run in steps:
         # The hint below names the step as `duto logs` takes it: by its name unless another step has it too.
         address = step_run.name if names.count(step_run.name) == 1 else step_run.id
-        title = Text.assemble((step_run.name, "bold"), " (", status_text(step_run.get_status()), ")")
+        title = Text.assemble((labels[step_run.id], "bold"), " (", status_text(step_run.get_status()), ")")
         out.print(Rule(title, align="left"))
         for kept in step_run.attempts:
             say(

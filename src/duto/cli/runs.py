@@ -194,26 +194,33 @@ def environments_table(steps: list[StepRun]) -> Table:
     if not steps:
         return table
     spec = steps[0].parent.workspace.runs_store.pipeline_run(steps[0].parent.id).spec
-    environment_names = {s["name"]: (s.get("environment") or {}).get("name", "") for s in spec["steps"]}
+    from duto.watching import step_labels
+
+    environment_names = [(s.get("environment") or {}).get("name", "") for s in spec["steps"]]
+    labels = step_labels((s.id, s.name) for s in steps)
     for step in steps:
         components = step.get_reuse_info()["components"] or {}
         environment = components.get("environment") or {}
         packages = environment.get("packages")
         if packages is None:
             continue
-        name = environment_names.get(step.name, "")
+        position = step._cached.position
+        name = environment_names[position] if position < len(environment_names) else ""
         listed = " ".join(f"{k}=={v}" for k, v in sorted(packages.items())) or "(none)"
-        table.add_row(Text(step.name), Text(name), environment.get("python", ""), Text(listed))
+        table.add_row(Text(labels[step.id]), Text(name), environment.get("python", ""), Text(listed))
     return table
 
 
 def steps_table(steps: list[StepRun]) -> Table:
-    """A run's steps: name, status (Reused for a reused step), target, duration, exit code, and why."""
+    """A run's steps: name (with a short step-run id when two steps share it), status (Reused for a reused
+    step), target, duration, exit code, and why."""
     from duto.caching.explain import summarize
+    from duto.watching import step_labels
 
     table = Table(title="steps")
     for column in ("step", "status", "target", "duration", "exit code", "why"):
         table.add_column(column, justify="right" if column in ("duration", "exit code") else "left")
+    labels = step_labels((s.id, s.name) for s in steps)
     for step in steps:
         details = step.get_details()
         reuse = step.get_reuse_info()
@@ -221,7 +228,7 @@ def steps_table(steps: list[StepRun]) -> Table:
         if not reuse["is_reused"] and reuse["reasons"]:
             why.append(f"ran because {summarize(reuse['reasons'])}")
         table.add_row(
-            Text(step.name),
+            Text(labels[step.id]),
             status_text("Reused" if reuse["is_reused"] else details["status"]),
             Text(details["target"]),
             "reused"
@@ -249,10 +256,12 @@ def follow_to_end(run: PipelineRun) -> None:
         took = "no time: every step was reused"
     say(Text.assemble(f"run {run.id} ", status_text(status), f" in {took}" if took else ""))
     if status != "Finished":
+        names = [s.name for s in steps]
         for step in steps:
             if step.get_status() == "Failed":
                 why = step.reason or f"exited with code {step.exit_code}"
-                say(f"step {step.name!r} failed: {why}; its log: `duto logs {run.id} {step.name}`", err)
+                address = step.name if names.count(step.name) == 1 else step.id
+                say(f"step {step.name!r} failed: {why}; its log: `duto logs {run.id} {address}`", err)
         if details["reason"]:
             say(f"run reason: {details['reason']}", err)
         raise typer.Exit(1)

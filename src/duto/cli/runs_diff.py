@@ -63,7 +63,7 @@ def last_metrics(run: PipelineRun) -> dict[str, Any]:
     by_run = run.get_metrics(recursive=True)
     named = {name: value for name, value in by_run.get(run.id, {}).items()}
     for step in run.steps_in_order():
-        named.update({f"{step.name}/{name}": value for name, value in by_run.get(step.id, {}).items()})
+        named.update({f"{step.key}/{name}": value for name, value in by_run.get(step.id, {}).items()})
     return {name: value[-1] if isinstance(value, list) and value else value for name, value in named.items()}
 
 
@@ -78,7 +78,8 @@ def metric_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[
 
 
 def step_changes(a: PipelineRun, b: PipelineRun) -> dict[str, dict[str, Any]]:
-    """Per step name: "same", "differs" (with what differs by group), "added", "removed" or "unknown"."""
+    """Per step key (its name, unless two steps share it): "same", "differs" (with what differs by group),
+    "added", "removed" or "unknown"."""
     from duto.caching.compare import GROUPS, differences
 
     cas = a.workspace.content_store
@@ -89,8 +90,8 @@ def step_changes(a: PipelineRun, b: PipelineRun) -> dict[str, dict[str, Any]]:
         except FileNotFoundError:
             return None
 
-    before = {s.name: s._row for s in a.steps_in_order()}
-    after = {s.name: s._row for s in b.steps_in_order()}
+    before = {s.key: s._row for s in a.steps_in_order()}
+    after = {s.key: s._row for s in b.steps_in_order()}
     found: dict[str, dict[str, Any]] = {}
     for name in [*before, *(n for n in after if n not in before)]:
         old, new = before.get(name), after.get(name)

@@ -68,9 +68,9 @@ def status(
 
         print_json({"pipeline": target, "experiment": experiment_name, "steps": [_document(p) for p in plans]})
         return
-    width = max(len(p.name) for p in plans)
+    width = max(len(p.key) for p in plans)  # a step's key is its name, unless an earlier step has that name
     for plan in plans:
-        out.print(Text(plan.name.ljust(width), style="bold") + Text("  ") + describe(plan), soft_wrap=True)
+        out.print(Text(plan.key.ljust(width), style="bold") + Text("  ") + describe(plan), soft_wrap=True)
     would_run = sum(p.outcome != "reuse" for p in plans)
     if would_run:
         say(f"{would_run} of {len(plans)} steps would run; `duto run {target}` runs them", err)
@@ -93,6 +93,7 @@ def describe(plan: StepPlan) -> Text:
 def _document(plan: StepPlan) -> dict[str, Any]:
     return {
         "name": plan.name,
+        "key": plan.key,
         "outcome": plan.outcome,
         "would_run": plan.outcome != "reuse",
         "reasons": plan.reasons,

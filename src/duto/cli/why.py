@@ -22,11 +22,14 @@ def why(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Say for each step of a run whether it was reused (and from where) or why it ran."""
+    from duto.watching import step_labels
+
     run = open_workspace(workspace).get_run(run_id)
     steps = run.steps_in_order() if step is None else [run.step_run(step)]
+    labels = step_labels((s.id, s.name) for s in run.steps_in_order())
     for step_run in steps:
         info = step_run.get_reuse_info()
-        line = Text(step_run.name, style="bold") + Text("  ")
+        line = Text(labels[step_run.id], style="bold") + Text("  ")
         if info["is_reused"]:
             origin = info["reused_from"]
             where = f"{origin['run_id']}/{origin['step']}" if origin["run_id"] else "a run since deleted"

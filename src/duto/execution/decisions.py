@@ -97,7 +97,7 @@ class ReuseDecisions:
         components = step_components(spec, self.run.parameters, code, inputs, hashed, interpreter)
         if self._previous is None:
             self._previous = self.reuse.previous_runs(self.run.experiment_id, self.run.run_id, self.run.created_at)
-        previous = self._previous.get(spec.name)
+        previous = self._previous.get(spec.key)
         reasons = explain(
             components,
             previous.components if previous else None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,6 +38,7 @@ class StepPlan:
     reasons: list[str] = field(default_factory=list)
     reused_from: dict[str, str] | None = None  # {"run_id", "step_run_id", "step"}
     fingerprint: str | None = None
+    key: str = ""  # the step's key in the spec: its name unless an earlier step has that name too
 
 
 def plan_run(
@@ -74,16 +75,18 @@ def plan_run(
     decisions = ReuseDecisions(context, ReuseStore(db), cas, datastores)
     for step in spec.steps:
         folder = Path(step.source_directory or ".")
-        decisions.unstored.update({digest: folder / rel for rel, digest in code.get(step.name, {}).items()})
+        decisions.unstored.update({digest: folder / rel for rel, digest in code.get(step.key, {}).items()})
     interpreters = Interpreters(config)
     outputs: dict[str, Mapping[str, Mapping[str, str]]] = {}
     not_reused: set[str] = set()
     plans: list[StepPlan] = []
     try:
         for step in spec.steps:
-            plan = _plan_step(step, decisions, interpreters, outputs, not_reused, code.get(step.name, {}))
+            plan = replace(
+                _plan_step(step, decisions, interpreters, outputs, not_reused, code.get(step.key, {})), key=step.key
+            )
             if plan.outcome != "reuse":
-                not_reused.add(step.name)
+                not_reused.add(step.key)
             plans.append(plan)
     finally:
         cas.hasher.close()
@@ -124,6 +127,6 @@ def _plan_step(
         return StepPlan(
             step.name, "run", [*([why_not] if why_not else []), *decision.reasons], None, decision.fingerprint
         )
-    outputs[step.name] = entry.outputs
+    outputs[step.key] = entry.outputs
     origin = {"run_id": entry.pipeline_run_id, "step_run_id": entry.step_run_id, "step": entry.step_name}
     return StepPlan(step.name, "reuse", [], origin, decision.fingerprint)

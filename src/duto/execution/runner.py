@@ -115,17 +115,16 @@ class Runner:
         self.rows = rows
         self.executed: set[str] = set()  # steps of this run that executed rather than being reused
         for step_row in rows:
-            state = self.steps.get(step_row.name) or StepState(
-                self.spec.step(step_row.name), step_row.id, self.layout.step(step_row.id)
-            )
+            spec = self.spec.steps[step_row.position]  # rows are made from the spec's steps, in its order
+            state = self.steps.get(spec.key) or StepState(spec, step_row.id, self.layout.step(step_row.id))
             if step_row.status in (RunStatus.FINISHED, RunStatus.FAILED, RunStatus.CANCELED):
                 state.status = RunStatus(step_row.status)
                 state.outputs = dict(step_row.outputs)
                 if step_row.status == RunStatus.FINISHED and step_row.reused_from is None:
-                    self.executed.add(step_row.name)
+                    self.executed.add(spec.key)
             state.attempt = step_row.attempt
             state.attempts = list(step_row.attempts or [])
-            self.steps[state.spec.name] = state
+            self.steps[spec.key] = state
 
     # the run's life ------------------------------------------------------------------------------
     def run(self) -> RunStatus:
@@ -283,7 +282,7 @@ class Runner:
                 continue
             if state.interpreter is None and not self._environment_ready(state):
                 if not state.status.is_terminal:
-                    self.awaiting_env.append(state.spec.name)
+                    self.awaiting_env.append(state.spec.key)
                 continue
             if state.components is None:
                 try:
@@ -303,7 +302,7 @@ class Runner:
                 if entry is not None:
                     self._release(state)
             elif entry is None:
-                self.awaiting_claim.append(state.spec.name)
+                self.awaiting_claim.append(state.spec.key)
                 continue
             if entry is not None:
                 self._reuse(state, entry)
@@ -311,7 +310,7 @@ class Runner:
                 queue = self.queues.setdefault(state.spec.compute_target, deque())
                 if queue:
                     self._mark_queued(state)  # others wait ahead of it on that target
-                queue.append(state.spec.name)
+                queue.append(state.spec.key)
         for queue in self.queues.values():
             while queue:
                 head = self.steps[queue[0]]
@@ -469,7 +468,7 @@ class Runner:
         except (DutoError, OSError) as exc:
             self._end(state, RunStatus.FAILED, f"could not start: {exc}")
             return True
-        self.executed.add(spec.name)
+        self.executed.add(spec.key)
         return True
 
     # environments --------------------------------------------------------------------------------
@@ -535,7 +534,7 @@ class Runner:
         wait = policy.wait_before(failures)
         state.retry_at = time.monotonic() + wait
         state.status = RunStatus.QUEUED
-        self.retrying.append(state.spec.name)
+        self.retrying.append(state.spec.key)
         self.store.set_step_status(
             self.run_id,
             state.step_run_id,
@@ -605,28 +604,28 @@ class Runner:
         """Record a step's final status, with its reuse decision and last log pointer in the same transaction."""
         state.status = status
         if status == RunStatus.FINISHED:
-            for dependent in self.dependents[state.spec.name]:
+            for dependent in self.dependents[state.spec.key]:
                 waiting = self.pending[dependent]
-                waiting.discard(state.spec.name)
+                waiting.discard(state.spec.key)
                 if not waiting and not self.steps[dependent].status.is_terminal:
                     self.ready.append(dependent)
         elif status == RunStatus.FAILED:
             self._release(state)
-            self.failed_steps.append(state.spec.name)
+            self.failed_steps.append(state.spec.key)
             if not self.continue_on_failure and self.stopped_by is None:
-                self.stopped_by = state.spec.name
-        if state.spec.name in self.retrying:
-            self.retrying.remove(state.spec.name)
+                self.stopped_by = state.spec.key
+        if state.spec.key in self.retrying:
+            self.retrying.remove(state.spec.key)
         before = [e for e in (decision, log_event(state)) if e is not None]
         self.store.set_step_status(
             self.run_id, state.step_run_id, state.spec.name, status, reason, before=before, **fields
         )
         if status == RunStatus.FAILED:
-            self._cancel_downstream(state, state.spec.name)
+            self._cancel_downstream(state, state.spec.key)
 
     def _cancel_downstream(self, state: StepState, failed: str) -> None:
         """End Canceled every step not yet ended that waits on `state`, naming the step that `failed`."""
-        for dependent in self.dependents[state.spec.name]:
+        for dependent in self.dependents[state.spec.key]:
             waiting = self.steps[dependent]
             if not waiting.status.is_terminal:
                 self._end(waiting, RunStatus.CANCELED, upstream_failed(failed))

@@ -92,7 +92,7 @@ class RunningSteps:
         state.log_size = 0
         if process.exit_fd is not None:
             self.selector.register(process.exit_fd, selectors.EVENT_READ, state)
-        self.states[spec.name] = state
+        self.states[spec.key] = state
         state.status = RunStatus.RUNNING
         self.store.set_step_status(
             self.run_id,
@@ -189,7 +189,7 @@ class RunningSteps:
                 self.selector.unregister(state.process.exit_fd)
             state.process.close()
             state.process = None
-        self.states.pop(state.spec.name, None)
+        self.states.pop(state.spec.key, None)
 
     def close(self) -> None:
         self.selector.close()

@@ -13,7 +13,7 @@ from duto.graph.data import DataConsumption, OutputFileDatasetConfig, PipelineDa
 from duto.graph.datasets import DatasetConsumptionConfig, FileDataset, InputMode
 from duto.graph.params import PipelineParameter, coerce_parameter, spec_value
 from duto.graph.sequence import flatten_steps
-from duto.graph.spec import Argument, EdgeSpec, InputSpec, OutputSpec, PipelineSpec, StepSpec
+from duto.graph.spec import Argument, EdgeSpec, InputSpec, OutputSpec, PipelineSpec, StepSpec, step_key
 from duto.graph.steps import ARGUMENT_TYPES, Step
 
 Source = StepOutput | FileDataset
@@ -108,6 +108,7 @@ class PipelineGraph:
         self.steps: list[Step] = []
         self._members: set[int] = {id(s) for s in roots}
         self._upstream: dict[int, list[Step]] = {}
+        self._keys: dict[int, str] = {}
         pending = deque(roots)
         seen: set[int] = set()
         while pending:
@@ -141,6 +142,17 @@ class PipelineGraph:
     def writers(self, output: StepOutput) -> list[Step]:
         """The steps of this pipeline that declare `output` among their outputs."""
         return [p for p in output.producers if id(p) in self._members]
+
+    def key_of(self, step: Step) -> str:
+        """The step's key in the spec: its name, with `#2`, `#3`... for later steps of the same name in the
+        spec's order (see `spec.step_key`)."""
+        if not self._keys:
+            order, _ = self.topological_order()
+            seen: dict[str, int] = {}
+            for s in [*order, *(s for s in self.steps if all(s is not o for o in order))]:
+                seen[s.name] = seen.get(s.name, 0) + 1
+                self._keys[id(s)] = step_key(s.name, seen[s.name])
+        return self._keys[id(step)]
 
     def ports_of(self, step: Step) -> StepPorts:
         return self.ports[id(step)]
@@ -229,16 +241,17 @@ class PipelineGraph:
     ) -> list[ValidationProblem]:
         """Every problem of the pipeline at once, each naming its step and the fix."""
         problems: list[ValidationProblem] = []
-        by_name: dict[str, Step] = {}
+        step_names = {s.name for s in self.steps}
         for step in self.steps:
-            if step.name in by_name and by_name[step.name] is not step:
+            key = self.key_of(step)
+            if key != step.name and key in step_names:
                 problems.append(
                     ValidationProblem(
-                        step.name,
-                        "two steps have this name; pass name='...' so that each step's name is unique",
+                        key,
+                        f"this name is also the key duto gives the step {step.name!r} that comes after another "
+                        f"step named {step.name!r}; rename the step {key!r}",
                     )
                 )
-            by_name.setdefault(step.name, step)
         problems += self._pipeline_output_problems()
         for step in self.steps:
             ports = self.ports_of(step)
@@ -356,7 +369,7 @@ class PipelineGraph:
         source_directories: Mapping[str, tuple[str | None, str | None]],
         default_environment: dict[str, Any] | None = None,
     ) -> PipelineSpec:
-        """Freeze the graph; `source_directories` maps each step name to (folder, snapshot id).
+        """Freeze the graph; `source_directories` maps each step's key to (folder, snapshot id).
 
         Steps with no environment of their own get `default_environment` (the workspace's, if it has one).
         Call only on a graph whose `validate()` found nothing.
@@ -366,7 +379,7 @@ class PipelineGraph:
         steps = [
             self._step_spec(
                 s,
-                *source_directories.get(s.name, (None, None)),
+                *source_directories.get(self.key_of(s), (None, None)),
                 _environment_spec(s, default_environment),
             )
             for s in order
@@ -376,10 +389,12 @@ class PipelineGraph:
             for port in self.ports_of(step).inputs:
                 if not isinstance(port.source, FileDataset):
                     producer = self._producer(port.source)
-                    edges.append(EdgeSpec(producer.name, step.name, output_name(port.source), port.name))
+                    edges.append(
+                        EdgeSpec(self.key_of(producer), self.key_of(step), output_name(port.source), port.name)
+                    )
             for before, after in self.ordering:
                 if after is step:
-                    edges.append(EdgeSpec(before.name, step.name))
+                    edges.append(EdgeSpec(self.key_of(before), self.key_of(step)))
         return PipelineSpec(
             steps=steps,
             edges=edges,
@@ -411,7 +426,7 @@ class PipelineGraph:
                 if isinstance(port.source, FileDataset)
                 else {
                     "kind": "step_output",
-                    "step": self._producer(port.source).name,
+                    "step": self.key_of(self._producer(port.source)),
                     "output": output_name(port.source),
                 },
                 port.path_on_compute,
@@ -453,10 +468,11 @@ class PipelineGraph:
             allow_reuse=step.allow_reuse,
             version=step.version,
             hash_paths=list(step.hash_paths),
-            upstream=sorted({u.name for u in self.upstream_of(step)}),
+            upstream=sorted({self.key_of(u) for u in self.upstream_of(step)}),
             max_retries=step.max_retries,
             retry_backoff_seconds=step.retry_backoff_seconds,
             timeout_seconds=step.runconfig.max_run_duration_seconds,
+            key=self.key_of(step),
         )
 
 

@@ -11,10 +11,11 @@ from typing import Any, Literal
 
 from duto.errors import ConfigError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # 2 added a step's max_retries, retry_backoff_seconds and timeout_seconds; 3 an input's path_on_compute, a
-# dataset source's `parameter` and `url` paths, and an output's pipeline_output_name and training_output
-READABLE_VERSIONS = (1, 2, 3)
+# dataset source's `parameter` and `url` paths, and an output's pipeline_output_name and training_output; 4 a
+# step's `key`, which edges, step-output sources and `upstream` name (in older documents the key is the name)
+READABLE_VERSIONS = (1, 2, 3, 4)
 SPEC_KIND = "duto.pipeline"
 
 # An argument: {"value": "text"} | {"parameter": "lr"} | {"input": "prepped"} | {"output": "model"}
@@ -58,8 +59,20 @@ class OutputSpec:
     training_output: dict[str, Any] | None = None
 
 
+def step_key(name: str, ordinal: int) -> str:
+    """The key of the `ordinal`-th step (1 for the first, in spec order) among those named `name`.
+
+    The first keeps its name as its key, so that adding a step of the same name changes no existing key;
+    `storage/reuse_store.py` derives the same keys from step runs' names and positions.
+    """
+    return name if ordinal == 1 else f"{name}#{ordinal}"
+
+
 @dataclass(frozen=True)
 class StepSpec:
+    """One step. `key` identifies it in the spec (edges, sources, `upstream`); `name` is what it is called,
+    and two steps may share one."""
+
     name: str
     kind: str
     kind_version: int
@@ -83,6 +96,11 @@ class StepSpec:
     max_retries: int = 0
     retry_backoff_seconds: float = 1.0
     timeout_seconds: float | None = None
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", self.name)
 
     def input(self, name: str) -> InputSpec:
         return next(i for i in self.inputs if i.name == name)
@@ -109,8 +127,9 @@ class PipelineSpec:
     description: str | None = None
     schema_version: int = SCHEMA_VERSION
 
-    def step(self, name: str) -> StepSpec:
-        return next(s for s in self.steps if s.name == name)
+    def step(self, key: str) -> StepSpec:
+        """The step with this key (its name, when no other step has that name)."""
+        return next(s for s in self.steps if s.key == key)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

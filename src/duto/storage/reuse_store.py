@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import String, case, cast, delete, func, literal, select
 
 from duto.storage import models
 from duto.storage.db import Database
@@ -144,25 +144,39 @@ class ReuseStore:
             s.execute(delete(models.FingerprintClaim).where(models.FingerprintClaim.pipeline_run_id == pipeline_run_id))
 
     def previous_runs(self, experiment_id: int, run_id: str, run_created_at: datetime) -> dict[str, Previous]:
-        """For each step name, its latest run in the experiment submitted before run `run_id`."""
-        newest_first = (
-            func.row_number()
-            .over(partition_by=models.StepRun.name, order_by=models.PipelineRun.created_at.desc())
-            .label("rank")
-        )
-        ranked = (
-            select(models.StepRun.id, newest_first)
-            .join(models.PipelineRun, models.PipelineRun.id == models.StepRun.pipeline_run_id)
+        """For each step key, its latest run in the experiment submitted before run `run_id`.
+
+        A step run's key is derived from its name and position as `graph.spec.step_key` makes it: the name for
+        the first step of a run with that name, `name#2`, `name#3`... for the later ones.
+        """
+        step = models.StepRun
+        ordinal = func.row_number().over(partition_by=(step.pipeline_run_id, step.name), order_by=step.position)
+        numbered = (
+            select(
+                step.id,
+                step.name,
+                models.PipelineRun.created_at,
+                step.components.is_not(None).label("decided"),
+                ordinal.label("ordinal"),
+            )
+            .join(models.PipelineRun, models.PipelineRun.id == step.pipeline_run_id)
             .where(
                 models.PipelineRun.experiment_id == experiment_id,
-                models.StepRun.pipeline_run_id != run_id,
+                step.pipeline_run_id != run_id,
                 models.PipelineRun.created_at <= run_created_at,
-                models.StepRun.components.is_not(None),
             )
             .subquery()
         )
+        key = case(
+            (numbered.c.ordinal == 1, numbered.c.name),
+            else_=numbered.c.name + literal("#") + cast(numbered.c.ordinal, String),
+        )
+        newest_first = func.row_number().over(partition_by=key, order_by=numbered.c.created_at.desc())
+        ranked = (
+            select(numbered.c.id, key.label("key"), newest_first.label("rank"))
+            .where(numbered.c.decided.is_(True))
+            .subquery()
+        )
         with self.db.reading() as s:
-            rows = s.scalars(
-                select(models.StepRun).join(ranked, ranked.c.id == models.StepRun.id).where(ranked.c.rank == 1)
-            )
-            return {r.name: Previous(r.id, r.pipeline_run_id, r.status, dict(r.components)) for r in rows}
+            rows = s.execute(select(step, ranked.c.key).join(ranked, ranked.c.id == step.id).where(ranked.c.rank == 1))
+            return {k: Previous(r.id, r.pipeline_run_id, r.status, dict(r.components)) for r, k in rows}
