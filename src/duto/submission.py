@@ -116,6 +116,15 @@ class Pipeline:
                         f"datastore {name!r} is not in this workspace; known: {', '.join(sorted(datastores))}",
                     )
                 )
+        for name, value in sorted((pipeline_parameters or {}).items()):
+            if isinstance(value, DataPath) and value.datastore_name not in datastores:
+                problems.append(
+                    ValidationProblem(
+                        None,
+                        f"pipeline parameter {name!r} names datastore {value.datastore_name!r}, which is not in "
+                        f"this workspace; known: {', '.join(sorted(datastores))}",
+                    )
+                )
         return problems
 
     def _environment_problems(self) -> list[ValidationProblem]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from duto import DataPath, Dataset, Experiment
-from duto.errors import ConfigError
+from duto.errors import ConfigError, PipelineValidationError
 from duto.graph.data_reference import DataPathComputeBinding, DataReference
 from duto.pipeline import Pipeline, PipelineParameter
 from duto.pipeline.steps import PythonScriptStep
@@ -100,6 +100,21 @@ def test_a_datapath_parameter_is_an_input_overridable_at_submit(ws, write_script
     assert _seen(first)["0"]["files"] == {"a.csv": "1"}
     assert _seen(second)["0"]["files"] == {"a.csv": "2"}
     assert not second.get_steps()[0].is_reused, "another path with other content is another fingerprint"
+
+
+def test_a_datapath_override_naming_an_unknown_datastore_is_refused_at_submit(ws, write_script, tmp_path):
+    ds = _upload(ws, tmp_path, {"one/a.csv": "1"})
+    param = PipelineParameter("input_data", default_value=DataPath(ds, "one"))
+    bound = (param, DataPathComputeBinding(mode="mount"))
+    step = PythonScriptStep(
+        "show.py", source_directory=write_script("show.py", SHOW), arguments=[bound], inputs=[bound]
+    )
+    pipeline = Pipeline(ws, [step])
+    elsewhere = DataPath("nowhere", "one")
+
+    with pytest.raises(PipelineValidationError, match=r"pipeline parameter 'input_data' names datastore 'nowhere'"):
+        Experiment(ws, "param").submit(pipeline, pipeline_parameters={"input_data": elsewhere})
+    assert ws.runs_store.pipeline_runs() == [], "nothing was recorded"
 
 
 @pytest.fixture
