@@ -268,6 +268,13 @@ def prepare(
     pipeline_run_id, step_run_id = ids
     layout.root.mkdir(parents=True, exist_ok=True)
     layout.outputs.mkdir(exist_ok=True)
+    if step.processes > 1:
+        with layout.std_log.open("a") as log:
+            log.write(
+                f"duto: warning: the run configuration asks for {step.processes} processes (MpiConfiguration's "
+                "process_count_per_node times node_count); duto runs one process of the step, so the step "
+                "should not wait for its peers\n"
+            )
     if step.snapshot is not None:
         # Copies, not links: a step that rewrites its own files must not change the stored snapshot.
         cas.materialize(step.snapshot, layout.code, link=False)
