@@ -1,6 +1,7 @@
 """A program written against Azure ML SDK v1, ported by the prefix rule of docs/porting.md and nothing else, runs
-to its end: workspace and compute as notebooks touch them first, a run configuration, data references and a
-DataPath parameter, a pipeline with a pipeline output, the runs API, and a ScriptRunConfig.
+to its end: workspace and compute as notebooks touch them first, a run configuration whose pip package is a local
+wheel, data references, a DataPath parameter and a file dataset on a datastore glob, a pipeline with a pipeline
+output, the runs API, and a ScriptRunConfig.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import sys
 import textwrap
 
 import pytest
+
+from conftest import write_wheel
 
 # The rule of docs/porting.md, as its `sed` line applies it.
 PREFIXES = [
@@ -49,9 +52,10 @@ except ComputeTargetException:
 cluster.wait_for_completion(show_output=True, min_node_count=None, timeout_in_minutes=20)
 print("cluster type:", cluster.type)
 
-run_config = RunConfiguration()
+run_config = RunConfiguration(conda_dependencies=CondaDependencies.create(pip_packages=[os.environ["WHEEL"]]))
+run_config.environment.docker.enabled = False
 run_config.environment.docker.base_image = DEFAULT_CPU_IMAGE
-run_config.environment.python.conda_dependencies = CondaDependencies.create(pip_packages=[])
+run_config.environment.python.conda_dependencies.set_pip_option("--no-index")
 
 store = ws.get_default_datastore()
 for folder, rows in (("raw/a", "1\\n2\\n3\\n"), ("raw/b", "10\\n20\\n")):
@@ -63,6 +67,7 @@ for folder, rows in (("raw/a", "1\\n2\\n3\\n"), ("raw/b", "10\\n20\\n")):
 raw = DataReference(datastore=store, data_reference_name="raw", path_on_datastore="raw/a", mode="mount")
 numbers = PipelineParameter(name="numbers", default_value=DataPath(datastore=store, path_on_datastore="raw/a"))
 numbers_input = (numbers, DataPathComputeBinding(mode="mount"))
+labels = Dataset.File.from_files(path=(store, "raw/a/*.csv"))
 total = PipelineData("total", datastore=store, pipeline_output_name="the_total")
 
 add = PythonScriptStep(
@@ -70,7 +75,8 @@ add = PythonScriptStep(
     inputs=[numbers_input], outputs=[total], compute_target=cluster, runconfig=run_config, allow_reuse=True,
 )
 check = PythonScriptStep(
-    script_name="check.py", source_directory="steps", arguments=["--raw", raw, "--total", total],
+    script_name="check.py", source_directory="steps",
+    arguments=["--raw", raw, "--total", total, "--labels", labels.as_named_input("labels").as_download()],
     inputs=[raw, total], compute_target=cluster, runconfig=run_config,
 )
 pipeline = Pipeline(workspace=ws, steps=[check])
@@ -113,13 +119,19 @@ Run.get_context().parent.log("total", total)
 
 CHECK = """
 import argparse, os
+import tinypkg
+from azureml.core import Run
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--raw")
 parser.add_argument("--total")
+parser.add_argument("--labels")
 args = parser.parse_args()
 print("raw holds", sorted(os.listdir(args.raw)))
 print("total is", open(os.path.join(args.total, "total.txt")).read())
+labels = args.labels if os.path.isfile(args.labels) else os.path.join(args.labels, "numbers.csv")
+Run.get_context().parent.log("labels", len(open(labels).read().split()))
+Run.get_context().parent.log("tinypkg", tinypkg.VERSION)
 """
 
 REPORT = """
@@ -150,7 +162,8 @@ def test_the_rule_leaves_other_packages_alone():
 
 
 @pytest.mark.timeout(180)
-def test_a_v1_program_ported_by_its_imports_runs_to_its_end(ws):
+def test_a_v1_program_ported_by_its_imports_runs_to_its_end(ws, tmp_path):
+    wheel = write_wheel(tmp_path / "dist", "tinypkg", "1.0", says="from a local wheel")
     steps = ws.root / "steps"
     steps.mkdir()
     for name, code in (("add.py", ADD), ("check.py", CHECK), ("report.py", REPORT)):
@@ -159,6 +172,7 @@ def test_a_v1_program_ported_by_its_imports_runs_to_its_end(ws):
     assert "azureml" not in program
     (ws.root / "v1_program.py").write_text(program)
     env = {k: v for k, v in os.environ.items() if k not in ("DUTO_WORKSPACE", "DUTO_RUNNER")}
+    env["WHEEL"] = str(wheel)
 
     done = subprocess.run(
         [sys.executable, "v1_program.py"],
@@ -180,6 +194,7 @@ def test_a_v1_program_ported_by_its_imports_runs_to_its_end(ws):
         "step: add.py Finished log lines: True",
         "step: check.py Finished log lines: True",
     ]
-    assert "metrics: [('total', 30)]" in lines  # the DataPath parameter's override: raw/b, 10 + 20
+    # total: the DataPath parameter's override, raw/b (10 + 20); labels: the dataset's raw/a/*.csv, three lines
+    assert "metrics: [('labels', 3), ('tinypkg', 'from a local wheel'), ('total', 30)]" in lines
     assert "downloaded: total.txt 30" in lines
     assert "script run: Finished {'times': 3} ['outputs/report.txt']" in lines

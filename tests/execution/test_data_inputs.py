@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,9 +14,11 @@ import pytest
 
 from duto import DataPath, Dataset, Experiment
 from duto.errors import ConfigError, PipelineValidationError
+from duto.execution.url_inputs import UrlFetchError, fetch_url
 from duto.graph.data_reference import DataPathComputeBinding, DataReference
 from duto.pipeline import Pipeline, PipelineParameter
 from duto.pipeline.steps import PythonScriptStep
+from duto.storage.hashing import hash_bytes
 
 # Prints {argument: {"at": path relative to the working folder, "files": {relative path: content}}}.
 SHOW = """
@@ -158,6 +161,62 @@ def test_a_url_dataset_is_fetched_and_fingerprinted_by_content(ws, write_script,
     assert _seen(runs[0])["0"]["files"] == {"data.csv": "v1"}
     assert runs[1].get_steps()[0].is_reused, "the same content is the same fingerprint"
     assert not runs[2].get_steps()[0].is_reused and _seen(runs[2])["0"]["files"] == {"data.csv": "v2"}
+
+
+@pytest.fixture
+def changing() -> Iterator[tuple[str, list[str]]]:
+    """A local HTTP server whose /data.csv says something new to every GET ("fetch 1", "fetch 2", ...):
+    (its URL, the paths asked for, in order)."""
+    asked: list[str] = []
+
+    class Changing(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            body = f"fetch {len(asked)}".encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            del format, args
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Changing)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/data.csv", asked
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+@pytest.mark.timeout(60)
+def test_a_url_is_placed_with_the_bytes_its_fingerprint_was_taken_from(ws, write_script, changing):
+    url, asked = changing
+    data = Dataset.File.from_files(url)
+    step = PythonScriptStep(
+        "show.py", source_directory=write_script("show.py", SHOW), arguments=[data.as_named_input("web").as_download()]
+    )
+
+    run = Experiment(ws, "url").submit(Pipeline(ws, [step]))
+
+    assert run.wait_for_completion(show_output=False) == "Finished"
+    step_run = run.get_steps()[0]
+    fingerprinted = step_run.get_reuse_info()["components"]["inputs"]["web"]["files"][url]
+    seen = _seen(run)["0"]["files"]["data.csv"]
+    assert hash_bytes(seen.encode()) == fingerprinted, f"the step read {seen!r}, not the bytes fingerprinted"
+    assert f"fetch {len(asked)}" == seen, "placing fetched nothing more: the step read the last fetch, its decision's"
+
+
+def test_a_url_fetched_again_must_hold_the_fingerprinted_bytes(tmp_path, changing):
+    url, _ = changing
+    kept = fetch_url(url, tmp_path / "urls")
+    expected = kept.parent.name
+    shutil.rmtree(kept.parent)  # the kept file is gone (a cache emptied), so placing has to fetch again
+
+    with pytest.raises(UrlFetchError, match="no longer serves the content this step's fingerprint was taken from"):
+        fetch_url(url, tmp_path / "urls", expected)
+    assert [p.name for p in (tmp_path / "urls").iterdir()] == [], "the changed bytes were not kept"
 
 
 @pytest.mark.timeout(60)

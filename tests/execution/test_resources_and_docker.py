@@ -13,7 +13,7 @@ from duto.errors import PipelineValidationError
 from duto.graph.environment import Environment
 from duto.pipeline import Pipeline
 from duto.pipeline.steps import PythonScriptStep
-from duto.runconfig import DockerConfiguration
+from duto.runconfig import DockerConfiguration, MpiConfiguration
 
 SLEEPER = """
 import json, sys, time
@@ -67,3 +67,32 @@ def test_a_docker_environment_without_an_engine_fails_before_the_run(ws, write_s
         Experiment(ws, "docker").submit(Pipeline(ws, [step]))
     assert "start a Docker engine" in str(caught.value)
     assert ws.runs_store.pipeline_runs() == [], "nothing was submitted"
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(("per_node", "nodes"), [(2, 1), (1, 3)])
+def test_an_mpi_step_runs_one_process_and_its_log_says_so(ws, write_script, per_node, nodes):
+    src = write_script("hello.py", "print('hello from one process')\n")
+    run_config = RunConfiguration(mpi=MpiConfiguration(process_count_per_node=per_node, node_count=nodes))
+    step = PythonScriptStep("hello.py", source_directory=src, runconfig=run_config)
+
+    run = Experiment(ws, "mpi").submit(Pipeline(ws, [step]))
+
+    assert run.wait_for_completion(show_output=False) == "Finished"
+    log = run.get_steps()[0].get_stdout_log().splitlines()
+    assert log.count("hello from one process") == 1
+    warnings = [line for line in log if line.startswith("duto: warning:")]
+    assert len(warnings) == 1 and f"asks for {per_node * nodes} processes" in warnings[0], log
+    assert "runs one process" in warnings[0]
+
+
+@pytest.mark.timeout(60)
+def test_a_step_of_one_process_has_no_mpi_warning(ws, write_script):
+    src = write_script("hello.py", "print('hello')\n")
+    run_config = RunConfiguration(mpi=MpiConfiguration(process_count_per_node=1, node_count=1))
+    run = Experiment(ws, "mpi").submit(
+        Pipeline(ws, [PythonScriptStep("hello.py", source_directory=src, runconfig=run_config)])
+    )
+
+    assert run.wait_for_completion(show_output=False) == "Finished"
+    assert run.get_steps()[0].get_stdout_log().splitlines() == ["hello"]

@@ -15,7 +15,7 @@ from duto.graph.data import OutputFileDatasetConfig, PipelineData
 from duto.graph.datasets import DataPath, Dataset
 from duto.graph.params import PipelineParameter
 from duto.graph.pipeline_graph import PipelineGraph
-from duto.graph.runconfig import RunConfiguration
+from duto.graph.runconfig import MpiConfiguration, RunConfiguration
 from duto.graph.spec import SCHEMA_VERSION, SPEC_KIND, EdgeSpec, InputSpec, OutputSpec, PipelineSpec, StepSpec
 from duto.graph.steps import CommandStep, PythonScriptStep
 
@@ -41,6 +41,7 @@ def full_spec() -> PipelineSpec:
         compute_target="cpu",
         allow_reuse=False,
         version="2",
+        runconfig=RunConfiguration(mpi=MpiConfiguration(process_count_per_node=2, node_count=2)),
     )
     register = CommandStep(["python", "register.py", model.as_input()], name="register")
     report = CommandStep("echo done", name="report")
@@ -67,11 +68,12 @@ def test_json_round_trip_through_text() -> None:
 
 def test_spec_document_shape() -> None:
     data = full_spec().to_json()
-    assert (data["kind"], data["schema_version"]) == (SPEC_KIND, SCHEMA_VERSION) == ("duto.pipeline", 4)
+    assert (data["kind"], data["schema_version"]) == (SPEC_KIND, SCHEMA_VERSION) == ("duto.pipeline", 5)
     assert set(data) == {"kind", "schema_version", "steps", "edges", "parameters", "description"}
     assert data["parameters"] == {"flag": True, "lr": 0.01}
     assert [s["name"] for s in data["steps"]] == ["prep.py", "train.py", "register", "report"]
     assert [s["key"] for s in data["steps"]] == ["prep.py", "train.py", "register", "report"]
+    assert [s["processes"] for s in data["steps"]] == [1, 4, 1, 1], "MPI's processes per node times nodes"
     assert data["edges"] == [
         {"source": "prep.py", "target": "train.py", "output": "prepped", "input": "prepped"},
         {"source": "train.py", "target": "register", "output": "model", "input": "model"},
@@ -132,7 +134,7 @@ def test_missing_kind_is_refused() -> None:
         PipelineSpec.from_json(data)
 
 
-@pytest.mark.parametrize("version", [0, 5, None, "1"])
+@pytest.mark.parametrize("version", [0, 6, None, "1"])
 def test_unreadable_schema_version_is_refused(version: Any) -> None:
     data = full_spec().to_json()
     data["schema_version"] = version

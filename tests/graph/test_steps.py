@@ -243,7 +243,15 @@ def test_from_files_accepts_paths_pairs_and_lists() -> None:
     }
 
 
-@pytest.mark.parametrize(("given", "message"), [([], "needs at least one path"), ("raw/x.csv", "takes a DataPath")])
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ([], "needs at least one path"),
+        ("raw/x.csv", "takes a DataPath"),
+        ("/home/me/data", "local files go on a datastore first"),  # v1's Python SDK takes no local path either
+        ("file:///home/me/data.csv", "local files go on a datastore first"),
+    ],
+)
 def test_from_files_refuses_what_is_not_a_path(given: Any, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Dataset.File.from_files(given)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -61,8 +62,12 @@ def place_input(
     upstream_outputs: dict[str, dict[str, dict[str, str]]],
     mounted: list[str],
     parameters: dict[str, Any] | None = None,
+    fingerprinted: Mapping[str, str] | None = None,
 ) -> str:
     """Put one input where the step reads it; returns the path its arguments resolve to.
+
+    `fingerprinted` gives, per URL, the digest of the content the step's fingerprint was taken from: the file
+    fetched then is the one placed.
 
     Files the step reads in place (mounted, not copied) are added to `mounted`. An upstream output is fed
     only with the bytes it was committed with: copied from sound blobs, or, mounted, its published files
@@ -90,7 +95,7 @@ def place_input(
         except StoreDamagedError as exc:
             raise StoreDamagedError(exc.fault, what) from exc
         return str(target)
-    return _place_dataset(spec, layout, datastores, mounted, parameters or {}, url_cache(cas))
+    return _place_dataset(spec, layout, datastores, mounted, parameters or {}, url_cache(cas), fingerprinted or {})
 
 
 def _check_published(cas: ContentStore, digest: str, published: Path, what: str) -> None:
@@ -133,6 +138,7 @@ def _place_dataset(
     mounted: list[str],
     parameters: dict[str, Any],
     fetched: Path,
+    fingerprinted: Mapping[str, str],
 ) -> str:
     """One file stays a file; a folder or glob becomes a folder of the files, relative to the fixed prefix.
 
@@ -143,7 +149,7 @@ def _place_dataset(
     paths = dataset_paths(spec.source, parameters)
     for entry in paths:
         if "url" in entry:
-            local = fetch_url(entry["url"], fetched)
+            local = fetch_url(entry["url"], fetched, fingerprinted.get(entry["url"]))
             files.append((local, local.name))
             names_one_file = len(paths) == 1
             continue
@@ -254,12 +260,21 @@ def prepare(
     ids: tuple[str, str],
     interpreter: Interpreter,
     experiment: tuple[str, str] | None = None,
+    fingerprinted: Mapping[str, str] | None = None,
 ) -> PreparedStep:
     """Lay out a step run's folder and resolve its command; `ids` is (pipeline run id, step run id), `experiment`
-    (experiment name, workspace root) for `Run.get_context().experiment`."""
+    (experiment name, workspace root) for `Run.get_context().experiment`, `fingerprinted` the digests the step's
+    fingerprint took for the URLs it reads (see `place_input`)."""
     pipeline_run_id, step_run_id = ids
     layout.root.mkdir(parents=True, exist_ok=True)
     layout.outputs.mkdir(exist_ok=True)
+    if step.processes > 1:
+        with layout.std_log.open("a") as log:
+            log.write(
+                f"duto: warning: the run configuration asks for {step.processes} processes (MpiConfiguration's "
+                "process_count_per_node times node_count); duto runs one process of the step, so the step "
+                "should not wait for its peers\n"
+            )
     if step.snapshot is not None:
         # Copies, not links: a step that rewrites its own files must not change the stored snapshot.
         cas.materialize(step.snapshot, layout.code, link=False)
@@ -268,7 +283,9 @@ def prepare(
     mounted: list[str] = []
     input_paths = {
         spec.name: at_path_on_compute(
-            spec, place_input(spec, layout, cas, datastores, upstream_outputs, mounted, parameters), layout.code
+            spec,
+            place_input(spec, layout, cas, datastores, upstream_outputs, mounted, parameters, fingerprinted),
+            layout.code,
         )
         for spec in step.inputs
     }

@@ -30,6 +30,7 @@ from duto.execution.lease import RunLease
 from duto.execution.materialize import InputError, prepare
 from duto.execution.recovery import GOING, recover
 from duto.execution.running import POLL_SECONDS, RunningSteps, StepState, log_event, mounted_states
+from duto.execution.url_inputs import url_digests
 from duto.graph.spec import PipelineSpec
 from duto.graph.status import RunStatus
 from duto.storage.cas import ContentStore, workspace_content_store
@@ -462,6 +463,7 @@ class Runner:
                 (self.run_id, state.step_run_id),
                 state.interpreter or Interpreters.runners_own(),
                 (self.experiment_name, str(self.config.root)),
+                url_digests(state.components or {}),
             )
             state.watched = mounted_states(prepared.mounted_files)
             self.running.start(state, prepared)

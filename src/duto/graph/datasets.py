@@ -126,10 +126,11 @@ def _to_data_path(item: Any) -> DataPath | UrlPath:
         return UrlPath(item)
     if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], str):
         return DataPath(item[0], item[1])
+    # A local path is refused as v1's Python SDK refuses it: its files must be on a datastore or at a URL.
     raise ConfigError(
         f"Dataset.File.from_files takes a DataPath, a (datastore, 'path/or/glob') pair, an http(s) URL or a list "
-        f"of them, "
-        f"not {item!r}; upload local files first with datastore.upload(...)"
+        f"of them, not {item!r}; as in v1, local files go on a datastore first: "
+        f"ws.get_default_datastore().upload(src_dir, target_path), then from_files((datastore, target_path))"
     )
 
 

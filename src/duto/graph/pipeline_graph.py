@@ -473,6 +473,7 @@ class PipelineGraph:
             retry_backoff_seconds=step.retry_backoff_seconds,
             timeout_seconds=step.runconfig.max_run_duration_seconds,
             key=self.key_of(step),
+            processes=step.runconfig.process_count(),
         )
 
 

@@ -11,11 +11,12 @@ from typing import Any, Literal
 
 from duto.errors import ConfigError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # 2 added a step's max_retries, retry_backoff_seconds and timeout_seconds; 3 an input's path_on_compute, a
 # dataset source's `parameter` and `url` paths, and an output's pipeline_output_name and training_output; 4 a
-# step's `key`, which edges, step-output sources and `upstream` name (in older documents the key is the name)
-READABLE_VERSIONS = (1, 2, 3, 4)
+# step's `key`, which edges, step-output sources and `upstream` name (in older documents the key is the name);
+# 5 a step's `processes`, how many v1 would start (1 in older documents)
+READABLE_VERSIONS = (1, 2, 3, 4, 5)
 SPEC_KIND = "duto.pipeline"
 
 # An argument: {"value": "text"} | {"parameter": "lr"} | {"input": "prepped"} | {"output": "model"}
@@ -97,6 +98,7 @@ class StepSpec:
     retry_backoff_seconds: float = 1.0
     timeout_seconds: float | None = None
     key: str = ""
+    processes: int = 1  # MPI's processes per node times nodes, as v1 would start them; duto starts one
 
     def __post_init__(self) -> None:
         if not self.key:
