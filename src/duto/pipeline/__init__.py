@@ -11,7 +11,7 @@ _EXPORTS = {
     "StepSequence": "duto.graph.sequence",
     "PipelineRun": "duto.runs",
     "StepRun": "duto.runs",
-    "PortDataReference": "duto.runs",
+    "PortDataReference": "duto.port_data",
     "OutputFileDatasetConfig": "duto.graph.data",
     "TrainingOutput": "duto.graph.data",
 }
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from duto.graph.data import TrainingOutput as TrainingOutput
     from duto.graph.params import PipelineParameter as PipelineParameter
     from duto.graph.sequence import StepSequence as StepSequence
+    from duto.port_data import PortDataReference as PortDataReference
     from duto.runs import PipelineRun as PipelineRun
-    from duto.runs import PortDataReference as PortDataReference
     from duto.runs import StepRun as StepRun
     from duto.submission import Pipeline as Pipeline
