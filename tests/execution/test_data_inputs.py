@@ -163,6 +163,34 @@ def test_a_url_dataset_is_fetched_and_fingerprinted_by_content(ws, write_script,
     assert not runs[2].get_steps()[0].is_reused and _seen(runs[2])["0"]["files"] == {"data.csv": "v2"}
 
 
+@pytest.mark.timeout(60)
+def test_a_local_path_dataset_is_fingerprinted_by_content_and_an_empty_glob_warns(ws, write_script, tmp_path):
+    local = tmp_path / "local"
+    (local / "sub").mkdir(parents=True)
+    (local / "a.csv").write_text("a1")
+    (local / "sub" / "b.csv").write_text("b")
+    src = write_script("show.py", SHOW)
+    folder = Dataset.File.from_files(str(local)).as_named_input("folder").as_mount()
+    one = Dataset.File.from_files(local / "a.csv").as_named_input("one").as_download()
+    empty = Dataset.File.from_files(str(local / "none" / "*.csv")).as_named_input("empty")
+    step = PythonScriptStep("show.py", source_directory=src, arguments=[folder, one, empty])
+    pipeline = Pipeline(ws, [step])
+
+    runs = []
+    for content in ("a1", "a1", "a2"):
+        (local / "a.csv").write_text(content)
+        run = Experiment(ws, "local").submit(pipeline)
+        assert run.wait_for_completion(show_output=False) == "Finished"
+        runs.append(run)
+
+    seen = _seen(runs[0])
+    assert seen["0"]["files"] == {"a.csv": "a1", "sub/b.csv": "b"}
+    assert seen["1"]["files"] == {"a.csv": "a1"} and seen["2"]["files"] == {}
+    assert f"input 'empty' holds no files at {local}/none/*.csv" in runs[0].get_steps()[0].get_stdout_log()
+    assert runs[1].get_steps()[0].is_reused, "the same content is the same fingerprint"
+    assert not runs[2].get_steps()[0].is_reused and _seen(runs[2])["1"]["files"] == {"a.csv": "a2"}
+
+
 @pytest.fixture
 def changing() -> Iterator[tuple[str, list[str]]]:
     """A local HTTP server whose /data.csv says something new to every GET ("fetch 1", "fetch 2", ...):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -247,14 +248,29 @@ def test_from_files_accepts_paths_pairs_and_lists() -> None:
     ("given", "message"),
     [
         ([], "needs at least one path"),
-        ("raw/x.csv", "takes a DataPath"),
-        ("/home/me/data", "local files go on a datastore first"),  # v1's Python SDK takes no local path either
-        ("file:///home/me/data.csv", "local files go on a datastore first"),
+        ("/nowhere/at/all/data.csv", "local path '/nowhere/at/all/data.csv' .* does not exist"),
+        ("file:///nowhere/data.csv", "local path '/nowhere/data.csv' .* does not exist"),
+        ("s3://bucket/data.csv", "takes a DataPath"),
+        (3, "takes a DataPath"),
     ],
 )
 def test_from_files_refuses_what_is_not_a_path(given: Any, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Dataset.File.from_files(given)
+
+
+def test_from_files_takes_local_paths_as_absolute_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "a.csv").write_text("a")
+    monkeypatch.chdir(tmp_path)
+    relative = Dataset.File.from_files("raw/a.csv")
+    globbed = Dataset.File.from_files(tmp_path / "raw" / "*.csv")
+    unchecked = Dataset.File.from_files("later/**", validate=False)
+    assert relative.to_spec()["paths"] == [{"local": str(tmp_path / "raw" / "a.csv")}]
+    assert globbed.to_spec()["paths"] == [{"local": str(tmp_path / "raw" / "*.csv")}]
+    assert unchecked.to_spec()["paths"] == [{"local": str(tmp_path / "later" / "**")}]
+    with pytest.raises(ConfigError, match="validate=False"):
+        Dataset.File.from_files("later")
 
 
 def test_dataset_consumption_names_and_modes() -> None:

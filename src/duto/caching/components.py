@@ -8,7 +8,7 @@ from typing import Any
 
 from duto.graph.spec import Argument, InputSpec, StepSpec, dataset_paths
 from duto.storage.cas import canonical
-from duto.storage.datastores import DatastoreBackend
+from duto.storage.datastores import DatastoreBackend, local_files
 from duto.storage.hashing import FileHasher, hash_bytes
 
 
@@ -33,7 +33,7 @@ def dataset_files(
     parameters: Mapping[str, Any] | None = None,
     fetch: Callable[[str], Path] | None = None,
 ) -> dict[str, str]:
-    """Datastore path (or URL) -> content digest of every file a dataset input names in a run.
+    """Datastore path (or URL, or absolute local path) -> content digest of every file a dataset input names.
 
     A URL is fetched with `fetch` and hashed by content. Raises FileNotFoundError, or what `fetch` raises.
     """
@@ -43,11 +43,15 @@ def dataset_files(
             assert fetch is not None  # the runner passes one whenever a spec may name a URL
             files[entry["url"]] = hasher.digest(fetch(entry["url"]))
             continue
-        backend = datastores.get(entry["datastore"])
-        if backend is None:  # a DataPath parameter's run value may name any datastore
-            raise FileNotFoundError(f"input {spec.name!r}: the workspace has no datastore {entry['datastore']!r}")
-        prefix = "" if entry["datastore"] == default_datastore else f"{entry['datastore']}:"
-        for path in backend.expand(entry["path"]):
+        if "local" in entry:  # a local path: its files are named by their absolute paths
+            backend, pattern, prefix = local_files(), entry["local"], "/"
+        else:
+            found = datastores.get(entry["datastore"])
+            if found is None:  # a DataPath parameter's run value may name any datastore
+                raise FileNotFoundError(f"input {spec.name!r}: the workspace has no datastore {entry['datastore']!r}")
+            backend, pattern = found, entry["path"]
+            prefix = "" if entry["datastore"] == default_datastore else f"{entry['datastore']}:"
+        for path in backend.expand(pattern):
             files[prefix + path] = hasher.digest(backend.local_path(path))
     return files
 

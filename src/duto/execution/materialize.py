@@ -14,7 +14,7 @@ from duto.errors import DutoError
 from duto.execution.url_inputs import fetch_url
 from duto.graph.spec import Argument, InputSpec, OutputSpec, StepSpec, dataset_paths
 from duto.storage.cas import ContentStore, StoreDamagedError
-from duto.storage.datastores import DatastoreBackend
+from duto.storage.datastores import DatastoreBackend, local_files
 from duto.storage.hashing import hash_bytes
 from duto.storage.layout import StepLayout
 from duto.tracking.step_context import (
@@ -153,16 +153,19 @@ def _place_dataset(
             files.append((local, local.name))
             names_one_file = len(paths) == 1
             continue
-        backend = datastores.get(entry["datastore"])
-        if backend is None:
-            raise InputError(f"input {spec.name!r}: the workspace has no datastore {entry['datastore']!r}")
-        matched = backend.expand(entry["path"])
+        if "local" in entry:
+            backend, pattern, where = local_files(), entry["local"], entry["local"]
+        else:
+            found = datastores.get(entry["datastore"])
+            if found is None:
+                raise InputError(f"input {spec.name!r}: the workspace has no datastore {entry['datastore']!r}")
+            backend, pattern, where = found, entry["path"], f"{entry['datastore']}:{entry['path']}"
+        matched = backend.expand(pattern)
         if not matched:
             with layout.std_log.open("a") as log:
-                where = f"{entry['datastore']}:{entry['path']}"
                 log.write(f"duto: warning: input {spec.name!r} holds no files at {where}\n")
             continue
-        prefix = _fixed_prefix(entry["path"])
+        prefix = _fixed_prefix(pattern)
         is_file = matched == [prefix]
         names_one_file = is_file and len(paths) == 1
         base = PurePosixPath(prefix).parent if is_file else PurePosixPath(prefix)

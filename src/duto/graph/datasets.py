@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -52,11 +53,27 @@ class UrlPath:
         return {"url": self.url}
 
 
+@dataclass(frozen=True)
+class LocalPath:
+    """Files on this machine, by absolute path or glob: `Dataset.File.from_files("/data/raw/**")`.
+
+    A relative path is taken from the current folder when the dataset is made, so the spec holds an absolute one.
+    """
+
+    path: str
+
+    def to_spec(self) -> dict[str, str]:
+        return {"local": self.path}
+
+
+GLOB_CHARACTERS = "*?["
+
+
 @dataclass(frozen=True, eq=False)
 class FileDataset:
     """A set of files on datastores, consumed by steps as a folder or, when it is one file, a file."""
 
-    paths: tuple[DataPath | UrlPath, ...]
+    paths: tuple[DataPath | UrlPath | LocalPath, ...]
     name: str = field(default_factory=lambda: f"dataset_{next(_ids)}")
     parameter: str | None = None  # a DataPath pipeline parameter: `paths` holds its default, a run may override it
 
@@ -116,21 +133,35 @@ def check_path_on_compute(name: str, path: str | None) -> None:
         )
 
 
-PathSource = DataPath | tuple[Any, str]
+PathSource = DataPath | tuple[Any, str] | str | os.PathLike[str]
 
 
-def _to_data_path(item: Any) -> DataPath | UrlPath:
+def _local_path(item: str | os.PathLike[str], validate: bool) -> LocalPath:
+    """A local path or glob as an absolute one; with `validate`, a path without a glob must exist."""
+    text = os.fspath(item)
+    if text.startswith("file://"):
+        text = text.removeprefix("file://")
+    path = os.path.abspath(os.path.expanduser(text))
+    if validate and not any(c in text for c in GLOB_CHARACTERS) and not os.path.exists(path):
+        raise ConfigError(
+            f"Dataset.File.from_files: local path {text!r} ({path}) does not exist; give an existing file or folder, "
+            "a glob such as 'data/**/*.csv', or validate=False to check it when a step consumes the dataset"
+        )
+    return LocalPath(path)
+
+
+def _to_data_path(item: Any, validate: bool) -> DataPath | UrlPath | LocalPath:
     if isinstance(item, DataPath):
         return item
     if isinstance(item, str) and item.startswith(("https://", "http://")):
         return UrlPath(item)
     if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], str):
         return DataPath(item[0], item[1])
-    # A local path is refused as v1's Python SDK refuses it: its files must be on a datastore or at a URL.
+    if isinstance(item, str | os.PathLike) and "://" not in os.fspath(item).removeprefix("file://"):
+        return _local_path(item, validate)
     raise ConfigError(
-        f"Dataset.File.from_files takes a DataPath, a (datastore, 'path/or/glob') pair, an http(s) URL or a list "
-        f"of them, not {item!r}; as in v1, local files go on a datastore first: "
-        f"ws.get_default_datastore().upload(src_dir, target_path), then from_files((datastore, target_path))"
+        f"Dataset.File.from_files takes a DataPath, a (datastore, 'path/or/glob') pair, an http(s) URL, a local "
+        f"path or glob, or a list of them, not {item!r}"
     )
 
 
@@ -139,15 +170,16 @@ class _FileFactory:
 
     @staticmethod
     def from_files(path: PathSource | Sequence[PathSource], validate: bool = True) -> FileDataset:
-        """Make a dataset of the files at `path` (a DataPath, `(datastore, "glob/**")`, a URL, or a list of them).
+        """Make a dataset of the files at `path`: a DataPath, `(datastore, "glob/**")`, an http(s) URL, a local
+        path or glob (relative to the current folder), or a list of them.
 
-        `validate` is accepted for v1 compatibility; the files are checked when a step consumes them.
+        With `validate`, a local path without a glob must exist now; everything else is checked when a step
+        consumes it. Local files are fingerprinted by content, like a datastore's, each time a run needs them.
         """
-        del validate
         items = list(path) if isinstance(path, list) else [path]
         if not items:
             raise ConfigError("Dataset.File.from_files needs at least one path")
-        return FileDataset(paths=tuple(_to_data_path(i) for i in items))
+        return FileDataset(paths=tuple(_to_data_path(i, validate) for i in items))
 
 
 class Dataset:

@@ -100,6 +100,14 @@ class DatastoreBackend:
         return copied
 
 
+def local_files() -> DatastoreBackend:
+    """This machine's own files as a datastore rooted at '/': where `Dataset.File.from_files("/local/path")` reads."""
+    return DatastoreBackend(LOCAL_FILES, {"kind": "local", "path": "/"}, Path("/"))
+
+
+LOCAL_FILES = "local files"
+
+
 def clean_path(path: str) -> str:
     """A datastore path without leading slashes; `..` is refused so nothing escapes the datastore."""
     cleaned = str(PurePosixPath("/", path)).lstrip("/")
