@@ -49,6 +49,8 @@ def test_sample_idiom_creates_an_aml_compute_once(ws: Workspace, capsys: pytest.
     again = get_or_create_cluster(ws, "cpu-cluster")
     assert capsys.readouterr().out == ""
     assert (again.type, again.max_concurrency) == ("AmlCompute", 3)
+    assert isinstance(again, AmlCompute), "ComputeTarget(ws, name) is an instance of the target's own class, as in v1"
+    assert type(ComputeTarget(ws, "local")) is ComputeTarget
 
 
 def test_aml_compute_capacity_is_max_nodes_and_settings_are_kept(ws: Workspace) -> None:

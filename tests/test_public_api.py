@@ -33,6 +33,8 @@ PUBLIC_MODULES = [
     "duto.data.file_dataset",
     "duto.pipeline.graph",
     "duto.pipeline.run",
+    "duto.pipeline.port_data_reference",
+    "duto.compute.amlcompute",
 ]
 # v1's exception names are duto's errors under another name: `except ComputeTargetException` catches duto's.
 ALIASES = {
@@ -45,6 +47,10 @@ ALIASES = {
         "WorkspaceException": "WorkspaceError",
     },
     "duto.compute_target": {"ComputeTargetException": "ComputeTargetError"},
+    "duto.compute.amlcompute": {
+        "AmlComputeProvisioningConfiguration": "AmlComputeConfiguration",
+        "AmlComputeStatus": "ComputeTargetStatus",
+    },
 }
 # The public names of v1's modules that duto provides, by the v1 module v1 code imports them from.
 V1_NAMES = {
@@ -61,6 +67,7 @@ V1_NAMES = {
         "Workspace",
     ],
     "azureml.core.compute": ["AmlCompute", "ComputeTarget"],
+    "azureml.core.compute.amlcompute": ["AmlCompute", "AmlComputeProvisioningConfiguration", "AmlComputeStatus"],
     "azureml.core.compute_target": ["ComputeTargetException"],
     "azureml.core.runconfig": [
         "CondaDependencies",
@@ -99,6 +106,7 @@ V1_NAMES = {
     ],
     "azureml.pipeline.core.graph": ["PipelineData", "PipelineParameter"],
     "azureml.pipeline.core.run": ["PipelineRun", "StepRun"],
+    "azureml.pipeline.core.port_data_reference": ["PortDataReference"],
     "azureml.pipeline.steps": ["CommandStep", "PythonScriptStep"],
 }
 PREFIXES = [

@@ -19,15 +19,19 @@ if TYPE_CHECKING:
 
 
 class ComputeTarget:
-    """A named compute target of a workspace: `ComputeTarget(ws, "cpu")` or `ws.compute_targets["cpu"]`."""
+    """A named compute target of a workspace: `ComputeTarget(ws, "cpu")` or `ws.compute_targets["cpu"]`.
+
+    As in v1, `ComputeTarget(ws, name)` is an instance of the target's own class: an `AmlCompute` for a target
+    made from `AmlCompute.provisioning_configuration`.
+    """
+
+    def __new__(cls, workspace: Workspace, name: str) -> ComputeTarget:
+        if cls is ComputeTarget and _settings(workspace, name).get("type") == "AmlCompute":
+            cls = AmlCompute
+        return super().__new__(cls)
 
     def __init__(self, workspace: Workspace, name: str) -> None:
-        settings = workspace.config.compute_targets.get(name)
-        if settings is None:
-            workspace.reload()
-            settings = workspace.config.compute_targets.get(name)
-        if settings is None:
-            raise ComputeTargetNotFoundError(name, list(workspace.config.compute_targets))
+        settings = _settings(workspace, name)
         self.workspace = workspace
         self.name = name
         self._settings: dict[str, Any] = dict(settings)
@@ -105,6 +109,21 @@ class ComputeTarget:
 
     def __repr__(self) -> str:
         return f"ComputeTarget(name={self.name!r}, type={self.type!r}, max_concurrency={self.max_concurrency})"
+
+
+def _settings(workspace: Workspace, name: str) -> dict[str, Any]:
+    """A target's settings in the workspace's config, read again once when they are not there.
+
+    Raises:
+        ComputeTargetNotFoundError: no target of that name, listing the ones there are.
+    """
+    settings = workspace.config.compute_targets.get(name)
+    if settings is None:
+        workspace.reload()
+        settings = workspace.config.compute_targets.get(name)
+    if settings is None:
+        raise ComputeTargetNotFoundError(name, list(workspace.config.compute_targets))
+    return dict(settings)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,7 @@
+"""v1's `azureml.pipeline.core.port_data_reference`: where a step run's output port left its data."""
+
+from __future__ import annotations
+
+from duto.port_data import PortDataReference
+
+__all__ = ["PortDataReference"]
