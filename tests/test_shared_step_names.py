@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
 import pytest
@@ -101,6 +103,11 @@ def test_a_shared_name_is_refused_with_the_step_run_ids_and_an_id_is_taken(ws, w
     shown = run_duto("runs", "show", run.id, cwd=ws.root)
     assert shown.returncode == 0, shown.stderr
     assert f"train ({first.id[:8]})" in shown.stdout and f"train ({second.id[:8]})" in shown.stdout
+    document = json.loads(run_duto("runs", "show", run.id, "--json", cwd=ws.root).stdout)
+    assert [(s["name"], s["key"], s["id"]) for s in document["steps"]] == [
+        ("train", "train", first.id),
+        ("train", "train#2", second.id),
+    ]
 
     every = run_duto(command, run.id, cwd=ws.root)
     assert every.returncode == 0, every.stderr

@@ -48,6 +48,7 @@ def step_document(step: StepRun) -> dict[str, Any]:
     reuse = step.get_reuse_info()
     return {
         "name": step.name,
+        "key": step.key,
         "id": step.id,
         "status": row.status,
         "reused": reuse["is_reused"],
