@@ -35,6 +35,10 @@ PUBLIC_MODULES = [
     "duto.pipeline.run",
     "duto.pipeline.port_data_reference",
     "duto.compute.amlcompute",
+    "duto.workspace",
+    "duto.experiment",
+    "duto.datastore",
+    "duto.run",
 ]
 # v1's exception names are duto's errors under another name: `except ComputeTargetException` catches duto's.
 ALIASES = {
@@ -66,6 +70,10 @@ V1_NAMES = {
         "VERSION",
         "Workspace",
     ],
+    "azureml.core.workspace": ["Workspace"],
+    "azureml.core.experiment": ["Experiment"],
+    "azureml.core.datastore": ["Datastore"],
+    "azureml.core.run": ["Run"],
     "azureml.core.compute": ["AmlCompute", "ComputeTarget"],
     "azureml.core.compute.amlcompute": ["AmlCompute", "AmlComputeProvisioningConfiguration", "AmlComputeStatus"],
     "azureml.core.compute_target": ["ComputeTargetException"],

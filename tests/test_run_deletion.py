@@ -1,4 +1,4 @@
-"""Deleting runs for real (`duto.run_deletion`, `PipelineRun.delete`): what goes, what a kept run keeps, and what
+"""Deleting runs for real (`duto.facade.run_deletion`, `PipelineRun.delete`): what goes, what a kept run keeps, and what
 `cache gc` reclaims afterwards."""
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from duto import Experiment
-from duto.content_cache import collect_garbage
 from duto.errors import AmbiguousRunError, RunNotEndedError, RunNotFoundError
+from duto.facade.content_cache import collect_garbage
+from duto.facade.run_deletion import delete_runs, resolve_runs
 from duto.pipeline import Pipeline, PipelineData
 from duto.pipeline.steps import PythonScriptStep
-from duto.run_deletion import delete_runs, resolve_runs
 from duto.storage import models
 from duto.storage.reuse_store import ReuseStore
 

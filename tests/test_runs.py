@@ -1,5 +1,5 @@
-"""Runs and their steps as v1 code reads them (`duto.runs`): order, children, outputs, pipeline outputs, job logs,
-the experiment, and addressing a step by its step-run id or its name."""
+"""Runs and their steps as v1 code reads them (`duto.facade.runs`): order, children, outputs, pipeline outputs,
+job logs, the experiment, and addressing a step by its step-run id or its name."""
 
 from __future__ import annotations
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-
 from pathlib import Path
 
 import pytest
 
 from conftest import run_duto
 from duto import Experiment
+from duto.facade.submission import plan_pipeline
 from duto.pipeline import Pipeline, PipelineData
 from duto.pipeline.steps import PythonScriptStep
-from duto.submission import plan_pipeline
 
 TRAIN = """
 import sys

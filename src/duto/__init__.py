@@ -8,13 +8,13 @@ __version__ = "0.1.0"
 VERSION = __version__  # v1 code reads `azureml.core.VERSION`
 
 _EXPORTS = {
-    "Workspace": "duto.workspace",
-    "Datastore": "duto.datastore",
+    "Workspace": "duto.facade.workspace",
+    "Datastore": "duto.facade.datastore",
     "Dataset": "duto.graph.datasets",
     "DataPath": "duto.graph.datasets",
-    "Experiment": "duto.experiment",
-    "Environment": "duto.environment_registry",
-    "ComputeTarget": "duto.compute_targets",
+    "Experiment": "duto.facade.experiment",
+    "Environment": "duto.facade.environment_registry",
+    "ComputeTarget": "duto.facade.compute_targets",
     "RunConfiguration": "duto.graph.runconfig",
     "ScriptRunConfig": "duto.graph.script_run_config",
     "Run": "duto.tracking.step_context",
@@ -25,14 +25,14 @@ __getattr__ = lazy_exports(__name__, _EXPORTS)
 TYPE_CHECKING = False  # the idiom type checkers honour, without importing typing at run time
 
 if TYPE_CHECKING:
-    from duto.compute_targets import ComputeTarget as ComputeTarget
-    from duto.datastore import Datastore as Datastore
-    from duto.environment_registry import Environment as Environment
     from duto.errors import DutoError as DutoError
-    from duto.experiment import Experiment as Experiment
+    from duto.facade.compute_targets import ComputeTarget as ComputeTarget
+    from duto.facade.datastore import Datastore as Datastore
+    from duto.facade.environment_registry import Environment as Environment
+    from duto.facade.experiment import Experiment as Experiment
+    from duto.facade.workspace import Workspace as Workspace
     from duto.graph.datasets import DataPath as DataPath
     from duto.graph.datasets import Dataset as Dataset
     from duto.graph.runconfig import RunConfiguration as RunConfiguration
     from duto.graph.script_run_config import ScriptRunConfig as ScriptRunConfig
     from duto.tracking.step_context import Run as Run
-    from duto.workspace import Workspace as Workspace

@@ -11,11 +11,11 @@ import pytest
 
 from conftest import write_wheel
 from duto import Workspace
-from duto.content_cache import collect_garbage
 from duto.environment import Environment
 from duto.environments import EnvironmentBuilder, EnvironmentBuildError
 from duto.environments.local_sources import missing_sources
 from duto.errors import ConfigError, WheelExistsError
+from duto.facade.content_cache import collect_garbage
 from duto.graph.environment import CondaDependencies, PythonSection
 
 

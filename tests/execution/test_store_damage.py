@@ -9,7 +9,7 @@ import blake3
 import pytest
 
 from duto import Experiment
-from duto.content_cache import verify_cache
+from duto.facade.content_cache import verify_cache
 from duto.pipeline import Pipeline, PipelineData
 from duto.pipeline.steps import PythonScriptStep
 

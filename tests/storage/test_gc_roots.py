@@ -3,7 +3,7 @@ any root keeps."""
 
 from __future__ import annotations
 
-from duto.content_cache import collect_garbage
+from duto.facade.content_cache import collect_garbage
 from duto.storage import gc_roots, models
 
 

@@ -66,7 +66,7 @@ def init(
     path: Annotated[Path, typer.Argument(help="The folder to make a workspace in (created if missing).")] = Path("."),
 ) -> None:
     """Create a workspace: its settings, metadata DB and default datastore, in PATH/.duto."""
-    from duto.workspace import Workspace
+    from duto.facade.workspace import Workspace
 
     try:
         ws = Workspace.create(path, exist_ok=False)

@@ -15,7 +15,7 @@ app = typer.Typer(help="Look after the store of step outputs that reuse draws on
 @app.command("list")
 def list_entries(workspace: WorkspaceOption = None) -> None:
     """List reusable step runs: fingerprint, where they ran, their outputs and whether they are intact."""
-    from duto.content_cache import cache_entries
+    from duto.facade.content_cache import cache_entries
 
     entries = cache_entries(open_workspace(workspace))
     if not entries:
@@ -45,7 +45,7 @@ def verify(workspace: WorkspaceOption = None) -> None:
     """
     from rich.status import Status
 
-    from duto.content_cache import verify_cache
+    from duto.facade.content_cache import verify_cache
 
     with Status("re-hashing the store", console=err):
         report = verify_cache(open_workspace(workspace))
@@ -66,7 +66,7 @@ def verify(workspace: WorkspaceOption = None) -> None:
 @app.command()
 def gc(workspace: WorkspaceOption = None) -> None:
     """Remove what no run references, and stray temporary files."""
-    from duto.content_cache import collect_garbage
+    from duto.facade.content_cache import collect_garbage
 
     report = collect_garbage(open_workspace(workspace))
     say(

@@ -16,7 +16,7 @@ app = typer.Typer(help="List, create and delete compute targets.", no_args_is_he
 @app.command("list")
 def list_targets(workspace: WorkspaceOption = None) -> None:
     """List the compute targets of the workspace."""
-    from duto.compute_targets import ComputeTarget
+    from duto.facade.compute_targets import ComputeTarget
 
     ws = open_workspace(workspace)
     table = Table(title=f"compute targets of {ws.name}")
@@ -70,7 +70,7 @@ def create(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Create a compute target (or change the settings of the one with that name): local cores, or Dask."""
-    from duto.compute_targets import ComputeTarget
+    from duto.facade.compute_targets import ComputeTarget
     from duto.graph.compute import DaskCompute, LocalCompute
 
     ws = open_workspace(workspace)
@@ -92,7 +92,7 @@ def delete(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Delete a compute target (the built-in `local` stays)."""
-    from duto.compute_targets import ComputeTarget
+    from duto.facade.compute_targets import ComputeTarget
 
     ComputeTarget(open_workspace(workspace), name).delete()
     say(f"deleted compute target {name!r}")

@@ -50,7 +50,7 @@ def _graph(target: str, workspace: Path | None) -> tuple[PipelineSpec, dict[str,
     """The spec to draw, each step's status (for a run) and a title."""
     if _is_file(target):
         from duto.cli.status import load_target
-        from duto.submission import freeze_pipeline
+        from duto.facade.submission import freeze_pipeline
 
         _, pipeline = load_target(target, workspace)
         return freeze_pipeline(pipeline, None, snapshots="skip").spec, {}, f"pipeline {target}"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from duto.runs import StepRun
+    from duto.facade.runs import StepRun
     from duto.storage.models import PipelineRun as PipelineRunRow
 
 

@@ -18,7 +18,7 @@ from duto.errors import EnvironmentBuildError
 
 if TYPE_CHECKING:
     from duto.environments.builder import EnvironmentBuilder
-    from duto.workspace import Workspace
+    from duto.facade.workspace import Workspace
 
 app = typer.Typer(help="List, build and clean up the environments steps run in.", no_args_is_help=True)
 
@@ -51,7 +51,7 @@ def _builder(ws: Workspace) -> EnvironmentBuilder:
 
 def _registered_keys(ws: Workspace, builder: EnvironmentBuilder) -> dict[str, list[str]]:
     """The venv key of every registered version that duto builds, with the `name:version`s using it."""
-    from duto.environment_registry import Environment
+    from duto.facade.environment_registry import Environment
 
     users: dict[str, list[str]] = {}
     for name in Environment.list(ws):
@@ -66,7 +66,7 @@ def _registered_keys(ws: Workspace, builder: EnvironmentBuilder) -> dict[str, li
 @app.command("list")
 def list_environments(workspace: WorkspaceOption = None) -> None:
     """List the registered environments, and the venvs built for them."""
-    from duto.environment_registry import Environment
+    from duto.facade.environment_registry import Environment
 
     ws = open_workspace(workspace)
     builder = _builder(ws)
@@ -121,8 +121,8 @@ def build(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Build the venv of a registered environment (or say where it is, when it is built already)."""
-    from duto.environment_registry import Environment
     from duto.errors import EnvironmentBuildError
+    from duto.facade.environment_registry import Environment
 
     ws = open_workspace(workspace)
     environment = Environment.get(ws, name, version)

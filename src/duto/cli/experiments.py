@@ -59,7 +59,7 @@ def archive(
 ) -> None:
     """Hide an experiment and its runs from lists; submitting to it is refused until it is unarchived."""
     from duto.cli.runs import GC_HINT, deletion_summary
-    from duto.experiment import Experiment
+    from duto.facade.experiment import Experiment
 
     ws = open_workspace(workspace)
     experiment = Experiment(ws, name)
@@ -87,7 +87,7 @@ def unarchive(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Bring an archived experiment back into lists (Experiment.reactivate)."""
-    from duto.experiment import Experiment
+    from duto.facade.experiment import Experiment
 
     experiment = Experiment(open_workspace(workspace), name)
     if experiment.archived_time is None:

@@ -49,7 +49,7 @@ def duration(started: datetime | None, ended: datetime | None) -> str:
 
 
 def status_text(status: str) -> Text:
-    from duto.watching import STATUS_STYLES
+    from duto.facade.watching import STATUS_STYLES
 
     return Text(status, style=STATUS_STYLES.get(status, ""))
 

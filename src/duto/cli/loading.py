@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 from duto.errors import DutoError, UserCodeError, UserFileError
-from duto.submission import Pipeline
+from duto.facade.submission import Pipeline
 
 MODULE_NAME = "duto_user_pipeline"
 DUTO_PACKAGE = str(Path(__file__).resolve().parents[1])

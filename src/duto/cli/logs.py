@@ -13,7 +13,7 @@ from duto.cli.options import RunArgument, WorkspaceOption, err, open_workspace, 
 from duto.errors import ConfigError
 
 if TYPE_CHECKING:
-    from duto.runs import PipelineRun, StepRun
+    from duto.facade.runs import PipelineRun, StepRun
 
 
 def logs(
@@ -42,13 +42,13 @@ def logs(
         out.out(text if text.endswith("\n") or not text else text + "\n", highlight=False, end="")
         return
     if follow:
-        from duto.watching import follow_run
+        from duto.facade.watching import follow_run
 
         only = steps[0].id if step is not None else None
         status = follow_run(run, show_output=True, only_step=only, show_table=False, console=out)
         say(f"run {run.id} ended {status}", err)
         return
-    from duto.watching import step_labels
+    from duto.facade.watching import step_labels
 
     every = steps if step is None else run.steps_in_order()
     names = [s.name for s in every]

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from duto.workspace import Workspace
+    from duto.facade.workspace import Workspace
 
 # Results go to stdout so they can be piped; errors and hints go to stderr.
 out = Console()
@@ -30,7 +30,7 @@ RunArgument = Annotated[str, typer.Argument(metavar="RUN", help="A run id, or a 
 
 def open_workspace(path: Path | None) -> Workspace:
     """The workspace at `path` (or above it), else the one `Workspace.from_config()` finds."""
-    from duto.workspace import Workspace
+    from duto.facade.workspace import Workspace
 
     return Workspace.from_config(path)
 

@@ -18,8 +18,8 @@ from duto.graph.status import TERMINAL
 from duto.storage.lease_store import holder_of
 
 if TYPE_CHECKING:
-    from duto.run_deletion import RunDeletion
-    from duto.runs import PipelineRun, StepRun
+    from duto.facade.run_deletion import RunDeletion
+    from duto.facade.runs import PipelineRun, StepRun
 
 app = typer.Typer(help="List, show, compare, resume, cancel and delete pipeline runs.", no_args_is_help=True)
 SHORT_ID = 8  # characters of a run id in tables, as `git log --oneline` shows 7 of a hash
@@ -194,7 +194,7 @@ def environments_table(steps: list[StepRun]) -> Table:
     if not steps:
         return table
     spec = steps[0].parent.workspace.runs_store.pipeline_run(steps[0].parent.id).spec
-    from duto.watching import step_labels
+    from duto.facade.watching import step_labels
 
     environment_names = [(s.get("environment") or {}).get("name", "") for s in spec["steps"]]
     labels = step_labels((s.id, s.name) for s in steps)
@@ -215,7 +215,7 @@ def steps_table(steps: list[StepRun]) -> Table:
     """A run's steps: name (with a short step-run id when two steps share it), status (Reused for a reused
     step), target, duration, exit code, and why."""
     from duto.caching.explain import summarize
-    from duto.watching import step_labels
+    from duto.facade.watching import step_labels
 
     table = Table(title="steps")
     for column in ("step", "status", "target", "duration", "exit code", "why"):
@@ -321,7 +321,7 @@ def delete(
 
     `duto cache gc` then frees what they held in the content store.
     """
-    from duto.run_deletion import delete_runs, resolve_runs
+    from duto.facade.run_deletion import delete_runs, resolve_runs
 
     ws = open_workspace(workspace)
     ids = resolve_runs(ws, run_ids)

@@ -13,7 +13,7 @@ from duto.cli.formatting import compact
 from duto.cli.options import WorkspaceOption, err, open_workspace, out, say
 
 if TYPE_CHECKING:
-    from duto.runs import PipelineRun
+    from duto.facade.runs import PipelineRun
 
 _MISSING = object()
 

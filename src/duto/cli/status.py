@@ -15,7 +15,7 @@ from duto.config import WORKSPACE_ENV
 if TYPE_CHECKING:
     from duto.cli.loading import PipelineTarget
     from duto.execution.dry_run import StepPlan
-    from duto.submission import Pipeline
+    from duto.facade.submission import Pipeline
 
 TargetArgument = Annotated[
     str,
@@ -57,7 +57,7 @@ def status(
 ) -> None:
     """Say which steps of a pipeline would run again and why, without running anything (a dry run)."""
     from duto.cli.app import parse_parameters
-    from duto.submission import plan_pipeline
+    from duto.facade.submission import plan_pipeline
 
     parameters = parse_parameters(param or [])
     parsed, pipeline = load_target(target, workspace)

@@ -22,7 +22,7 @@ def why(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Say for each step of a run whether it was reused (and from where) or why it ran."""
-    from duto.watching import step_labels
+    from duto.facade.watching import step_labels
 
     run = open_workspace(workspace).get_run(run_id)
     steps = run.steps_in_order() if step is None else [run.step_run(step)]

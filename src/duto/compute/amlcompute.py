@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from duto.compute_targets import AmlCompute
-from duto.compute_targets import ComputeTargetStatus as AmlComputeStatus
+from duto.facade.compute_targets import AmlCompute
+from duto.facade.compute_targets import ComputeTargetStatus as AmlComputeStatus
 from duto.graph.compute import AmlComputeConfiguration as AmlComputeProvisioningConfiguration
 
 __all__ = ["AmlCompute", "AmlComputeProvisioningConfiguration", "AmlComputeStatus"]

@@ -5,13 +5,13 @@ from __future__ import annotations
 from duto._lazy import lazy_exports
 
 _EXPORTS = {
-    "Pipeline": "duto.submission",
+    "Pipeline": "duto.facade.submission",
     "PipelineData": "duto.graph.data",
     "PipelineParameter": "duto.graph.params",
     "StepSequence": "duto.graph.sequence",
-    "PipelineRun": "duto.runs",
-    "StepRun": "duto.runs",
-    "PortDataReference": "duto.port_data",
+    "PipelineRun": "duto.facade.runs",
+    "StepRun": "duto.facade.runs",
+    "PortDataReference": "duto.facade.port_data",
     "OutputFileDatasetConfig": "duto.graph.data",
     "TrainingOutput": "duto.graph.data",
 }
@@ -20,12 +20,12 @@ __getattr__ = lazy_exports(__name__, _EXPORTS)
 TYPE_CHECKING = False  # the idiom type checkers honour, without importing typing at run time
 
 if TYPE_CHECKING:
+    from duto.facade.port_data import PortDataReference as PortDataReference
+    from duto.facade.runs import PipelineRun as PipelineRun
+    from duto.facade.runs import StepRun as StepRun
+    from duto.facade.submission import Pipeline as Pipeline
     from duto.graph.data import OutputFileDatasetConfig as OutputFileDatasetConfig
     from duto.graph.data import PipelineData as PipelineData
     from duto.graph.data import TrainingOutput as TrainingOutput
     from duto.graph.params import PipelineParameter as PipelineParameter
     from duto.graph.sequence import StepSequence as StepSequence
-    from duto.port_data import PortDataReference as PortDataReference
-    from duto.runs import PipelineRun as PipelineRun
-    from duto.runs import StepRun as StepRun
-    from duto.submission import Pipeline as Pipeline

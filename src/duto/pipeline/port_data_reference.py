@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from duto.port_data import PortDataReference
+from duto.facade.port_data import PortDataReference
 
 __all__ = ["PortDataReference"]

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from duto.runs import PipelineRun, StepRun
+from duto.facade.runs import PipelineRun, StepRun
 
 __all__ = ["PipelineRun", "StepRun"]

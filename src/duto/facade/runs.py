@@ -20,8 +20,8 @@ from duto.errors import (
     StepNotFoundError,
     StepRunError,
 )
+from duto.facade.port_data import PortDataReference, StepRunOutput
 from duto.graph.status import TERMINAL, RunStatus
-from duto.port_data import PortDataReference, StepRunOutput
 from duto.processes import alive, machine_id, signal_tree
 from duto.storage.layout import RunLayout, StepLayout
 from duto.storage.lease_store import Holder, holder_of
@@ -29,9 +29,9 @@ from duto.storage.models import StepRun as StepRunRow
 from duto.tracking.metrics import aggregate
 
 if TYPE_CHECKING:
-    from duto.experiment import Experiment
-    from duto.run_deletion import RunDeletion
-    from duto.workspace import Workspace
+    from duto.facade.experiment import Experiment
+    from duto.facade.run_deletion import RunDeletion
+    from duto.facade.workspace import Workspace
 
 LOG_TAIL_LINES = 20
 
@@ -104,7 +104,7 @@ class PipelineRun:
     @property
     def experiment(self) -> Experiment:
         """The experiment the run was submitted under."""
-        from duto.experiment import Experiment
+        from duto.facade.experiment import Experiment
 
         return Experiment(self.workspace, self.experiment_name)
 
@@ -285,7 +285,7 @@ class PipelineRun:
             KeyboardInterrupt: on Ctrl-C, once it has said on stderr that the run goes on and how to follow or
                 cancel it; only the waiting stops.
         """
-        from duto.watching import follow_run, stopped_following
+        from duto.facade.watching import follow_run, stopped_following
 
         try:
             status = follow_run(self, show_output=show_output, timeout_seconds=timeout_seconds)
@@ -303,12 +303,12 @@ class PipelineRun:
 
         Outputs a kept run reused stay (its history keeps saying where they came from); what the run held in
         the content store becomes unreferenced, and `cache gc` reclaims it. Not in Azure's v1 SDK, whose runs
-        cannot be deleted; see `duto.run_deletion`.
+        cannot be deleted; see `duto.facade.run_deletion`.
 
         Raises:
             RunNotEndedError: when the run has not ended and `force` is False (cancel it first).
         """
-        from duto.run_deletion import delete_runs
+        from duto.facade.run_deletion import delete_runs
 
         return delete_runs(self.workspace, [self.id], force=force)[0]
 

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from duto.errors import DutoError
-from duto.runs import PipelineRun, StepRun
+from duto.facade.runs import PipelineRun, StepRun
 
 if TYPE_CHECKING:
+    from duto.facade.workspace import Workspace
     from duto.graph.script_run_config import ScriptRunConfig
-    from duto.workspace import Workspace
 
 
 class ScriptRun(PipelineRun):
@@ -85,7 +85,7 @@ def submit_script_run(
     workspace: Workspace, config: ScriptRunConfig, experiment_name: str, tags: Mapping[str, str] | None
 ) -> ScriptRun:
     """Submit the one step of `config` as a run of its own; returns at once while it runs."""
-    from duto.submission import Pipeline, submit_pipeline
+    from duto.facade.submission import Pipeline, submit_pipeline
 
     pipeline = Pipeline(workspace, [config.to_step()], description=f"ScriptRunConfig {config.name}")
     run = submit_pipeline(pipeline, experiment_name, None, False, False, tags)

@@ -13,7 +13,7 @@ from duto.storage.reuse_store import ReuseStore
 from duto.storage.temporary import remove, strays
 
 if TYPE_CHECKING:
-    from duto.workspace import Workspace
+    from duto.facade.workspace import Workspace
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from duto.storage.lease_store import age_seconds, holder_of
 from duto.storage.models import Event
 
 if TYPE_CHECKING:
-    from duto.runs import PipelineRun
+    from duto.facade.runs import PipelineRun
 
 POLL_SECONDS = 0.2
 # A run nobody has taken this long after its submit gets a runner from whoever follows it; and a follower

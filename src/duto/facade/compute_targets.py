@@ -15,7 +15,7 @@ from duto.graph.compute import (
 )
 
 if TYPE_CHECKING:
-    from duto.workspace import Workspace
+    from duto.facade.workspace import Workspace
 
 
 class ComputeTarget:

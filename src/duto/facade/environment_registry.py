@@ -21,7 +21,7 @@ from duto.graph.package_sources import wheel_file_name_problem, workspace_wheel_
 
 if TYPE_CHECKING:
     from duto.environments.builder import BuiltEnvironment
-    from duto.workspace import Workspace
+    from duto.facade.workspace import Workspace
 
 
 class Environment(EnvironmentDefinition):

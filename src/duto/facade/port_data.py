@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from duto.errors import DatastoreError
 
 if TYPE_CHECKING:
-    from duto.runs import StepRun
-    from duto.workspace import Workspace
+    from duto.facade.runs import StepRun
+    from duto.facade.workspace import Workspace
 
 
 class StepRunOutput:

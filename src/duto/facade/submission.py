@@ -24,8 +24,8 @@ from duto.storage.runs_store import new_id
 from duto.storage.snapshots import snapshot_files
 
 if TYPE_CHECKING:
-    from duto.runs import PipelineRun
-    from duto.workspace import Workspace
+    from duto.facade.runs import PipelineRun
+    from duto.facade.workspace import Workspace
 
 
 class Pipeline:
@@ -129,8 +129,8 @@ class Pipeline:
 
     def _environment_problems(self) -> list[ValidationProblem]:
         """A local wheel, folder or find-links folder a step's environment installs from that is not there."""
-        from duto.environment_registry import Environment
         from duto.environments.local_sources import missing_sources
+        from duto.facade.environment_registry import Environment
 
         default: dict[str, Any] | None = None
         name = self.workspace.config.default_environment
@@ -158,7 +158,7 @@ class Pipeline:
         tags: Mapping[str, str] | None = None,
     ) -> PipelineRun:
         """Submit a run to the experiment `experiment_name`; returns at once while the run goes on."""
-        from duto.experiment import Experiment
+        from duto.facade.experiment import Experiment
 
         return Experiment(self.workspace, experiment_name).submit(
             self,
@@ -260,7 +260,7 @@ def freeze_pipeline(
             cas.hasher.close()
     default_environment = None
     if workspace.config.default_environment is not None:
-        from duto.environment_registry import Environment
+        from duto.facade.environment_registry import Environment
 
         default_environment = Environment.get(workspace, workspace.config.default_environment).to_spec()
     spec = pipeline.graph.to_spec(sources, default_environment)
@@ -303,7 +303,7 @@ def submit_pipeline(
     tags: Mapping[str, str] | None,
 ) -> PipelineRun:
     """Validate, snapshot the code, freeze the spec, record the run, and hand it to a runner."""
-    from duto.runs import PipelineRun
+    from duto.facade.runs import PipelineRun
 
     frozen = freeze_pipeline(pipeline, pipeline_parameters)
     spec, parameters = frozen.spec, frozen.parameters

@@ -26,7 +26,7 @@ from duto.storage.lease_store import holder_of
 from duto.storage.temporary import remove
 
 if TYPE_CHECKING:
-    from duto.workspace import Workspace
+    from duto.facade.workspace import Workspace
 
 # How long `force` waits for a canceled run's runner to let go of it before giving up.
 STOP_TIMEOUT_SECONDS = 60.0
@@ -95,7 +95,7 @@ def delete_runs(workspace: Workspace, run_ids: Sequence[str], force: bool = Fals
 
 
 def _cancel_and_wait(workspace: Workspace, run_id: str) -> None:
-    from duto.runs import PipelineRun
+    from duto.facade.runs import PipelineRun
 
     PipelineRun(workspace, run_id).cancel()
     deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
