@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 # The newest migration in migrations/versions; opening a DB at this revision skips Alembic entirely.
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 BUSY_TIMEOUT_MS = 30_000
 COMMIT_WATCH_SECONDS = 0.005
 _MIGRATIONS = Path(__file__).with_name("migrations")

@@ -41,6 +41,9 @@ WITHOUT_DIGESTS = frozenset(
         "runner_daemons",
         "deleted_step_runs",
         "dropped_reuse_entries",
+        "pipeline_endpoints",
+        "pipeline_endpoint_versions",
+        "api_tokens",
     }
 )
 
@@ -104,5 +107,17 @@ def _reuse_entries(db: Database) -> set[str]:
         }
 
 
+def _published_pipelines(db: Database) -> set[str]:
+    """A published pipeline keeps the code snapshots its frozen spec names, enabled or not, until deleted."""
+    with db.reading() as s:
+        return {
+            step["snapshot"]
+            for spec in s.scalars(select(models.PublishedPipeline.spec))
+            for step in spec.get("steps", [])
+            if step.get("snapshot")
+        }
+
+
 register("runs", ("pipeline_runs", "step_runs"), _runs)
+register("published pipelines", ("published_pipelines",), _published_pipelines)
 register("reuse entries", ("reuse_entries",), _reuse_entries)

@@ -196,3 +196,68 @@ class DeletedStepRun(Base):
     pipeline_run_id: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(255))
     deleted_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class PublishedPipeline(Base):
+    """A pipeline frozen when it was published: its spec (code snapshots by digest) and parameter defaults.
+
+    Names need not be unique: each publish is a new id. `status` is "Active" or "Disabled".
+    """
+
+    __tablename__ = "published_pipelines"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSONText)
+    continue_on_step_failure: Mapped[bool] = mapped_column(Boolean)
+    # The run it was published from (`PipelineRun.publish_pipeline`), when it was.
+    source_run_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class PipelineEndpoint(Base):
+    """A stable name and URL over versions of published pipelines; one of them is the default."""
+
+    __tablename__ = "pipeline_endpoints"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    default_version: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class PipelineEndpointVersion(Base):
+    """Version "0", "1", ... of an endpoint: the published pipeline it names."""
+
+    __tablename__ = "pipeline_endpoint_versions"
+
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("pipeline_endpoints.id"), primary_key=True)
+    version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    published_pipeline_id: Mapped[str] = mapped_column(ForeignKey("published_pipelines.id"), index=True)
+    added_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ApiToken(Base):
+    """A token for the workspace's server: only the SHA-256 of its secret is kept.
+
+    `scope` is read, submit or admin. A token minted by `duto server` for the person who started it has
+    `server_pid` set and is revoked when that server stops.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    server_pid: Mapped[int | None] = mapped_column(Integer)
