@@ -380,3 +380,20 @@ class DaskTargetError(ComputeTargetError):
     def __init__(self, target: str, message: str) -> None:
         self.target = target
         super().__init__(message)
+
+
+class TokenError(DutoError):
+    """A token could not be made, found or used as asked."""
+
+
+class TokenNotFoundError(TokenError, KeyError):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"no token named {name!r} in this workspace; `duto token list` shows the tokens there are")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class ServerError(DutoError):
+    """The workspace's server could not start, or be found or stopped as asked."""

@@ -1,0 +1,82 @@
+"""The server's ASGI app: the routers under `/api`, token checks, the Host check, and errors as 4xx answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from duto import __version__
+from duto.facade.tokens import Scope, authenticate
+from duto.facade.workspace import Workspace
+from duto.server.auth import COOKIE, SCOPE_KEY, requires
+from duto.server.errors import install_error_handlers
+from duto.server.hosts import HostCheck, allowed_hosts
+from duto.server.routes import health, tokens
+
+ROUTERS = [health.router, tokens.router]
+OPENAPI_URL = "/api/openapi.json"
+SIGN_IN_SECONDS = 30 * 24 * 3600
+
+DESCRIPTION = """The duto workspace over HTTP: trigger published pipelines, follow runs, manage tokens.
+
+Every route but `GET /api/health` needs `Authorization: Bearer TOKEN`; each route's `x-duto-scope` says which
+scope it needs (read < submit < admin). Make tokens with `duto token create NAME --scope SCOPE`."""
+
+
+def create_app(root: Path, bind_host: str = "127.0.0.1", allow_hosts: Iterable[str] = ()) -> FastAPI:
+    """The app serving the workspace at `root`, answering to the Host names of `bind_host` and `allow_hosts`."""
+    app = FastAPI(
+        title="duto",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url=None,  # served below, behind a token like every other route
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.workspace = Workspace.from_config(root)
+    for router in ROUTERS:
+        app.include_router(router, prefix="/api")
+    read = requires(Scope.READ)
+    app.add_api_route(OPENAPI_URL, lambda: JSONResponse(app.openapi()), include_in_schema=False, **read)
+    app.add_api_route("/api/docs", _docs, include_in_schema=False, **read)
+    app.add_api_route("/", sign_in, methods=["GET"], include_in_schema=False)
+    install_error_handlers(app)
+    app.add_middleware(HostCheck, allowed=allowed_hosts(bind_host, allow_hosts))
+    _check_every_route_declares_its_scope(app)
+    return app
+
+
+def _docs() -> HTMLResponse:
+    return get_swagger_ui_html(openapi_url=OPENAPI_URL, title="duto: API")
+
+
+def sign_in(request: Request, token: str | None = None) -> Response:
+    """`/?token=...`, the URL `duto server` prints: keep the token in an HttpOnly cookie and go to the API's docs."""
+    workspace: Workspace = request.app.state.workspace
+    if token is None or authenticate(workspace, token) is None:
+        return HTMLResponse(
+            "<!doctype html><title>duto: sign in</title><p>Open the sign-in URL that <code>duto server</code> "
+            "printed, or make a token with <code>duto token create NAME --scope read</code> and open "
+            "<code>/?token=TOKEN</code>.</p>",
+            status_code=401,
+        )
+    response = RedirectResponse("/api/docs", status_code=303)
+    response.set_cookie(
+        COOKIE, token, max_age=SIGN_IN_SECONDS, httponly=True, samesite="strict", secure=request.url.scheme == "https"
+    )
+    return response
+
+
+def _check_every_route_declares_its_scope(app: FastAPI) -> None:
+    """A route without a declared scope would be open: refuse to build such an app."""
+    for route in app.routes:
+        path = getattr(route, "path", "")
+        if not path.startswith("/api/"):
+            continue
+        extra = getattr(route, "openapi_extra", None) or {}
+        if SCOPE_KEY not in extra:
+            raise RuntimeError(f"route {path} declares no token scope: add **requires(Scope.X) to it")
