@@ -364,13 +364,15 @@ class EnvironmentNotFoundError(DutoError, KeyError):
 
 
 class EnvironmentBuildError(DutoError):
-    """uv could not build an environment: which one (`environment`), why (`reason`), uv's last lines (`output`)."""
+    """An environment could not be built: which one (`environment`), why (`reason`), and the last lines of the
+    tool that failed, uv, micromamba or conda (`output`); `tool` names it."""
 
-    def __init__(self, environment: str, message: str, output: str = "") -> None:
+    def __init__(self, environment: str, message: str, output: str = "", tool: str = "uv") -> None:
         self.environment = environment
         self.reason = message
         self.output = output
-        tail = f"\n--- uv said ---\n{output.rstrip()}" if output.strip() else ""
+        self.tool = tool
+        tail = f"\n--- {tool} said ---\n{output.rstrip()}" if output.strip() else ""
         super().__init__(f"environment {environment!r} could not be built: {message}{tail}")
 
 

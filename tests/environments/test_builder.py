@@ -15,7 +15,7 @@ import pytest
 
 from conftest import write_wheel
 from duto.environments import EnvironmentBuilder, EnvironmentBuildError
-from duto.environments.builder import METADATA_FILE, machine_index_options
+from duto.environments.builder import METADATA_FILE, build_inputs, machine_index_options
 from duto.graph.environment import CondaDependencies, Environment, PythonSection
 
 
@@ -214,6 +214,36 @@ def test_gc_keeps_what_it_is_told_and_removes_the_rest(tmp_path: Path, wheels: P
     assert builder.list() == []
 
 
+def test_gc_removes_a_folder_built_in_place_that_was_never_completed(tmp_path: Path, wheels: Path) -> None:
+    envs = tmp_path / "envs"
+    builder = EnvironmentBuilder(envs)
+    kept = builder.build(offline_spec(wheels, "tinypkg"), io.BytesIO())
+    incomplete = envs / ("2" * 16)  # a conda prefix whose build died before its metadata was written
+    (incomplete / "bin").mkdir(parents=True)
+    busy = envs / ("3" * 16)  # one being built in place right now
+    busy.mkdir()
+
+    with (envs / f"{busy.name}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        removed = builder.gc(keep={kept.key, incomplete.name, busy.name})
+
+    assert removed == [incomplete.name]
+    assert busy.exists()
+    assert [kept] == builder.list()
+
+
+def test_the_key_says_whether_a_conda_tool_or_pypi_installs_the_conda_packages(wheels: Path) -> None:
+    plain = offline_spec(wheels, "tinypkg")
+    conda = conda_spec(wheels, "tinypkg")
+    key = EnvironmentBuilder._key
+
+    assert build_inputs(plain, "micromamba") == build_inputs(plain), "no conda packages: keys stay as they were"
+    assert key(plain, {}, "micromamba") == key(plain, {}, None)
+    assert len({key(conda, {}, None), key(conda, {}, "micromamba"), key(conda, {}, "conda")}) == 3
+    assert build_inputs(conda, "micromamba")["conda_channels"] == ["conda-forge"]
+    assert "conda_tool" not in build_inputs(conda)
+
+
 def test_machine_index_options_follow_pip_configuration(tmp_path: Path) -> None:
     system = tmp_path / "pip-system.conf"
     system.write_text("[global]\nindex-url = https://mirror.example/simple\nfind-links = /opt/wheels\n")
@@ -263,9 +293,10 @@ def test_conda_packages_are_installed_from_pypi_names_and_the_log_says_so(
     assert built.packages == {"tinypkg": "1.0"}
     text = log.getvalue().decode()
     assert (
-        "# conda package conda-forge::tinypkg=1.0 installed from PyPI as tinypkg==1.0.* (no conda/micromamba here)"
-        in text
+        "# conda package conda-forge::tinypkg=1.0 installed from PyPI as tinypkg==1.0.* "
+        "(no conda or micromamba on PATH)" in text
     )
+    assert "conda_tool" not in built.spec
 
 
 def test_a_conda_package_pypi_lacks_too_is_refused_by_name(

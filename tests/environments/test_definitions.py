@@ -87,6 +87,21 @@ def test_conda_packages_are_recorded_for_the_build_and_round_trip() -> None:
     assert "conda_packages" not in pip_env("plain", "numpy").to_spec(), "other specs stay as they were"
 
 
+def test_conda_channels_are_recorded_with_conda_packages_only() -> None:
+    env = Environment("geo")
+    env.python.conda_dependencies = CondaDependencies.create(conda_packages=["gdal"])
+    env.python.conda_dependencies.add_channel("bioconda")
+    env.python.conda_dependencies.add_channel("conda-forge")
+    plain = pip_env("plain", "numpy")
+    plain.python.conda_dependencies.add_channel("conda-forge")
+
+    spec = env.to_spec()
+
+    assert spec["conda_channels"] == ["bioconda", "conda-forge"]
+    assert Environment.from_spec(spec).to_spec() == spec
+    assert "conda_channels" not in plain.to_spec(), "without conda packages channels decide nothing"
+
+
 def test_a_base_image_alone_starts_no_container_as_in_v1() -> None:
     env = Environment("image-only")
     env.docker.base_image = DEFAULT_CPU_IMAGE
@@ -170,6 +185,8 @@ def test_from_pip_requirements_and_from_conda_specification(tmp_path: Path) -> N
     requirements.write_text("tinypkg==1.0\n--find-links ./wheels\n")
     conda = tmp_path / "environment.yml"
     conda.write_text("name: x\ndependencies:\n  - python=3.12\n  - pip\n  - pip:\n    - otherpkg>=2\n")
+    geo = tmp_path / "geo.yml"
+    geo.write_text("name: g\nchannels:\n  - bioconda\ndependencies:\n  - python=3.12\n  - gdal\n")
     bad = tmp_path / "bad.txt"
     bad.write_text("-r more.txt\n")
 
@@ -179,6 +196,8 @@ def test_from_pip_requirements_and_from_conda_specification(tmp_path: Path) -> N
     assert from_pip.to_spec()["pip_packages"] == ["tinypkg==1.0"]
     assert from_pip.to_spec()["pip_options"] == [f"--find-links={Path.cwd() / 'wheels'}"], "as pip: from the cwd"
     assert (from_conda.to_spec()["python_version"], from_conda.to_spec()["pip_packages"]) == ("3.12", ["otherpkg>=2"])
+    geo_spec = Environment.from_conda_specification("geo", geo).to_spec()
+    assert (geo_spec["conda_packages"], geo_spec["conda_channels"]) == (["gdal"], ["bioconda"])
     with pytest.raises(ConfigError, match=r"bad\.txt"):
         Environment.from_pip_requirements("bad", bad)
     with pytest.raises(ConfigError, match="does not exist"):

@@ -1,9 +1,16 @@
-"""Building environments: one uv-made venv per distinct set of packages, shared by every step and run needing it.
+"""Building environments: one venv per distinct set of packages, shared by every step and run needing it.
 
 A venv lives in `<envs_dir>/<key>/`, `key` a hash of what decides its contents (with the content of every local
-wheel, sdist, folder and find-links folder it installs from, see `local_sources`). It is built in a temporary
-folder and renamed into place only when complete (its `duto-env.json` written last), under a per-key file lock,
-so two processes needing the same venv build it once and nobody ever sees half of one.
+wheel, sdist, folder and find-links folder it installs from, see `local_sources`). It is built under a per-key file
+lock, so two processes needing the same venv build it once, and it is complete only once its `duto-env.json` is
+there, written last: a folder without it is never taken for a venv.
+
+uv makes a venv in a temporary folder, renamed into place when complete, so nobody ever sees half of one. An
+environment with conda packages on a machine with micromamba or conda (see `conda`) is instead a conda prefix
+that tool creates, with uv installing its pip packages; a prefix cannot be moved once made (its paths are written
+into it), so it is built in place, at `<envs_dir>/<key>/`, still under the lock. A failed build removes the
+folder; one left by a build that died (no `duto-env.json`, lock free) is removed by `gc`, and replaced by the next
+build of its key.
 """
 
 from __future__ import annotations
@@ -30,9 +37,19 @@ from typing import Any, Protocol, TextIO
 import blake3
 
 from duto.config import WorkspaceConfig
+from duto.environments.conda import (
+    conda_channels,
+    conda_create_command,
+    conda_failure,
+    conda_log_line,
+    find_conda_tool,
+    prefix_python_version,
+    pypi_log_lines,
+    pypi_requirements,
+    unknown_conda_packages,
+)
 from duto.environments.local_sources import LocalSource, local_sources, source_digests
 from duto.errors import EnvironmentBuildError
-from duto.graph.conda_names import pypi_requirement
 from duto.graph.environment import pip_option_args
 from duto.graph.package_sources import normalize_package_name, workspace_wheel_reference
 from duto.storage.hashing import FileHasher
@@ -97,8 +114,12 @@ def workspace_envs_dir(config: WorkspaceConfig) -> Path:
     return config.duto_dir / "envs"
 
 
-def build_inputs(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """The part of an environment spec that decides what its venv holds (not its name, version or variables)."""
+def build_inputs(spec: Mapping[str, Any], conda_tool: str | None = None) -> dict[str, Any]:
+    """The part of an environment spec that decides what its venv holds (not its name, version or variables).
+
+    Args:
+        conda_tool: the tool installing its conda packages (`find_conda_tool`); None when they come from PyPI.
+    """
     inputs: dict[str, Any] = {
         "python_version": spec.get("python_version"),
         "pip_packages": sorted(spec.get("pip_packages") or []),
@@ -106,7 +127,15 @@ def build_inputs(spec: Mapping[str, Any]) -> dict[str, Any]:
     }
     if spec.get("conda_packages"):
         inputs["conda_packages"] = sorted(spec["conda_packages"])  # only when some: other keys stay as they were
+        if conda_tool is not None:  # only then: keys of environments built from PyPI stay as they were
+            inputs["conda_tool"] = conda_tool
+            inputs["conda_channels"] = conda_channels(spec.get("conda_channels"))
     return inputs
+
+
+def conda_tool_for(spec: Mapping[str, Any]) -> str | None:
+    """The conda tool that builds this spec's environment: None without conda packages or without a tool."""
+    return find_conda_tool() if spec.get("conda_packages") else None
 
 
 class EnvironmentBuilder:
@@ -128,7 +157,7 @@ class EnvironmentBuilder:
         Raises:
             EnvironmentBuildError: a local wheel, folder or find-links folder of the spec is not there.
         """
-        return self._key(spec, self.sources(spec))
+        return self._key(spec, self.sources(spec), conda_tool_for(spec))
 
     def sources(self, spec: Mapping[str, Any]) -> dict[str, str]:
         """The content digest of each local wheel, sdist, folder and find-links folder the spec installs from.
@@ -158,8 +187,8 @@ class EnvironmentBuilder:
             return None
 
     @staticmethod
-    def _key(spec: Mapping[str, Any], sources: Mapping[str, str]) -> str:
-        material = build_inputs(spec)
+    def _key(spec: Mapping[str, Any], sources: Mapping[str, str], conda_tool: str | None) -> str:
+        material = build_inputs(spec, conda_tool)
         if material["python_version"] is None:
             # Without a version the venv gets the interpreter duto runs on: its minor version is part of it.
             material["interpreter"] = f"{sys.implementation.name}-{sys.version_info[0]}.{sys.version_info[1]}"
@@ -177,7 +206,7 @@ class EnvironmentBuilder:
             refresh: build anew and replace the venv there is.
 
         Raises:
-            EnvironmentBuildError: uv failed (no such package, no such Python on this machine, ...).
+            EnvironmentBuildError: uv, micromamba or conda failed (no such package, no such Python here, ...).
             ValueError: the environment is user-managed; duto builds nothing for it.
         """
         name = str(spec.get("name") or "unnamed")
@@ -187,7 +216,8 @@ class EnvironmentBuilder:
                 "nothing for it"
             )
         sources = self.sources(spec)
-        key = self._key(spec, sources)
+        tool = conda_tool_for(spec)
+        key = self._key(spec, sources, tool)
         if not refresh:
             found = self._load(key)
             if found is not None:
@@ -197,7 +227,7 @@ class EnvironmentBuilder:
                 found = self._load(key)
                 if found is not None:
                     return found  # another process built it while this one waited
-            return self._build_locked(key, name, spec, sources, log)
+            return self._build_locked(key, name, spec, sources, log, tool)
 
     def list(self) -> list[BuiltEnvironment]:
         """The completed venvs, by key."""
@@ -216,7 +246,9 @@ class EnvironmentBuilder:
     def gc(self, keep: set[str]) -> builtins.list[str]:
         """Remove the venvs whose key is not in `keep`, and folders left by builds that died.
 
-        Venvs being built now are left alone. Returns the names of the folders removed.
+        A folder left by a build that died is a temporary one, or a conda prefix built in place and never
+        completed (no `duto-env.json`): removed even when its key is kept. Venvs being built now are left alone.
+        Returns the names of the folders removed.
         """
         if not self.envs_dir.is_dir():
             return []
@@ -226,11 +258,11 @@ class EnvironmentBuilder:
                 continue
             stray = entry.name.startswith(TMP_PREFIX)
             key = entry.name[len(TMP_PREFIX) : len(TMP_PREFIX) + KEY_LENGTH] if stray else entry.name
-            if not _KEY.match(key) or (not stray and key in keep):
+            if not _KEY.match(key) or (not stray and key in keep and _complete(entry)):
                 continue
             with self._lock(key, blocking=False) as held:
-                if not held or not entry.exists():
-                    continue  # being built right now: not a leftover
+                if not held or not entry.exists() or (not stray and key in keep and _complete(entry)):
+                    continue  # being built right now, or completed while this waited: not a leftover
                 if stray:
                     _remove_tree(entry)
                 else:
@@ -239,88 +271,161 @@ class EnvironmentBuilder:
         return removed
 
     def _build_locked(
-        self, key: str, name: str, spec: Mapping[str, Any], sources: Mapping[str, str], log: BuildLog
+        self,
+        key: str,
+        name: str,
+        spec: Mapping[str, Any],
+        sources: Mapping[str, str],
+        log: BuildLog,
+        tool: str | None,
     ) -> BuiltEnvironment:
-        inputs = build_inputs(spec)
-        local = local_sources(spec, self.duto_dir)
-        tmp = self.envs_dir / f"{TMP_PREFIX}{key}-{uuid.uuid4().hex}"
+        inputs = build_inputs(spec, tool)
         final = self.envs_dir / key
-        try:
-            python = inputs["python_version"] or sys.executable
+        if tool is None:
+            tmp = self.envs_dir / f"{TMP_PREFIX}{key}-{uuid.uuid4().hex}"
             try:
-                self._uv(["venv", "--relocatable", "--no-project", "--python", python, str(tmp)], name, log)
-            except EnvironmentBuildError as exc:
-                if inputs["python_version"] is None:
-                    raise
-                raise EnvironmentBuildError(
-                    name,
-                    f"uv found no usable Python {python} on this machine, and duto never downloads one: install it, "
-                    "or ask for a Python that is here with set_python_version",
-                    exc.output,
-                ) from exc
-            venv_python = str(tmp / "bin" / "python")
-            from_conda = _conda_as_pypi(inputs.get("conda_packages") or [], log)
-            if inputs["pip_packages"] or from_conda:
-                options = inputs["pip_options"]
-                machine = machine_index_options(options)
-                if machine:
-                    log.write(
-                        f"# package indexes from this machine's pip configuration: {' '.join(machine)}\n".encode()
-                    )
-                packages = [*_install_texts(inputs["pip_packages"], local), *from_conda.values()]
-                args = [*pip_option_args(options), *machine, *_refresh_args(local), *packages]
-                # Compiled at install as pip does, so no step pays for compiling its imports (with
-                # PYTHONDONTWRITEBYTECODE set, none would ever write them).
-                try:
-                    self._uv(["pip", "install", "--compile-bytecode", "--python", venv_python, *args], name, log)
-                except EnvironmentBuildError as exc:
-                    raise _unknown_conda_packages(exc, from_conda) or exc from exc
-            frozen = self._uv(["pip", "freeze", "--python", venv_python], name, log, capture=True)
-            metadata = {
-                "schema_version": METADATA_SCHEMA_VERSION,
-                "key": key,
-                "spec": inputs,
-                "packages": _stored_wheels_as_referenced(_parse_freeze(frozen), local),
-                "python_version": _venv_python_version(tmp),
-                "built_at": time.time(),
-                "sources": dict(sorted(sources.items())),
-            }
-            # Written last: a folder with this file is a complete venv.
-            (tmp / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
-            if final.exists() or final.is_symlink():
-                aside = self.envs_dir / f"{TMP_PREFIX}{key}-{uuid.uuid4().hex}-old"
-                os.rename(final, aside)
-                _remove_tree(aside)
-            os.rename(tmp, final)
-        except BaseException:
-            _remove_tree(tmp)
-            raise
+                self._make_venv(tmp, inputs, name, log)
+                self._install_and_record(tmp, key, inputs, spec, sources, log, name)
+                if final.exists() or final.is_symlink():
+                    aside = self.envs_dir / f"{TMP_PREFIX}{key}-{uuid.uuid4().hex}-old"
+                    os.rename(final, aside)
+                    _remove_tree(aside)
+                os.rename(tmp, final)
+            except BaseException:
+                _remove_tree(tmp)
+                raise
+        else:
+            # A conda prefix cannot be moved: it is made in place, and complete once its metadata is written.
+            self._remove_locked(key)
+            try:
+                self._make_conda_prefix(final, tool, inputs, name, log)
+                self._install_and_record(final, key, inputs, spec, sources, log, name)
+            except BaseException:
+                _remove_tree(final)
+                raise
         built = self._load(key)
-        if built is None:  # pragma: no cover - the folder was just renamed into place under the lock
+        if built is None:  # pragma: no cover - the folder was just completed under the lock
             raise EnvironmentBuildError(name, f"the venv at {final} vanished as soon as it was built")
         log.write(f"# environment {name!r} built at {final}\n".encode())
         log.flush()
         return built
 
+    def _make_venv(self, folder: Path, inputs: Mapping[str, Any], name: str, log: BuildLog) -> None:
+        python = inputs["python_version"] or sys.executable
+        try:
+            self._uv(["venv", "--relocatable", "--no-project", "--python", python, str(folder)], name, log)
+        except EnvironmentBuildError as exc:
+            if inputs["python_version"] is None:
+                raise
+            raise EnvironmentBuildError(
+                name,
+                f"uv found no usable Python {python} on this machine, and duto never downloads one: install it, "
+                "or ask for a Python that is here with set_python_version",
+                exc.output,
+            ) from exc
+
+    def _make_conda_prefix(self, prefix: Path, tool: str, inputs: Mapping[str, Any], name: str, log: BuildLog) -> None:
+        packages, channels = list(inputs["conda_packages"]), list(inputs["conda_channels"])
+        python = inputs["python_version"] or f"{sys.version_info[0]}.{sys.version_info[1]}"
+        command = conda_create_command(tool, prefix, python, packages, channels)
+        env = dict(os.environ)
+        env.pop("VIRTUAL_ENV", None)
+        try:
+            self._run_tool([shutil.which(tool) or tool, *command[1:]], shlex.join(command), name, log, env, tool)
+        except EnvironmentBuildError as exc:
+            raise conda_failure(exc, tool, packages) from exc
+        log.write(conda_log_line(tool, packages, channels).encode())
+
+    def _install_and_record(
+        self,
+        folder: Path,
+        key: str,
+        inputs: Mapping[str, Any],
+        spec: Mapping[str, Any],
+        sources: Mapping[str, str],
+        log: BuildLog,
+        name: str,
+    ) -> None:
+        """Install the pip packages (and conda ones from PyPI, without a conda tool), then write the metadata."""
+        local = local_sources(spec, self.duto_dir)
+        python = str(folder / "bin" / "python")
+        from_conda: dict[str, str] = {}
+        if inputs.get("conda_packages") and "conda_tool" not in inputs:
+            from_conda = pypi_requirements(inputs["conda_packages"])
+            log.write(pypi_log_lines(from_conda).encode())
+        if inputs["pip_packages"] or from_conda:
+            options = inputs["pip_options"]
+            machine = machine_index_options(options)
+            if machine:
+                log.write(f"# package indexes from this machine's pip configuration: {' '.join(machine)}\n".encode())
+            packages = [*_install_texts(inputs["pip_packages"], local), *from_conda.values()]
+            args = [*pip_option_args(options), *machine, *_refresh_args(local), *packages]
+            # Compiled at install as pip does, so no step pays for compiling its imports (with
+            # PYTHONDONTWRITEBYTECODE set, none would ever write them).
+            try:
+                self._uv(["pip", "install", "--compile-bytecode", "--python", python, *args], name, log)
+            except EnvironmentBuildError as exc:
+                raise unknown_conda_packages(exc, from_conda) or exc from exc
+        frozen = self._uv(["pip", "freeze", "--python", python], name, log, capture=True)
+        metadata = {
+            "schema_version": METADATA_SCHEMA_VERSION,
+            "key": key,
+            "spec": dict(inputs),
+            "packages": _stored_wheels_as_referenced(_parse_freeze(frozen), local),
+            "python_version": _venv_python_version(folder) or prefix_python_version(folder),
+            "built_at": time.time(),
+            "sources": dict(sorted(sources.items())),
+        }
+        # Written last: a folder with this file is a complete venv.
+        (folder / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
+
     def _uv(self, args: builtins.list[str], name: str, log: BuildLog, capture: bool = False) -> str:
         """Run uv, copying its output into `log` line by line; returns stdout when `capture`, else ""."""
         import uv
 
-        log.write(f"$ uv {shlex.join(args)}\n".encode())
-        log.flush()
         env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1"}
         env.pop("VIRTUAL_ENV", None)  # each command names its interpreter; an active venv must not leak in
+        shown = f"uv {shlex.join(args)}"
+        what = "uv " + " ".join(args[:2] if args[0] == "pip" else args[:1])
+        return self._run_tool([uv.find_uv_bin(), *args], shown, name, log, env, what, capture)
+
+    def _run_tool(
+        self,
+        command: builtins.list[str],
+        shown: str,
+        name: str,
+        log: BuildLog,
+        env: Mapping[str, str],
+        what: str,
+        capture: bool = False,
+    ) -> str:
+        """Run a build tool, copying its output into `log` line by line; returns stdout when `capture`, else "".
+
+        Args:
+            shown: the command as the log shows it.
+            what: the tool (and subcommand) a failure names; its first word is the error's `tool`.
+
+        Raises:
+            EnvironmentBuildError: the tool exited with an error (its last lines are the output), or did not start.
+        """
+        log.write(f"$ {shown}\n".encode())
+        log.flush()
         self.envs_dir.mkdir(parents=True, exist_ok=True)
+        tool = what.split()[0]
         tail: deque[str] = deque(maxlen=_TAIL_LINES)
         captured: builtins.list[bytes] = []
-        with subprocess.Popen(
-            [uv.find_uv_bin(), *args],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE if capture else subprocess.STDOUT,
-            cwd=self.envs_dir,
-            env=env,
-        ) as process:
+        try:
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE if capture else subprocess.STDOUT,
+                cwd=self.envs_dir,
+                env=dict(env),
+            )
+        except OSError as exc:
+            raise EnvironmentBuildError(name, f"`{what}` could not be started: {exc}", tool=tool) from exc
+        with process:
             assert process.stdout is not None
             if capture:
                 out, errors = process.communicate()
@@ -336,8 +441,7 @@ class EnvironmentBuilder:
             code = process.wait()
         log.flush()
         if code != 0:
-            command = " ".join(args[:2] if args[0] == "pip" else args[:1])
-            raise EnvironmentBuildError(name, f"`uv {command}` exited with code {code}", "".join(tail))
+            raise EnvironmentBuildError(name, f"`{what}` exited with code {code}", "".join(tail), tool=tool)
         return b"".join(captured).decode(errors="replace")
 
     def _load(self, key: str) -> BuiltEnvironment | None:
@@ -382,41 +486,6 @@ class EnvironmentBuilder:
                 yield True
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _conda_as_pypi(conda_packages: builtins.list[str], log: BuildLog) -> dict[str, str]:
-    """The PyPI requirement of each conda package, by its conda spec, each said in the build log.
-
-    Known debt: a machine with conda or micromamba gets the same PyPI install; installing with them into the
-    venv is not done yet, and the log says so.
-    """
-    if not conda_packages:
-        return {}
-    found = next((tool for tool in ("micromamba", "conda") if shutil.which(tool)), None)
-    why = f"installing with {found} is not supported yet" if found else "no conda/micromamba here"
-    requirements = {spec: pypi_requirement(spec) for spec in conda_packages}
-    for spec, requirement in requirements.items():
-        log.write(f"# conda package {spec} installed from PyPI as {requirement} ({why})\n".encode())
-    return requirements
-
-
-def _unknown_conda_packages(exc: EnvironmentBuildError, from_conda: Mapping[str, str]) -> EnvironmentBuildError | None:
-    """An error naming the conda packages PyPI does not have either, when the failed install says so."""
-    output = (exc.output or "").lower()
-    missing = [
-        spec
-        for spec, requirement in from_conda.items()
-        if re.search(rf"\b{re.escape(normalize_package_name(requirement))}\b", output.replace("_", "-"))
-    ]
-    if not missing:
-        return None
-    return EnvironmentBuildError(
-        exc.environment,
-        f"conda package(s) {', '.join(repr(m) for m in missing)} could not be installed: there is no conda or "
-        "micromamba here, and PyPI has no matching release under that name "
-        f"({', '.join(from_conda[m] for m in missing)}); add its PyPI name with add_pip_package, or drop it",
-        exc.output,
-    )
 
 
 def machine_index_options(
@@ -516,6 +585,11 @@ def _venv_python_version(venv: Path) -> str:
     except OSError:
         pass
     return ""
+
+
+def _complete(folder: Path) -> bool:
+    """Whether a venv folder was completed: its metadata, written last, is there."""
+    return (folder / METADATA_FILE).is_file()
 
 
 def _remove_tree(path: Path) -> None:

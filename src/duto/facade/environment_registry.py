@@ -56,9 +56,8 @@ class Environment(EnvironmentDefinition):
 
     @classmethod
     def from_conda_specification(cls, name: str, file_path: str | os.PathLike[str]) -> Environment:
-        """An environment from a conda environment.yml: its `python` version and its `pip:` packages.
-
-        Other conda packages are kept, and `to_spec`/`register` reject them naming each one.
+        """An environment from a conda environment.yml: its `python` version, `pip:` packages, conda packages
+        and `channels:` (which micromamba or conda install the conda packages from, when the machine has one).
 
         Raises:
             ConfigError: when the file cannot be read or is not an environment.yml.
@@ -78,6 +77,11 @@ class Environment(EnvironmentDefinition):
         )
         for option in pip_options:
             dependencies.set_pip_option(option)
+        channels = (data or {}).get("channels") or []
+        if not isinstance(channels, list):
+            raise ConfigError(f"{path}: 'channels:' of a conda specification must be a list")
+        for channel in channels:
+            dependencies.add_channel(str(channel))
         return cls(name, python=PythonSection(conda_dependencies=dependencies))
 
     def register(self, workspace: Workspace) -> Environment:

@@ -2,7 +2,8 @@
 
 Pure: parsing a requirements text or a parsed environment.yml happens here, reading the files does not.
 duto builds environments with uv: `python` sets the interpreter, `pip` is always there, and other conda packages
-are installed by conda or micromamba when the machine has one, else by their PyPI name (`conda_names`).
+are installed by micromamba or conda (from the channels added) when the machine has one, else by their PyPI name
+(`conda_names`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ SPEC_KEYS = (
     "docker_image",
     "environment_variables",
     "conda_packages",
+    "conda_channels",
 )
 # The images v1 names in `azureml.core.runconfig`; duto starts a container only when Docker is enabled.
 DEFAULT_CPU_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04"
@@ -295,7 +297,8 @@ class CondaDependencies:
             self._pip_options.append(option)
 
     def add_channel(self, channel: str) -> None:
-        """Kept for v1 compatibility: conda channels have no effect on environments duto builds."""
+        """A conda channel the conda packages come from, when micromamba or conda installs them (conda-forge if
+        none is added); no effect when they come from PyPI or there are none."""
         if channel not in self._channels:
             self._channels.append(channel)
 
@@ -423,6 +426,8 @@ class Environment:
         }
         if conda_packages and not self.python.user_managed_dependencies:
             spec["conda_packages"] = conda_packages  # only when some, so other specs stay as they were
+            if dependencies.channels:
+                spec["conda_channels"] = dependencies.channels
         return spec
 
     @classmethod
@@ -444,6 +449,8 @@ class Environment:
         )
         for option in spec.get("pip_options") or []:
             dependencies.set_pip_option(option)
+        for channel in spec.get("conda_channels") or []:
+            dependencies.add_channel(channel)
         return cls(
             name=spec["name"],
             version=None if spec.get("version") is None else str(spec["version"]),
