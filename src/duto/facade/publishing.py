@@ -609,3 +609,13 @@ class PipelineEndpoint:
 
     def __repr__(self) -> str:
         return f"PipelineEndpoint(id={self.id!r}, name={self.name!r}, status={self._row.status!r})"
+
+
+def find_endpoint(workspace: Workspace, key: str) -> PipelineEndpoint:
+    """The endpoint named `key`, else the one whose id is (or uniquely starts with) `key`: how the CLI and the
+    server take an endpoint.
+
+    Raises:
+        PipelineEndpointNotFoundError: none is named so or has such an id.
+    """
+    return PipelineEndpoint(workspace, _store(workspace).endpoint_by_key(key))
