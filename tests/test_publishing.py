@@ -246,3 +246,15 @@ def test_gc_keeps_a_published_pipelines_snapshot_after_its_runs_are_deleted(ws, 
     published.delete()
     collect_garbage(ws)
     assert ws.content_store.manifest(snapshot) is None, "nothing keeps it any more"
+
+
+def test_an_archived_experiment_is_refused_and_nothing_is_created(ws, write_script):
+    from duto import Experiment
+    from duto.errors import ExperimentArchivedError
+
+    published = say_pipeline(ws, write_script).publish("say")
+    ws.runs_store.experiment_id("old")
+    Experiment(ws, "old").archive()
+    with pytest.raises(ExperimentArchivedError, match="'old' is archived"):
+        published.submit(ws, "old")
+    assert run_count(ws) == 0
