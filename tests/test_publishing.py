@@ -258,3 +258,30 @@ def test_an_archived_experiment_is_refused_and_nothing_is_created(ws, write_scri
     with pytest.raises(ExperimentArchivedError, match="'old' is archived"):
         published.submit(ws, "old")
     assert run_count(ws) == 0
+
+
+def test_a_pipeline_with_problems_is_not_published_and_a_prefix_of_several_ids_is_refused(ws, write_script):
+    from duto.errors import PipelineValidationError
+
+    broken = PythonScriptStep("missing.py", source_directory=write_say(write_script, "v1"))
+    with pytest.raises(PipelineValidationError, match=r"missing\.py"):
+        Pipeline(ws, [broken]).publish("broken")
+    assert PublishedPipeline.list(ws, active_only=False) == []
+
+    pipeline = say_pipeline(ws, write_script)
+    one, two = pipeline.publish("a"), pipeline.publish("b")
+    with pytest.raises(PublishedPipelineNotFoundError, match="give more of the id") as caught:
+        PublishedPipeline.get(ws, "")
+    assert sorted(caught.value.matches) == sorted([one.id, two.id])
+
+
+def test_an_endpoint_publishes_a_pipeline_given_and_counts_versions_in_order(ws, write_script):
+    endpoint = PipelineEndpoint.publish(ws, "direct", None, say_pipeline(ws, write_script))
+    (first,) = endpoint.list_pipelines()
+    assert first.name == "direct" and endpoint.get_pipeline("0").id == first.id
+    assert [endpoint.add(first) for _ in range(11)] == [str(n) for n in range(1, 12)]
+    assert [v.version for v in endpoint.list_versions()][-3:] == ["9", "10", "11"]
+    endpoint.set_default(first)
+    assert endpoint.default_version == "0"
+    with pytest.raises(ConfigError, match="expected a PublishedPipeline or a Pipeline"):
+        endpoint.add("not a pipeline")

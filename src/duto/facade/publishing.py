@@ -375,7 +375,10 @@ class PublishedPipeline:
         _store(self.workspace).delete_pipeline(self.id)
 
     def to_document(self) -> dict[str, Any]:
-        """The published pipeline as JSON: what `duto pipelines show --json` prints and the server answers."""
+        """The published pipeline as JSON: what `duto pipelines show --json` prints and the server answers.
+
+        It says what was read by `get`, `list` or the last change made through this object.
+        """
         row = self._row
         return {
             "id": row.id,
