@@ -5,6 +5,8 @@ DutoError                                         (v1: AzureMLException)
 │   ├── WorkspaceNotFoundError (+ FileNotFoundError)
 │   └── WorkspaceExistsError (+ FileExistsError)
 ├── ConfigError (+ ValueError)                    (v1: UserErrorException)
+│   ├── TriggerError                              .field: a trigger's body or arguments, e.g. "ParameterAssignments.lr"
+│   └── PipelineEndpointExistsError               .name: an endpoint of that name exists already
 ├── DatastoreError
 │   └── DatastoreNotFoundError (+ KeyError)
 ├── ComputeTargetError                            (v1: ComputeTargetException)
@@ -17,6 +19,9 @@ DutoError                                         (v1: AzureMLException)
 ├── StepNotFoundError (+ KeyError)               .run_id, .key, .steps: no step run answers to that id or name
 │   └── AmbiguousStepError                        .ids: several steps of the run have that name
 ├── RunNotEndedError                              .run_ids: runs that must end before they are deleted
+├── PublishedPipelineNotFoundError (+ KeyError)  .key, .matches: no published pipeline (or several) has that id
+├── PipelineEndpointNotFoundError (+ KeyError)   .key, .matches: no endpoint (or several) has that id or name
+├── PipelineDisabledError                         .kind, .id, .name: a disabled pipeline or endpoint was triggered
 ├── ExperimentError                               (v1: ExperimentExecutionException)
 │   ├── ExperimentNotFoundError (+ KeyError)     .name
 │   └── ExperimentArchivedError                   .name: submitting to an archived experiment
@@ -384,6 +389,50 @@ class DaskTargetError(ComputeTargetError):
         super().__init__(message)
 
 
+class TriggerError(ConfigError):
+    """A trigger of a published pipeline or endpoint that cannot start a run as given; nothing was created.
+
+    `field` names what is wrong as the REST body spells it ("ExperimentName", "ParameterAssignments.lr",
+    "DataPathAssignments.input.DataStoreName"), so a server can answer naming it.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}; nothing was started")
+
+
+class PipelineEndpointExistsError(ConfigError):
+    """An endpoint name that another endpoint has: endpoint names are unique in a workspace."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"a pipeline endpoint named {name!r} exists already; add the pipeline to it as a new version "
+            f"(PipelineEndpoint.get(ws, name={name!r}).add(pipeline), `duto endpoints add {name} --pipeline ID`), "
+            "or pick another name"
+        )
+
+
+def _matches_text(kind: str, key: str, matches: Sequence[str]) -> str:
+    if matches:
+        return f"{key!r} is the start of the ids of {len(matches)} {kind}s: {', '.join(matches)}; give more of the id"
+    return f"no {kind} {key!r} in this workspace"
+
+
+class PublishedPipelineNotFoundError(DutoError, KeyError):
+    """No published pipeline has the id (or unique id prefix) asked for; `matches` lists the ids a prefix of
+    several matches."""
+
+    def __init__(self, key: str, matches: Sequence[str] = ()) -> None:
+        self.key = key
+        self.matches = list(matches)
+        hint = "" if matches else "; `duto pipelines list --all` shows the published pipelines there are"
+        super().__init__(_matches_text("published pipeline", key, matches) + hint)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 class TokenError(DutoError):
     """A token could not be made, found or used as asked."""
 
@@ -395,6 +444,36 @@ class TokenNotFoundError(TokenError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class PipelineEndpointNotFoundError(DutoError, KeyError):
+    """No pipeline endpoint has the id (or unique id prefix) or name asked for; `matches` as above."""
+
+    def __init__(self, key: str, matches: Sequence[str] = ()) -> None:
+        self.key = key
+        self.matches = list(matches)
+        hint = "" if matches else "; `duto endpoints list --all` shows the endpoints there are"
+        super().__init__(_matches_text("pipeline endpoint", key, matches) + hint)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class PipelineDisabledError(DutoError):
+    """A disabled published pipeline or endpoint was asked to start a run; nothing was created.
+
+    `kind` is "published pipeline" or "pipeline endpoint".
+    """
+
+    def __init__(self, kind: str, id: str, name: str) -> None:
+        self.kind = kind
+        self.id = id
+        self.name = name
+        command = "pipelines" if kind == "published pipeline" else "endpoints"
+        super().__init__(
+            f"{kind} {name!r} ({id}) is disabled, so it starts no runs; enable it first (.enable(), "
+            f"`duto {command} enable {id}`); nothing was started"
+        )
 
 
 class ServerError(DutoError):

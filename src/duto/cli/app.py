@@ -13,7 +13,21 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from duto.cli import cache, command_servers, compute, dag, env, experiments, logs, metrics, runner, runs, status, why
+from duto.cli import (
+    cache,
+    command_servers,
+    compute,
+    dag,
+    env,
+    experiments,
+    logs,
+    metrics,
+    publishing,
+    runner,
+    runs,
+    status,
+    why,
+)
 from duto.cli.group import DutoGroup
 from duto.cli.options import WorkspaceOption, err, open_workspace, say
 from duto.config import WORKSPACE_ENV
@@ -34,6 +48,8 @@ app.add_typer(runs.app, name="runs")
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(compute.app, name="compute")
 app.add_typer(env.app, name="env")
+app.add_typer(publishing.pipelines, name="pipelines")
+app.add_typer(publishing.endpoints, name="endpoints")
 app.add_typer(cache.app, name="cache")
 app.add_typer(command_servers.app, name="command-server")
 app.add_typer(runner.app, name="runner")

@@ -10,7 +10,8 @@ from typing import Any
 
 from typer.core import TyperGroup
 
-# init and run first, then what looks at runs, then the dry run and the graph, then the housekeeping.
+# init and run first, then what looks at runs, then the dry run and the graph, then publishing, then the
+# housekeeping.
 COMMAND_ORDER: tuple[str, ...] = (
     "init",
     "run",
@@ -21,6 +22,8 @@ COMMAND_ORDER: tuple[str, ...] = (
     "why",
     "status",
     "dag",
+    "pipelines",
+    "endpoints",
     "cache",
     "env",
     "compute",

@@ -30,6 +30,7 @@ from duto.tracking.metrics import aggregate
 
 if TYPE_CHECKING:
     from duto.facade.experiment import Experiment
+    from duto.facade.publishing import PublishedPipeline
     from duto.facade.run_deletion import RunDeletion
     from duto.facade.workspace import Workspace
 
@@ -311,6 +312,21 @@ class PipelineRun:
         from duto.facade.run_deletion import delete_runs
 
         return delete_runs(self.workspace, [self.id], force=force)[0]
+
+    def publish_pipeline(
+        self,
+        name: str,
+        description: str | None = None,
+        version: str | None = None,
+        continue_on_step_failure: bool | None = None,
+    ) -> PublishedPipeline:
+        """Publish this run's own spec and parameter values as a PublishedPipeline (they become its defaults).
+
+        `continue_on_step_failure` defaults to the run's.
+        """
+        from duto.facade.publishing import publish_run
+
+        return publish_run(self, name, description, version, continue_on_step_failure)
 
     def raise_for_failure(self) -> None:
         """Raise the error that ended this run: the first failed step's, else the run's own reason."""

@@ -24,6 +24,7 @@ from duto.storage.runs_store import new_id
 from duto.storage.snapshots import snapshot_files
 
 if TYPE_CHECKING:
+    from duto.facade.publishing import PublishedPipeline
     from duto.facade.runs import PipelineRun
     from duto.facade.workspace import Workspace
 
@@ -168,6 +169,24 @@ class Pipeline:
             tags=tags,
         )
 
+    def publish(
+        self,
+        name: str,
+        description: str | None = None,
+        version: str | None = None,
+        continue_on_step_failure: bool | None = None,
+    ) -> PublishedPipeline:
+        """Freeze the pipeline as it is now (code snapshots stored) into a PublishedPipeline that runs it later.
+
+        Later edits to the source folders change nothing in it. Names need not be unique: each publish is a new id.
+
+        Raises:
+            PipelineValidationError: with every problem of the pipeline; nothing is published.
+        """
+        from duto.facade.publishing import publish_pipeline
+
+        return publish_pipeline(self, name, description, version, continue_on_step_failure)
+
     def __repr__(self) -> str:
         return f"Pipeline(steps={[s.name for s in self.graph.steps]})"
 
@@ -302,23 +321,55 @@ def submit_pipeline(
     regenerate_outputs: bool,
     tags: Mapping[str, str] | None,
 ) -> PipelineRun:
-    """Validate, snapshot the code, freeze the spec, record the run, and hand it to a runner."""
+    """Validate, snapshot the code, freeze the spec, then start a run of it (see `start_run`)."""
+    frozen = freeze_pipeline(pipeline, pipeline_parameters)
+    return start_run(
+        pipeline.workspace,
+        frozen.spec,
+        frozen.parameters,
+        experiment_name,
+        continue_on_step_failure,
+        regenerate_outputs,
+        tags,
+    )
+
+
+def start_run(
+    workspace: Workspace,
+    spec: PipelineSpec,
+    parameters: Mapping[str, Any],
+    experiment_name: str,
+    continue_on_step_failure: bool,
+    regenerate_outputs: bool,
+    tags: Mapping[str, str] | None,
+    description: str | None = None,
+) -> PipelineRun:
+    """Record a run of a frozen spec with these parameter values, and hand it to a runner.
+
+    What `submit` does after freezing, and what a published pipeline does with the spec it stored: no Pipeline
+    object is needed. `parameters` are complete and checked (as `freeze_pipeline` or `resolve_trigger` give them);
+    `description`, when given, is the run's instead of the spec's.
+
+    Raises:
+        ConfigError: the experiment name is not one (empty, too long).
+        ExperimentArchivedError: the experiment is archived; nothing is recorded.
+    """
+    from duto.facade.experiment import Experiment
     from duto.facade.runs import PipelineRun
 
-    frozen = freeze_pipeline(pipeline, pipeline_parameters)
-    spec, parameters = frozen.spec, frozen.parameters
-    workspace = pipeline.workspace
+    Experiment(workspace, experiment_name)  # the same rules for the name as every submit
     run_id = new_id()
     layout = RunLayout(workspace.config.runs_dir, run_id)
     workspace.runs_store.create_pipeline_run(
         run_id,
         experiment_name,
         spec.to_json(),
-        parameters,
+        dict(parameters),
         {str(k): str(v) for k, v in (tags or {}).items()},
         continue_on_step_failure,
         regenerate_outputs,
         [(new_id(), s.name, s.compute_target) for s in spec.steps],
+        description=description,
     )
     run = PipelineRun(workspace, run_id)
     # Steps that are all reused need no runner process: decide that here, reading little (see Runner.reuse_pass).

@@ -14,6 +14,8 @@ _EXPORTS = {
     "PortDataReference": "duto.facade.port_data",
     "OutputFileDatasetConfig": "duto.graph.data",
     "TrainingOutput": "duto.graph.data",
+    "PublishedPipeline": "duto.facade.publishing",
+    "PipelineEndpoint": "duto.facade.publishing",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__ = lazy_exports(__name__, _EXPORTS)
@@ -21,6 +23,8 @@ TYPE_CHECKING = False  # the idiom type checkers honour, without importing typin
 
 if TYPE_CHECKING:
     from duto.facade.port_data import PortDataReference as PortDataReference
+    from duto.facade.publishing import PipelineEndpoint as PipelineEndpoint
+    from duto.facade.publishing import PublishedPipeline as PublishedPipeline
     from duto.facade.runs import PipelineRun as PipelineRun
     from duto.facade.runs import StepRun as StepRun
     from duto.facade.submission import Pipeline as Pipeline

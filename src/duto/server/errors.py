@@ -19,6 +19,8 @@ from duto.errors import (
     ConfigError,
     DutoError,
     ExperimentArchivedError,
+    PipelineDisabledError,
+    PipelineEndpointExistsError,
     PipelineValidationError,
     RunNotEndedError,
     TokenError,
@@ -29,7 +31,7 @@ log = logging.getLogger("duto.server")
 
 def status_of(error: DutoError) -> int:
     """The HTTP status that says what kind of error this is."""
-    if isinstance(error, AmbiguousRunError | AmbiguousStepError):
+    if isinstance(error, AmbiguousRunError | AmbiguousStepError | PipelineDisabledError | PipelineEndpointExistsError):
         return 409
     if isinstance(error, KeyError | FileNotFoundError):
         return 404

@@ -156,8 +156,10 @@ class RunsStore:
         continue_on_step_failure: bool,
         regenerate_outputs: bool,
         steps: Sequence[tuple[str, str, str]],
+        description: str | None = None,
     ) -> None:
-        """Record a NotStarted run and its steps, given as (step run id, name, compute target)."""
+        """Record a NotStarted run and its steps, given as (step run id, name, compute target); its description is
+        `description` when given, else the spec's."""
         experiment_id = self.experiment_id(experiment)
         now = utcnow()
         with self.db.writing() as s:
@@ -169,7 +171,7 @@ class RunsStore:
                     spec=spec,
                     parameters=parameters,
                     tags=tags,
-                    description=spec.get("description"),
+                    description=spec.get("description") if description is None else description,
                     continue_on_step_failure=continue_on_step_failure,
                     regenerate_outputs=regenerate_outputs,
                     cancel_requested=False,

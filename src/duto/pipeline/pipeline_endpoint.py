@@ -1,0 +1,7 @@
+"""Pipeline endpoints: the v1 names of `azureml.pipeline.core.pipeline_endpoint`."""
+
+from __future__ import annotations
+
+from duto.facade.publishing import PipelineEndpoint, PipelineIdVersion
+
+__all__ = ["PipelineEndpoint", "PipelineIdVersion"]
