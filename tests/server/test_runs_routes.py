@@ -7,6 +7,7 @@ import http.client
 import json
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -79,7 +80,7 @@ def raw_get(served, path: str) -> tuple[int, bytes]:  # type: ignore[no-untyped-
 @pytest.mark.timeout(120)
 def test_runs_list_show_steps_why_logs_metrics_and_outputs(served, ws, write_script) -> None:  # type: ignore[no-untyped-def]
     first = finished(Experiment(ws, "e").submit(produce_consume(ws, write_script)))
-    second = finished(Experiment(ws, "e").submit(produce_consume(ws, write_script)))
+    second = finished(Experiment(ws, "e").submit(produce_consume(ws, write_script), tags={"team": "vision"}))
     with served.client("read") as reader:
         listed = reader.get("/api/runs")
         assert listed.status_code == 200, listed.text
@@ -95,8 +96,16 @@ def test_runs_list_show_steps_why_logs_metrics_and_outputs(served, ws, write_scr
         assert ids(experiment="e") == [second.id, first.id] and ids(experiment="other") == []
         assert ids(status="finished") == [second.id, first.id] and ids(status="Failed,Canceled") == []
         assert ids(since="1h") == [second.id, first.id] and ids(since="2999-01-01") == []
+        assert ids(tag="team=vision") == [second.id] and ids(tag="team") == [second.id] and ids(tag="x") == []
         assert ids(limit=1) == [second.id] and ids(limit=1, offset=1) == [first.id] and ids(offset=2) == []
-        for bad in ({"since": "yesterday"}, {"status": "Done"}, {"limit": 501}, {"limit": 0}, {"offset": -1}):
+        for bad in (
+            {"since": "yesterday"},
+            {"status": "Done"},
+            {"tag": "=v"},
+            {"limit": 501},
+            {"limit": 0},
+            {"offset": -1},
+        ):
             answer = reader.get("/api/runs", params=bad)
             assert answer.status_code == 422, (bad, answer.text)
             assert next(iter(bad)) in answer.text
@@ -110,6 +119,7 @@ def test_runs_list_show_steps_why_logs_metrics_and_outputs(served, ws, write_scr
         assert all(s["is_reused"] and s["status"] == "Finished" for s in run["steps"])
         assert run["steps"][0]["reused_from"]["run_id"] == first.id
         assert reader.get("/api/runs/nosuchrun").status_code == 404
+        assert reader.get(f"/api/runs/{first.step_run('produce').id}").json()["id"] == first.id, "as the CLI takes it"
 
         produce = first.step_run("produce")
         by_name = reader.get(f"/api/runs/{first.id}/steps/produce").json()
@@ -305,3 +315,25 @@ def test_a_follower_that_goes_away_is_let_go(served, ws, write_script, monkeypat
             assert next(answer.iter_lines()).startswith("id: ")
     with served.client("read", timeout=5) as reader:
         assert reader.get(f"/api/runs/{run.id}").json()["status"] == "NotStarted", "the server still answers"
+
+
+@pytest.mark.timeout(60)
+def test_a_run_id_prefix_of_several_runs_is_a_conflict_listing_them(
+    served, ws, write_script, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(submission, "new_id", lambda: "d0d0" + str(uuid.uuid4())[4:])
+    echo = write_script("echo.py", ECHO, "e")
+    made = [
+        Experiment(ws, "twins").submit(
+            Pipeline(ws, [PythonScriptStep("echo.py", source_directory=echo, arguments=[n])])
+        )
+        for n in ("1", "2")
+    ]
+    for run in made:
+        finished(run)
+    with served.client("read") as reader:
+        for path in ("/api/runs/d0d0", "/api/runs/d0d0/steps/echo.py", "/api/runs/d0d0/events"):
+            conflict = reader.get(path)
+            assert conflict.status_code == 409, (path, conflict.text)
+            assert all(r.id in conflict.json()["detail"] for r in made)
+        assert reader.get(f"/api/runs/{made[1].id[:12]}").json()["id"] == made[1].id

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from duto.errors import DutoError
 from duto.facade import documents
-from duto.facade.run_filters import parse_since, parse_statuses
+from duto.facade.run_filters import parse_since, parse_statuses, parse_tags
 from duto.facade.runs import PipelineRun, StepRun
 from duto.facade.workspace import Workspace
 from duto.graph.status import TERMINAL
@@ -46,12 +46,14 @@ def list_runs(
     experiment: str | None,
     status: list[str],
     since: str | None,
+    tag: list[str],
     limit: int,
     offset: int,
 ) -> list[RunSummary]:
     statuses = parse_statuses(status, option="status")
     since_utc = None if since is None else parse_since(since, option="since")
-    found = documents.list_runs(workspace, experiment, statuses, since_utc, None, limit, offset)
+    tags = parse_tags(tag, option="tag")
+    found = documents.list_runs(workspace, experiment, statuses, since_utc, tags, limit, offset)
     return [RunSummary(**d) for d in found]
 
 

@@ -34,11 +34,12 @@ def list_runs(
     experiment: str | None = None,
     status: Annotated[list[str] | None, Query(description="v1 statuses; repeat or separate with commas")] = None,
     since: Annotated[str | None, Query(description="an age (30m, 2h, 3d, 1w) or an ISO date or time")] = None,
+    tag: Annotated[list[str] | None, Query(description="KEY=VALUE or KEY; repeat for more, all must match")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[RunSummary]:
     """The runs, newest first, as `duto runs list --json` gives them; a page of `limit` from `offset`."""
-    return runs.list_runs(workspace_of(request), experiment, status or [], since, limit, offset)
+    return runs.list_runs(workspace_of(request), experiment, status or [], since, tag or [], limit, offset)
 
 
 @router.get("/{run_id}", response_model=RunDetail, **read)
