@@ -229,6 +229,11 @@ class PipelineRun:
         """The run's events after the one with id `after_id`, in id order, at most `limit` of them."""
         return self.workspace.runs_store.events_after(self.id, after_id, limit)
 
+    def commit_mark(self) -> object:
+        """What changes when anything is committed to the workspace's DB, new events of this run among it, read
+        without a query; None where that cannot be told (then read `events_after` on a timer)."""
+        return self.workspace.database.commit_mark()
+
     @property
     def driver(self) -> Holder:
         """The runner that holds the run's lease (see `Holder.live()` for whether it still drives it)."""

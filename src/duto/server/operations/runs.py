@@ -30,6 +30,8 @@ from duto.server.schemas.runs import (
 from duto.storage.models import Event
 
 POLL_SECONDS = 0.15
+WATCH_SECONDS = 0.02
+QUIET_READ_SECONDS = 1.0
 KEEP_ALIVE_SECONDS = 15.0
 EVENTS_PER_READ = 500
 
@@ -186,13 +188,15 @@ def _is_final(event: Event) -> bool:
 async def events(run: PipelineRun, after_id: int, disconnected: Callable[[], Awaitable[bool]]) -> AsyncIterator[str]:
     """The run's events after `after_id`, as server-sent events, live, until the run's final status.
 
-    The DB is read in a thread (the event loop never waits on it), only for events after the last one sent,
-    every POLL_SECONDS while nothing comes; a comment every KEEP_ALIVE_SECONDS keeps proxies from closing the
-    stream. It ends when the client goes away.
+    The DB is read in a thread (the event loop never waits on it), only for the events after the last one sent,
+    and only once something was committed (a stat of SQLite's WAL tells, every WATCH_SECONDS) or, at the
+    latest, every QUIET_READ_SECONDS (every POLL_SECONDS on a DB that cannot tell). A comment every
+    KEEP_ALIVE_SECONDS keeps proxies from closing a quiet stream. It ends when the client goes away.
     """
     last_id = after_id
-    quiet_since = time.monotonic()
+    last_sent = time.monotonic()
     while True:
+        mark = run.commit_mark()
         batch = await run_in_threadpool(run.events_after, last_id, EVENTS_PER_READ)
         for event in batch:
             last_id = event.id
@@ -200,17 +204,20 @@ async def events(run: PipelineRun, after_id: int, disconnected: Callable[[], Awa
             if _is_final(event):
                 return
         if batch:
-            quiet_since = time.monotonic()
-            if len(batch) == EVENTS_PER_READ:
-                continue
-        elif await run_in_threadpool(run.get_status) in TERMINAL:
+            last_sent = time.monotonic()
+            continue
+        if await run_in_threadpool(run.get_status) in TERMINAL:
             # Ended, with its final status at or before `after_id`: close once nothing is left to read.
             if not await run_in_threadpool(run.events_after, last_id, 1):
                 return
             continue
-        if await disconnected():
-            return
-        if time.monotonic() - quiet_since >= KEEP_ALIVE_SECONDS:
-            quiet_since = time.monotonic()
-            yield ": keep-alive\n\n"
-        await asyncio.sleep(POLL_SECONDS)
+        read_by = time.monotonic() + (QUIET_READ_SECONDS if mark is not None else POLL_SECONDS)
+        while True:
+            if await disconnected():
+                return
+            if time.monotonic() - last_sent >= KEEP_ALIVE_SECONDS:
+                last_sent = time.monotonic()
+                yield ": keep-alive\n\n"
+            if time.monotonic() >= read_by or (mark is not None and run.commit_mark() != mark):
+                break
+            await asyncio.sleep(WATCH_SECONDS if mark is not None else POLL_SECONDS)
