@@ -142,7 +142,8 @@ def test_runs_list_show_steps_why_logs_metrics_and_outputs(served, ws, write_scr
         beyond = reader.get(f"/api/runs/{first.id}/steps/produce/log", params={"offset": 10**6})
         assert beyond.status_code == 200 and beyond.content == b""
         assert reader.get(f"/api/runs/{second.id}/steps/produce/log").content == whole.content, "the original's"
-        assert reader.get(f"/api/runs/{first.id}/steps/produce/log", params={"offset": -1}).status_code == 422
+        for bad in ({"offset": -1}, {"length": -1}, {"length": 16 * 1024 * 1024 + 1}):
+            assert reader.get(f"/api/runs/{first.id}/steps/produce/log", params=bad).status_code == 422, bad
 
         metrics = reader.get(f"/api/runs/{second.id}/metrics").json()
         step_id = second.step_run("produce").id

@@ -24,6 +24,7 @@ RunId = Annotated[str, Path(min_length=1, max_length=200, description="a run id,
 StepKey = Annotated[
     str, Path(min_length=1, max_length=300, description="a step-run id, or a step name no other step of the run has")
 ]
+LOG_CHUNK_MAX = 16 * 1024 * 1024
 read = requires(Scope.READ)
 submit = requires(Scope.SUBMIT)
 
@@ -74,9 +75,10 @@ def step_log(
     run_id: RunId,
     step: StepKey,
     offset: Annotated[int, Query(ge=0)] = 0,
-    length: Annotated[int | None, Query(ge=0)] = None,
+    length: Annotated[int, Query(ge=0, le=LOG_CHUNK_MAX)] = LOG_CHUNK_MAX,
 ) -> Response:
-    """The step's `std_log.txt` from byte `offset`, `length` bytes of it (to its end when not given)."""
+    """The step's `std_log.txt` from byte `offset`, `length` bytes of it (at most 16 MiB an answer: the header
+    X-Log-Size, the log's size so far, says whether there is more to ask for)."""
     chunk, size = runs.log(workspace_of(request), run_id, step, offset, length)
     headers = {"X-Log-Size": str(size), "X-Log-Offset": str(min(offset, size))}
     return Response(chunk, media_type="text/plain; charset=utf-8", headers=headers)
