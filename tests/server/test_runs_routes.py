@@ -338,3 +338,16 @@ def test_a_run_id_prefix_of_several_runs_is_a_conflict_listing_them(
             assert conflict.status_code == 409, (path, conflict.text)
             assert all(r.id in conflict.json()["detail"] for r in made)
         assert reader.get(f"/api/runs/{made[1].id[:12]}").json()["id"] == made[1].id
+
+
+@pytest.mark.timeout(90)
+def test_a_run_no_runner_took_is_resumed_over_http(served, ws, write_script, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(submission, "start_runner", lambda *args, **kwargs: None)  # as if its runner never came
+    run = Experiment(ws, "held").submit(produce_consume(ws, write_script))
+    with served.client("read") as reader, served.client("submit") as submitter:
+        assert reader.post(f"/api/runs/{run.id}/resume").status_code == 403, "read is short of submit"
+        assert run.get_status() == "NotStarted"
+        resumed = submitter.post(f"/api/runs/{run.id[:8]}/resume")
+        assert resumed.status_code == 200 and resumed.json()["done"] is True, resumed.text
+        poll(lambda: reader.get(f"/api/runs/{run.id}").json()["status"] == "Finished", timeout=60)
+        assert submitter.post(f"/api/runs/{run.id}/resume").json()["done"] is False
