@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from duto.cli.filters import parse_since, parse_statuses, parse_tags
 from duto.errors import ConfigError
+from duto.facade.run_filters import parse_since, parse_statuses, parse_tags
 
 NOW = datetime(2024, 5, 10, 12, 0, 0, tzinfo=UTC)
 

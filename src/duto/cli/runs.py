@@ -64,19 +64,20 @@ def list_runs(
     workspace: WorkspaceOption = None,
 ) -> None:
     """List the runs of the workspace, newest first."""
-    from duto.cli.documents import print_json, run_document
-    from duto.cli.filters import parse_since, parse_statuses, parse_tags
+    from duto.cli.documents import print_json
+    from duto.facade.documents import list_runs as run_documents
+    from duto.facade.run_filters import parse_since, parse_statuses, parse_tags
 
     statuses = parse_statuses(status or [])
     since_utc = None if since is None else parse_since(since)
     tags = parse_tags(tag or [])
     ws = open_workspace(workspace)
+    if as_json:
+        print_json(run_documents(ws, experiment, statuses, since_utc, tags, limit))
+        return
     store = ws.runs_store
     rows = store.pipeline_runs(experiment=experiment, limit=limit, statuses=statuses, since=since_utc, tags=tags)
     reused = store.fully_reused([row.id for row, _ in rows])
-    if as_json:
-        print_json([run_document(row, name, row.id in reused) for row, name in rows])
-        return
     if not rows:
         where = f"in experiment {experiment!r}" if experiment else "in this workspace"
         if statuses or since or tags:
@@ -128,18 +129,10 @@ def show(
     ws = open_workspace(workspace)
     run = ws.get_run(run_id)
     if as_json:
-        from duto.cli.documents import print_json, run_document, step_document
+        from duto.cli.documents import print_json
+        from duto.facade.documents import show_run
 
-        row = ws.runs_store.pipeline_run(run.id)
-        steps = run.steps_in_order()
-        reused = bool(steps) and all(s.is_reused for s in steps)
-        print_json(
-            {
-                **run_document(row, run.experiment_name, reused),
-                "description": row.description,
-                "steps": [step_document(s) for s in steps],
-            }
-        )
+        print_json(show_run(run))
         return
     details = run.get_details()
     started, ended = parse_time(details["startTimeUtc"]), parse_time(details["endTimeUtc"])

@@ -25,6 +25,7 @@ from duto.graph.status import TERMINAL, RunStatus
 from duto.processes import alive, machine_id, signal_tree
 from duto.storage.layout import RunLayout, StepLayout
 from duto.storage.lease_store import Holder, holder_of
+from duto.storage.models import Event
 from duto.storage.models import StepRun as StepRunRow
 from duto.tracking.metrics import aggregate
 
@@ -223,6 +224,15 @@ class PipelineRun:
         for step in steps:
             result[step.id] = aggregate(r for r in rows if r.run_id == source[step.id])
         return result
+
+    def events_after(self, after_id: int = 0, limit: int = 1000) -> list[Event]:
+        """The run's events after the one with id `after_id`, in id order, at most `limit` of them."""
+        return self.workspace.runs_store.events_after(self.id, after_id, limit)
+
+    def commit_mark(self) -> object:
+        """What changes when anything is committed to the workspace's DB, new events of this run among it, read
+        without a query; None where that cannot be told (then read `events_after` on a timer)."""
+        return self.workspace.database.commit_mark()
 
     @property
     def driver(self) -> Holder:
@@ -516,6 +526,27 @@ class StepRun:
         except FileNotFoundError:
             return ""
 
+    def read_log(self, offset: int = 0, length: int | None = None) -> tuple[bytes, int]:
+        """Bytes of the step's current log from `offset` (at most `length` of them), and the log's size so far.
+
+        The original's log when reused; nothing (size 0) before the step wrote one, or when the run it reused
+        was deleted. An offset past the end gives no bytes.
+        """
+        origin = self.reused_from
+        if origin is not None:
+            return origin.read_log(offset, length)
+        if self.is_reused:
+            return b"", 0
+        try:
+            with self.layout.std_log.open("rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                if offset >= size:
+                    return b"", size
+                handle.seek(max(0, offset))
+                return handle.read(-1 if length is None else max(0, length)), size
+        except FileNotFoundError:
+            return b"", 0
+
     @property
     def attempts(self) -> list[dict[str, Any]]:
         """The attempts that ended before the current one (retried, or interrupted by a runner stopping)."""
@@ -587,6 +618,10 @@ class StepRun:
         return PortDataReference(
             self.parent.workspace, name, location["datastore"], location["path"], location.get("digest")
         )
+
+    def output_folders(self) -> dict[str, Path]:
+        """Where each output the step published is on this machine, by name ({} before it finished)."""
+        return {name: self.get_output_data(name).local_path for name in self._row.outputs}
 
     def __repr__(self) -> str:
         return f"StepRun(name={self.name!r}, status={self.get_status()!r})"

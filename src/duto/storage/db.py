@@ -154,6 +154,10 @@ class Database:
             return (0, 0)
         return (st.st_mtime_ns, st.st_size)
 
+    def commit_mark(self) -> tuple[int, int] | None:
+        """A value that changes when a transaction commits (None where that cannot be told without a query)."""
+        return self._commit_mark()
+
     def wait_for_commit(self, until: float) -> None:
         """Sleep until another transaction may have committed, or until `until` (a `time.monotonic()` value).
 

@@ -242,10 +242,12 @@ class RunsStore:
         statuses: Collection[str] = (),
         since: datetime | None = None,
         tags: Mapping[str, str | None] | None = None,
+        offset: int = 0,
     ) -> list[tuple[models.PipelineRun, str]]:
         """Runs newest first, with their experiment's name: of one experiment (archived or not), else of every
         active experiment, and with `archived` of the archived ones too; filtered in SQL by any of `statuses`,
-        creation at or after `since` (naive UTC), and `tags` (every key present, with the value unless None)."""
+        creation at or after `since` (naive UTC), and `tags` (every key present, with the value unless None);
+        `offset` skips that many of the newest first (a page)."""
         with self.db.reading() as s:
             query = (
                 select(models.PipelineRun, models.Experiment.name)
@@ -265,6 +267,8 @@ class RunsStore:
                 query = query.where(tag.is_not(None) if value is None else tag == value)
             if limit:
                 query = query.limit(limit)
+            if offset:
+                query = query.offset(offset)
             return [(run, name) for run, name in s.execute(query)]
 
     def step_runs(self, run_id: str) -> list[models.StepRun]:

@@ -1,4 +1,6 @@
-"""What `duto runs list` filters on, read from its options: statuses, a time to list from, and tags."""
+"""What runs are listed by, read from text: statuses, a time to list from, and tags.
+
+`duto runs list` reads them from its options, the server from its query; `option` names the one at fault."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
 
 
-def parse_statuses(items: Iterable[str]) -> list[str]:
+def parse_statuses(items: Iterable[str], option: str = "--status") -> list[str]:
     """v1 statuses from repeated or comma-separated names, in any case (`finished,failed`).
 
     Raises:
@@ -25,13 +27,13 @@ def parse_statuses(items: Iterable[str]) -> list[str]:
         for name in filter(None, (part.strip() for part in item.split(","))):
             status = known.get(name.lower())
             if status is None:
-                raise ConfigError(f"--status {name!r} is not a run status; the statuses: {', '.join(RunStatus)}")
+                raise ConfigError(f"{option} {name!r} is not a run status; the statuses: {', '.join(RunStatus)}")
             if status not in chosen:
                 chosen.append(status)
     return chosen
 
 
-def parse_since(text: str, now: datetime | None = None) -> datetime:
+def parse_since(text: str, now: datetime | None = None, option: str = "--since") -> datetime:
     """The moment `text` names, as naive UTC (how the DB keeps times).
 
     `text` is an age (`30s`, `30m`, `2h`, `3d`, `1w`: that long before `now`) or an ISO date or time
@@ -50,7 +52,7 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
             moment = datetime.fromisoformat(text.strip())
         except ValueError:
             raise ConfigError(
-                f"--since {text!r} is neither an age (30m, 2h, 3d, 1w) nor an ISO date or time "
+                f"{option} {text!r} is neither an age (30m, 2h, 3d, 1w) nor an ISO date or time "
                 "(2024-05-01, 2024-05-01T14:30)"
             ) from None
         if moment.tzinfo is None:
@@ -58,7 +60,7 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def parse_tags(items: Iterable[str]) -> dict[str, str | None]:
+def parse_tags(items: Iterable[str], option: str = "--tag") -> dict[str, str | None]:
     """`key=value` (the tag has that value) or `key` (the run has the tag), every one to match.
 
     Raises:
@@ -68,6 +70,6 @@ def parse_tags(items: Iterable[str]) -> dict[str, str | None]:
     for item in items:
         key, sep, value = item.partition("=")
         if not key.strip():
-            raise ConfigError(f"--tag {item!r} must look like KEY=VALUE or KEY, e.g. --tag team=vision")
+            raise ConfigError(f"{option} {item!r} must look like KEY=VALUE or KEY, e.g. {option} team=vision")
         tags[key.strip()] = value if sep else None
     return tags

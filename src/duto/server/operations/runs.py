@@ -1,0 +1,223 @@
+"""Runs: list, show, steps, why, logs, metrics, outputs, cancel, resume and the live events, through the facade."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+from starlette.concurrency import run_in_threadpool
+
+from duto.errors import DutoError
+from duto.facade import documents
+from duto.facade.run_filters import parse_since, parse_statuses, parse_tags
+from duto.facade.runs import PipelineRun, StepRun
+from duto.facade.workspace import Workspace
+from duto.graph.status import TERMINAL
+from duto.server.schemas.runs import (
+    OutputFile,
+    RunAction,
+    RunDetail,
+    RunMetrics,
+    RunSummary,
+    StepOutput,
+    StepSummary,
+    StepWhy,
+)
+from duto.storage.models import Event
+
+POLL_SECONDS = 0.15
+WATCH_SECONDS = 0.02
+QUIET_READ_SECONDS = 1.0
+KEEP_ALIVE_SECONDS = 15.0
+EVENTS_PER_READ = 500
+
+
+class OutputFileNotFound(DutoError, FileNotFoundError):
+    """A file that is not inside a step's output (or not there at all): 404, whatever the path tried."""
+
+    def __init__(self, output: str, path: str) -> None:
+        super().__init__(f"output {output!r} has no file {path!r}; GET its outputs to list the files it has")
+
+
+def list_runs(
+    workspace: Workspace,
+    experiment: str | None,
+    status: list[str],
+    since: str | None,
+    tag: list[str],
+    limit: int,
+    offset: int,
+) -> list[RunSummary]:
+    statuses = parse_statuses(status, option="status")
+    since_utc = None if since is None else parse_since(since, option="since")
+    tags = parse_tags(tag, option="tag")
+    found = documents.list_runs(workspace, experiment, statuses, since_utc, tags, limit, offset)
+    return [RunSummary(**d) for d in found]
+
+
+def show(workspace: Workspace, run_id: str) -> RunDetail:
+    return RunDetail(**documents.show_run(workspace.get_run(run_id)))
+
+
+def step_of(workspace: Workspace, run_id: str, step: str) -> StepRun:
+    return workspace.get_run(run_id).step_run(step)
+
+
+def show_step(workspace: Workspace, run_id: str, step: str) -> StepSummary:
+    return StepSummary(**documents.step_document(step_of(workspace, run_id, step)))
+
+
+def why(workspace: Workspace, run_id: str, step: str) -> StepWhy:
+    step_run = step_of(workspace, run_id, step)
+    info = step_run.get_reuse_info()
+    return StepWhy(
+        id=step_run.id,
+        name=step_run.name,
+        status=step_run.get_status(),
+        is_reused=info["is_reused"],
+        reused_from=info["reused_from"],
+        fingerprint=info["fingerprint"],
+        reasons=list(info["reasons"] or []),
+        explanation=info["explanation"] or None,
+        components=info["components"],
+    )
+
+
+def log(workspace: Workspace, run_id: str, step: str, offset: int, length: int | None) -> tuple[bytes, int]:
+    return step_of(workspace, run_id, step).read_log(offset, length)
+
+
+def metrics(workspace: Workspace, run_id: str) -> RunMetrics:
+    run = workspace.get_run(run_id)
+    every = run.get_metrics(recursive=True)
+    return RunMetrics(run=every.pop(run.id, {}), steps=every)
+
+
+def _files(root: Path) -> list[OutputFile]:
+    """The regular files under `root` that stay inside it (a symlink out of it is not listed)."""
+    if root.is_file():
+        return [OutputFile(path=root.name, size=root.stat().st_size)]
+    base = root.resolve()
+    found = []
+    for folder, _, names in os.walk(root):
+        for name in names:
+            path = Path(folder, name)
+            try:
+                real = path.resolve(strict=True)
+                if real.is_relative_to(base) and real.is_file():
+                    found.append(OutputFile(path=path.relative_to(root).as_posix(), size=real.stat().st_size))
+            except (OSError, RuntimeError):  # gone since, or a symlink loop
+                continue
+    return sorted(found, key=lambda f: f.path)
+
+
+def outputs(workspace: Workspace, run_id: str, step: str) -> list[StepOutput]:
+    step_run = step_of(workspace, run_id, step)
+    listed = []
+    for name, folder in step_run.output_folders().items():
+        where = step_run.get_output_data(name)
+        files = _files(folder) if folder.exists() else []
+        listed.append(
+            StepOutput(
+                name=name, datastore=where.datastore_name, path_on_datastore=where.path_on_datastore, files=files
+            )
+        )
+    return listed
+
+
+def output_file(workspace: Workspace, run_id: str, step: str, name: str, path: str) -> Path:
+    """The file at `path` inside output `name` of the step, after every symlink, and never outside it.
+
+    Raises:
+        OutputFileNotFound: for a path that is absolute, climbs out (`..`, a symlink) or names no file.
+    """
+    folders = step_of(workspace, run_id, step).output_folders()
+    if name not in folders:
+        raise OutputFileNotFound(name, path)
+    folder = folders[name]
+    if "\x00" in path or path.startswith(("/", "\\")) or Path(path).is_absolute() or not path:
+        raise OutputFileNotFound(name, path)
+    try:
+        if folder.is_file():  # an output that is one file: it is its own only file
+            if path != folder.name:
+                raise OutputFileNotFound(name, path)
+            return folder.resolve(strict=True)
+        root = folder.resolve(strict=True)
+        target = (root / path).resolve(strict=True)
+    except (OSError, RuntimeError):  # missing, a symlink loop, a name too long
+        raise OutputFileNotFound(name, path) from None
+    if not target.is_relative_to(root) or not target.is_file():
+        raise OutputFileNotFound(name, path)
+    return target
+
+
+def cancel(workspace: Workspace, run_id: str) -> RunAction:
+    run = workspace.get_run(run_id)
+    status = run.get_status()
+    if status in TERMINAL:
+        return RunAction(id=run.id, status=status, done=False, detail=f"run {run.id} already ended {status}")
+    run.cancel()
+    return RunAction(id=run.id, status=run.get_status(), done=True, detail=f"cancel requested for run {run.id}")
+
+
+def resume(workspace: Workspace, run_id: str, force: bool) -> RunAction:
+    run = workspace.get_run(run_id)
+    status = run.get_status()
+    if status in TERMINAL:
+        return RunAction(id=run.id, status=status, done=False, detail=f"run {run.id} already ended {status}")
+    if run.resume(force=force):
+        return RunAction(id=run.id, status=run.get_status(), done=True, detail=f"a new runner takes run {run.id} over")
+    detail = f"run {run.id} is driven by {run.driver.describe()}; nothing to resume (force=true stops that runner)"
+    return RunAction(id=run.id, status=run.get_status(), done=False, detail=detail)
+
+
+def sse_message(event: Event) -> str:
+    """One server-sent event: its id, its kind, and its payload with the step-run id as JSON data."""
+    data = {**event.payload, "step_run_id": event.step_run_id, "created_at": event.created_at}
+    return f"id: {event.id}\nevent: {event.kind}\ndata: {json.dumps(data, default=str)}\n\n"
+
+
+def _is_final(event: Event) -> bool:
+    return event.kind == "run_status" and event.payload.get("status") in TERMINAL
+
+
+async def events(run: PipelineRun, after_id: int, disconnected: Callable[[], Awaitable[bool]]) -> AsyncIterator[str]:
+    """The run's events after `after_id`, as server-sent events, live, until the run's final status.
+
+    The DB is read in a thread (the event loop never waits on it), only for the events after the last one sent,
+    and only once something was committed (a stat of SQLite's WAL tells, every WATCH_SECONDS) or, at the
+    latest, every QUIET_READ_SECONDS (every POLL_SECONDS on a DB that cannot tell). A comment every
+    KEEP_ALIVE_SECONDS keeps proxies from closing a quiet stream. It ends when the client goes away.
+    """
+    last_id = after_id
+    last_sent = time.monotonic()
+    while True:
+        mark = run.commit_mark()
+        batch = await run_in_threadpool(run.events_after, last_id, EVENTS_PER_READ)
+        for event in batch:
+            last_id = event.id
+            yield sse_message(event)
+            if _is_final(event):
+                return
+        if batch:
+            last_sent = time.monotonic()
+            continue
+        if await run_in_threadpool(run.get_status) in TERMINAL:
+            # Ended, with its final status at or before `after_id`: close once nothing is left to read.
+            if not await run_in_threadpool(run.events_after, last_id, 1):
+                return
+            continue
+        read_by = time.monotonic() + (QUIET_READ_SECONDS if mark is not None else POLL_SECONDS)
+        while True:
+            if await disconnected():
+                return
+            if time.monotonic() - last_sent >= KEEP_ALIVE_SECONDS:
+                last_sent = time.monotonic()
+                yield ": keep-alive\n\n"
+            if time.monotonic() >= read_by or (mark is not None and run.commit_mark() != mark):
+                break
+            await asyncio.sleep(WATCH_SECONDS if mark is not None else POLL_SECONDS)

@@ -1,0 +1,137 @@
+"""`/api/runs`: list and show runs, their steps, reuse explanations, logs, metrics and outputs (read); follow a
+run's events live (read); cancel and resume a run (submit)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Request
+from fastapi.responses import FileResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from duto.facade.tokens import Scope
+from duto.server.auth import requires, workspace_of
+from duto.server.operations import runs
+from duto.server.schemas.common import PROBLEMS, Problem
+from duto.server.schemas.runs import RunAction, RunDetail, RunMetrics, RunSummary, StepOutput, StepSummary, StepWhy
+
+NOT_FOUND: dict[int | str, dict[str, object]] = {
+    404: {"model": Problem, "description": "no such run, step, output or file"},
+    409: {"model": Problem, "description": "a run-id prefix or a step name that several share; the answer lists them"},
+}
+router = APIRouter(prefix="/runs", tags=["runs"], responses={**PROBLEMS, **NOT_FOUND})
+RunId = Annotated[str, Path(min_length=1, max_length=200, description="a run id, or a unique prefix of one")]
+StepKey = Annotated[
+    str, Path(min_length=1, max_length=300, description="a step-run id, or a step name no other step of the run has")
+]
+LOG_CHUNK_MAX = 16 * 1024 * 1024
+read = requires(Scope.READ)
+submit = requires(Scope.SUBMIT)
+
+
+@router.get("", response_model=list[RunSummary], **read)
+def list_runs(
+    request: Request,
+    experiment: str | None = None,
+    status: Annotated[list[str] | None, Query(description="v1 statuses; repeat or separate with commas")] = None,
+    since: Annotated[str | None, Query(description="an age (30m, 2h, 3d, 1w) or an ISO date or time")] = None,
+    tag: Annotated[list[str] | None, Query(description="KEY=VALUE or KEY; repeat for more, all must match")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[RunSummary]:
+    """The runs, newest first, as `duto runs list --json` gives them; a page of `limit` from `offset`."""
+    return runs.list_runs(workspace_of(request), experiment, status or [], since, tag or [], limit, offset)
+
+
+@router.get("/{run_id}", response_model=RunDetail, **read)
+def show_run(request: Request, run_id: RunId) -> RunDetail:
+    return runs.show(workspace_of(request), run_id)
+
+
+@router.get("/{run_id}/metrics", response_model=RunMetrics, **read)
+def run_metrics(request: Request, run_id: RunId) -> RunMetrics:
+    return runs.metrics(workspace_of(request), run_id)
+
+
+@router.get("/{run_id}/steps/{step}", response_model=StepSummary, **read)
+def show_step(request: Request, run_id: RunId, step: StepKey) -> StepSummary:
+    return runs.show_step(workspace_of(request), run_id, step)
+
+
+@router.get("/{run_id}/steps/{step}/why", response_model=StepWhy, **read)
+def why(request: Request, run_id: RunId, step: StepKey) -> StepWhy:
+    """Whether the step was reused and from where, or why it ran: what `duto why RUN STEP` says."""
+    return runs.why(workspace_of(request), run_id, step)
+
+
+@router.get(
+    "/{run_id}/steps/{step}/log",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "the bytes asked for; X-Log-Size: the whole"}},
+    **read,
+)
+def step_log(
+    request: Request,
+    run_id: RunId,
+    step: StepKey,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    length: Annotated[int, Query(ge=0, le=LOG_CHUNK_MAX)] = LOG_CHUNK_MAX,
+) -> Response:
+    """The step's `std_log.txt` from byte `offset`, `length` bytes of it (at most 16 MiB an answer: the header
+    X-Log-Size, the log's size so far, says whether there is more to ask for)."""
+    chunk, size = runs.log(workspace_of(request), run_id, step, offset, length)
+    headers = {"X-Log-Size": str(size), "X-Log-Offset": str(min(offset, size))}
+    return Response(chunk, media_type="text/plain; charset=utf-8", headers=headers)
+
+
+@router.get("/{run_id}/steps/{step}/outputs", response_model=list[StepOutput], **read)
+def step_outputs(request: Request, run_id: RunId, step: StepKey) -> list[StepOutput]:
+    """The outputs the step published, each with its files and their sizes."""
+    return runs.outputs(workspace_of(request), run_id, step)
+
+
+@router.get(
+    "/{run_id}/steps/{step}/outputs/{name}/files/{path:path}",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}, "description": "the file"}},
+    **read,
+)
+def output_file(request: Request, run_id: RunId, step: StepKey, name: str, path: str) -> FileResponse:
+    """One file of an output; a path that leaves the output's folder (`..`, absolute, a symlink) is a 404."""
+    found = runs.output_file(workspace_of(request), run_id, step, name, path)
+    return FileResponse(found, filename=found.name)
+
+
+@router.get(
+    "/{run_id}/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "server-sent events"}},
+    **read,
+)
+async def run_events(
+    request: Request, run_id: RunId, last_event_id: Annotated[str | None, Header()] = None
+) -> StreamingResponse:
+    """The run's events as server-sent events, from its first (or after `Last-Event-ID`) to its final status."""
+    after = 0
+    if last_event_id:
+        if not last_event_id.strip().isdigit():
+            raise HTTPException(400, detail=f"Last-Event-ID {last_event_id!r} is not an event id (a number)")
+        after = int(last_event_id.strip())
+    run = await run_in_threadpool(workspace_of(request).get_run, run_id)
+    return StreamingResponse(
+        runs.events(run, after, request.is_disconnected),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.post("/{run_id}/cancel", response_model=RunAction, **submit)
+def cancel_run(request: Request, run_id: RunId) -> RunAction:
+    """Cancel a run: running steps are stopped, steps not started end Canceled."""
+    return runs.cancel(workspace_of(request), run_id)
+
+
+@router.post("/{run_id}/resume", response_model=RunAction, **submit)
+def resume_run(request: Request, run_id: RunId, force: bool = False) -> RunAction:
+    """Have a new runner take over a run whose runner stopped (`force`: stop a stuck one of this machine first)."""
+    return runs.resume(workspace_of(request), run_id, force)

@@ -1,0 +1,94 @@
+"""Runs over the wire: the documents `duto runs list --json` and `duto runs show --json` give, and their parts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class RunSummary(BaseModel):
+    """A run as `duto runs list --json` gives it. Times are ISO text in UTC; `status` is the v1 status word."""
+
+    id: str
+    experiment: str
+    status: str
+    reason: str | None
+    created: str | None
+    started: str | None
+    ended: str | None
+    duration_seconds: float | None
+    reused: bool = Field(description="every step of the run was reused")
+    tags: dict[str, Any]
+    parameters: dict[str, Any]
+
+
+class StepSummary(BaseModel):
+    """A step run of a run: `is_reused` with `reused_from` when it stands for an earlier step run."""
+
+    id: str
+    key: str
+    name: str
+    status: str
+    is_reused: bool
+    reused: bool
+    reused_from: dict[str, Any] | None
+    reason: str | None
+    why: list[str] = Field(description="why the step ran (empty when reused)")
+    fingerprint: str | None
+    started: str | None
+    ended: str | None
+    duration_seconds: float | None
+    exit_code: int | None
+    compute_target: str
+    outputs: dict[str, Any]
+
+
+class RunDetail(RunSummary):
+    """A run with its description and its steps, in the order they can run."""
+
+    description: str | None
+    steps: list[StepSummary]
+
+
+class StepWhy(BaseModel):
+    """What `duto why RUN STEP` says: reused from where, or why the step ran, with its fingerprint's parts."""
+
+    id: str
+    name: str
+    status: str
+    is_reused: bool
+    reused_from: dict[str, Any] | None
+    fingerprint: str | None
+    reasons: list[str]
+    explanation: str | None
+    components: Any = None
+
+
+class RunMetrics(BaseModel):
+    """The metrics logged on the run itself, and on each step run (by step-run id; a reused step's are the
+    original's)."""
+
+    run: dict[str, Any]
+    steps: dict[str, dict[str, Any]]
+
+
+class OutputFile(BaseModel):
+    path: str = Field(description="relative to the output's folder, with '/' between parts")
+    size: int
+
+
+class StepOutput(BaseModel):
+    name: str
+    datastore: str
+    path_on_datastore: str
+    files: list[OutputFile]
+
+
+class RunAction(BaseModel):
+    """What a cancel or resume did: `done` is false when there was nothing to do, and `detail` says why."""
+
+    id: str
+    status: str
+    done: bool
+    detail: str
