@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from pathlib import Path
 
@@ -121,3 +122,15 @@ def test_a_bind_other_machines_reach_without_tls_is_warned_of() -> None:
         assert is_loopback(host) and clear_text_warning(ServeOptions(host=host)) is None
     tls = ServeOptions(host="0.0.0.0", ssl_certfile=Path("c.pem"), ssl_keyfile=Path("k.pem"))
     assert clear_text_warning(tls) is None and tls.url().startswith("https://127.0.0.1:")
+
+
+@pytest.mark.timeout(60)
+def test_a_port_in_use_is_a_one_line_error_and_leaves_nothing_behind(ws: Workspace) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        refused = run_duto("server", "--port", str(port), cwd=ws.root, timeout=30)
+    assert refused.returncode == 1 and f"could not serve on 127.0.0.1:{port}" in refused.stderr
+    assert running_server(ws.config.duto_dir) is None
+    assert all(t.revoked_at is not None for t in list_tokens(ws))

@@ -143,6 +143,10 @@ def runner_daemon(workspace: Workspace, say: Callable[[str], None]) -> Iterator[
             _stop_daemon(started.pid, started.start_ticks)
 
 
+class _Terminated(SystemExit):
+    """SIGTERM came: a clean exit."""
+
+
 class _ExitOnTerm:
     """Turn the SIGTERM that uvicorn raises again once it has shut down into a clean exit, so the cleanup runs."""
 
@@ -150,7 +154,7 @@ class _ExitOnTerm:
         self.previous = signal.signal(signal.SIGTERM, self._handle)
 
     def _handle(self, _sig: int, _frame: FrameType | None) -> None:
-        raise SystemExit(0)
+        raise _Terminated(0)
 
     def restore(self) -> None:
         signal.signal(signal.SIGTERM, self.previous)
@@ -176,8 +180,10 @@ def serve(root: Path | None, options: ServeOptions, say: Callable[[str], None], 
         app = create_app(workspace.root, options.host, options.allow_hosts)
         secret, _ = create_token(workspace, f"server-{pid}-{secrets.token_hex(3)}", Scope.ADMIN, server_pid=pid)
         url = options.url()
+        announced = []
 
         def announce() -> None:
+            announced.append(True)
             log = os.environ.get("DUTO_SERVER_LOG")
             write_record(duto_dir, ServerRecord(pid, start_ticks(pid), url, time.time(), log))
             say(f"duto server {pid} serves {workspace.root} at {url}")
@@ -206,11 +212,21 @@ def serve(root: Path | None, options: ServeOptions, say: Callable[[str], None], 
                 Server(config).run()
         except KeyboardInterrupt:
             pass
+        except _Terminated:
+            pass
+        except SystemExit:
+            if announced:
+                raise
+            # uvicorn exits when it cannot listen, having logged why.
+            raise ServerError(
+                f"could not serve on {options.host}:{options.port} (see above); `--port` picks another port"
+            ) from None
         finally:
             term.restore()
             revoke_server_tokens(workspace, pid)
             remove_record(duto_dir, pid)
-            say(f"duto server {pid} stopped")
+            if announced:
+                say(f"duto server {pid} stopped")
 
 
 def serve_argv(root: Path, options: ServeOptions) -> list[str]:
