@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ from conftest import run_duto
 from duto.execution.daemon import live_daemons
 from duto.facade.tokens import list_tokens
 from duto.facade.workspace import Workspace
+from duto.processes import alive
 from duto.server.process import ServeOptions, clear_text_warning, is_loopback
 from duto.storage.server_record import running_server
 
@@ -134,3 +136,27 @@ def test_a_port_in_use_is_a_one_line_error_and_leaves_nothing_behind(ws: Workspa
     assert refused.returncode == 1 and f"could not serve on 127.0.0.1:{port}" in refused.stderr
     assert running_server(ws.config.duto_dir) is None
     assert all(t.revoked_at is not None for t in list_tokens(ws))
+
+
+@pytest.mark.timeout(120)
+def test_ctrl_c_stops_it_and_a_run_its_daemon_started_goes_on(ws: Workspace, tmp_path: Path, wait_until) -> None:
+    from duto import Experiment
+    from duto.pipeline import Pipeline
+    from duto.pipeline.steps import CommandStep
+
+    served = start_server(ws, tmp_path / "server.log", tokens=False)
+    try:
+        (daemon,) = live_daemons(ws.database)
+        flag = tmp_path / "flag"
+        step = CommandStep(f"echo started; while [ ! -e {flag} ]; do sleep 0.05; done", name="wait")
+        run = Experiment(ws, "served").submit(Pipeline(ws, [step]))
+        wait_until(lambda: "started" in run.get_steps()[0].get_stdout_log(), timeout=30)
+        served.process.send_signal(signal.SIGINT)
+        assert served.process.wait(timeout=10) == 0
+    finally:
+        if served.process.poll() is None:
+            stop_server(served)
+    assert running_server(ws.config.duto_dir) is None
+    assert not alive(daemon.pid or 0, daemon.start_ticks), "the daemon it started stops with it"
+    flag.write_text("go")
+    assert run.wait_for_completion(show_output=False, timeout_seconds=60) == "Finished"
