@@ -42,6 +42,7 @@ from duto.storage.server_record import (
 
 LOCK_FILE = "server.lock"
 LOG_FILE = "server.log"
+LOG_ENV = "DUTO_SERVER_LOG"  # where a detached server's output goes, for its record
 SIGN_IN_PREFIX = "sign in: "
 GRACEFUL_SHUTDOWN_SECONDS = 3
 DAEMON_STOP_SECONDS = 3.0
@@ -173,6 +174,7 @@ def serve(root: Path | None, options: ServeOptions, say: Callable[[str], None], 
     workspace = Workspace.from_config(root)
     duto_dir = workspace.config.duto_dir
     pid = os.getpid()
+    log = os.environ.pop(LOG_ENV, None)  # set by `detach`; not for the processes this one starts
     with server_lock(workspace):
         warning = clear_text_warning(options)
         if warning is not None:
@@ -184,7 +186,6 @@ def serve(root: Path | None, options: ServeOptions, say: Callable[[str], None], 
 
         def announce() -> None:
             announced.append(True)
-            log = os.environ.get("DUTO_SERVER_LOG")
             write_record(duto_dir, ServerRecord(pid, start_ticks(pid), url, time.time(), log))
             say(f"duto server {pid} serves {workspace.root} at {url}")
             say(f"API docs: {url}/api/docs")
@@ -290,7 +291,7 @@ def detach(root: Path | None, options: ServeOptions) -> Detached:
             stderr=out,
             start_new_session=True,
             cwd=workspace.root,
-            env={**os.environ, "DUTO_SERVER_LOG": str(log)},
+            env={**os.environ, LOG_ENV: str(log)},
         )
     deadline = time.monotonic() + DETACH_WAIT_SECONDS
     while time.monotonic() < deadline and process.poll() is None:
