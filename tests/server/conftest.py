@@ -1,4 +1,4 @@
-"""A real server process on 127.0.0.1 serving the test's workspace, with tokens of each scope to call it."""
+"""A real `duto server` process on 127.0.0.1 serving the test's workspace, with tokens of each scope to call it."""
 
 from __future__ import annotations
 
@@ -18,12 +18,9 @@ import pytest
 
 from duto.facade.tokens import create_token
 from duto.facade.workspace import Workspace
+from duto.storage.server_record import running_server
 
-# How the server is started: the app served by uvicorn in a process of its own, as `duto server` does.
-LAUNCH = (
-    "import sys, uvicorn; from pathlib import Path; from duto.server.app import create_app; "
-    "uvicorn.run(create_app(Path(sys.argv[1])), host='127.0.0.1', port=int(sys.argv[2]), log_level='warning')"
-)
+STOP_SECONDS = 10.0  # SIGTERM must stop the server within this
 
 
 def free_port() -> int:
@@ -40,6 +37,15 @@ class Served:
     process: subprocess.Popen[bytes]
     workspace: Workspace
     tokens: dict[str, str] = field(default_factory=dict)
+    log: Path | None = None
+
+    def sign_in_url(self) -> str:
+        """The sign-in URL the server printed."""
+        assert self.log is not None
+        for line in self.log.read_text().splitlines():
+            if line.startswith("sign in: "):
+                return line.removeprefix("sign in: ")
+        raise AssertionError(f"the server printed no sign-in URL: {self.log.read_text()[-2000:]}")
 
     def client(self, scope: str | None = "admin", timeout: float = 30.0) -> httpx.Client:
         """An HTTP client with the token of `scope` (None: no token)."""
@@ -47,42 +53,57 @@ class Served:
         return httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
 
 
-def start_server(workspace: Workspace, log: Path) -> Served:
+def server_command(workspace: Workspace, port: int) -> list[str]:
+    return [sys.executable, "-m", "duto.cli", "server", "--port", str(port), "--workspace", str(workspace.root)]
+
+
+def start_server(workspace: Workspace, log: Path, tokens: bool = True) -> Served:
+    """Start `duto server` on a free port; return once it answers and has recorded itself."""
     port = free_port()
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-c", LAUNCH, str(workspace.root), str(port)],
+            server_command(workspace, port),
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=workspace.root,
             start_new_session=True,
         )
-    served = Served(f"http://127.0.0.1:{port}", process, workspace)
+    served = Served(f"http://127.0.0.1:{port}", process, workspace, log=log)
     deadline = time.monotonic() + 30
     while True:
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{served.url}/api/health", timeout=1).status_code == 200:
+            record = running_server(workspace.config.duto_dir)
+            if (
+                record is not None
+                and record.pid == process.pid
+                and httpx.get(f"{served.url}/api/health", timeout=1).status_code == 200
+            ):
                 break
         if process.poll() is not None or time.monotonic() > deadline:
             stop_server(served)
             raise AssertionError(f"the server did not start: {log.read_text()[-2000:]}")
         time.sleep(0.05)
-    for scope in ("read", "submit", "admin"):
-        served.tokens[scope] = create_token(workspace, f"test-{scope}", scope)[0]
+    if tokens:
+        for scope in ("read", "submit", "admin"):
+            served.tokens[scope] = create_token(workspace, f"test-{scope}", scope)[0]
     return served
 
 
-def stop_server(served: Served) -> None:
-    """Stop the server and everything in its session; it must be gone within 10 s."""
+def stop_server(served: Served) -> float:
+    """SIGTERM the server; it must be gone within 10 s, else it is killed and the test fails. Returns how long
+    it took."""
+    started = time.monotonic()
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(served.process.pid, signal.SIGTERM)
+        served.process.send_signal(signal.SIGTERM)
     try:
-        served.process.wait(timeout=10)
+        served.process.wait(timeout=STOP_SECONDS)
     except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(served.process.pid, signal.SIGKILL)
         served.process.wait(timeout=5)
+        raise AssertionError(f"the server did not stop within {STOP_SECONDS} s of SIGTERM") from None
+    return time.monotonic() - started
 
 
 @pytest.fixture

@@ -25,7 +25,9 @@ from duto.cli import (
     publishing,
     runner,
     runs,
+    server,
     status,
+    tokens,
     why,
 )
 from duto.cli.group import DutoGroup
@@ -53,6 +55,8 @@ app.add_typer(publishing.endpoints, name="endpoints")
 app.add_typer(cache.app, name="cache")
 app.add_typer(command_servers.app, name="command-server")
 app.add_typer(runner.app, name="runner")
+app.add_typer(server.app, name="server")
+app.add_typer(tokens.app, name="token")
 app.command()(why.why)
 app.command()(logs.logs)
 app.command()(metrics.metrics)

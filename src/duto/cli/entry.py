@@ -87,6 +87,10 @@ def _run_here() -> None:
 
 def main() -> None:
     """Entry point of the `duto` command."""
+    if sys.argv[1:2] == ["server"]:
+        # The server runs in this process, so that its pid is the one recorded and signals reach it.
+        _run_here()
+        return
     if _streams_open():
         for _attempt in range(2):  # a server may close between our connect and its accept: start another
             conn = resident.connect()

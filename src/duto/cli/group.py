@@ -24,6 +24,8 @@ COMMAND_ORDER: tuple[str, ...] = (
     "dag",
     "pipelines",
     "endpoints",
+    "server",
+    "token",
     "cache",
     "env",
     "compute",

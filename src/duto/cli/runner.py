@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from typing import Annotated
 
@@ -36,8 +34,7 @@ def start(
     """Start the daemon for the workspace (detached, writing `.duto/runner-daemon.log`)."""
     import logging
 
-    from duto.execution.daemon import RunnerDaemon, live_daemons
-    from duto.processes import can_fork_safely, fork_detached
+    from duto.execution.daemon import RunnerDaemon, live_daemons, start_detached
 
     ws = open_workspace(workspace)
     serving = live_daemons(ws.database)
@@ -49,28 +46,11 @@ def start(
         RunnerDaemon(ws.root, idle_timeout).serve()
         return
     log = ws.config.duto_dir / "runner-daemon.log"
-    root = ws.root
-
-    def serve() -> int:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
-        RunnerDaemon(root, idle_timeout).serve()
-        return 0
-
-    if can_fork_safely():
-        fork_detached(serve, log)
-    else:
-        with open(log, "ab") as out:
-            argv = [sys.executable, "-m", "duto.execution.daemon", str(root)]
-            if idle_timeout is not None:
-                argv.append(str(idle_timeout))
-            subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
-    deadline = time.monotonic() + STOP_WAIT_SECONDS
-    while not (serving := live_daemons(ws.database)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if not serving:
+    started = start_detached(ws.root, ws.database, idle_timeout, STOP_WAIT_SECONDS)
+    if started is None:
         say(f"the runner daemon did not start; see {log}", err)
         raise typer.Exit(1)
-    say(f"runner daemon started: {serving[0].describe('daemon')}; it logs to {log}")
+    say(f"runner daemon started: {started.describe('daemon')}; it logs to {log}")
 
 
 @app.command()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import subprocess
 import sys
 import time
 import uuid
@@ -109,6 +110,32 @@ class RunnerDaemon:
 def live_daemons(db: Database) -> list[Holder]:
     """The daemons that serve the workspace of `db` now."""
     return LeaseStore(db).live_daemons()
+
+
+def start_detached(root: Path, db: Database, idle_seconds: float | None = None, wait: float = 15.0) -> Holder | None:
+    """Start a daemon for the workspace at `root` that outlives the caller, logging to `.duto/runner-daemon.log`;
+    the daemon once it serves (None if it did not within `wait` seconds). Forks when that is safe, else runs
+    `python -m duto.execution.daemon` in a session of its own."""
+    config = WorkspaceConfig.load(root)
+    daemon_log = config.duto_dir / "runner-daemon.log"
+
+    def serve() -> int:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+        RunnerDaemon(root, idle_seconds).serve()
+        return 0
+
+    if can_fork_safely():
+        fork_detached(serve, daemon_log)
+    else:
+        with open(daemon_log, "ab") as out:
+            argv = [sys.executable, "-m", "duto.execution.daemon", str(root)]
+            if idle_seconds is not None:
+                argv.append(str(idle_seconds))
+            subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
+    deadline = time.monotonic() + wait
+    while not (serving := live_daemons(db)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return serving[0] if serving else None
 
 
 def main(argv: list[str]) -> int:
