@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import signal
 import threading
 import time
 import uuid
@@ -19,6 +21,8 @@ from duto import Experiment
 from duto.facade import documents, submission
 from duto.pipeline import Pipeline, PipelineData
 from duto.pipeline.steps import PythonScriptStep
+from duto.processes import alive
+from duto.storage.lease_store import LeaseStore
 
 PRODUCE = """
 import os, sys
@@ -239,6 +243,15 @@ def test_shared_step_names_conflict_and_a_long_run_is_canceled(served, ws, write
             assert submitter.post("/api/runs/nosuchrun/cancel").status_code == 404
 
 
+def hold_runs(ws, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Let no runner take a run submitted from now on until it is resumed: stop the server's runner daemon, and
+    start no runner at submit."""
+    for daemon in LeaseStore(ws.database).live_daemons():
+        os.kill(daemon.pid, signal.SIGTERM)
+        poll(lambda pid=daemon.pid: not alive(pid), timeout=10)
+    monkeypatch.setattr(submission, "start_runner", lambda *args, **kwargs: None)
+
+
 def follow(  # type: ignore[no-untyped-def]
     served, run_id: str, last_event_id: str | None = None, first: threading.Event | None = None
 ) -> list[dict[str, Any]]:
@@ -271,7 +284,7 @@ def follow(  # type: ignore[no-untyped-def]
 def test_events_follow_a_run_live_from_before_it_starts_and_resume_after_an_id(
     served, ws, write_script, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(submission, "start_runner", lambda *args, **kwargs: None)  # held until resumed below
+    hold_runs(ws, monkeypatch)  # held until resumed below
     run = Experiment(ws, "live").submit(produce_consume(ws, write_script))
     assert run.get_status() == "NotStarted"
     received: list[dict[str, Any]] = []
@@ -308,7 +321,7 @@ def test_events_follow_a_run_live_from_before_it_starts_and_resume_after_an_id(
 
 @pytest.mark.timeout(60)
 def test_a_follower_that_goes_away_is_let_go(served, ws, write_script, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(submission, "start_runner", lambda *args, **kwargs: None)  # never starts: the stream stays
+    hold_runs(ws, monkeypatch)  # never starts: the stream stays
     run = Experiment(ws, "held").submit(produce_consume(ws, write_script))
     for _ in range(20):  # more followers than the server's thread pool has threads, each let go in turn
         with served.client("read", timeout=10) as reader, reader.stream("GET", f"/api/runs/{run.id}/events") as answer:
