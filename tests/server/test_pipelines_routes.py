@@ -130,6 +130,9 @@ def test_endpoint_versions_and_the_default_over_http(ws, write_script, served) -
         assert admin.get("/api/endpoints", params={"active_only": "true"}).json() == []
         assert len(admin.get("/api/endpoints", params={"active_only": "false"}).json()) == 1
         assert admin.post("/api/endpoints/say/enable").json()["status"] == "Active"
+        in_use = admin.delete(f"/api/pipelines/{first.id}")
+        assert in_use.status_code == 409 and "version of pipeline endpoint" in in_use.json()["detail"]
+        assert admin.get(f"/api/pipelines/{first.id}").status_code == 200, "nothing was deleted"
     assert run_count(ws) == before
 
 

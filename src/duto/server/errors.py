@@ -34,6 +34,8 @@ log = logging.getLogger("duto.server")
 
 def status_of(error: DutoError) -> int:
     """The HTTP status that says what kind of error this is."""
+    if getattr(error, "conflict", False):
+        return 409
     if isinstance(error, AmbiguousRunError | AmbiguousStepError | PipelineDisabledError | PipelineEndpointExistsError):
         return 409
     if isinstance(error, KeyError | FileNotFoundError):
@@ -42,7 +44,7 @@ def status_of(error: DutoError) -> int:
         return 422
     if isinstance(error, RunNotEndedError | ExperimentArchivedError | TokenError):
         return 409
-    return 409 if getattr(error, "conflict", False) else 400
+    return 400
 
 
 def error_body(error: DutoError) -> dict[str, object]:
