@@ -28,7 +28,11 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# tests/server/test_curl_from_docs.py runs the docs' `curl` trigger with real curl: install it when it is missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
 test: lint
+	command -v curl >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq curl; }
 	$(BIN)/pytest -q
 
 # The benchmark against DVC needs dvc, kept out of .venv (and so out of `make test`) in a venv of its own.

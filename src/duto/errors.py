@@ -413,6 +413,23 @@ class PipelineEndpointExistsError(ConfigError):
         )
 
 
+class PublishedPipelineInUseError(ConfigError):
+    """A published pipeline that a version of a pipeline endpoint names cannot be deleted; nothing was.
+
+    `used_by` lists "endpoint version V" for each such version.
+    """
+
+    conflict = True  # the request is sound; the workspace's state refuses it (a server answers 409)
+
+    def __init__(self, pipeline_id: str, used_by: Sequence[str]) -> None:
+        self.pipeline_id = pipeline_id
+        self.used_by = list(used_by)
+        super().__init__(
+            f"published pipeline {pipeline_id} is a version of pipeline endpoint(s) {', '.join(used_by)}, which go "
+            "on naming it; disable it instead (.disable(), `duto pipelines disable ID`); nothing was deleted"
+        )
+
+
 def _matches_text(kind: str, key: str, matches: Sequence[str]) -> str:
     if matches:
         return f"{key!r} is the start of the ids of {len(matches)} {kind}s: {', '.join(matches)}; give more of the id"

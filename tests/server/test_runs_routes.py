@@ -355,7 +355,7 @@ def test_a_run_id_prefix_of_several_runs_is_a_conflict_listing_them(
 
 @pytest.mark.timeout(90)
 def test_a_run_no_runner_took_is_resumed_over_http(served, ws, write_script, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(submission, "start_runner", lambda *args, **kwargs: None)  # as if its runner never came
+    hold_runs(ws, monkeypatch)  # as if its runner never came
     run = Experiment(ws, "held").submit(produce_consume(ws, write_script))
     with served.client("read") as reader, served.client("submit") as submitter:
         assert reader.post(f"/api/runs/{run.id}/resume").status_code == 403, "read is short of submit"

@@ -370,7 +370,8 @@ class PublishedPipeline:
         """Remove it for good; `cache gc` then frees the snapshots that no run or other record names.
 
         Raises:
-            ConfigError: a version of a pipeline endpoint names it (disable it instead); nothing is removed.
+            PublishedPipelineInUseError: a version of a pipeline endpoint names it (disable it instead; a
+                ConfigError); nothing is removed.
         """
         _store(self.workspace).delete_pipeline(self.id)
 

@@ -15,9 +15,9 @@ from duto.facade.workspace import Workspace
 from duto.server.auth import COOKIE, SCOPE_KEY, requires
 from duto.server.errors import install_error_handlers
 from duto.server.hosts import HostCheck, allowed_hosts
-from duto.server.routes import health, runs, tokens
+from duto.server.routes import endpoints, health, pipelines, runs, tokens
 
-ROUTERS = [health.router, tokens.router, runs.router]
+ROUTERS = [health.router, tokens.router, runs.router, pipelines.router, endpoints.router]
 OPENAPI_URL = "/api/openapi.json"
 SIGN_IN_SECONDS = 30 * 24 * 3600
 

@@ -16,6 +16,7 @@ from duto.errors import (
     ConfigError,
     PipelineEndpointExistsError,
     PipelineEndpointNotFoundError,
+    PublishedPipelineInUseError,
     PublishedPipelineNotFoundError,
 )
 from duto.storage import models
@@ -110,7 +111,7 @@ class PublishingStore:
         """Remove a published pipeline's row (`cache gc` then frees its snapshots no run names).
 
         Raises:
-            ConfigError: when a version of an endpoint names it; nothing is removed.
+            PublishedPipelineInUseError: when a version of an endpoint names it; nothing is removed.
         """
         with self.db.writing() as s:
             used = s.execute(
@@ -120,11 +121,7 @@ class PublishingStore:
                 .order_by(models.PipelineEndpoint.name)
             ).all()
             if used:
-                listed = ", ".join(f"{name} version {version}" for name, version in used)
-                raise ConfigError(
-                    f"published pipeline {pipeline_id} is a version of pipeline endpoint(s) {listed}, which go on "
-                    "naming it; disable it instead (.disable(), `duto pipelines disable ID`); nothing was deleted"
-                )
+                raise PublishedPipelineInUseError(pipeline_id, [f"{name} version {version}" for name, version in used])
             s.execute(delete(models.PublishedPipeline).where(models.PublishedPipeline.id == pipeline_id))
 
     # pipeline endpoints --------------------------------------------------------------------------
