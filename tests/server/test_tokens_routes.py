@@ -23,6 +23,8 @@ def test_an_admin_makes_lists_and_revokes_a_token_whose_secret_is_kept_only_as_a
 
         listed = admin.get("/api/tokens").json()
         assert "token" not in listed[0] and {t["name"] for t in listed} >= {"ci", "test-admin"}
+        used = {t["name"]: t["last_used"] for t in listed}
+        assert used["test-admin"] is not None and used["ci"] is None, "a token's last use is kept"
 
         with served.client(None) as anonymous:
             headers = {"Authorization": f"Bearer {secret}"}
