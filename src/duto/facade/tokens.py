@@ -27,6 +27,8 @@ SECRET_PREFIX = "duto_"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+# How precisely a token's last use is kept: `duto token list` says when, to the minute.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 class Scope(StrEnum):
@@ -101,8 +103,11 @@ def authenticate(workspace: Workspace, secret: str) -> TokenRecord | None:
     if found is None:
         return None
     stored, record = found
-    if not hmac.compare_digest(stored, computed) or not record.usable(utcnow()):
+    now = utcnow()
+    if not hmac.compare_digest(stored, computed) or not record.usable(now):
         return None
+    if record.last_used_at is None or now - record.last_used_at > LAST_USED_RESOLUTION:
+        TokenStore(workspace.database).touch(record.name)  # at most one write a minute per token
     return record
 
 

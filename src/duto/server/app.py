@@ -7,7 +7,9 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from swagger_ui_bundle import swagger_ui_path
 
 from duto import __version__
 from duto.facade.tokens import Scope, authenticate
@@ -19,6 +21,7 @@ from duto.server.routes import endpoints, health, pipelines, runs, tokens
 
 ROUTERS = [health.router, tokens.router, runs.router, pipelines.router, endpoints.router]
 OPENAPI_URL = "/api/openapi.json"
+DOCS_ASSETS = "/api/docs-assets"
 SIGN_IN_SECONDS = 30 * 24 * 3600
 
 DESCRIPTION = """The duto workspace over HTTP: trigger published pipelines, follow runs, manage tokens.
@@ -43,6 +46,7 @@ def create_app(root: Path, bind_host: str = "127.0.0.1", allow_hosts: Iterable[s
     read = requires(Scope.READ)
     app.add_api_route(OPENAPI_URL, lambda: JSONResponse(app.openapi()), include_in_schema=False, **read)
     app.add_api_route("/api/docs", _docs, include_in_schema=False, **read)
+    app.add_api_route(f"{DOCS_ASSETS}/{{name}}", _docs_asset, include_in_schema=False, **read)
     app.add_api_route("/", sign_in, methods=["GET"], include_in_schema=False)
     install_error_handlers(app)
     app.add_middleware(HostCheck, allowed=allowed_hosts(bind_host, allow_hosts))
@@ -51,7 +55,25 @@ def create_app(root: Path, bind_host: str = "127.0.0.1", allow_hosts: Iterable[s
 
 
 def _docs() -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url=OPENAPI_URL, title="duto: API")
+    return get_swagger_ui_html(
+        openapi_url=OPENAPI_URL,
+        title="duto: API",
+        swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+        swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+        swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+    )
+
+
+# The docs page's script and styles are served from here, not from a CDN, so the docs work offline; only the
+# bundle's own files, by name, are served.
+_DOCS_FILES = {p.name: p for p in Path(swagger_ui_path).iterdir() if p.is_file()}
+
+
+def _docs_asset(name: str) -> Response:
+    path = _DOCS_FILES.get(name)
+    if path is None:
+        return JSONResponse({"detail": f"no docs asset {name!r}"}, status_code=404)
+    return FileResponse(path)
 
 
 def sign_in(request: Request, token: str | None = None) -> Response:
