@@ -309,6 +309,8 @@ def test_events_follow_a_run_live_from_before_it_starts_and_resume_after_an_id(
     step_events = [m for m in received if m["event"] == "step_status"]
     assert {m["data"]["step_run_id"] for m in step_events} == step_ids
     assert all("status" in m["data"] for m in step_events)
+    logs = [m["data"] for m in received if m["event"] == "log"]
+    assert logs and all("path" not in d and d["size"] >= 0 for d in logs), "no place on the server's disk"
 
     middle = ids[len(ids) // 2]
     assert [int(m["id"]) for m in follow(served, run.id, str(middle))] == [i for i in ids if i > middle]

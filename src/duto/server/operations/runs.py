@@ -176,8 +176,13 @@ def resume(workspace: Workspace, run_id: str, force: bool) -> RunAction:
 
 
 def sse_message(event: Event) -> str:
-    """One server-sent event: its id, its kind, and its payload with the step-run id as JSON data."""
-    data = {**event.payload, "step_run_id": event.step_run_id, "created_at": event.created_at}
+    """One server-sent event: its id, its kind, and its payload with the step-run id as JSON data.
+
+    A file's place on the server's disk (a log event's `path`) stays on the server: a follower reads the log
+    through `/steps/{step}/log`.
+    """
+    payload = {k: v for k, v in event.payload.items() if k != "path"}
+    data = {**payload, "step_run_id": event.step_run_id, "created_at": event.created_at}
     return f"id: {event.id}\nevent: {event.kind}\ndata: {json.dumps(data, default=str)}\n\n"
 
 
