@@ -111,8 +111,8 @@ def test_a_token_of_the_route_scope_or_above_gets_past_the_check(world: World) -
     routes = [(m, p, o.get("x-duto-scope")) for m, p, o in world.operations() if m == "get" and p != HEALTH]
     with world.served.client(None, timeout=15) as client:
         for method, path, scope in routes + UNLISTED:
-            if path.endswith("/events"):
-                continue
+            if path.endswith("/events") or scope not in SCOPES:
+                continue  # an unknown scope fails the test above
             for enough in SCOPES[SCOPES.index(str(scope)) :]:
                 answer = call(client, method, fill_path(world, path), world.served.tokens[enough], None)
                 assert answer.status_code not in (401, 403), f"GET {path} with {enough}: {answer.text[:200]}"
