@@ -32,6 +32,11 @@ PAYLOADS = [
     "a" * 300,
     "a/" * 200 + "passwd",
     "é" * 1000,
+    # Symlinks planted in every folder of the seed run (see `world`): inside the root, pointing out of it.
+    "escape",
+    "escape-dir/passwd",
+    "outputs/escape",
+    "outputs/escape-dir/passwd",
 ]
 PATH_LIKE_QUERY = re.compile(r"(path|file|name|dir|folder)", re.IGNORECASE)
 REFUSED = {400, 404, 405, 414, 422}
@@ -39,7 +44,15 @@ REFUSED = {400, 404, 405, 414, 422}
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """The served world, with symlinks out of the root in every folder of its seed run: `escape` to /etc/passwd
+    and `escape-dir` to /etc, where a route that serves a run's logs, outputs or code would find them."""
     with served_world(tmp_path_factory.mktemp("traversal")) as made:
+        root = made.served.workspace.root
+        folders = [f for f in root.rglob("*") if f.is_dir() and not f.is_symlink() and made.run_id in str(f)]
+        assert folders, "the seed run has folders of its own"
+        for folder in folders:
+            (folder / "escape").symlink_to("/etc/passwd")
+            (folder / "escape-dir").symlink_to("/etc", target_is_directory=True)
         yield made
 
 
