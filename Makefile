@@ -55,6 +55,7 @@ bench: $(STAMP) $(BENCH_STAMP)
 	$(BIN)/python bench/reuse_vs_dvc.py --dvc $(BENCH_BIN)/dvc
 	$(BIN)/python bench/targets.py
 	$(BIN)/python bench/leases.py
+	$(BIN)/python bench/server.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -38,6 +38,9 @@ def create_app(root: Path, bind_host: str = "127.0.0.1", allow_hosts: Iterable[s
         openapi_url=None,  # served below, behind a token like every other route
         docs_url=None,
         redoc_url=None,
+        # No redirect from `/api/x/` to `/api/x`: a name ending in an encoded `../` would be answered with a
+        # redirect elsewhere rather than the 404 every other unknown name gets.
+        redirect_slashes=False,
     )
     app.state.workspace = Workspace.from_config(root)
     for router in ROUTERS:
