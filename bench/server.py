@@ -59,7 +59,7 @@ FOLLOWERS = 100
 STEPS = 100
 ROUNDS = 3
 TRIGGER_ROUTE = "/api/pipelines/{id}/runs"
-EVENTS_ROUTE = "/api/runs/{id}/events"
+EVENTS_ROUTE = "/api/runs/{run_id}/events"
 UVICORN_LAUNCH = (
     "import sys, uvicorn; from pathlib import Path; from duto.server.app import create_app; "
     "uvicorn.run(create_app(Path(sys.argv[1])), host='127.0.0.1', port=int(sys.argv[2]), log_level='warning')"
@@ -307,7 +307,7 @@ def bench_followers(ws: Workspace, server: Server, followers: int, steps: int, r
         alone.append(run_wall(row))
         statuses.add(row.status)
         run_id = start()
-        thread, streams = followers_thread(server.url + EVENTS_ROUTE.format(id=run_id), server.token, followers, errors)
+        thread, streams = followers_thread(server.url + EVENTS_ROUTE.format(run_id=run_id), server.token, followers, errors)
         thread.start()
         row = wait_for_end(ws, run_id)
         followed.append(run_wall(row))
