@@ -307,7 +307,9 @@ def bench_followers(ws: Workspace, server: Server, followers: int, steps: int, r
         alone.append(run_wall(row))
         statuses.add(row.status)
         run_id = start()
-        thread, streams = followers_thread(server.url + EVENTS_ROUTE.format(run_id=run_id), server.token, followers, errors)
+        thread, streams = followers_thread(
+            server.url + EVENTS_ROUTE.format(run_id=run_id), server.token, followers, errors
+        )
         thread.start()
         row = wait_for_end(ws, run_id)
         followed.append(run_wall(row))
