@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -18,39 +17,9 @@ from duto.errors import (
 )
 from duto.facade.content_cache import collect_garbage
 from duto.facade.publishing import resolve_trigger
-from duto.graph.data_reference import DataPathComputeBinding
-from duto.pipeline import Pipeline, PipelineEndpoint, PipelineParameter, PublishedPipeline
+from duto.pipeline import Pipeline, PipelineEndpoint, PublishedPipeline
 from duto.pipeline.steps import PythonScriptStep
-
-# Prints {"code": the script's own version, "lr": its argument, "files": the input folder's file names}.
-SAY = """
-import json, os, sys
-files = sorted(os.listdir(sys.argv[2])) if len(sys.argv) > 2 else []
-print(json.dumps({{"code": "{version}", "lr": sys.argv[1], "files": files}}))
-"""
-
-
-def write_say(write_script, version: str) -> str:  # type: ignore[no-untyped-def]
-    return str(write_script("say.py", SAY.format(version=version)))
-
-
-def say_pipeline(ws, write_script, version: str = "v1", with_data: bool = False) -> Pipeline:  # type: ignore[no-untyped-def]
-    lr = PipelineParameter("lr", default_value=0.5)
-    arguments: list[object] = [lr]
-    inputs: list[object] = []
-    if with_data:
-        ds = ws.get_default_datastore()
-        for rel in ("one/a.csv", "two/b.csv"):
-            path = Path(ds.root) / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(rel)
-        bound = (PipelineParameter("data", default_value=DataPath(ds, "one")), DataPathComputeBinding(mode="mount"))
-        arguments.append(bound)
-        inputs.append(bound)
-    step = PythonScriptStep(
-        "say.py", source_directory=write_say(write_script, version), arguments=arguments, inputs=inputs
-    )
-    return Pipeline(ws, [step], description="says its version")
+from server.pipeline_helpers import say_pipeline, write_say
 
 
 def said(run) -> dict[str, object]:  # type: ignore[no-untyped-def]

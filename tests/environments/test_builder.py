@@ -15,7 +15,8 @@ import pytest
 
 from conftest import write_wheel
 from duto.environments import EnvironmentBuilder, EnvironmentBuildError
-from duto.environments.builder import METADATA_FILE, build_inputs, machine_index_options
+from duto.environments.builder import METADATA_FILE, build_inputs
+from duto.environments.pip_config import machine_index_options
 from duto.graph.environment import CondaDependencies, Environment, PythonSection
 
 

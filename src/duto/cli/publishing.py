@@ -18,7 +18,8 @@ from duto.cli.options import WorkspaceOption, err, open_workspace, out, say
 from duto.cli.status import TargetArgument, load_target
 
 if TYPE_CHECKING:
-    from duto.facade.publishing import PipelineEndpoint, PublishedPipeline
+    from duto.facade.pipeline_endpoints import PipelineEndpoint
+    from duto.facade.publishing import PublishedPipeline
     from duto.facade.workspace import Workspace
 
 pipelines = typer.Typer(
@@ -52,7 +53,7 @@ def _published(workspace: Workspace, key: str) -> PublishedPipeline:
 
 
 def _endpoint(workspace: Workspace, key: str) -> PipelineEndpoint:
-    from duto.facade.publishing import find_endpoint
+    from duto.facade.pipeline_endpoints import find_endpoint
 
     return find_endpoint(workspace, key)
 
@@ -189,7 +190,7 @@ def create_endpoint(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Make an endpoint whose version 0, its default, is a published pipeline; prints its id, then its endpoint."""
-    from duto.facade.publishing import PipelineEndpoint
+    from duto.facade.pipeline_endpoints import PipelineEndpoint
 
     ws = open_workspace(workspace)
     endpoint = PipelineEndpoint.publish(ws, name, description, _published(ws, pipeline))
@@ -200,7 +201,7 @@ def create_endpoint(
 @endpoints.command("list")
 def list_endpoints(all_: AllOption = False, as_json: JsonOption = False, workspace: WorkspaceOption = None) -> None:
     """List the pipeline endpoints by name; the disabled ones only with --all."""
-    from duto.facade.publishing import PipelineEndpoint
+    from duto.facade.pipeline_endpoints import PipelineEndpoint
 
     found = PipelineEndpoint.list(open_workspace(workspace), active_only=not all_)
     if as_json:

@@ -15,15 +15,15 @@ _EXPORTS = {
     "OutputFileDatasetConfig": "duto.graph.data",
     "TrainingOutput": "duto.graph.data",
     "PublishedPipeline": "duto.facade.publishing",
-    "PipelineEndpoint": "duto.facade.publishing",
+    "PipelineEndpoint": "duto.facade.pipeline_endpoints",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__ = lazy_exports(__name__, _EXPORTS)
 TYPE_CHECKING = False  # the idiom type checkers honour, without importing typing at run time
 
 if TYPE_CHECKING:
+    from duto.facade.pipeline_endpoints import PipelineEndpoint as PipelineEndpoint
     from duto.facade.port_data import PortDataReference as PortDataReference
-    from duto.facade.publishing import PipelineEndpoint as PipelineEndpoint
     from duto.facade.publishing import PublishedPipeline as PublishedPipeline
     from duto.facade.runs import PipelineRun as PipelineRun
     from duto.facade.runs import StepRun as StepRun

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from duto.facade.publishing import PipelineEndpoint, PipelineIdVersion
+from duto.facade.pipeline_endpoints import PipelineEndpoint, PipelineIdVersion
 
 __all__ = ["PipelineEndpoint", "PipelineIdVersion"]

@@ -3,7 +3,8 @@ facade (`duto.facade.publishing`), which holds every check."""
 
 from __future__ import annotations
 
-from duto.facade.publishing import PipelineEndpoint, PublishedPipeline, find_endpoint
+from duto.facade.pipeline_endpoints import PipelineEndpoint, find_endpoint
+from duto.facade.publishing import PublishedPipeline
 from duto.facade.runs import PipelineRun
 from duto.facade.workspace import Workspace
 from duto.server.schemas.pipelines import (
