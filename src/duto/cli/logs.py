@@ -13,7 +13,8 @@ from duto.cli.options import RunArgument, WorkspaceOption, err, open_workspace, 
 from duto.errors import ConfigError
 
 if TYPE_CHECKING:
-    from duto.facade.runs import PipelineRun, StepRun
+    from duto.facade.runs import PipelineRun
+    from duto.facade.step_runs import StepRun
 
 
 def logs(

@@ -19,7 +19,8 @@ from duto.storage.lease_store import holder_of
 
 if TYPE_CHECKING:
     from duto.facade.run_deletion import RunDeletion
-    from duto.facade.runs import PipelineRun, StepRun
+    from duto.facade.runs import PipelineRun
+    from duto.facade.step_runs import StepRun
 
 app = typer.Typer(help="List, show, compare, resume, cancel and delete pipeline runs.", no_args_is_help=True)
 SHORT_ID = 8  # characters of a run id in tables, as `git log --oneline` shows 7 of a hash

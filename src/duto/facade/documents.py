@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from duto.facade.runs import PipelineRun, StepRun
+    from duto.facade.runs import PipelineRun
+    from duto.facade.step_runs import StepRun
     from duto.facade.workspace import Workspace
     from duto.storage.models import PipelineRun as PipelineRunRow
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from duto.errors import DatastoreError
 
 if TYPE_CHECKING:
-    from duto.facade.runs import StepRun
+    from duto.facade.step_runs import StepRun
     from duto.facade.workspace import Workspace
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from duto.errors import DutoError
-from duto.facade.runs import PipelineRun, StepRun
+from duto.facade.runs import PipelineRun
+from duto.facade.step_runs import StepRun
 
 if TYPE_CHECKING:
     from duto.facade.workspace import Workspace

@@ -10,7 +10,7 @@ _EXPORTS = {
     "PipelineParameter": "duto.graph.params",
     "StepSequence": "duto.graph.sequence",
     "PipelineRun": "duto.facade.runs",
-    "StepRun": "duto.facade.runs",
+    "StepRun": "duto.facade.step_runs",
     "PortDataReference": "duto.facade.port_data",
     "OutputFileDatasetConfig": "duto.graph.data",
     "TrainingOutput": "duto.graph.data",
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from duto.facade.port_data import PortDataReference as PortDataReference
     from duto.facade.publishing import PublishedPipeline as PublishedPipeline
     from duto.facade.runs import PipelineRun as PipelineRun
-    from duto.facade.runs import StepRun as StepRun
+    from duto.facade.step_runs import StepRun as StepRun
     from duto.facade.submission import Pipeline as Pipeline
     from duto.graph.data import OutputFileDatasetConfig as OutputFileDatasetConfig
     from duto.graph.data import PipelineData as PipelineData

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from duto.facade.runs import PipelineRun, StepRun
+from duto.facade.runs import PipelineRun
+from duto.facade.step_runs import StepRun
 
 __all__ = ["PipelineRun", "StepRun"]

@@ -14,7 +14,8 @@ from starlette.concurrency import run_in_threadpool
 from duto.errors import DutoError
 from duto.facade import documents
 from duto.facade.run_filters import parse_since, parse_statuses, parse_tags
-from duto.facade.runs import PipelineRun, StepRun
+from duto.facade.runs import PipelineRun
+from duto.facade.step_runs import StepRun
 from duto.facade.workspace import Workspace
 from duto.graph.status import TERMINAL
 from duto.server.schemas.runs import (
