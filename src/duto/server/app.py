@@ -82,17 +82,34 @@ def sign_in(request: Request, token: str | None = None) -> Response:
     """`/?token=...`, the URL `duto server` prints: keep the token in an HttpOnly cookie and go to the API's docs."""
     workspace: Workspace = request.app.state.workspace
     if token is None or authenticate(workspace, token) is None:
-        return HTMLResponse(
-            "<!doctype html><title>duto: sign in</title><p>Open the sign-in URL that <code>duto server</code> "
-            "printed, or make a token with <code>duto token create NAME --scope read</code> and open "
-            "<code>/?token=TOKEN</code>.</p>",
-            status_code=401,
-        )
+        return HTMLResponse(SIGN_IN_PAGE, status_code=401)
     response = RedirectResponse("/api/docs", status_code=303)
     response.set_cookie(
         COOKIE, token, max_age=SIGN_IN_SECONDS, httponly=True, samesite="strict", secure=request.url.scheme == "https"
     )
     return response
+
+
+SIGN_IN_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>duto: sign in</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+  body { margin: 0; min-height: 100vh; display: grid; place-items: center; background: #f4f5f7;
+         font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2328; }
+  main { max-width: 34rem; padding: 2rem 2.25rem; background: #fff; border: 1px solid #d8dee4;
+         border-radius: 10px; box-shadow: 0 1px 3px rgba(0, 0, 0, .06); }
+  h1 { margin: 0 0 .25rem; font-size: 1.35rem; } h1 span { color: #6e7781; font-weight: 400; }
+  p { margin: .75rem 0; } code { background: #eff1f3; padding: .1rem .35rem; border-radius: 4px; font-size: 90%; }
+  pre { background: #eff1f3; padding: .6rem .8rem; border-radius: 6px; overflow-x: auto; }
+</style></head>
+<body><main>
+  <h1>duto <span>sign in</span></h1>
+  <p>This server needs a token. Open the sign-in URL that <code>duto server</code> printed when it started, or
+  make a token on the workspace's machine and open <code>/?token=TOKEN</code>:</p>
+  <pre>duto token create me --scope read</pre>
+  <p>The token is kept in a cookie of this browser, for reading; the API's docs are at <code>/api/docs</code>.</p>
+</main></body></html>
+"""
 
 
 def _check_every_route_declares_its_scope(app: FastAPI) -> None:
