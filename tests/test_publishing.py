@@ -254,3 +254,23 @@ def test_an_endpoint_publishes_a_pipeline_given_and_counts_versions_in_order(ws,
     assert endpoint.default_version == "0"
     with pytest.raises(ConfigError, match="expected a PublishedPipeline or a Pipeline"):
         endpoint.add("not a pipeline")
+
+
+@pytest.mark.timeout(120)
+def test_a_disable_that_lands_after_the_check_still_starts_nothing(ws, write_script, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    published = say_pipeline(ws, write_script, "v1").publish("say")
+    stale = PublishedPipeline.get(ws, published.id)  # read while active, as a caller holding it would have
+    PublishedPipeline.get(ws, published.id).disable()  # by another caller, after that read
+    before = run_count(ws)
+    with pytest.raises(PipelineDisabledError, match="is disabled"):
+        stale.submit(ws, "late")
+    assert run_count(ws) == before, "checked again in the transaction that would record the run"
+
+    published.enable()
+    endpoint = PipelineEndpoint.publish(ws, "racy", None, published)
+    # The endpoint is disabled between its own check and the recording of the run: its check sees it active.
+    monkeypatch.setattr(PipelineEndpoint, "status", property(lambda self: "Active"))
+    PipelineEndpoint.get(ws, name="racy").disable()
+    with pytest.raises(PipelineDisabledError, match="pipeline endpoint 'racy'"):
+        endpoint.submit("late")
+    assert run_count(ws) == before

@@ -4,6 +4,7 @@ by forking this one."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import socket
@@ -57,8 +58,10 @@ def set_title(title: str) -> None:
     setproctitle.setproctitle(title)
 
 
+@functools.cache
 def machine_id() -> str:
-    """This machine as a process id is meaningful on: its host name and the id of its current boot."""
+    """This machine as a process id is meaningful on: its host name and the id of its current boot (read once
+    per process: the boot cannot change under it)."""
     try:
         boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     except OSError:

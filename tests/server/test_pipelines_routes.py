@@ -46,6 +46,25 @@ def test_a_trigger_over_http_runs_the_published_code_with_its_assignments(ws, wr
 
 
 @pytest.mark.timeout(120)
+def test_a_trigger_answers_once_recorded_and_the_daemon_reuses_an_unchanged_run_with_no_runner(
+    ws, write_script, served
+) -> None:  # type: ignore[no-untyped-def]
+    published = say_pipeline(ws, write_script, "v1").publish("say")
+    with served.client("submit") as submitter:
+        first = submitter.post(path_of(published.endpoint), json={"ExperimentName": "again"}).json()
+        assert first["Status"] == "NotStarted", "answered once recorded; the daemon takes it from there"
+        assert said(ws, first["Id"])["code"] == "v1"
+        second = submitter.post(path_of(published.endpoint), json={"ExperimentName": "again"}).json()
+    run = ws.get_run(second["Id"])
+    assert run.wait_for_completion(show_output=False, timeout_seconds=60) == "Finished"
+    (step,) = run.get_steps()
+    assert step.get_reuse_info()["is_reused"] and step.get_reuse_info()["reused_from"]
+    daemon_log = (ws.config.duto_dir / "runner-daemon.log").read_text()
+    assert f"run {first['Id']}: started runner" in daemon_log
+    assert f"run {second['Id']}: started runner" not in daemon_log, "a run reused whole needs no runner"
+
+
+@pytest.mark.timeout(120)
 def test_a_bad_trigger_gets_422_naming_the_field_and_a_disabled_pipeline_409_and_neither_creates_a_run(
     ws, write_script, served
 ) -> None:

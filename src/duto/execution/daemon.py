@@ -1,11 +1,13 @@
 """`duto runner`: a daemon that serves one workspace, giving every run that no live runner drives a runner.
 
 A submit to a workspace that a live daemon serves hands the run to it instead of starting a runner itself.
-The daemon also takes over runs whose runner stopped (killed, crashed, its machine asleep for good). Each run
-is driven by a runner the daemon forks, holding the run's lease itself, so the daemon stays one thread, holds
-no run, and can stop and start again while the runs go on. It is registered in the DB (`runner_daemons`) with
-a lease of its own, renewed by heartbeat; it wakes on every commit to the DB, so a new run starts in
-milliseconds.
+A run submitted without deciding its reuse (a trigger the server answered as soon as the run was recorded) is
+decided here first, in the daemon's own process, as a submit decides it: a run whose steps are all reused ends
+then and needs no runner. The daemon also takes over runs whose runner stopped (killed, crashed, its machine
+asleep for good). Each run is driven by a runner the daemon forks, holding the run's lease itself, so the
+daemon stays one thread, holds no run, and can stop and start again while the runs go on. It is registered in
+the DB (`runner_daemons`) with a lease of its own, renewed by heartbeat; it wakes on every commit to the DB, so
+a new run starts in milliseconds.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ from types import FrameType
 
 from duto.config import WorkspaceConfig
 from duto.execution.launcher import FORKED_FROM_DAEMON, run_detached
+from duto.execution.runner import Runner
+from duto.graph.status import RunStatus
 from duto.processes import alive, can_fork_safely, fork_detached, set_title
 from duto.storage.db import Database
 from duto.storage.layout import RunLayout
 from duto.storage.lease_store import Holder, LeaseStore, lease_seconds
+from duto.storage.runs_store import RunsStore
 
 log = logging.getLogger("duto.daemon")
 SCAN_SECONDS = 1.0  # the longest the daemon goes without looking for runs to drive
@@ -40,10 +45,12 @@ class RunnerDaemon:
         self.config = WorkspaceConfig.load(root)
         self.db = Database(self.config.resolved_db_url())
         self.leases = LeaseStore(self.db)
+        self.runs = RunsStore(self.db)
         self.id = uuid.uuid4().hex
         self.idle_seconds = idle_seconds
         self.seconds = lease_seconds()
         self.started: dict[str, tuple[int, float]] = {}  # run id -> (runner pid, time.monotonic() of start)
+        self.decided: set[str] = set()  # runs whose reuse this daemon decided (or tried to)
         self.stopping = False
 
     def serve(self) -> int:
@@ -80,6 +87,22 @@ class RunnerDaemon:
     def _stop(self, _signum: int, _frame: FrameType | None) -> None:
         self.stopping = True
 
+    def _reused_whole(self, run_id: str) -> bool:
+        """Decide the reuse of a run that no runner ever took, once (Runner.reuse_pass); True when that ended it.
+
+        A run that went further (its runner stopped mid-way) is left to the runner started for it.
+        """
+        if run_id in self.decided:
+            return False
+        self.decided.add(run_id)
+        try:
+            if self.runs.pipeline_run(run_id).status != RunStatus.NOT_STARTED:
+                return False
+            return Runner(self.config.root, run_id).reuse_pass()
+        except Exception:  # the runner started next decides again and records what is wrong
+            log.exception("run %s: deciding its reuse failed; a runner takes it", run_id)
+            return False
+
     def _busy(self) -> bool:
         """Whether a runner this daemon started still runs."""
         return any(alive(pid) for pid, _ in self.started.values())
@@ -88,10 +111,14 @@ class RunnerDaemon:
         """Start a runner for every run that no live runner drives; returns how many were started."""
         count = 0
         now = time.monotonic()
-        for run_id in self.leases.runs_to_drive():
+        waiting = self.leases.runs_to_drive()
+        self.decided.intersection_update(waiting)
+        for run_id in waiting:
             pid, when = self.started.get(run_id, (0, -START_GRACE_SECONDS))
             if now - when < START_GRACE_SECONDS and pid and alive(pid):
                 continue  # its runner is about to take it
+            if self._reused_whole(run_id):
+                continue
             layout = RunLayout(self.config.runs_dir, run_id)
             layout.root.mkdir(parents=True, exist_ok=True)
             if not can_fork_safely():

@@ -19,6 +19,9 @@ from duto.storage.cas import ContentStore
 from duto.storage.datastores import DatastoreBackend
 from duto.storage.reuse_store import Entry, Previous, ReuseStore
 
+# How many of the experiment's last runs a step's previous run is looked for in first.
+RECENT_RUNS = 20
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -49,13 +52,26 @@ class ReuseDecisions:
         self.reuse = reuse
         self.cas = cas
         self.datastores = datastores
-        self._previous: dict[str, Previous] | None = None  # loaded once, when the first step is decided
+        self._previous: dict[str, Previous] | None = None  # loaded when the first step is decided
+        self._previous_complete = False  # whether it was loaded from the whole history (see _previous_run)
         # Why earlier results are gone, by fingerprint: loaded once, when a step first has no entry. The table is
         # small (emptied as fingerprints run again), and an entry dropped while this run goes on is explained
         # by its reason at the time (see `reusable`), so one read serves the whole run.
         self._dropped: dict[str, str] | None = None
         # digest -> file, for code hashed but not stored (a dry run), so that reasons still count changed lines
         self.unstored: dict[str, Path] = {}
+
+    def _previous_run(self, key: str) -> Previous | None:
+        """The step's latest run in the experiment before this run: looked for among the last RECENT_RUNS runs
+        first, which hold every step of a pipeline run again and again, and in the whole history only for a
+        step they lack (so the cost of a decision does not grow with the experiment's history)."""
+        run = self.run
+        if self._previous is None:
+            self._previous = self.reuse.previous_runs(run.experiment_id, run.run_id, run.created_at, RECENT_RUNS)
+        if key not in self._previous and not self._previous_complete:
+            self._previous = self.reuse.previous_runs(run.experiment_id, run.run_id, run.created_at)
+            self._previous_complete = True
+        return self._previous.get(key)
 
     def decide(
         self,
@@ -95,9 +111,7 @@ class ReuseDecisions:
         if code is None:
             code = self.cas.files_of(spec.snapshot) if spec.snapshot else {}
         components = step_components(spec, self.run.parameters, code, inputs, hashed, interpreter)
-        if self._previous is None:
-            self._previous = self.reuse.previous_runs(self.run.experiment_id, self.run.run_id, self.run.created_at)
-        previous = self._previous.get(spec.key)
+        previous = self._previous_run(spec.key)
         reasons = explain(
             components,
             previous.components if previous else None,

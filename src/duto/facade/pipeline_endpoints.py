@@ -200,9 +200,12 @@ class PipelineEndpoint:
         tags: Any = None,
         description: Any = None,
         pipeline_version: Any = None,
+        *,
+        decide_reuse: bool = True,
     ) -> PipelineRun:
         """`PublishedPipeline.trigger` on the default version, or on `pipeline_version` (REST's
-        `?pipelineVersion=V`; an unknown one is a TriggerError on field "pipelineVersion")."""
+        `?pipelineVersion=V`; an unknown one is a TriggerError on field "pipelineVersion"). The endpoint too is
+        checked active in the transaction that records the run."""
         if self.status != ACTIVE:
             raise PipelineDisabledError(ENDPOINT, self.id, self.name)
         try:
@@ -210,7 +213,14 @@ class PipelineEndpoint:
         except ConfigError as exc:
             raise TriggerError("pipelineVersion", str(exc)) from None
         return published.trigger(
-            experiment_name, parameter_assignments, data_path_assignments, continue_on_step_failure, tags, description
+            experiment_name,
+            parameter_assignments,
+            data_path_assignments,
+            continue_on_step_failure,
+            tags,
+            description,
+            decide_reuse=decide_reuse,
+            endpoint_id=self.id,
         )
 
     def enable(self) -> None:

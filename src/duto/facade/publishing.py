@@ -325,22 +325,31 @@ class PublishedPipeline:
         continue_on_step_failure: Any = None,
         tags: Any = None,
         description: Any = None,
+        *,
+        decide_reuse: bool = True,
+        endpoint_id: str | None = None,
     ) -> PipelineRun:
         """Start a run as a REST trigger asks (Azure's body: ExperimentName, ParameterAssignments,
         DataPathAssignments, ContinueRunOnStepFailure, tags, Description), checking each field first.
+
+        The pipeline (and `endpoint_id`, the endpoint it is triggered through) is checked active again in the
+        transaction that records the run, so a disable that lands meanwhile starts nothing. With `decide_reuse`
+        False the call returns once the run is recorded, leaving its reuse decisions to the workspace's runner
+        daemon when one is live (what the server does; see `start_run`).
 
         Raises:
             PipelineDisabledError: it is disabled; nothing is started.
             TriggerError: naming the field at fault; nothing is started.
             ExperimentArchivedError: the experiment is archived; nothing is started.
         """
-        if self.status != ACTIVE:
+        if self._row.status != ACTIVE:  # as last read; the transaction that records the run checks it again
             raise PipelineDisabledError(PUBLISHED, self.id, self.name)
         experiment = _experiment_name(experiment_name)
         values = resolve_trigger(self, parameter_assignments, data_path_assignments)
         keep_going = _optional(continue_on_step_failure, bool, "ContinueRunOnStepFailure")
         run_tags = _tags(tags)
         text = _optional(description, str, "Description")
+        pipeline_id = self.id
         return start_run(
             self.workspace,
             self.spec,
@@ -350,6 +359,8 @@ class PublishedPipeline:
             False,
             run_tags,
             description=text,
+            decide_reuse=decide_reuse,
+            guard=lambda session: PublishingStore.ensure_active(session, pipeline_id, endpoint_id),
         )
 
     def enable(self) -> None:

@@ -83,6 +83,15 @@ class PipelineRun:
     def get(workspace: Workspace, run_id: str) -> PipelineRun:
         return PipelineRun(workspace, run_id)
 
+    @classmethod
+    def recorded(cls, workspace: Workspace, run_id: str) -> PipelineRun:
+        """The run just recorded with this id, without reading it back."""
+        run = cls.__new__(cls)
+        run.workspace = workspace
+        run.id = run_id
+        run._runner_thread = None
+        return run
+
     @property
     def _row(self) -> Any:
         return self.workspace.runs_store.pipeline_run(self.id)

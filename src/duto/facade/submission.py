@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -24,6 +24,8 @@ from duto.storage.runs_store import new_id
 from duto.storage.snapshots import snapshot_files
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from duto.facade.publishing import PublishedPipeline
     from duto.facade.runs import PipelineRun
     from duto.facade.workspace import Workspace
@@ -343,12 +345,19 @@ def start_run(
     regenerate_outputs: bool,
     tags: Mapping[str, str] | None,
     description: str | None = None,
+    decide_reuse: bool = True,
+    guard: Callable[[Session], None] | None = None,
 ) -> PipelineRun:
     """Record a run of a frozen spec with these parameter values, and hand it to a runner.
 
     What `submit` does after freezing, and what a published pipeline does with the spec it stored: no Pipeline
     object is needed. `parameters` are complete and checked (as `freeze_pipeline` or `resolve_trigger` give them);
-    `description`, when given, is the run's instead of the spec's.
+    `description`, when given, is the run's instead of the spec's; `guard` runs in the transaction that records
+    the run and raises to record nothing.
+
+    Steps that are all reused need no runner: they are decided here, so the run returned has ended. With
+    `decide_reuse` False and a live runner daemon, the run is left to the daemon, which decides the same way
+    in its own process: the call returns once the run is recorded (a server answering triggers does that).
 
     Raises:
         ConfigError: the experiment name is not one (empty, too long).
@@ -370,8 +379,11 @@ def start_run(
         regenerate_outputs,
         [(new_id(), s.name, s.compute_target) for s in spec.steps],
         description=description,
+        guard=guard,
     )
-    run = PipelineRun(workspace, run_id)
+    run = PipelineRun.recorded(workspace, run_id)
+    if not decide_reuse and LeaseStore(workspace.database).live_daemons():
+        return run  # the daemon wakes on this commit and decides reuse (see RunnerDaemon)
     # Steps that are all reused need no runner process: decide that here, reading little (see Runner.reuse_pass).
     # A live `duto runner` daemon takes the run itself (it wakes on this commit); else a runner starts now.
     if not Runner(workspace.root, run_id).reuse_pass() and not LeaseStore(workspace.database).live_daemons():

@@ -91,11 +91,20 @@ def create_token(
 
 
 def authenticate(workspace: Workspace, secret: str) -> TokenRecord | None:
-    """The token whose secret this is, when it is neither revoked nor expired; else None.
+    """The token whose secret this is, when it is neither revoked nor expired; else None. Its last use is
+    recorded (`note_use`).
 
     The secret is hashed and its hash looked up, then compared in constant time, so neither the lookup nor the
     comparison tells how much of a guess was right.
     """
+    record = find_token(workspace, secret)
+    if record is not None and use_is_news(record):
+        note_use(workspace, record)
+    return record
+
+
+def find_token(workspace: Workspace, secret: str) -> TokenRecord | None:
+    """`authenticate` with nothing written: one read."""
     if not secret.startswith(SECRET_PREFIX) or len(secret) > 200:
         return None
     computed = hash_secret(secret)
@@ -106,9 +115,18 @@ def authenticate(workspace: Workspace, secret: str) -> TokenRecord | None:
     now = utcnow()
     if not hmac.compare_digest(stored, computed) or not record.usable(now):
         return None
-    if record.last_used_at is None or now - record.last_used_at > LAST_USED_RESOLUTION:
-        TokenStore(workspace.database).touch(record.name)  # at most one write a minute per token
     return record
+
+
+def use_is_news(record: TokenRecord) -> bool:
+    """Whether the token's last use as recorded is older than LAST_USED_RESOLUTION (at most one write a minute
+    per token)."""
+    return record.last_used_at is None or utcnow() - record.last_used_at > LAST_USED_RESOLUTION
+
+
+def note_use(workspace: Workspace, record: TokenRecord) -> None:
+    """Record that the token was used now."""
+    TokenStore(workspace.database).touch(record.name)
 
 
 def list_tokens(workspace: Workspace) -> builtins.list[TokenRecord]:

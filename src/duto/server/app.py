@@ -15,6 +15,7 @@ from duto.facade.tokens import Scope, authenticate
 from duto.facade.workspace import Workspace
 from duto.server.auth import COOKIE, SCOPE_KEY, requires
 from duto.server.errors import install_error_handlers
+from duto.server.event_tails import RunTails
 from duto.server.hosts import HostCheck, allowed_hosts
 from duto.server.routes import endpoints, health, pipelines, runs, tokens
 
@@ -43,6 +44,7 @@ def create_app(root: Path, bind_host: str = "127.0.0.1", allow_hosts: Iterable[s
         redirect_slashes=False,
     )
     app.state.workspace = Workspace.from_config(root)
+    app.state.tails = RunTails()
     for router in ROUTERS:
         app.include_router(router, prefix="/api")
     read = requires(Scope.READ)

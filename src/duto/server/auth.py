@@ -12,9 +12,11 @@ from typing import Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
-from duto.facade.tokens import Scope, authenticate
+from duto.facade.tokens import Scope, find_token, note_use, use_is_news
 from duto.facade.workspace import Workspace
+from duto.server.event_tails import RunTails
 from duto.storage.token_store import TokenRecord
 
 COOKIE = "duto_token"
@@ -30,18 +32,30 @@ def workspace_of(request: Request) -> Workspace:
     return workspace
 
 
+def tails_of(request: Request) -> RunTails:
+    """The app's readers of followed runs (see event_tails)."""
+    tails: RunTails = request.app.state.tails
+    return tails
+
+
 def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
 
 
 def _checker(needed: Scope) -> Any:
-    def check(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> TokenRecord:
+    # Async, so the check runs on the event loop instead of taking a worker thread of its own before the route
+    # takes one: a lookup by hash is one short read. The rare write (a token's last use, at most once a minute)
+    # goes to a worker thread, since it may wait for another writer.
+    async def check(
+        request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+    ) -> TokenRecord:
         secret = credentials.credentials if credentials is not None else None
         if secret is None and request.method in ("GET", "HEAD"):
             secret = request.cookies.get(COOKIE)
         if not secret:
             raise _unauthorized("this route needs a token: send the header 'Authorization: Bearer TOKEN'")
-        record = authenticate(workspace_of(request), secret)
+        workspace = workspace_of(request)
+        record = find_token(workspace, secret)
         if record is None:
             raise _unauthorized("the token is not one of this workspace's, or it was revoked or has expired")
         if not Scope(record.scope).allows(needed):
@@ -49,6 +63,8 @@ def _checker(needed: Scope) -> Any:
                 status_code=403,
                 detail=f"this route needs a token of scope {needed.value!r} or above; this token's is {record.scope!r}",
             )
+        if use_is_news(record):
+            await run_in_threadpool(note_use, workspace, record)
         request.state.token = record
         return record
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -14,10 +15,14 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from duto.storage.write_gate import gate_for
+
 # The newest migration in migrations/versions; opening a DB at this revision skips Alembic entirely.
 HEAD_REVISION = "0007"
 BUSY_TIMEOUT_MS = 30_000
 COMMIT_WATCH_SECONDS = 0.005
+POOL_SIZE = 16
+POOL_OVERFLOW = 32
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
@@ -52,7 +57,14 @@ def engine_for(url: str) -> Engine:
 
 def _create(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+        # Connections are kept for reuse (POOL_SIZE of them): opening one costs its PRAGMAs, and a server's worker
+        # threads would otherwise open and close the ones beyond the pool's default five on every burst.
+        engine = create_engine(
+            url,
+            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
@@ -142,7 +154,9 @@ class Database:
         # it raises to refuse the write.
         self.fence: Callable[[Session], None] | None = None
         database = self.engine.url.database if url.startswith("sqlite") else None
-        self._wal = f"{database}-wal" if database and database != ":memory:" else None
+        on_disk = bool(database) and database != ":memory:"
+        self._gate = gate_for(str(database)) if on_disk else None
+        self._wal = f"{database}-wal" if on_disk else None
 
     def _commit_mark(self) -> tuple[int, int] | None:
         """What changes when a transaction commits, read without a query: the stat of SQLite's WAL file."""
@@ -188,6 +202,7 @@ class Database:
             batch.flush()
             return
         with (
+            self._gate.held() if self._gate is not None else contextlib.nullcontext(),  # see write_gate
             Session(self.engine.execution_options(immediate=True), expire_on_commit=False) as session,
             session.begin(),
         ):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from duto.errors import (
     ConfigError,
+    PipelineDisabledError,
     PipelineEndpointExistsError,
     PipelineEndpointNotFoundError,
     PublishedPipelineInUseError,
@@ -106,6 +107,34 @@ class PublishingStore:
         table = models.PublishedPipeline
         with self.db.writing() as s:
             s.execute(update(table).where(table.id == pipeline_id).values(status=_check_status(status)))
+
+    @staticmethod
+    def ensure_active(session: Session, pipeline_id: str, endpoint_id: str | None = None) -> None:
+        """In `session`'s transaction: raise unless the published pipeline (and the endpoint it is triggered
+        through, if any) is there and active. A run recorded in the same transaction cannot slip past a disable.
+
+        Raises:
+            PipelineDisabledError: one of them is disabled.
+            PublishedPipelineNotFoundError, PipelineEndpointNotFoundError: one of them was deleted.
+        """
+        core = session.connection()
+        if endpoint_id is not None:
+            endpoints = models.PipelineEndpoint.__table__
+            endpoint = core.execute(
+                select(endpoints.c.name, endpoints.c.status).where(endpoints.c.id == endpoint_id)
+            ).first()
+            if endpoint is None:
+                raise PipelineEndpointNotFoundError(endpoint_id, [])
+            if endpoint.status != ACTIVE:
+                raise PipelineDisabledError("pipeline endpoint", endpoint_id, endpoint.name)
+        pipelines = models.PublishedPipeline.__table__
+        published = core.execute(
+            select(pipelines.c.name, pipelines.c.status).where(pipelines.c.id == pipeline_id)
+        ).first()
+        if published is None:
+            raise PublishedPipelineNotFoundError(pipeline_id, [])
+        if published.status != ACTIVE:
+            raise PipelineDisabledError("published pipeline", pipeline_id, published.name)
 
     def delete_pipeline(self, pipeline_id: str) -> None:
         """Remove a published pipeline's row (`cache gc` then frees its snapshots no run names).

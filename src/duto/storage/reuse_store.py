@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, case, cast, delete, func, literal, select
+from sqlalchemy import Select, String, bindparam, case, cast, delete, func, literal, select
 
 from duto.storage import models
 from duto.storage.db import Database
@@ -143,40 +144,58 @@ class ReuseStore:
         with self.db.writing() as s:
             s.execute(delete(models.FingerprintClaim).where(models.FingerprintClaim.pipeline_run_id == pipeline_run_id))
 
-    def previous_runs(self, experiment_id: int, run_id: str, run_created_at: datetime) -> dict[str, Previous]:
-        """For each step key, its latest run in the experiment submitted before run `run_id`.
+    def previous_runs(
+        self, experiment_id: int, run_id: str, run_created_at: datetime, within: int | None = None
+    ) -> dict[str, Previous]:
+        """For each step key, its latest run in the experiment submitted before run `run_id`; with `within`, only
+        among the experiment's `within` runs submitted last before it (a key found there has its latest run
+        there; one not found may have an older one).
 
         A step run's key is derived from its name and position as `graph.spec.step_key` makes it: the name for
         the first step of a run with that name, `name#2`, `name#3`... for the later ones.
         """
-        step = models.StepRun
-        ordinal = func.row_number().over(partition_by=(step.pipeline_run_id, step.name), order_by=step.position)
-        numbered = (
-            select(
-                step.id,
-                step.name,
-                models.PipelineRun.created_at,
-                step.components.is_not(None).label("decided"),
-                ordinal.label("ordinal"),
-            )
-            .join(models.PipelineRun, models.PipelineRun.id == step.pipeline_run_id)
-            .where(
-                models.PipelineRun.experiment_id == experiment_id,
-                step.pipeline_run_id != run_id,
-                models.PipelineRun.created_at <= run_created_at,
-            )
-            .subquery()
-        )
-        key = case(
-            (numbered.c.ordinal == 1, numbered.c.name),
-            else_=numbered.c.name + literal("#") + cast(numbered.c.ordinal, String),
-        )
-        newest_first = func.row_number().over(partition_by=key, order_by=numbered.c.created_at.desc())
-        ranked = (
-            select(numbered.c.id, key.label("key"), newest_first.label("rank"))
-            .where(numbered.c.decided.is_(True))
-            .subquery()
-        )
+        values = {"experiment_id": experiment_id, "run_id": run_id, "created_at": run_created_at}
+        if within is not None:
+            values["within"] = within
         with self.db.reading() as s:
-            rows = s.execute(select(step, ranked.c.key).join(ranked, ranked.c.id == step.id).where(ranked.c.rank == 1))
-            return {k: Previous(r.id, r.pipeline_run_id, r.status, dict(r.components)) for r, k in rows}
+            rows = s.connection().execute(_previous_runs_query(within is not None), values)
+            return {r.key: Previous(r.id, r.pipeline_run_id, r.status, dict(r.components)) for r in rows}
+
+
+@functools.cache
+def _previous_runs_query(within: bool) -> Select[Any]:
+    """`ReuseStore.previous_runs`'s statement, built once (with bound parameters) rather than on every decision."""
+    step, run = models.StepRun, models.PipelineRun
+    earlier = [
+        run.experiment_id == bindparam("experiment_id"),
+        run.id != bindparam("run_id"),
+        run.created_at <= bindparam("created_at"),
+    ]
+    if within:
+        recent = select(run.id).where(*earlier).order_by(run.created_at.desc()).limit(bindparam("within"))
+        earlier.append(run.id.in_(recent.scalar_subquery()))
+    ordinal = func.row_number().over(partition_by=(step.pipeline_run_id, step.name), order_by=step.position)
+    numbered = (
+        select(
+            step.id,
+            step.name,
+            run.created_at,
+            step.components.is_not(None).label("decided"),
+            ordinal.label("ordinal"),
+        )
+        .join(run, run.id == step.pipeline_run_id)
+        .where(*earlier)
+        .subquery()
+    )
+    key = case(
+        (numbered.c.ordinal == 1, numbered.c.name),
+        else_=numbered.c.name + literal("#") + cast(numbered.c.ordinal, String),
+    )
+    newest_first = func.row_number().over(partition_by=key, order_by=numbered.c.created_at.desc())
+    ranked = (
+        select(numbered.c.id, key.label("key"), newest_first.label("rank"))
+        .where(numbered.c.decided.is_(True))
+        .subquery()
+    )
+    columns = (_STEPS.c.id, _STEPS.c.pipeline_run_id, _STEPS.c.status, _STEPS.c.components, ranked.c.key)
+    return select(*columns).join(ranked, ranked.c.id == _STEPS.c.id).where(ranked.c.rank == 1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -82,17 +82,20 @@ class RunsStore:
             ExperimentArchivedError: when it is archived.
         """
         with self.db.writing() as s:
-            found = s.execute(
-                select(models.Experiment.id, models.Experiment.archived_at).where(models.Experiment.name == name)
-            ).first()
-            if found is not None:
-                if found.archived_at is not None:
-                    raise ExperimentArchivedError(name)
-                return int(found.id)
-            experiment = models.Experiment(name=name, created_at=utcnow())
-            s.add(experiment)
-            s.flush()
-            return experiment.id
+            return self._experiment_id(s, name)
+
+    @staticmethod
+    def _experiment_id(s: Session, name: str) -> int:
+        table = models.Experiment.__table__
+        found = _core(s).execute(select(table.c.id, table.c.archived_at).where(table.c.name == name)).first()
+        if found is not None:
+            if found.archived_at is not None:
+                raise ExperimentArchivedError(name)
+            return int(found.id)
+        experiment = models.Experiment(name=name, created_at=utcnow())
+        s.add(experiment)
+        s.flush()
+        return experiment.id
 
     def find_experiment_id(self, name: str) -> int | None:
         """The id of an experiment, or None when it has no runs yet (nothing is created)."""
@@ -157,40 +160,54 @@ class RunsStore:
         regenerate_outputs: bool,
         steps: Sequence[tuple[str, str, str]],
         description: str | None = None,
+        guard: Callable[[Session], None] | None = None,
     ) -> None:
         """Record a NotStarted run and its steps, given as (step run id, name, compute target); its description is
-        `description` when given, else the spec's."""
-        experiment_id = self.experiment_id(experiment)
+        `description` when given, else the spec's.
+
+        `guard` runs first in the transaction that records the run and raises to record nothing: what it checks
+        (a published pipeline still active) cannot change before the run is in.
+        """
         now = utcnow()
         with self.db.writing() as s:
-            s.add(
-                models.PipelineRun(
-                    id=run_id,
-                    experiment_id=experiment_id,
-                    status=RunStatus.NOT_STARTED.value,
-                    spec=spec,
-                    parameters=parameters,
-                    tags=tags,
-                    description=spec.get("description") if description is None else description,
-                    continue_on_step_failure=continue_on_step_failure,
-                    regenerate_outputs=regenerate_outputs,
-                    cancel_requested=False,
-                    created_at=now,
-                )
+            if guard is not None:
+                guard(s)
+            experiment_id = self._experiment_id(s, experiment)
+            core = _core(s)  # Core inserts: a run is recorded on every submit and trigger
+            core.execute(
+                insert(_RUNS),
+                {
+                    "id": run_id,
+                    "experiment_id": experiment_id,
+                    "status": RunStatus.NOT_STARTED.value,
+                    "spec": spec,
+                    "parameters": parameters,
+                    "tags": tags,
+                    "description": spec.get("description") if description is None else description,
+                    "continue_on_step_failure": continue_on_step_failure,
+                    "regenerate_outputs": regenerate_outputs,
+                    "cancel_requested": False,
+                    "takeovers": 0,
+                    "created_at": now,
+                },
             )
-            for position, (step_run_id, name, target) in enumerate(steps):
-                s.add(
-                    models.StepRun(
-                        id=step_run_id,
-                        pipeline_run_id=run_id,
-                        name=name,
-                        position=position,
-                        status=RunStatus.NOT_STARTED.value,
-                        compute_target=target,
-                        tags={},
-                        outputs={},
-                        created_at=now,
-                    )
+            if steps:
+                core.execute(
+                    insert(_STEPS),
+                    [
+                        {
+                            "id": step_run_id,
+                            "pipeline_run_id": run_id,
+                            "name": name,
+                            "position": position,
+                            "status": RunStatus.NOT_STARTED.value,
+                            "compute_target": target,
+                            "tags": {},
+                            "outputs": {},
+                            "created_at": now,
+                        }
+                        for position, (step_run_id, name, target) in enumerate(steps)
+                    ],
                 )
             self._add_events(s, run_id, [NewEvent("run_status", {"status": RunStatus.NOT_STARTED.value})])
 

@@ -29,6 +29,10 @@ class TokenRecord:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
 
+# TokenRecord's fields, in its order, as columns of api_tokens.
+_RECORD_COLUMNS = ("name", "scope", "created_at", "expires_at", "revoked_at", "last_used_at", "server_pid")
+
+
 def _record(row: models.ApiToken) -> TokenRecord:
     return TokenRecord(
         row.name, row.scope, row.created_at, row.expires_at, row.revoked_at, row.last_used_at, row.server_pid
@@ -72,9 +76,12 @@ class TokenStore:
 
     def by_hash(self, secret_hash: str) -> tuple[str, TokenRecord] | None:
         """The stored hash equal to `secret_hash` with its token, or None."""
-        with self.db.reading() as s:
-            row = s.scalars(select(models.ApiToken).where(models.ApiToken.secret_hash == secret_hash)).first()
-            return None if row is None else (row.secret_hash, _record(row))
+        table = models.ApiToken.__table__
+        columns = [table.c[name] for name in _RECORD_COLUMNS]
+        with self.db.reading() as s:  # Core: every request of the server asks this
+            query = select(table.c.secret_hash, *columns).where(table.c.secret_hash == secret_hash)
+            found = s.connection().execute(query).first()
+        return None if found is None else (found[0], TokenRecord(*found[1:]))
 
     def touch(self, name: str) -> None:
         """Note that the token was used just now."""

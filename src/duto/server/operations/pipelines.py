@@ -61,15 +61,19 @@ def trigger_pipeline(workspace: Workspace, id: str, body: TriggerBody, base_url:
         body.ContinueRunOnStepFailure,
         body.tags,
         body.Description,
+        decide_reuse=False,  # answer once the run is recorded; the server's runner daemon decides reuse
     )
-    return trigger_answer(run, published.id, body.Description, base_url)
+    return trigger_answer(run, str(body.ExperimentName), published.id, body.Description, base_url)
 
 
-def trigger_answer(run: PipelineRun, pipeline_id: str, description: str | None, base_url: str) -> TriggerAnswer:
+def trigger_answer(
+    run: PipelineRun, experiment: str, pipeline_id: str, description: str | None, base_url: str
+) -> TriggerAnswer:
+    """The answer to a trigger; `experiment` is the name the run was recorded under (the body's, as checked)."""
     return TriggerAnswer(
         Id=run.id,
         Status=run.get_status(),
-        ExperimentName=run.experiment_name,
+        ExperimentName=experiment,
         PipelineId=pipeline_id,
         Description=description,
         RunUrl=f"{base_url.rstrip('/')}/api/runs/{run.id}",
@@ -131,6 +135,7 @@ def trigger_endpoint(
         body.tags,
         body.Description,
         pipeline_version,
+        decide_reuse=False,
     )
     ran = endpoint.get_pipeline(pipeline_version)  # the version the trigger resolved, known to exist now
-    return trigger_answer(run, ran.id, body.Description, base_url)
+    return trigger_answer(run, str(body.ExperimentName), ran.id, body.Description, base_url)

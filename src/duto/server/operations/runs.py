@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import os
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-
-from starlette.concurrency import run_in_threadpool
 
 from duto.errors import DutoError
 from duto.facade import documents
 from duto.facade.run_filters import parse_since, parse_statuses, parse_tags
-from duto.facade.runs import PipelineRun
 from duto.facade.step_runs import StepRun
 from duto.facade.workspace import Workspace
 from duto.graph.status import TERMINAL
@@ -28,13 +21,6 @@ from duto.server.schemas.runs import (
     StepSummary,
     StepWhy,
 )
-from duto.storage.models import Event
-
-POLL_SECONDS = 0.15
-WATCH_SECONDS = 0.02
-QUIET_READ_SECONDS = 1.0
-KEEP_ALIVE_SECONDS = 15.0
-EVENTS_PER_READ = 500
 
 
 class OutputFileNotFound(DutoError, FileNotFoundError):
@@ -174,56 +160,3 @@ def resume(workspace: Workspace, run_id: str, force: bool) -> RunAction:
         return RunAction(id=run.id, status=run.get_status(), done=True, detail=f"a new runner takes run {run.id} over")
     detail = f"run {run.id} is driven by {run.driver.describe()}; nothing to resume (force=true stops that runner)"
     return RunAction(id=run.id, status=run.get_status(), done=False, detail=detail)
-
-
-def sse_message(event: Event) -> str:
-    """One server-sent event: its id, its kind, and its payload with the step-run id as JSON data.
-
-    A file's place on the server's disk (a log event's `path`) stays on the server: a follower reads the log
-    through `/steps/{step}/log`.
-    """
-    payload = {k: v for k, v in event.payload.items() if k != "path"}
-    data = {**payload, "step_run_id": event.step_run_id, "created_at": event.created_at}
-    return f"id: {event.id}\nevent: {event.kind}\ndata: {json.dumps(data, default=str)}\n\n"
-
-
-def _is_final(event: Event) -> bool:
-    return event.kind == "run_status" and event.payload.get("status") in TERMINAL
-
-
-async def events(run: PipelineRun, after_id: int, disconnected: Callable[[], Awaitable[bool]]) -> AsyncIterator[str]:
-    """The run's events after `after_id`, as server-sent events, live, until the run's final status.
-
-    The DB is read in a thread (the event loop never waits on it), only for the events after the last one sent,
-    and only once something was committed (a stat of SQLite's WAL tells, every WATCH_SECONDS) or, at the
-    latest, every QUIET_READ_SECONDS (every POLL_SECONDS on a DB that cannot tell). A comment every
-    KEEP_ALIVE_SECONDS keeps proxies from closing a quiet stream. It ends when the client goes away.
-    """
-    last_id = after_id
-    last_sent = time.monotonic()
-    while True:
-        mark = run.commit_mark()
-        batch = await run_in_threadpool(run.events_after, last_id, EVENTS_PER_READ)
-        for event in batch:
-            last_id = event.id
-            yield sse_message(event)
-            if _is_final(event):
-                return
-        if batch:
-            last_sent = time.monotonic()
-            continue
-        if await run_in_threadpool(run.get_status) in TERMINAL:
-            # Ended, with its final status at or before `after_id`: close once nothing is left to read.
-            if not await run_in_threadpool(run.events_after, last_id, 1):
-                return
-            continue
-        read_by = time.monotonic() + (QUIET_READ_SECONDS if mark is not None else POLL_SECONDS)
-        while True:
-            if await disconnected():
-                return
-            if time.monotonic() - last_sent >= KEEP_ALIVE_SECONDS:
-                last_sent = time.monotonic()
-                yield ": keep-alive\n\n"
-            if time.monotonic() >= read_by or (mark is not None and run.commit_mark() != mark):
-                break
-            await asyncio.sleep(WATCH_SECONDS if mark is not None else POLL_SECONDS)

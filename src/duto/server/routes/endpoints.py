@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query, Request
 from duto.facade.tokens import Scope
 from duto.server.auth import requires, workspace_of
 from duto.server.operations import pipelines
+from duto.server.recording import one_at_a_time
 from duto.server.routes.pipelines import TRIGGER_PROBLEMS
 from duto.server.schemas.common import PROBLEMS, Problem
 from duto.server.schemas.pipelines import (
@@ -76,7 +77,7 @@ def disable(request: Request, id: EndpointKey) -> EndpointInfo:
 
 
 @router.post("/{id}/runs", response_model=TriggerAnswer, responses=TRIGGER_PROBLEMS, **requires(Scope.SUBMIT))
-def trigger(
+async def trigger(
     request: Request,
     id: EndpointKey,
     body: TriggerBody,
@@ -85,4 +86,5 @@ def trigger(
     ] = None,
 ) -> TriggerAnswer:
     """Start a run of the endpoint's default version (or `pipelineVersion`) with Azure's REST body."""
-    return pipelines.trigger_endpoint(workspace_of(request), id, body, pipeline_version, str(request.base_url))
+    workspace, base_url = workspace_of(request), str(request.base_url)
+    return await one_at_a_time(request, pipelines.trigger_endpoint, workspace, id, body, pipeline_version, base_url)

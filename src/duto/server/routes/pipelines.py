@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Request
 from duto.facade.tokens import Scope
 from duto.server.auth import requires, workspace_of
 from duto.server.operations import pipelines
+from duto.server.recording import one_at_a_time
 from duto.server.schemas.common import PROBLEMS, Problem
 from duto.server.schemas.pipelines import PublishedPipelineInfo, PublishFromRun, TriggerAnswer, TriggerBody
 
@@ -62,6 +63,7 @@ def delete(request: Request, id: PipelineId) -> PublishedPipelineInfo:
 
 
 @router.post("/{id}/runs", response_model=TriggerAnswer, responses=TRIGGER_PROBLEMS, **requires(Scope.SUBMIT))
-def trigger(request: Request, id: PipelineId, body: TriggerBody) -> TriggerAnswer:
+async def trigger(request: Request, id: PipelineId, body: TriggerBody) -> TriggerAnswer:
     """Start a run of the published pipeline with Azure's REST body; answers at once with the new run's `Id`."""
-    return pipelines.trigger_pipeline(workspace_of(request), id, body, str(request.base_url))
+    base_url = str(request.base_url)
+    return await one_at_a_time(request, pipelines.trigger_pipeline, workspace_of(request), id, body, base_url)

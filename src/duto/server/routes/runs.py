@@ -7,10 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
 from duto.facade.tokens import Scope
-from duto.server.auth import requires, workspace_of
+from duto.server.auth import requires, tails_of, workspace_of
 from duto.server.operations import runs
 from duto.server.schemas.common import PROBLEMS, Problem
 from duto.server.schemas.runs import RunAction, RunDetail, RunMetrics, RunSummary, StepOutput, StepSummary, StepWhy
@@ -117,9 +116,10 @@ async def run_events(
         if not last_event_id.strip().isdigit():
             raise HTTPException(400, detail=f"Last-Event-ID {last_event_id!r} is not an event id (a number)")
         after = int(last_event_id.strip())
-    run = await run_in_threadpool(workspace_of(request).get_run, run_id)
+    tails = tails_of(request)
+    run = await tails.run(run_id, workspace_of(request).get_run)
     return StreamingResponse(
-        runs.events(run, after, request.is_disconnected),
+        tails.follow(run, after, request.is_disconnected),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
