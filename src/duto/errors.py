@@ -401,6 +401,31 @@ class TriggerError(ConfigError):
         super().__init__(f"{field}: {message}; nothing was started")
 
 
+class ScheduleError(ConfigError):
+    """A schedule that cannot be made or changed as asked; nothing was changed.
+
+    `field` names what is wrong as `Schedule.create` and `ScheduleRecurrence` spell it ("recurrence.frequency",
+    "recurrence.hours", "pipeline_id", "datastore", "polling_interval"), so a server can answer naming it.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class ScheduleNotFoundError(DutoError, KeyError):
+    """No schedule has the id (or unique id prefix) asked for."""
+
+    def __init__(self, key: str, matches: Sequence[str] = ()) -> None:
+        self.key = key
+        self.matches = list(matches)
+        hint = "" if matches else "; `duto schedules list --all` shows the schedules there are"
+        super().__init__(_matches_text("schedule", key, matches) + hint)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 class PipelineEndpointExistsError(ConfigError):
     """An endpoint name that another endpoint has: endpoint names are unique in a workspace."""
 
