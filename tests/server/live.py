@@ -1,5 +1,6 @@
 """What the generic server tests share: one served workspace per module with real things in it (a finished run,
-an active and a disabled published pipeline, an endpoint), the live OpenAPI document, and requests built from it.
+an active and a disabled published pipeline, an endpoint, a schedule), the live OpenAPI document, and requests
+built from it.
 
 The tests that use it read the routes from the running server's `/api/openapi.json`, so they cover every route
 added later without being edited.
@@ -20,7 +21,7 @@ from sqlalchemy import inspect, select
 
 from conftest import _kill_leftovers
 from duto.facade.workspace import Workspace
-from duto.pipeline import Pipeline, PipelineEndpoint, PipelineParameter
+from duto.pipeline import Pipeline, PipelineEndpoint, PipelineParameter, Schedule, ScheduleRecurrence
 from duto.pipeline.steps import PythonScriptStep
 from duto.storage.db import dispose_all
 from duto.storage.models import Base
@@ -42,6 +43,7 @@ class World:
     disabled_id: str
     endpoint_id: str
     endpoint_name: str
+    schedule_id: str
     document: dict[str, Any]
 
     def operations(self) -> list[tuple[str, str, dict[str, Any]]]:
@@ -79,6 +81,9 @@ def served_world(tmp: Path, with_run: bool = True) -> Iterator[World]:
             disabled = pipeline.publish("say-disabled", description="disabled")
             disabled.disable()
             endpoint = PipelineEndpoint.publish(ws, "say-endpoint", "an endpoint", published)
+            # Due first in 2099: enabled or not by the tests, it starts nothing while they run.
+            later = ScheduleRecurrence(frequency="Day", interval=1, start_time="2099-01-01T00:00:00")
+            schedule = Schedule.create(ws, "yearly-later", published.id, "scheduled", recurrence=later)
             run_id = step_id = "x"
             if with_run:
                 run = published.submit(ws, "seed")
@@ -87,7 +92,10 @@ def served_world(tmp: Path, with_run: bool = True) -> Iterator[World]:
             with served.client("admin") as admin:
                 answer = admin.get("/api/openapi.json")
                 assert answer.status_code == 200, answer.text
-            yield World(served, run_id, step_id, published.id, disabled.id, endpoint.id, endpoint.name, answer.json())
+            document = answer.json()
+            yield World(
+                served, run_id, step_id, published.id, disabled.id, endpoint.id, endpoint.name, schedule.id, document
+            )
         finally:
             stop_server(served)
             _kill_leftovers(ws)
@@ -109,6 +117,8 @@ def real_value(world: World, path: str, param: str) -> str:
     key = f"{param.lower()} {before.lower()}"
     if "step" in key:
         return world.step_id
+    if "schedule" in key:
+        return world.schedule_id
     if "endpoint" in key:
         return world.endpoint_id
     if "pipeline" in key:

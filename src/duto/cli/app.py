@@ -25,6 +25,7 @@ from duto.cli import (
     publishing,
     runner,
     runs,
+    schedules,
     server,
     status,
     tokens,
@@ -52,6 +53,7 @@ app.add_typer(compute.app, name="compute")
 app.add_typer(env.app, name="env")
 app.add_typer(publishing.pipelines, name="pipelines")
 app.add_typer(publishing.endpoints, name="endpoints")
+app.add_typer(schedules.app, name="schedules")
 app.add_typer(cache.app, name="cache")
 app.add_typer(command_servers.app, name="command-server")
 app.add_typer(runner.app, name="runner")

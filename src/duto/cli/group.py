@@ -24,6 +24,7 @@ COMMAND_ORDER: tuple[str, ...] = (
     "dag",
     "pipelines",
     "endpoints",
+    "schedules",
     "server",
     "token",
     "cache",

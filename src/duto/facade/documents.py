@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+from duto.errors import DutoError
 
 if TYPE_CHECKING:
     from duto.facade.runs import PipelineRun
@@ -86,6 +88,20 @@ def list_runs(
     )
     reused = store.fully_reused([row.id for row, _ in rows])
     return [run_document(row, name, row.id in reused) for row, name in rows]
+
+
+def runs_by_id(workspace: Workspace, run_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The runs with these ids (in that order) as `duto runs list --json` gives them; deleted ones are left out."""
+    store = workspace.runs_store
+    reused = store.fully_reused(list(run_ids))
+    found = []
+    for run_id in run_ids:
+        try:
+            row = store.pipeline_run(run_id)
+        except DutoError:  # deleted since
+            continue
+        found.append(run_document(row, store.experiment_of(row), run_id in reused))
+    return found
 
 
 def show_run(run: PipelineRun) -> dict[str, Any]:

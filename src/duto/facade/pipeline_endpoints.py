@@ -4,7 +4,7 @@ pipelines, one of them the default, so callers keep one URL while the pipeline b
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,8 @@ from duto.storage.publishing_store import ACTIVE, DISABLED
 from duto.storage.server_record import base_url
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from duto.facade.runs import PipelineRun
     from duto.facade.workspace import Workspace
 
@@ -202,6 +204,7 @@ class PipelineEndpoint:
         pipeline_version: Any = None,
         *,
         decide_reuse: bool = True,
+        record_with: Callable[[Session, str], None] | None = None,
     ) -> PipelineRun:
         """`PublishedPipeline.trigger` on the default version, or on `pipeline_version` (REST's
         `?pipelineVersion=V`; an unknown one is a TriggerError on field "pipelineVersion"). The endpoint too is
@@ -221,6 +224,7 @@ class PipelineEndpoint:
             description,
             decide_reuse=decide_reuse,
             endpoint_id=self.id,
+            record_with=record_with,
         )
 
     def enable(self) -> None:

@@ -12,7 +12,7 @@ server's REST routes all go through it, and `resolve_trigger` is the one check o
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,8 @@ from duto.storage.publishing_store import ACTIVE, DISABLED, PublishingStore
 from duto.storage.server_record import base_url
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from duto.facade.runs import PipelineRun
     from duto.facade.submission import Pipeline
     from duto.facade.workspace import Workspace
@@ -328,6 +330,7 @@ class PublishedPipeline:
         *,
         decide_reuse: bool = True,
         endpoint_id: str | None = None,
+        record_with: Callable[[Session, str], None] | None = None,
     ) -> PipelineRun:
         """Start a run as a REST trigger asks (Azure's body: ExperimentName, ParameterAssignments,
         DataPathAssignments, ContinueRunOnStepFailure, tags, Description), checking each field first.
@@ -335,7 +338,8 @@ class PublishedPipeline:
         The pipeline (and `endpoint_id`, the endpoint it is triggered through) is checked active again in the
         transaction that records the run, so a disable that lands meanwhile starts nothing. With `decide_reuse`
         False the call returns once the run is recorded, leaving its reuse decisions to the workspace's runner
-        daemon when one is live (what the server does; see `start_run`).
+        daemon when one is live (what the server does; see `start_run`). `record_with(session, run_id)` writes
+        what must be written with the run or not at all (a schedule's firing), in the same transaction.
 
         Raises:
             PipelineDisabledError: it is disabled; nothing is started.
@@ -350,6 +354,12 @@ class PublishedPipeline:
         run_tags = _tags(tags)
         text = _optional(description, str, "Description")
         pipeline_id = self.id
+
+        def guard(session: Session, run_id: str) -> None:
+            PublishingStore.ensure_active(session, pipeline_id, endpoint_id)
+            if record_with is not None:
+                record_with(session, run_id)
+
         return start_run(
             self.workspace,
             self.spec,
@@ -360,7 +370,7 @@ class PublishedPipeline:
             run_tags,
             description=text,
             decide_reuse=decide_reuse,
-            guard=lambda session: PublishingStore.ensure_active(session, pipeline_id, endpoint_id),
+            guard=guard,
         )
 
     def enable(self) -> None:

@@ -346,14 +346,14 @@ def start_run(
     tags: Mapping[str, str] | None,
     description: str | None = None,
     decide_reuse: bool = True,
-    guard: Callable[[Session], None] | None = None,
+    guard: Callable[[Session, str], None] | None = None,
 ) -> PipelineRun:
     """Record a run of a frozen spec with these parameter values, and hand it to a runner.
 
     What `submit` does after freezing, and what a published pipeline does with the spec it stored: no Pipeline
     object is needed. `parameters` are complete and checked (as `freeze_pipeline` or `resolve_trigger` give them);
-    `description`, when given, is the run's instead of the spec's; `guard` runs in the transaction that records
-    the run and raises to record nothing.
+    `description`, when given, is the run's instead of the spec's; `guard(session, run_id)` runs in the
+    transaction that records the run and raises to record nothing.
 
     Steps that are all reused need no runner: they are decided here, so the run returned has ended. With
     `decide_reuse` False and a live runner daemon, the run is left to the daemon, which decides the same way

@@ -16,6 +16,9 @@ _EXPORTS = {
     "TrainingOutput": "duto.graph.data",
     "PublishedPipeline": "duto.facade.publishing",
     "PipelineEndpoint": "duto.facade.pipeline_endpoints",
+    "Schedule": "duto.facade.schedules",
+    "ScheduleRecurrence": "duto.scheduling.recurrence",
+    "TimeZone": "duto.scheduling.recurrence",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__ = lazy_exports(__name__, _EXPORTS)
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
     from duto.facade.port_data import PortDataReference as PortDataReference
     from duto.facade.publishing import PublishedPipeline as PublishedPipeline
     from duto.facade.runs import PipelineRun as PipelineRun
+    from duto.facade.schedules import Schedule as Schedule
     from duto.facade.step_runs import StepRun as StepRun
     from duto.facade.submission import Pipeline as Pipeline
     from duto.graph.data import OutputFileDatasetConfig as OutputFileDatasetConfig
@@ -33,3 +37,5 @@ if TYPE_CHECKING:
     from duto.graph.data import TrainingOutput as TrainingOutput
     from duto.graph.params import PipelineParameter as PipelineParameter
     from duto.graph.sequence import StepSequence as StepSequence
+    from duto.scheduling.recurrence import ScheduleRecurrence as ScheduleRecurrence
+    from duto.scheduling.recurrence import TimeZone as TimeZone

@@ -19,6 +19,7 @@ import signal
 import ssl
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -46,6 +47,7 @@ LOG_ENV = "DUTO_SERVER_LOG"  # where a detached server's output goes, for its re
 SIGN_IN_PREFIX = "sign in: "
 GRACEFUL_SHUTDOWN_SECONDS = 3
 DAEMON_STOP_SECONDS = 3.0
+SCHEDULER_STOP_SECONDS = 5.0  # a pass under way (a trigger, a scan) ends within this
 DETACH_WAIT_SECONDS = 30.0
 STOP_WAIT_SECONDS = 10.0
 
@@ -105,8 +107,10 @@ def server_lock(workspace: Workspace) -> Iterator[None]:
     Raises:
         ServerError: another server of this workspace holds it; the message names that server.
     """
+    global _held_lock
     duto_dir = workspace.config.duto_dir
     handle = open(duto_dir / LOCK_FILE, "a+")  # noqa: SIM115 - held open until the context ends
+    _held_lock = handle.fileno()
     try:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -116,7 +120,24 @@ def server_lock(workspace: Workspace) -> Iterator[None]:
             raise ServerError(f"a server already serves {workspace.root}: {who}; `duto server stop` stops it") from None
         yield
     finally:
+        _held_lock = None
         handle.close()  # closing lets go of the lock
+
+
+# The lock's descriptor while this process serves: a process forked from it (the runner daemon it starts) closes
+# its copy at once, or the lock would outlive a server killed outright and refuse the next one.
+_held_lock: int | None = None
+
+
+def _release_lock_in_child() -> None:
+    global _held_lock
+    if _held_lock is not None:
+        with contextlib.suppress(OSError):
+            os.close(_held_lock)
+        _held_lock = None
+
+
+os.register_at_fork(after_in_child=_release_lock_in_child)
 
 
 def _stop_daemon(pid: int, ticks: int | None) -> None:
@@ -142,6 +163,21 @@ def runner_daemon(workspace: Workspace, say: Callable[[str], None]) -> Iterator[
     finally:
         if started is not None and started.pid is not None:
             _stop_daemon(started.pid, started.start_ticks)
+
+
+@contextlib.contextmanager
+def scheduler(workspace: Workspace) -> Iterator[None]:
+    """The workspace's schedules fired from a thread of this process while the server runs (facade/scheduler.py)."""
+    from duto.facade.scheduler import Scheduler
+
+    stop = threading.Event()
+    thread = threading.Thread(target=Scheduler(workspace).serve, args=(stop,), name="duto-scheduler", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(SCHEDULER_STOP_SECONDS)
 
 
 class _Terminated(SystemExit):
@@ -209,7 +245,7 @@ def serve(root: Path | None, options: ServeOptions, say: Callable[[str], None], 
         )
         term = _ExitOnTerm()
         try:
-            with runner_daemon(workspace, warn):
+            with runner_daemon(workspace, warn), scheduler(workspace):  # the daemon first: it is forked
                 Server(config).run()
         except KeyboardInterrupt:
             pass

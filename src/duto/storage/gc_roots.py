@@ -44,6 +44,7 @@ WITHOUT_DIGESTS = frozenset(
         "pipeline_endpoints",
         "pipeline_endpoint_versions",
         "api_tokens",
+        "schedule_firings",
     }
 )
 
@@ -118,6 +119,13 @@ def _published_pipelines(db: Database) -> set[str]:
         }
 
 
+def _schedules(db: Database) -> set[str]:
+    """A schedule that watches a datastore path keeps what it last saw there (its baseline), to tell changes."""
+    with db.reading() as s:
+        return {b for b in s.scalars(select(models.Schedule.baseline)) if b}
+
+
 register("runs", ("pipeline_runs", "step_runs"), _runs)
+register("schedules", ("schedules",), _schedules)
 register("published pipelines", ("published_pipelines",), _published_pipelines)
 register("reuse entries", ("reuse_entries",), _reuse_entries)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -261,3 +262,54 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
     server_pid: Mapped[int | None] = mapped_column(Integer)
+
+
+class Schedule(Base):
+    """A recurrence or a watched datastore path that triggers a published pipeline (or an endpoint's default).
+
+    `recurrence` is a ScheduleRecurrence's JSON, or None for a schedule that watches `path_on_datastore` on
+    `datastore` every `polling_interval` minutes; `baseline` is then the digest, in the content store, of what was
+    under it when it last fired (or was made), and `baseline_version` counts its changes. `last_tick` is the last
+    due time a run was recorded for (or skipped at). `stopped_reason` says why it does not fire now (its pipeline
+    was disabled or deleted), cleared when it fires again.
+    """
+
+    __tablename__ = "schedules"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    pipeline_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    pipeline_endpoint_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    experiment_name: Mapped[str] = mapped_column(String(255))
+    recurrence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    pipeline_parameters: Mapped[dict[str, Any]] = mapped_column(JSONText)
+    continue_on_step_failure: Mapped[bool | None] = mapped_column(Boolean)
+    datastore: Mapped[str | None] = mapped_column(String(255))
+    path_on_datastore: Mapped[str | None] = mapped_column(Text)
+    polling_interval: Mapped[float | None] = mapped_column(Float)
+    data_path_parameter_name: Mapped[str | None] = mapped_column(String(255))
+    catch_up: Mapped[str] = mapped_column(String(16))
+    baseline: Mapped[str | None] = mapped_column(String(80))
+    baseline_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_tick: Mapped[datetime | None] = mapped_column(DateTime)
+    stopped_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ScheduleFiring(Base):
+    """One due tick of a schedule (an ISO UTC time, or "data:N" for a watched path's Nth change): the run it
+    started, or why none was (`outcome`). Unique per (schedule, tick), and written in the transaction that
+    records the run."""
+
+    __tablename__ = "schedule_firings"
+    __table_args__ = (UniqueConstraint("schedule_id", "tick", name="uq_schedule_firings_tick"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    schedule_id: Mapped[str] = mapped_column(String(64))
+    tick: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    fired_at: Mapped[datetime] = mapped_column(DateTime)

@@ -160,18 +160,19 @@ class RunsStore:
         regenerate_outputs: bool,
         steps: Sequence[tuple[str, str, str]],
         description: str | None = None,
-        guard: Callable[[Session], None] | None = None,
+        guard: Callable[[Session, str], None] | None = None,
     ) -> None:
         """Record a NotStarted run and its steps, given as (step run id, name, compute target); its description is
         `description` when given, else the spec's.
 
-        `guard` runs first in the transaction that records the run and raises to record nothing: what it checks
-        (a published pipeline still active) cannot change before the run is in.
+        `guard(session, run_id)` runs first in the transaction that records the run and raises to record nothing:
+        what it checks (a published pipeline still active) cannot change before the run is in, and what it writes
+        (a schedule's firing) is written with the run or not at all.
         """
         now = utcnow()
         with self.db.writing() as s:
             if guard is not None:
-                guard(s)
+                guard(s, run_id)
             experiment_id = self._experiment_id(s, experiment)
             core = _core(s)  # Core inserts: a run is recorded on every submit and trigger
             core.execute(
