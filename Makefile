@@ -56,6 +56,7 @@ bench: $(STAMP) $(BENCH_STAMP)
 	$(BIN)/python bench/targets.py
 	$(BIN)/python bench/leases.py
 	$(BIN)/python bench/server.py
+	$(BIN)/python bench/schedules.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) build .pytest_cache .mypy_cache .ruff_cache
