@@ -1,4 +1,10 @@
-"""What schedules cost: polling a watched datastore path.
+"""What schedules cost: the scheduler of `duto server` with 1,000 schedules, and polling a watched datastore path.
+
+- **Scheduler**: a real `duto server` on a fresh workspace with 1,000 active schedules of a published one-step
+  pipeline (reused whole, so a fired run starts no runner). First all 1,000 due only in 2099: the server's CPU
+  seconds per minute while it watches them (idle). Then each made a cron line due once a minute, at second
+  `i % 60` (1,000 runs a minute, about 17 a second): the server's CPU seconds per minute while it fires them,
+  and the lag from each tick's due time to its run recorded (p50, p99), over the firings of one minute.
 
 - **Tree**: a watched folder of 100,000 small files (1 KiB each, 100 folders of 10 subfolders of 100 files, dated
   a minute back as settled data is), then: one full hash of every file (`hash_file_uncached`, the list of paths
@@ -25,15 +31,18 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from figures import write_figures
 from rich.console import Console
 from rich.table import Table
+from servers import own_command_servers
 
 from duto.scheduling.data_changes import Tree, changes, from_bytes, scan, to_bytes
 from duto.storage.hashing import FileHasher, hash_file_uncached
+from server import kill_leftovers, served, wait_for_end
 
 FILES = 100_000
 FILE_BYTES = 1024
@@ -41,6 +50,7 @@ FOLDERS = 100  # each with 10 subfolders, the files spread evenly over them
 POLLS = 5
 BURST = 50  # new files, and as many rewritten with new bytes
 AIM = 20.0
+SCHEDULES = 1000
 
 Section = Callable[[Path, argparse.Namespace, Console], dict[str, Any]]
 
@@ -197,8 +207,93 @@ def tree_section(tmp: Path, args: argparse.Namespace, console: Console) -> dict[
 
 
 # Each section measures in a temp folder of its own, prints its tables and returns its figures, kept under its
-# name in schedules.json. A section for the scheduler itself (`bench_scheduler`) joins this list.
-SECTIONS: list[tuple[str, Section]] = [("tree", tree_section)]
+# name in schedules.json.
+def bench_scheduler(tmp: Path, args: argparse.Namespace, console: Console) -> dict[str, Any]:
+    """1,000 schedules under a real server: CPU per minute idle and firing, and the due-to-recorded lag."""
+    from duto import Workspace
+    from duto.pipeline import Pipeline, Schedule, ScheduleRecurrence
+    from duto.pipeline.steps import CommandStep
+    from duto.storage.db import dispose_all
+
+    ws = Workspace.create(tmp / "ws")
+    os.chdir(ws.root)
+    published = Pipeline(ws, [CommandStep("echo hello", name="hello")]).publish("tick")
+    wait_for_end(ws, published.submit(ws, "warm-up").id)
+    later = ScheduleRecurrence(frequency="Day", interval=1, start_time="2099-01-01T00:00:00")
+    made = time.perf_counter()
+    schedules = [Schedule.create(ws, f"s{i}", published.id, "ticks", recurrence=later) for i in range(args.schedules)]
+    made = time.perf_counter() - made
+    figures: dict[str, Any] = {"schedules": args.schedules, "create_ms_each": made / args.schedules * 1000}
+    try:
+        with served(ws, tmp / "server.log") as server:
+            pid = server.process.pid
+            time.sleep(3)  # the scheduler's first read of them
+            start = cpu_seconds(pid)
+            time.sleep(args.idle_seconds)
+            figures["idle_cpu_s_per_min"] = (cpu_seconds(pid) - start) * 60 / args.idle_seconds
+            for i, schedule in enumerate(schedules):
+                schedule.update(recurrence=ScheduleRecurrence(cron=f"* * * * * {i % 60}"))
+            time.sleep(5)
+            since = datetime.now(UTC)
+            start = cpu_seconds(pid)
+            time.sleep(60)
+            figures["firing_cpu_s_per_min"] = cpu_seconds(pid) - start
+            lags = firing_lags(ws, since, since + timedelta(seconds=60))
+            figures["fired_in_a_minute"] = len(lags)
+            figures["lag_p50_ms"] = percentile(lags, 0.5)
+            figures["lag_p99_ms"] = percentile(lags, 0.99)
+            for schedule in schedules:
+                schedule.disable()
+    finally:
+        kill_leftovers(ws)
+        dispose_all()
+        os.chdir(tmp.parent)
+    return figures
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU of a process, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def firing_lags(ws: Any, since: datetime, until: datetime) -> list[float]:
+    """Milliseconds from each tick due in [since, until) to its firing, which is written with its run."""
+    from sqlalchemy import select
+
+    from duto.storage import models
+
+    lags = []
+    with ws.database.reading() as s:
+        for tick, fired in s.execute(select(models.ScheduleFiring.tick, models.ScheduleFiring.fired_at)):
+            due = datetime.strptime(tick, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+            if since <= due < until:
+                lags.append((fired.replace(tzinfo=UTC) - due).total_seconds() * 1000)
+    return lags
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
+
+
+def scheduler_section(tmp: Path, args: argparse.Namespace, console: Console) -> dict[str, Any]:
+    f = bench_scheduler(tmp, args, console)
+    table = Table(title=f"Scheduler: {f['schedules']} active schedules under a real duto server")
+    for column in ("idle CPU s/min", "firing CPU s/min", "fired in 1 min", "lag p50 ms", "lag p99 ms"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        f"{f['idle_cpu_s_per_min']:.2f}",
+        f"{f['firing_cpu_s_per_min']:.2f}",
+        str(f["fired_in_a_minute"]),
+        f"{f['lag_p50_ms']:.0f}",
+        f"{f['lag_p99_ms']:.0f}",
+    )
+    console.print(table)
+    return f
+
+
+SECTIONS: list[tuple[str, Section]] = [("scheduler", scheduler_section), ("tree", tree_section)]
 
 
 def main() -> None:
@@ -206,14 +301,17 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=FILES, help="files of the watched tree")
     parser.add_argument("--file-bytes", type=int, default=FILE_BYTES, help="the size of each file")
     parser.add_argument("--polls", type=int, default=POLLS, help="timed polls of the unchanged tree")
+    parser.add_argument("--schedules", type=int, default=SCHEDULES, help="active schedules for the scheduler")
+    parser.add_argument("--idle-seconds", type=float, default=30.0, help="how long the idle scheduler is watched")
     args = parser.parse_args()
     console = Console()
     if not console.is_terminal:
         console = Console(width=120)
     figures: dict[str, Any] = {}
-    for name, section in SECTIONS:
-        with tempfile.TemporaryDirectory(prefix=f"duto-bench-schedules-{name}-") as tmp:
-            figures[name] = section(Path(tmp), args, console)
+    with own_command_servers():
+        for name, section in SECTIONS:
+            with tempfile.TemporaryDirectory(prefix=f"duto-bench-schedules-{name}-") as tmp:
+                figures[name] = section(Path(tmp), args, console)
     write_figures("schedules", figures, console)
 
 

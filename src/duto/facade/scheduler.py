@@ -259,27 +259,21 @@ class Scheduler:
         paths.update(data_paths)
         tags = {"schedule_id": row.id, "schedule": row.name}
         try:
-            if row.pipeline_endpoint_id is not None:
-                PipelineEndpoint.get(self.workspace, id=row.pipeline_endpoint_id).trigger(
-                    row.experiment_name,
-                    values,
-                    paths,
-                    row.continue_on_step_failure,
-                    tags,
-                    decide_reuse=self.decide_reuse,
-                    record_with=record,
-                )
+            target: PipelineEndpoint | PublishedPipeline
+            if row.pipeline_endpoint_id is not None:  # its default version at this moment
+                target = PipelineEndpoint.get(self.workspace, id=row.pipeline_endpoint_id)
             else:
                 assert row.pipeline_id is not None
-                PublishedPipeline.get(self.workspace, row.pipeline_id).trigger(
-                    row.experiment_name,
-                    values,
-                    paths,
-                    row.continue_on_step_failure,
-                    tags,
-                    decide_reuse=self.decide_reuse,
-                    record_with=record,
-                )
+                target = PublishedPipeline.get(self.workspace, row.pipeline_id)
+            target.trigger(
+                row.experiment_name,
+                values,
+                paths,
+                row.continue_on_step_failure,
+                tags,
+                decide_reuse=self.decide_reuse,
+                record_with=record,
+            )
         except IntegrityError:
             what = _tick_key(tick) if tick else "its change"
             log.info("scheduler: %s: %s was fired already (another server)", row.name, what)
