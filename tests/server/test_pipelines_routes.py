@@ -3,9 +3,13 @@ REST body that run the code published, or refuse naming the field and create not
 
 from __future__ import annotations
 
+import os
+import signal
+
 import pytest
 
 from duto.pipeline import PipelineEndpoint
+from duto.storage.lease_store import LeaseStore
 
 from .pipeline_helpers import path_of, run_count, said, say_pipeline, write_say
 
@@ -186,3 +190,17 @@ def test_publish_enable_disable_and_delete_over_http_need_an_admin_token(ws, wri
         assert admin.delete(f"/api/pipelines/{pid}").json()["id"] == pid
         assert admin.get(f"/api/pipelines/{pid}").status_code == 404
         assert admin.delete(f"/api/pipelines/{pid}").status_code == 404
+
+
+@pytest.mark.timeout(120)
+def test_a_runner_daemon_that_dies_is_replaced_and_takes_the_runs_triggered_meanwhile(ws, write_script, served) -> None:  # type: ignore[no-untyped-def]
+    published = say_pipeline(ws, write_script, "v1").publish("say")
+    (daemon,) = LeaseStore(ws.database).live_daemons()
+    assert daemon.pid is not None
+    os.kill(daemon.pid, signal.SIGKILL)
+    with served.client("submit") as submitter:  # at once, before the server has noticed
+        answer = submitter.post(path_of(published.endpoint), json={"ExperimentName": "orphan"})
+    assert answer.status_code == 200, answer.text
+    assert said(ws, answer.json()["Id"])["code"] == "v1", "a new daemon took the run"
+    (replacement,) = LeaseStore(ws.database).live_daemons()
+    assert replacement.pid != daemon.pid

@@ -356,8 +356,9 @@ def start_run(
     transaction that records the run and raises to record nothing.
 
     Steps that are all reused need no runner: they are decided here, so the run returned has ended. With
-    `decide_reuse` False and a live runner daemon, the run is left to the daemon, which decides the same way
-    in its own process: the call returns once the run is recorded (a server answering triggers does that).
+    `decide_reuse` False the run is left to the workspace's runner daemon, which decides the same way in its own
+    process: the call returns once the run is recorded. Only a caller that keeps a daemon serving the workspace
+    passes it (`duto server`, which replaces its daemon within a second if it goes away).
 
     Raises:
         ConfigError: the experiment name is not one (empty, too long).
@@ -382,8 +383,8 @@ def start_run(
         guard=guard,
     )
     run = PipelineRun.recorded(workspace, run_id)
-    if not decide_reuse and LeaseStore(workspace.database).live_daemons():
-        return run  # the daemon wakes on this commit and decides reuse (see RunnerDaemon)
+    if not decide_reuse:
+        return run  # the daemon the caller keeps wakes on this commit and decides reuse (see RunnerDaemon)
     # Steps that are all reused need no runner process: decide that here, reading little (see Runner.reuse_pass).
     # A live `duto runner` daemon takes the run itself (it wakes on this commit); else a runner starts now.
     if not Runner(workspace.root, run_id).reuse_pass() and not LeaseStore(workspace.database).live_daemons():

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import IO
+from typing import IO, Any
 
 from duto.errors import ServerError
 from duto.facade.tokens import Scope, create_token, revoke_server_tokens
@@ -48,6 +48,7 @@ SIGN_IN_PREFIX = "sign in: "
 GRACEFUL_SHUTDOWN_SECONDS = 3
 DAEMON_STOP_SECONDS = 3.0
 SCHEDULER_STOP_SECONDS = 5.0  # a pass under way (a trigger, a scan) ends within this
+DAEMON_WATCH_SECONDS = 1.0  # how soon a runner daemon that went away is replaced
 DETACH_WAIT_SECONDS = 30.0
 STOP_WAIT_SECONDS = 10.0
 
@@ -150,19 +151,45 @@ def _stop_daemon(pid: int, ticks: int | None) -> None:
 
 @contextlib.contextmanager
 def runner_daemon(workspace: Workspace, say: Callable[[str], None]) -> Iterator[None]:
-    """A runner daemon serving the workspace while the server runs; one started here is stopped at exit."""
+    """A runner daemon serving the workspace while the server runs, started again if it goes away; the ones
+    started here are stopped at exit.
+
+    The server leaves the runs it records to the daemon (their reuse decided there, their runners forked from
+    there), so it keeps one: a daemon killed or crashed is replaced within DAEMON_WATCH_SECONDS, and the new one
+    takes the runs recorded meanwhile.
+    """
     from duto.execution.daemon import live_daemons, start_detached
 
-    started = None
-    if not live_daemons(workspace.database):
-        started = start_detached(workspace.root, workspace.database)
-        if started is None:
-            say(f"warning: no runner daemon started; see {workspace.config.duto_dir / 'runner-daemon.log'}")
+    started: list[Any] = []
+
+    def ensure() -> None:
+        if not live_daemons(workspace.database):
+            daemon = start_detached(workspace.root, workspace.database)
+            if daemon is None:
+                say(f"warning: no runner daemon started; see {workspace.config.duto_dir / 'runner-daemon.log'}")
+            else:
+                started.append(daemon)
+
+    ensure()  # before any thread of this process exists: the daemon is forked
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.wait(DAEMON_WATCH_SECONDS):
+            try:
+                ensure()
+            except Exception as exc:  # the DB busy, a fork refused: tried again on the next turn
+                say(f"warning: checking the runner daemon failed: {exc}")
+
+    watcher = threading.Thread(target=watch, name="duto-daemon-watch", daemon=True)
+    watcher.start()
     try:
         yield
     finally:
-        if started is not None and started.pid is not None:
-            _stop_daemon(started.pid, started.start_ticks)
+        stop.set()
+        watcher.join(DAEMON_STOP_SECONDS)
+        for daemon in started:
+            if daemon.pid is not None:
+                _stop_daemon(daemon.pid, daemon.start_ticks)
 
 
 @contextlib.contextmanager
