@@ -87,10 +87,11 @@ def scan(root: Path, hasher: FileHasher, previous: Tree | None = None) -> Tree:
         st = os.stat(top)
     except FileNotFoundError:
         return Tree(MappingProxyType({}), scanned_ns)
-    if stat.S_ISDIR(st.st_mode):
-        walk.folder(top)
-    elif stat.S_ISREG(st.st_mode):
-        walk.visit(Path(root).name or os.path.basename(top), top, st)
+    with hasher.batched():  # a first scan of many files remembers their digests a batch at a time
+        if stat.S_ISDIR(st.st_mode):
+            walk.folder(top)
+        elif stat.S_ISREG(st.st_mode):
+            walk.visit(Path(root).name or os.path.basename(top), top, st)
     return Tree(MappingProxyType(walk.files), scanned_ns)
 
 

@@ -24,7 +24,7 @@ OPENAPI_URL = "/api/openapi.json"
 DOCS_ASSETS = "/api/docs-assets"
 SIGN_IN_SECONDS = 30 * 24 * 3600
 
-DESCRIPTION = """The duto workspace over HTTP: trigger published pipelines, follow runs, manage tokens.
+DESCRIPTION = """The duto workspace over HTTP: trigger published pipelines, follow runs, see schedules, manage tokens.
 
 Every route but `GET /api/health` needs `Authorization: Bearer TOKEN`; each route's `x-duto-scope` says which
 scope it needs (read < submit < admin). Make tokens with `duto token create NAME --scope SCOPE`."""

@@ -13,6 +13,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +96,28 @@ def hash_file_uncached(path: str | os.PathLike[str], size: int | None = None, de
     return hasher.hexdigest()
 
 
+BATCH_FILES = 2000
+BATCH_SECONDS = 0.5
+
+
+class _Batch:
+    """Writes of the stat cache since the open transaction began."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.started = time.monotonic()
+
+    def written(self, conn: sqlite3.Connection) -> bool:
+        """Count one write; True when the transaction should be committed now."""
+        if self.count == 0:
+            self.started = time.monotonic()
+        self.count += 1
+        if self.count >= BATCH_FILES or time.monotonic() - self.started >= BATCH_SECONDS:
+            self.count = 0
+            return True
+        return False
+
+
 class FileHasher:
     """Digests of files by content, remembered against their (device, inode, size, mtime_ns)."""
 
@@ -138,10 +161,33 @@ class FileHasher:
         return str(row[4])
 
     def remember(self, path: str, state: FileState, digest: str) -> None:
-        self._db().execute(
+        conn = self._db()
+        batch: _Batch | None = getattr(self._local, "batch", None)
+        if batch is not None and not conn.in_transaction:
+            conn.execute("BEGIN")
+        conn.execute(
             "INSERT OR REPLACE INTO stat_cache VALUES (?, ?, ?, ?, ?, ?)",
             (path, state.device, state.inode, state.size, state.mtime_ns, digest),
         )
+        if batch is not None and batch.written(conn):
+            conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def batched(self) -> Iterator[None]:
+        """Inside the block, remember digests a batch at a time (a transaction every BATCH_FILES files or
+        BATCH_SECONDS): hashing many small files for the first time is then not a transaction a file. What a
+        crash loses is only what the cache did not yet remember."""
+        if getattr(self._local, "batch", None) is not None:
+            yield
+            return
+        self._local.batch = _Batch()
+        try:
+            yield
+        finally:
+            self._local.batch = None
+            conn = getattr(self._local, "conn", None)
+            if conn is not None and conn.in_transaction:
+                conn.execute("COMMIT")
 
     def blob_state(self, digest: str) -> BlobState | None:
         """The stat the content store recorded for blob `digest` when it wrote (or last verified) it."""
