@@ -19,6 +19,7 @@ the reason shows as the schedule's `stopped_reason` until it fires again.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import threading
@@ -175,7 +176,7 @@ class Scheduler:
         if now < due:
             return (due - now).total_seconds()
         if row.catch_up == "all":
-            for tick in list(ticks(recurrence, created, cursor, now))[:MOST_PER_PASS]:
+            for tick in itertools.islice(ticks(recurrence, created, cursor, now), MOST_PER_PASS):
                 self._fire(row, tick)
         else:
             latest = latest_tick(recurrence, created, now)
