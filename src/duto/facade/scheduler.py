@@ -34,7 +34,8 @@ from sqlalchemy.exc import IntegrityError
 from duto.errors import DutoError
 from duto.facade.pipeline_endpoints import PipelineEndpoint
 from duto.facade.publishing import PublishedPipeline
-from duto.facade.schedules import as_utc, split_assignments
+from duto.facade.schedule_checks import split_assignments
+from duto.facade.schedules import as_utc
 from duto.scheduling.data_changes import Tree, changes, from_bytes, scan, to_bytes
 from duto.scheduling.recurrence import ScheduleRecurrence, latest_tick, next_tick, ticks
 from duto.storage import models

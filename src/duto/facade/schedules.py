@@ -10,7 +10,6 @@ become, `delete()`, `next_fire_times()`, and a reason in `stopped_reason` when i
 from __future__ import annotations
 
 import builtins
-import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -21,11 +20,21 @@ from duto.errors import (
     PipelineEndpointNotFoundError,
     PublishedPipelineNotFoundError,
     ScheduleError,
-    TriggerError,
 )
 from duto.facade.pipeline_endpoints import PipelineEndpoint
-from duto.facade.publishing import PublishedPipeline, resolve_trigger
-from duto.graph.datasets import DataPath
+from duto.facade.publishing import PublishedPipeline
+from duto.facade.schedule_checks import (
+    CATCH_UP,
+    active_pipeline,
+    checked_catch_up,
+    checked_data_path_parameter,
+    checked_datastore,
+    checked_name,
+    checked_parameters,
+    checked_path,
+    checked_polling_interval,
+    checked_recurrence,
+)
 from duto.scheduling.recurrence import ScheduleRecurrence, TimeZone, next_tick
 from duto.storage import models
 from duto.storage.publishing_store import ACTIVE, DISABLED
@@ -36,11 +45,6 @@ if TYPE_CHECKING:
     from duto.facade.workspace import Workspace
 
 __all__ = ["CATCH_UP", "Schedule", "ScheduleRecurrence", "TimeZone"]
-
-# What the ticks missed while no server ran become when one comes back: one run for the latest of them (as a
-# late run of a nightly job should be: once, not a burst), none, or one run each.
-CATCH_UP = ("latest", "skip", "all")
-MAX_NAME = 255
 
 
 def _store(workspace: Workspace) -> ScheduleStore:
@@ -201,7 +205,7 @@ class Schedule:
             ScheduleError: naming the field at fault (an unknown or disabled pipeline, an unknown datastore, an
                 invalid recurrence, parameters the pipeline does not take); nothing is made.
         """
-        published = _published(workspace, pipeline_id)
+        published = active_pipeline(workspace, pipeline_id)
         return _create(
             workspace,
             published,
@@ -331,7 +335,7 @@ class Schedule:
         row = self._fresh()
         values: dict[str, Any] = {}
         if name is not None:
-            values["name"] = _name(name)
+            values["name"] = checked_name(name)
         if description is not None:
             values["description"] = description
         if status is not None:
@@ -339,28 +343,28 @@ class Schedule:
                 raise ScheduleError("status", f"must be {ACTIVE!r} or {DISABLED!r}")
             values["status"] = status
         if catch_up is not None:
-            values["catch_up"] = _catch_up(catch_up)
+            values["catch_up"] = checked_catch_up(catch_up)
         if continue_on_step_failure is not None:
             values["continue_on_step_failure"] = bool(continue_on_step_failure)
         if recurrence is not None:
             if row.recurrence is None:
                 raise ScheduleError("recurrence", "this schedule watches a datastore path; make a new one instead")
-            values["recurrence"] = _recurrence(recurrence).to_json()
+            values["recurrence"] = checked_recurrence(recurrence).to_json()
             values["last_tick"] = datetime.now(UTC).replace(tzinfo=None)
         watching = (datastore, path_on_datastore, polling_interval, data_path_parameter_name)
         if any(v is not None for v in watching) and row.recurrence is not None:
             raise ScheduleError("datastore", "this schedule has a recurrence; make a new one to watch a datastore path")
-        published = self._published()
+        published = self._pipeline()
         if datastore is not None:
-            values["datastore"] = _datastore(self.workspace, datastore)
+            values["datastore"] = checked_datastore(self.workspace, datastore)
         if path_on_datastore is not None:
-            values["path_on_datastore"] = _path(path_on_datastore)
+            values["path_on_datastore"] = checked_path(path_on_datastore)
         if polling_interval is not None:
-            values["polling_interval"] = _polling_interval(polling_interval)
+            values["polling_interval"] = checked_polling_interval(polling_interval)
         if data_path_parameter_name is not None:
-            values["data_path_parameter_name"] = _data_path_parameter(published, data_path_parameter_name)
+            values["data_path_parameter_name"] = checked_data_path_parameter(published, data_path_parameter_name)
         if pipeline_parameters is not None:
-            values["pipeline_parameters"] = _parameters(published, pipeline_parameters)
+            values["pipeline_parameters"] = checked_parameters(published, pipeline_parameters)
         if "datastore" in values or "path_on_datastore" in values:  # a new place: what is there now is the baseline
             from duto.facade.scheduler import watched_baseline
 
@@ -371,7 +375,7 @@ class Schedule:
         if values:
             self._row = _store(self.workspace).update(self.id, **values)
 
-    def _published(self) -> PublishedPipeline:
+    def _pipeline(self) -> PublishedPipeline:
         if self.pipeline_endpoint_id is not None:
             try:
                 return PipelineEndpoint.get(self.workspace, id=self.pipeline_endpoint_id).get_pipeline()
@@ -414,94 +418,6 @@ class Schedule:
         return f"Schedule(id={self.id!r}, name={self.name!r}, status={self._row.status!r})"
 
 
-# validation --------------------------------------------------------------------------------------
-def _published(workspace: Workspace, pipeline_id: str) -> PublishedPipeline:
-    if not isinstance(pipeline_id, str) or not pipeline_id:
-        raise ScheduleError("pipeline_id", "must be the id of a published pipeline (`duto pipelines list`)")
-    try:
-        published = PublishedPipeline.get(workspace, pipeline_id)
-    except PublishedPipelineNotFoundError as exc:
-        raise ScheduleError("pipeline_id", str(exc)) from None
-    if published.status != ACTIVE:
-        raise ScheduleError("pipeline_id", f"published pipeline {published.id} is disabled; enable it first")
-    return published
-
-
-def _name(name: Any) -> str:
-    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
-        raise ScheduleError("name", f"must be a non-empty string of at most {MAX_NAME} characters")
-    return name
-
-
-def _catch_up(value: Any) -> str:
-    if value not in CATCH_UP:
-        raise ScheduleError("catch_up", f"must be one of {', '.join(CATCH_UP)}")
-    return str(value)
-
-
-def _recurrence(value: Any) -> ScheduleRecurrence:
-    if not isinstance(value, ScheduleRecurrence):
-        raise ScheduleError("recurrence", "must be a ScheduleRecurrence(frequency=..., interval=...) or (cron=...)")
-    return value
-
-
-def _datastore(workspace: Workspace, datastore: Any) -> str:
-    name = getattr(datastore, "name", datastore)
-    workspace.reload()
-    known = sorted(workspace.config.datastores)
-    if not isinstance(name, str) or name not in known:
-        raise ScheduleError("datastore", f"no datastore {name!r} in this workspace; known: {', '.join(known)}")
-    return name
-
-
-def _path(path: Any) -> str:
-    if not isinstance(path, str):
-        raise ScheduleError("path_on_datastore", "must be a path relative to the datastore's root")
-    try:
-        return DataPath("x", path).path_on_datastore if path.strip("/") else ""
-    except ConfigError as exc:
-        raise ScheduleError("path_on_datastore", str(exc)) from None
-
-
-def _polling_interval(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-        raise ScheduleError("polling_interval", "must be a number of minutes above 0 (0.05 is 3 seconds)")
-    return float(value)
-
-
-def _data_path_parameter(published: PublishedPipeline, name: Any) -> str:
-    defaults = published.parameters
-    if not isinstance(name, str) or not isinstance(defaults.get(name), dict):
-        kinds = ", ".join(sorted(n for n, v in defaults.items() if isinstance(v, dict))) or "none"
-        raise ScheduleError("data_path_parameter_name", f"must name a DataPath parameter of the pipeline: {kinds}")
-    return name
-
-
-def _parameters(published: PublishedPipeline, parameters: Any) -> dict[str, Any]:
-    """The assignments as kept: values as given, a DataPath as {"DataStoreName", "RelativePath"}; checked now."""
-    if not isinstance(parameters, Mapping):
-        raise ScheduleError("pipeline_parameters", "must be a mapping of parameter names to values")
-    kept: dict[str, Any] = {}
-    for name, value in parameters.items():
-        if isinstance(value, DataPath):
-            kept[name] = {"DataStoreName": value.datastore_name, "RelativePath": value.path_on_datastore}
-        else:
-            kept[name] = value
-    try:
-        resolve_trigger(published, *split_assignments(kept))
-    except TriggerError as exc:
-        field = exc.field.split(".", 1)[1] if "." in exc.field else exc.field
-        raise ScheduleError(f"pipeline_parameters.{field}", str(exc).removeprefix(f"{exc.field}: ")) from None
-    return kept
-
-
-def split_assignments(kept: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A schedule's kept assignments as a trigger's (ParameterAssignments, DataPathAssignments)."""
-    values = {k: v for k, v in kept.items() if not (isinstance(v, dict) and "DataStoreName" in v)}
-    paths = {k: v for k, v in kept.items() if k not in values}
-    return values, paths
-
-
 def _create(
     workspace: Workspace,
     published: PublishedPipeline,
@@ -521,13 +437,13 @@ def _create(
     from duto.facade.experiment import Experiment
 
     values: dict[str, Any] = {
-        "name": _name(name),
+        "name": checked_name(name),
         "description": description,
         "pipeline_id": None if endpoint_id else published.id,
         "pipeline_endpoint_id": endpoint_id,
-        "catch_up": _catch_up(catch_up),
+        "catch_up": checked_catch_up(catch_up),
         "continue_on_step_failure": continue_on_step_failure,
-        "pipeline_parameters": _parameters(published, pipeline_parameters or {}),
+        "pipeline_parameters": checked_parameters(published, pipeline_parameters or {}),
     }
     try:
         Experiment(workspace, experiment_name)  # the same rules for the name as every submit
@@ -539,15 +455,15 @@ def _create(
     if recurrence is not None and datastore is not None:
         raise ScheduleError("datastore", "a schedule has a recurrence or watches a datastore path, not both")
     if recurrence is not None:
-        values["recurrence"] = _recurrence(recurrence).to_json()
+        values["recurrence"] = checked_recurrence(recurrence).to_json()
     else:
         from duto.facade.scheduler import watched_baseline
 
-        values["datastore"] = _datastore(workspace, datastore)
-        values["path_on_datastore"] = _path(path_on_datastore or "")
-        values["polling_interval"] = _polling_interval(polling_interval)
+        values["datastore"] = checked_datastore(workspace, datastore)
+        values["path_on_datastore"] = checked_path(path_on_datastore or "")
+        values["polling_interval"] = checked_polling_interval(polling_interval)
         if data_path_parameter_name is not None:
-            values["data_path_parameter_name"] = _data_path_parameter(published, data_path_parameter_name)
+            values["data_path_parameter_name"] = checked_data_path_parameter(published, data_path_parameter_name)
         # What is there now is the baseline: only what lands or changes after this fires.
         values["baseline"] = watched_baseline(workspace, values["datastore"], values["path_on_datastore"])
     return Schedule(workspace, _store(workspace).add(**values))
