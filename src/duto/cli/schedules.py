@@ -156,7 +156,7 @@ def schedule_runs(key: ScheduleArgument, as_json: JsonOption = False, workspace:
 
     ws = open_workspace(workspace)
     schedule = _schedule(ws, key)
-    runs = documents.runs_by_id(ws, [run.id for run in schedule.get_pipeline_runs()])
+    runs = documents.runs_by_id(ws, schedule.run_ids())
     if as_json:
         from duto.cli.documents import print_json
 

@@ -158,7 +158,7 @@ class Scheduler:
             stored = as_utc(row.last_tick) if row.last_tick else as_utc(row.created_at) - EARLIEST
             self._cursors[row.id] = max(self._cursors.get(row.id, stored), stored)
             if row.recurrence is not None:
-                seen = (str(row.recurrence), row.last_tick, row.updated_at)
+                seen = (row.updated_at, row.last_tick)
                 if self._seen.get(row.id) != seen:  # new or changed: its due times are worked out again
                     self._seen[row.id] = seen
                     self._recurrences[row.id] = ScheduleRecurrence.from_json(row.recurrence)

@@ -157,20 +157,22 @@ class Schedule:
             moment = due
         return times
 
+    def run_ids(self) -> builtins.list[str]:
+        """The ids of the runs it started, newest first (what `get_pipeline_runs` opens)."""
+        return _store(self.workspace).run_ids(self.id)
+
     def get_pipeline_runs(self) -> builtins.list[PipelineRun]:
         """The runs it started, newest first."""
         from duto.facade.runs import PipelineRun
 
-        return [PipelineRun(self.workspace, run_id) for run_id in _store(self.workspace).run_ids(self.id)]
+        return [PipelineRun(self.workspace, run_id) for run_id in self.run_ids()]
 
     def get_last_pipeline_run(self) -> PipelineRun | None:
         """The run it started last, or None."""
-        runs = _store(self.workspace).run_ids(self.id)
-        if not runs:
-            return None
         from duto.facade.runs import PipelineRun
 
-        return PipelineRun(self.workspace, runs[0])
+        runs = self.run_ids()
+        return PipelineRun(self.workspace, runs[0]) if runs else None
 
     def firings(self, limit: int | None = 20) -> builtins.list[models.ScheduleFiring]:
         """Its firings, newest first: each due tick (or data change) with its run, or why none was started."""

@@ -155,7 +155,8 @@ class Database:
         self.fence: Callable[[Session], None] | None = None
         database = self.engine.url.database if url.startswith("sqlite") else None
         on_disk = bool(database) and database != ":memory:"
-        self._gate = gate_for(str(database)) if on_disk else None
+        # Looked up at each write, not kept: a forked child then uses its own gate, never its parent's.
+        self._gate_file = str(database) if on_disk else None
         self._wal = f"{database}-wal" if on_disk else None
 
     def _commit_mark(self) -> tuple[int, int] | None:
@@ -202,7 +203,7 @@ class Database:
             batch.flush()
             return
         with (
-            self._gate.held() if self._gate is not None else contextlib.nullcontext(),  # see write_gate
+            gate_for(self._gate_file).held() if self._gate_file else contextlib.nullcontext(),  # see write_gate
             Session(self.engine.execution_options(immediate=True), expire_on_commit=False) as session,
             session.begin(),
         ):

@@ -163,7 +163,3 @@ class ScheduleStore:
         query = select(table.run_id).where(table.schedule_id == schedule_id, table.run_id.is_not(None))
         with self.db.reading() as s:
             return [r for r in s.scalars(query.order_by(table.id.desc())) if r]
-
-    def baselines(self) -> list[str]:
-        with self.db.reading() as s:
-            return [b for b in s.scalars(select(_SCHEDULES.c.baseline).where(_SCHEDULES.c.baseline.is_not(None))) if b]

@@ -44,6 +44,4 @@ def delete(workspace: Workspace, id: str) -> ScheduleInfo:
 
 
 def runs(workspace: Workspace, id: str) -> list[RunSummary]:
-    schedule = Schedule.get(workspace, id)
-    run_ids = [run.id for run in schedule.get_pipeline_runs()]
-    return [RunSummary(**d) for d in documents.runs_by_id(workspace, run_ids)]
+    return [RunSummary(**d) for d in documents.runs_by_id(workspace, Schedule.get(workspace, id).run_ids())]
