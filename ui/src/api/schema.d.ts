@@ -314,6 +314,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{run_id}/graph": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Run Graph
+         * @description The run's steps and the edges between them, each with the names of the data it carries, from its spec.
+         */
+        get: operations["run_graph_api_runs__run_id__graph_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs/{run_id}/metrics": {
         parameters: {
             query?: never;
@@ -649,6 +669,40 @@ export interface components {
             /** Pipeline Id */
             pipeline_id: string;
         };
+        /**
+         * GraphEdge
+         * @description `source` -> `target` (step keys): `target` depends on `source`.
+         */
+        GraphEdge: {
+            /**
+             * Data
+             * @description the names of the data that flow along it; empty for an order-only edge
+             */
+            data: string[];
+            /** Source */
+            source: string;
+            /** Target */
+            target: string;
+        };
+        /**
+         * GraphNode
+         * @description A step of a run's graph: its key in the spec, its name, its step run's id and status.
+         */
+        GraphNode: {
+            /**
+             * Id
+             * @description the step run's id
+             */
+            id: string;
+            /** Is Reused */
+            is_reused: boolean;
+            /** Key */
+            key: string;
+            /** Name */
+            name: string;
+            /** Status */
+            status: string;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -788,6 +842,20 @@ export interface components {
             tags: {
                 [key: string]: unknown;
             };
+        };
+        /**
+         * RunGraph
+         * @description A run's steps (in the order they can run) and the dependencies between them, from the run's spec.
+         */
+        RunGraph: {
+            /** Edges */
+            edges: components["schemas"]["GraphEdge"][];
+            /** Id */
+            id: string;
+            /** Nodes */
+            nodes: components["schemas"]["GraphNode"][];
+            /** Status */
+            status: string;
         };
         /**
          * RunMetrics
@@ -2415,6 +2483,74 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": unknown;
+                };
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such run, step, output or file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a run-id prefix or a step name that several share; the answer lists them */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    run_graph_api_runs__run_id__graph_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a run id, or a unique prefix of one */
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunGraph"];
                 };
             };
             /** @description no token, or one that is unknown, revoked or expired */

@@ -8,6 +8,7 @@ from pathlib import Path
 from duto.errors import DutoError
 from duto.facade import documents
 from duto.facade.run_filters import parse_since, parse_statuses, parse_tags
+from duto.facade.run_graph import run_graph
 from duto.facade.step_runs import StepRun
 from duto.facade.workspace import Workspace
 from duto.graph.status import TERMINAL
@@ -15,6 +16,7 @@ from duto.server.schemas.runs import (
     OutputFile,
     RunAction,
     RunDetail,
+    RunGraph,
     RunMetrics,
     RunSummary,
     StepOutput,
@@ -48,6 +50,10 @@ def list_runs(
 
 def show(workspace: Workspace, run_id: str) -> RunDetail:
     return RunDetail(**documents.show_run(workspace.get_run(run_id)))
+
+
+def graph(workspace: Workspace, run_id: str) -> RunGraph:
+    return RunGraph(**run_graph(workspace.get_run(run_id)))
 
 
 def step_of(workspace: Workspace, run_id: str, step: str) -> StepRun:

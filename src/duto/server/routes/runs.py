@@ -12,7 +12,16 @@ from duto.facade.tokens import Scope
 from duto.server.auth import requires, tails_of, workspace_of
 from duto.server.operations import runs
 from duto.server.schemas.common import PROBLEMS, Problem
-from duto.server.schemas.runs import RunAction, RunDetail, RunMetrics, RunSummary, StepOutput, StepSummary, StepWhy
+from duto.server.schemas.runs import (
+    RunAction,
+    RunDetail,
+    RunGraph,
+    RunMetrics,
+    RunSummary,
+    StepOutput,
+    StepSummary,
+    StepWhy,
+)
 
 NOT_FOUND: dict[int | str, dict[str, object]] = {
     404: {"model": Problem, "description": "no such run, step, output or file"},
@@ -45,6 +54,12 @@ def list_runs(
 @router.get("/{run_id}", response_model=RunDetail, **read)
 def show_run(request: Request, run_id: RunId) -> RunDetail:
     return runs.show(workspace_of(request), run_id)
+
+
+@router.get("/{run_id}/graph", response_model=RunGraph, **read)
+def run_graph(request: Request, run_id: RunId) -> RunGraph:
+    """The run's steps and the edges between them, each with the names of the data it carries, from its spec."""
+    return runs.graph(workspace_of(request), run_id)
 
 
 @router.get("/{run_id}/metrics", response_model=RunMetrics, **read)

@@ -92,3 +92,30 @@ class RunAction(BaseModel):
     status: str
     done: bool
     detail: str
+
+
+class GraphNode(BaseModel):
+    """A step of a run's graph: its key in the spec, its name, its step run's id and status."""
+
+    key: str
+    name: str
+    id: str = Field(description="the step run's id")
+    status: str
+    is_reused: bool
+
+
+class GraphEdge(BaseModel):
+    """`source` -> `target` (step keys): `target` depends on `source`."""
+
+    source: str
+    target: str
+    data: list[str] = Field(description="the names of the data that flow along it; empty for an order-only edge")
+
+
+class RunGraph(BaseModel):
+    """A run's steps (in the order they can run) and the dependencies between them, from the run's spec."""
+
+    id: str
+    status: str
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
