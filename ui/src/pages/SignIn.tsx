@@ -23,7 +23,7 @@ export function SignIn() {
   };
 
   const error = signIn.error
-    ? signIn.error.message
+    ? sentence(signIn.error.message)
     : refused
       ? "The token in the link is not one of this workspace's, or it was revoked or has expired."
       : null;
@@ -73,4 +73,8 @@ export function SignIn() {
       </form>
     </div>
   );
+}
+
+function sentence(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? "" : ".");
 }
