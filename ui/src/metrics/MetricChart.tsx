@@ -5,6 +5,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { downsample, ema, nearestIndex } from "./downsample";
+import "./metrics.css";
 
 export interface Line {
   label: string;

@@ -2,6 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, unwrap } from "../../api/client";
 import type { StepPartProps } from "./StepMetrics";
+import "./step.css";
 
 /** The environment the step ran in: Python, the packages its built environment holds, its variables. */
 export function StepEnvironment({ runId, stepId }: StepPartProps) {

@@ -5,6 +5,7 @@ import { ChartControls, DEFAULT_SETTINGS } from "../../metrics/ChartControls";
 import { MetricChart } from "../../metrics/MetricChart";
 import { hasTimes, LINE_COLORS, toLine } from "../../metrics/series";
 import { EmptyState } from "../EmptyState";
+import "./step.css";
 
 export interface StepPartProps {
   runId: string;

@@ -5,6 +5,7 @@ import { buildTree, type FileNode, firstFile, type FolderNode, formatSize, type 
 import { FilePreview } from "../../outputs/FilePreview";
 import { EmptyState } from "../EmptyState";
 import type { StepPartProps } from "./StepMetrics";
+import "./step.css";
 
 function fileUrl(runId: string, stepId: string, file: FileNode): string {
   const path = file.path.split("/").map(encodeURIComponent).join("/");

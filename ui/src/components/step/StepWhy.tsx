@@ -3,6 +3,7 @@ import { Link } from "react-router-dom";
 import { api, unwrap } from "../../api/client";
 import { ReasonDiff } from "../../why/ReasonDiff";
 import type { StepPartProps } from "./StepMetrics";
+import "./step.css";
 
 /** Why the step ran, as the diff `duto why` prints, or which earlier step run it was reused from. */
 export function StepWhy({ runId, stepId }: StepPartProps) {
