@@ -1,5 +1,6 @@
 import { Route, Routes } from "react-router-dom";
 import { AppShell } from "./components/AppShell";
+import { Compare } from "./pages/Compare";
 import { Home } from "./pages/Home";
 import { NotFound } from "./pages/NotFound";
 import { SignIn } from "./pages/SignIn";
@@ -14,6 +15,7 @@ export function App() {
     <AppShell end={<Who name={session.data.name} scope={session.data.scope} />}>
       <Routes>
         <Route path="/" element={<Home />} />
+        <Route path="/compare" element={<Compare />} />
         <Route path="*" element={<NotFound />} />
       </Routes>
     </AppShell>

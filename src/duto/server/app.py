@@ -19,13 +19,14 @@ from duto.server.errors import install_error_handlers
 from duto.server.event_tails import RunTails
 from duto.server.hosts import HostCheck, allowed_hosts
 from duto.server.portal_files import install_portal
-from duto.server.routes import endpoints, health, pipelines, runs, schedules, session, tokens
+from duto.server.routes import compare, endpoints, health, pipelines, runs, schedules, session, tokens
 
 ROUTERS = [
     health.router,
     session.router,
     tokens.router,
     runs.router,
+    compare.router,
     pipelines.router,
     endpoints.router,
     schedules.router,

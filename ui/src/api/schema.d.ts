@@ -4,6 +4,27 @@
  */
 
 export interface paths {
+    "/api/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Compare
+         * @description Runs side by side, as `duto runs diff` compares two: parameters, the last value of each metric, and per
+         *     step what differs from the first run (code, data, environment, arguments), with the first run's graph.
+         */
+        get: operations["compare_api_compare_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/endpoints": {
         parameters: {
             query?: never;
@@ -351,6 +372,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{run_id}/metrics/series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Run Metric Series
+         * @description Every point of each metric logged on the run and on its steps (by step key), for charts.
+         */
+        get: operations["run_metric_series_api_runs__run_id__metrics_series_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs/{run_id}/resume": {
         parameters: {
             query?: never;
@@ -388,6 +429,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{run_id}/steps/{step}/environment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Step Environment
+         * @description The environment the step ran in: Python, the packages its built environment holds, its variables.
+         */
+        get: operations["step_environment_api_runs__run_id__steps__step__environment_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs/{run_id}/steps/{step}/log": {
         parameters: {
             query?: never;
@@ -401,6 +462,26 @@ export interface paths {
          *     X-Log-Size, the log's size so far, says whether there is more to ask for).
          */
         get: operations["step_log_api_runs__run_id__steps__step__log_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_id}/steps/{step}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Step Metrics
+         * @description Every point of each metric the step logged (its original's, when reused): series, scalars and the rest.
+         */
+        get: operations["step_metrics_api_runs__run_id__steps__step__metrics_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -634,6 +715,33 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * Comparison
+         * @description Runs side by side, each against the first: parameters, last metric values, and per step what differs;
+         *     `edges` is the first run's graph, by step key.
+         */
+        Comparison: {
+            /** Edges */
+            edges: components["schemas"]["Edge"][];
+            /**
+             * Metrics
+             * @description the last value of each metric; a step's as `step/name`
+             */
+            metrics: components["schemas"]["ValueRow"][];
+            /** Parameters */
+            parameters: components["schemas"]["ValueRow"][];
+            /** Runs */
+            runs: components["schemas"]["RunSummary"][];
+            /** Steps */
+            steps: components["schemas"]["StepComparison"][];
+        };
+        /** Edge */
+        Edge: {
+            /** Source */
+            source: string;
+            /** Target */
+            target: string;
+        };
         /** EndpointCreate */
         EndpointCreate: {
             /** Description */
@@ -744,6 +852,43 @@ export interface components {
             version: string;
             /** Workspace */
             workspace: string;
+        };
+        /**
+         * MetricSeries
+         * @description Every point of a metric logged more than once, as three arrays of one length.
+         */
+        MetricSeries: {
+            /** Name */
+            name: string;
+            /**
+             * Steps
+             * @description the step index each value was logged with (its position when none)
+             */
+            steps: number[];
+            /**
+             * Times
+             * @description when each was logged, in seconds since the epoch; None for a list
+             */
+            times: number[] | null;
+            /** Values */
+            values: number[];
+        };
+        /**
+         * MetricSet
+         * @description What a run or step logged, for drawing: series (numbers logged again and again, and lists of numbers),
+         *     scalars (numbers logged once) and the rest (rows, tables, images, text) in `get_metrics()`'s shapes.
+         */
+        MetricSet: {
+            /** Other */
+            other: {
+                [key: string]: unknown;
+            };
+            /** Scalars */
+            scalars: {
+                [key: string]: unknown;
+            };
+            /** Series */
+            series: components["schemas"]["MetricSeries"][];
         };
         /** OutputFile */
         OutputFile: {
@@ -884,6 +1029,18 @@ export interface components {
             nodes: components["schemas"]["GraphNode"][];
             /** Status */
             status: string;
+        };
+        /**
+         * RunMetricSeries
+         * @description Every point logged on the run itself and on each of its steps (by step key; a reused step's are the
+         *     original's).
+         */
+        RunMetricSeries: {
+            run: components["schemas"]["MetricSet"];
+            /** Steps */
+            steps: {
+                [key: string]: components["schemas"]["MetricSet"];
+            };
         };
         /**
          * RunMetrics
@@ -1127,6 +1284,75 @@ export interface components {
              */
             token: string;
         };
+        /**
+         * StepChange
+         * @description How a step of one run differs from the baseline's: each group lists `duto why`'s sentences for it.
+         */
+        StepChange: {
+            /** Arguments */
+            arguments?: string[];
+            /**
+             * Change
+             * @enum {string}
+             */
+            change: "baseline" | "same" | "differs" | "added" | "removed" | "unknown" | "absent";
+            /** Code */
+            code?: string[];
+            /** Data */
+            data?: string[];
+            /** Environment */
+            environment?: string[];
+            /** Why */
+            why?: string | null;
+        };
+        /** StepComparison */
+        StepComparison: {
+            /**
+             * Differs
+             * @description some run's step is not the same as the baseline's
+             */
+            differs: boolean;
+            /**
+             * Groups
+             * @description the groups (code, data, environment, arguments) that differ in any run
+             */
+            groups: string[];
+            /** Key */
+            key: string;
+            /** Name */
+            name: string;
+            /**
+             * Runs
+             * @description one per run, in the runs' order; the first is the baseline's
+             */
+            runs: components["schemas"]["StepChange"][];
+        };
+        /**
+         * StepEnvironment
+         * @description The environment a step ran in, as its fingerprint recorded it.
+         */
+        StepEnvironment: {
+            /** Docker Image */
+            docker_image: string | null;
+            /**
+             * Name
+             * @description the registered environment's name; None for duto's own interpreter
+             */
+            name: string | null;
+            /**
+             * Packages
+             * @description name -> version (or URL) of every package the built environment holds; None when duto did not build it (its own interpreter, a Docker image)
+             */
+            packages: {
+                [key: string]: string;
+            } | null;
+            /** Python */
+            python: string | null;
+            /** Variables */
+            variables: {
+                [key: string]: string;
+            };
+        };
         /** StepOutput */
         StepOutput: {
             /** Datastore */
@@ -1363,6 +1589,18 @@ export interface components {
             /** Error Type */
             type: string;
         };
+        /**
+         * ValueRow
+         * @description A parameter or metric with its value in each run (None where that run has none).
+         */
+        ValueRow: {
+            /** Differs */
+            differs: boolean;
+            /** Name */
+            name: string;
+            /** Values */
+            values: unknown[];
+        };
     };
     responses: never;
     parameters: never;
@@ -1372,6 +1610,74 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    compare_api_compare_get: {
+        parameters: {
+            query: {
+                /** @description 2 to 10 run ids (or unique prefixes), separated by commas */
+                runs: string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comparison"];
+                };
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such run */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a run-id prefix that several runs share; the answer lists them */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_endpoints_api_endpoints_get: {
         parameters: {
             query?: {
@@ -2722,6 +3028,74 @@ export interface operations {
             };
         };
     };
+    run_metric_series_api_runs__run_id__metrics_series_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a run id, or a unique prefix of one */
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunMetricSeries"];
+                };
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such run, step, output or file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a run-id prefix or a step name that several share; the answer lists them */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     resume_run_api_runs__run_id__resume_post: {
         parameters: {
             query?: {
@@ -2862,6 +3236,76 @@ export interface operations {
             };
         };
     };
+    step_environment_api_runs__run_id__steps__step__environment_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a run id, or a unique prefix of one */
+                run_id: string;
+                /** @description a step-run id, or a step name no other step of the run has */
+                step: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepEnvironment"];
+                };
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such run, step, output or file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a run-id prefix or a step name that several share; the answer lists them */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     step_log_api_runs__run_id__steps__step__log_get: {
         parameters: {
             query?: {
@@ -2886,6 +3330,76 @@ export interface operations {
                 };
                 content: {
                     "text/plain": unknown;
+                };
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such run, step, output or file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a run-id prefix or a step name that several share; the answer lists them */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    step_metrics_api_runs__run_id__steps__step__metrics_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a run id, or a unique prefix of one */
+                run_id: string;
+                /** @description a step-run id, or a step name no other step of the run has */
+                step: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricSet"];
                 };
             };
             /** @description no token, or one that is unknown, revoked or expired */

@@ -13,12 +13,15 @@ from duto.facade.step_runs import StepRun
 from duto.facade.workspace import Workspace
 from duto.graph.status import TERMINAL
 from duto.server.schemas.runs import (
+    MetricSet,
     OutputFile,
     RunAction,
     RunDetail,
     RunGraph,
     RunMetrics,
+    RunMetricSeries,
     RunSummary,
+    StepEnvironment,
     StepOutput,
     StepSummary,
     StepWhy,
@@ -88,6 +91,18 @@ def metrics(workspace: Workspace, run_id: str) -> RunMetrics:
     run = workspace.get_run(run_id)
     every = run.get_metrics(recursive=True)
     return RunMetrics(run=every.pop(run.id, {}), steps=every)
+
+
+def metric_series(workspace: Workspace, run_id: str) -> RunMetricSeries:
+    return RunMetricSeries(**workspace.get_run(run_id).get_metric_series())
+
+
+def step_metrics(workspace: Workspace, run_id: str, step: str) -> MetricSet:
+    return MetricSet(**step_of(workspace, run_id, step).get_metric_series())
+
+
+def environment(workspace: Workspace, run_id: str, step: str) -> StepEnvironment:
+    return StepEnvironment(**step_of(workspace, run_id, step).get_environment())
 
 
 def _files(root: Path) -> list[OutputFile]:

@@ -13,11 +13,14 @@ from duto.server.auth import requires, tails_of, workspace_of
 from duto.server.operations import runs
 from duto.server.schemas.common import PROBLEMS, Problem
 from duto.server.schemas.runs import (
+    MetricSet,
     RunAction,
     RunDetail,
     RunGraph,
     RunMetrics,
+    RunMetricSeries,
     RunSummary,
+    StepEnvironment,
     StepOutput,
     StepSummary,
     StepWhy,
@@ -67,6 +70,12 @@ def run_metrics(request: Request, run_id: RunId) -> RunMetrics:
     return runs.metrics(workspace_of(request), run_id)
 
 
+@router.get("/{run_id}/metrics/series", response_model=RunMetricSeries, **read)
+def run_metric_series(request: Request, run_id: RunId) -> RunMetricSeries:
+    """Every point of each metric logged on the run and on its steps (by step key), for charts."""
+    return runs.metric_series(workspace_of(request), run_id)
+
+
 @router.get("/{run_id}/steps/{step}", response_model=StepSummary, **read)
 def show_step(request: Request, run_id: RunId, step: StepKey) -> StepSummary:
     return runs.show_step(workspace_of(request), run_id, step)
@@ -76,6 +85,18 @@ def show_step(request: Request, run_id: RunId, step: StepKey) -> StepSummary:
 def why(request: Request, run_id: RunId, step: StepKey) -> StepWhy:
     """Whether the step was reused and from where, or why it ran: what `duto why RUN STEP` says."""
     return runs.why(workspace_of(request), run_id, step)
+
+
+@router.get("/{run_id}/steps/{step}/metrics", response_model=MetricSet, **read)
+def step_metrics(request: Request, run_id: RunId, step: StepKey) -> MetricSet:
+    """Every point of each metric the step logged (its original's, when reused): series, scalars and the rest."""
+    return runs.step_metrics(workspace_of(request), run_id, step)
+
+
+@router.get("/{run_id}/steps/{step}/environment", response_model=StepEnvironment, **read)
+def step_environment(request: Request, run_id: RunId, step: StepKey) -> StepEnvironment:
+    """The environment the step ran in: Python, the packages its built environment holds, its variables."""
+    return runs.environment(workspace_of(request), run_id, step)
 
 
 @router.get(
