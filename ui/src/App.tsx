@@ -3,7 +3,9 @@ import { AppShell } from "./components/AppShell";
 import { Compare } from "./pages/Compare";
 import { Home } from "./pages/Home";
 import { NotFound } from "./pages/NotFound";
+import { RunPage } from "./pages/RunPage";
 import { SignIn } from "./pages/SignIn";
+import { StepPanel } from "./pages/StepPanel";
 import { useSession, useSignOut } from "./session/useSession";
 
 /** The portal's pages by URL (every page a user might share has its own), behind the sign-in. */
@@ -16,6 +18,9 @@ export function App() {
       <Routes>
         <Route path="/" element={<Home />} />
         <Route path="/compare" element={<Compare />} />
+        <Route path="/runs/:id" element={<RunPage />}>
+          <Route path="steps/:step" element={<StepPanel />} />
+        </Route>
         <Route path="*" element={<NotFound />} />
       </Routes>
     </AppShell>

@@ -112,7 +112,8 @@ export function groupSteps(
   return { items, edges: [...merged.values()], itemOf };
 }
 
-function summarize(id: string, prefix: string, steps: StepNodeData[]): GroupItem {
+/** A group of `steps` with the counts of their statuses. */
+export function summarize(id: string, prefix: string, steps: StepNodeData[]): GroupItem {
   const statuses: Record<string, number> = {};
   let reused = 0;
   for (const step of steps) {
