@@ -79,6 +79,7 @@ bench: $(STAMP) $(BENCH_STAMP)
 	$(BIN)/python bench/leases.py
 	$(BIN)/python bench/server.py
 	$(BIN)/python bench/schedules.py
+	$(BIN)/python bench/portal.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .build-venv build .pytest_cache .mypy_cache .ruff_cache src/duto/server/portal ui/node_modules
