@@ -30,6 +30,9 @@ from server.conftest import Served, start_server, stop_server
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 SCOPES = ("read", "submit", "admin")
 HEALTH = "/api/health"
+SESSION = "/api/session"
+# The operations that answer without a token: health, and the portal's sign-in, which is given one in its body.
+TOKENLESS = {("get", HEALTH), ("post", SESSION)}
 
 
 @dataclass

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -11,11 +10,6 @@ from rich.text import Text
 
 from duto.cli.formatting import compact
 from duto.cli.options import WorkspaceOption, err, open_workspace, out, say
-
-if TYPE_CHECKING:
-    from duto.facade.runs import PipelineRun
-
-_MISSING = object()
 
 
 def diff(
@@ -25,6 +19,8 @@ def diff(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Compare two runs: parameters, metrics, and per step what differs (code, data, environment, arguments)."""
+    from duto.facade.comparison import changes, last_metrics, metric_changes, step_changes
+
     ws = open_workspace(workspace)
     a, b = ws.get_run(run_a), ws.get_run(run_b)
     document = {
@@ -40,70 +36,6 @@ def diff(
         print_json(document)
         return
     _print(document)
-
-
-def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """{name: {"a", "b", "change"}} for each name whose value differs: changed, added (in B) or removed."""
-    found = {}
-    for name in sorted(set(before) | set(after)):
-        old, new = before.get(name, _MISSING), after.get(name, _MISSING)
-        if old == new:
-            continue
-        change = "added" if old is _MISSING else "removed" if new is _MISSING else "changed"
-        found[name] = {
-            "a": None if old is _MISSING else old,
-            "b": None if new is _MISSING else new,
-            "change": change,
-        }
-    return found
-
-
-def last_metrics(run: PipelineRun) -> dict[str, Any]:
-    """The last value of each metric of a run: the pipeline's by name, each step's as `step/name`."""
-    by_run = run.get_metrics(recursive=True)
-    named = {name: value for name, value in by_run.get(run.id, {}).items()}
-    for step in run.steps_in_order():
-        named.update({f"{step.key}/{name}": value for name, value in by_run.get(step.id, {}).items()})
-    return {name: value[-1] if isinstance(value, list) and value else value for name, value in named.items()}
-
-
-def metric_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every metric of either run with its values, and B - A where both are numbers."""
-    found = {}
-    for name in sorted(set(before) | set(after)):
-        old, new = before.get(name), after.get(name)
-        numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (old, new))
-        found[name] = {"a": old, "b": new, "delta": new - old if numbers else None}  # type: ignore[operator]
-    return found
-
-
-def step_changes(a: PipelineRun, b: PipelineRun) -> dict[str, dict[str, Any]]:
-    """Per step key (its name, unless two steps share it): "same", "differs" (with what differs by group),
-    "added", "removed" or "unknown"."""
-    from duto.caching.compare import GROUPS, differences
-
-    cas = a.workspace.content_store
-
-    def read_blob(digest: str) -> bytes | None:
-        try:
-            return cas.blob_path(digest).read_bytes()
-        except FileNotFoundError:
-            return None
-
-    before = {s.key: s._row for s in a.steps_in_order()}
-    after = {s.key: s._row for s in b.steps_in_order()}
-    found: dict[str, dict[str, Any]] = {}
-    for name in [*before, *(n for n in after if n not in before)]:
-        old, new = before.get(name), after.get(name)
-        if old is None or new is None:
-            found[name] = {"change": "added" if old is None else "removed"}
-        elif old.components is None or new.components is None:
-            found[name] = {"change": "unknown", "why": "a run of it recorded no fingerprint (it did not get that far)"}
-        else:
-            groups = differences(old.components, new.components, read_blob)
-            changed = old.fingerprint != new.fingerprint or any(groups.values())
-            found[name] = {"change": "differs" if changed else "same", **{g: groups[g] for g in GROUPS}}
-    return found
 
 
 def _print(document: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from duto.facade.step_runs import StepRun
     from duto.facade.workspace import Workspace
     from duto.storage.models import PipelineRun as PipelineRunRow
+    from duto.storage.models import StepRun as StepRunRow
 
 
 def iso_utc(moment: datetime | None) -> str | None:
@@ -50,23 +51,27 @@ def run_document(row: PipelineRunRow, experiment: str, reused: bool) -> dict[str
 
 def step_document(step: StepRun) -> dict[str, Any]:
     """A step run as `duto runs show --json` gives it."""
-    row = step._row
-    reuse = step.get_reuse_info()
+    return _step_fields(step._row, step.key, step.get_reuse_info()["reused_from"])
+
+
+def _step_fields(row: StepRunRow, key: str, reused_from: dict[str, Any] | None) -> dict[str, Any]:
+    """A step run's document from its row, its key in the spec and where it was reused from (None: it ran)."""
+    reused = reused_from is not None
     return {
-        "name": step.name,
-        "key": step.key,
-        "id": step.id,
+        "name": row.name,
+        "key": key,
+        "id": row.id,
         "status": row.status,
-        "reused": reuse["is_reused"],
-        "is_reused": reuse["is_reused"],
-        "reused_from": reuse["reused_from"],
+        "reused": reused,
+        "is_reused": reused,
+        "reused_from": reused_from,
         "fingerprint": row.fingerprint,
         "started": iso_utc(row.started_at),
         "ended": iso_utc(row.ended_at),
         "duration_seconds": seconds_between(row.started_at, row.ended_at),
         "exit_code": row.exit_code,
         "reason": row.reason,
-        "why": [] if reuse["is_reused"] else list(reuse["reasons"] or []),
+        "why": [] if reused else list(row.reasons or []),
         "compute_target": row.compute_target,
         "outputs": dict(row.outputs),
     }
@@ -104,13 +109,53 @@ def runs_by_id(workspace: Workspace, run_ids: Sequence[str]) -> list[dict[str, A
     return found
 
 
+def step_keys(spec: Mapping[str, Any], rows: Sequence[StepRunRow]) -> list[str]:
+    """Each step run's key in its run's spec (step runs are made from the spec's steps, in its order)."""
+    steps = spec.get("steps", [])
+    return [str(steps[r.position].get("key") or r.name) if r.position < len(steps) else r.name for r in rows]
+
+
+def reuse_origins(workspace: Workspace, rows: Sequence[StepRunRow]) -> dict[str, dict[str, Any]]:
+    """Where each reused step run of `rows` came from, by its id, as `StepRun.get_reuse_info()` says it: two
+    queries whatever the count (the originals, then the tombstones of those deleted since)."""
+    from duto.storage.deletion_store import DeletionStore
+
+    wanted = {r.reused_from for r in rows if r.reused_from is not None}
+    found = workspace.runs_store.step_run_origins(wanted)
+    tombstones = DeletionStore(workspace.database).tombstones(wanted - set(found))
+    origins: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        origin_id = row.reused_from
+        if origin_id is None:
+            continue
+        if origin_id in found:
+            run_id, name = found[origin_id]
+            origins[row.id] = {"run_id": run_id, "step_run_id": origin_id, "step": name}
+        else:
+            tombstone = tombstones.get(origin_id)
+            origins[row.id] = {
+                "run_id": tombstone.pipeline_run_id if tombstone else None,
+                "step_run_id": origin_id,
+                "step": tombstone.name if tombstone else row.name,
+                "deleted": True,
+            }
+    return origins
+
+
 def show_run(run: PipelineRun) -> dict[str, Any]:
-    """A run with its description and its steps (in the order they can run), as `duto runs show --json` gives it."""
-    row = run.workspace.runs_store.pipeline_run(run.id)
-    steps = run.steps_in_order()
-    reused = bool(steps) and all(s.is_reused for s in steps)
+    """A run with its description and its steps (in the order they can run), as `duto runs show --json` gives it.
+
+    A constant number of queries, however many steps: the run, its experiment, its step runs, and where its
+    reused steps came from.
+    """
+    store = run.workspace.runs_store
+    row = store.pipeline_run(run.id)
+    rows = store.step_runs(run.id)
+    origins = reuse_origins(run.workspace, rows)
+    keys = step_keys(row.spec, rows)
+    reused = bool(rows) and len(origins) == len(rows)
     return {
-        **run_document(row, run.experiment_name, reused),
+        **run_document(row, store.experiment_of(row), reused),
         "description": row.description,
-        "steps": [step_document(s) for s in steps],
+        "steps": [_step_fields(r, key, origins.get(r.id)) for r, key in zip(rows, keys, strict=True)],
     }

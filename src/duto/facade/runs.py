@@ -27,7 +27,7 @@ from duto.storage.layout import RunLayout
 from duto.storage.lease_store import Holder, holder_of
 from duto.storage.models import Event
 from duto.storage.models import StepRun as StepRunRow
-from duto.tracking.metrics import aggregate
+from duto.tracking.metrics import aggregate, series
 
 if TYPE_CHECKING:
     from duto.facade.experiment import Experiment
@@ -225,6 +225,17 @@ class PipelineRun:
         for step in steps:
             result[step.id] = aggregate(r for r in rows if r.run_id == source[step.id])
         return result
+
+    def get_metric_series(self) -> dict[str, Any]:
+        """Every point of each metric logged on the pipeline run and on its steps: `{"run": ..., "steps":
+        {step key: ...}}`, each as `tracking.metrics.series` shapes it (a reused step's are its original's)."""
+        steps = self.steps_in_order()
+        source = {s.id: (s._row.reused_from or s.id) for s in steps}
+        rows = self.workspace.runs_store.metrics([self.id, *source.values()])
+        return {
+            "run": series(r for r in rows if r.run_id == self.id),
+            "steps": {s.key: series(r for r in rows if r.run_id == source[s.id]) for s in steps},
+        }
 
     def events_after(self, after_id: int = 0, limit: int = 1000) -> list[Event]:
         """The run's events after the one with id `after_id`, in id order, at most `limit` of them."""

@@ -16,7 +16,7 @@ from duto.facade.port_data import PortDataReference, StepRunOutput
 from duto.graph.status import TERMINAL
 from duto.storage.layout import StepLayout
 from duto.storage.models import StepRun as StepRunRow
-from duto.tracking.metrics import aggregate
+from duto.tracking.metrics import aggregate, series
 
 if TYPE_CHECKING:
     from duto.facade.experiment import Experiment
@@ -238,6 +238,27 @@ class StepRun:
     def get_metrics(self) -> dict[str, Any]:
         """What the step logged (what the original logged, when reused)."""
         return aggregate(self.parent.workspace.runs_store.metrics([self._row.reused_from or self.id]))
+
+    def get_metric_series(self) -> dict[str, Any]:
+        """Every point the step logged (the original's, when reused), as `tracking.metrics.series` shapes it."""
+        return series(self.parent.workspace.runs_store.metrics([self._row.reused_from or self.id]))
+
+    def get_environment(self) -> dict[str, Any]:
+        """The environment the step ran in, as its fingerprint recorded it: the environment's name (None for
+        duto's own interpreter), Python, the packages the built environment holds (None when not built by duto:
+        its own interpreter or a Docker image), its variables and Docker image."""
+        steps = self.parent._row.spec.get("steps", [])
+        position = self._cached.position
+        declared = (steps[position].get("environment") or {}) if position < len(steps) else {}
+        recorded = (self._row.components or {}).get("environment") or {}
+        packages = recorded.get("packages")
+        return {
+            "name": declared.get("name"),
+            "python": recorded.get("python"),
+            "packages": None if packages is None else dict(sorted(packages.items())),
+            "variables": dict(recorded.get("variables") or {}),
+            "docker_image": recorded.get("docker_image"),
+        }
 
     def get_job_log(self) -> str:
         """How the step run went, one line a change: queued, preparing, running, the reuse decision, its end.

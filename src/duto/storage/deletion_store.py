@@ -8,6 +8,7 @@ step run the entry goes, and `cache gc` reclaims what it held.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, or_, select
@@ -57,6 +58,14 @@ class DeletionStore:
     def tombstone(self, step_run_id: str) -> models.DeletedStepRun | None:
         with self.db.reading() as s:
             return s.get(models.DeletedStepRun, step_run_id)
+
+    def tombstones(self, step_run_ids: Collection[str]) -> dict[str, models.DeletedStepRun]:
+        """The tombstones of these step runs that have one, by id, in one query."""
+        if not step_run_ids:
+            return {}
+        query = select(models.DeletedStepRun).where(models.DeletedStepRun.id.in_(step_run_ids))
+        with self.db.reading() as s:
+            return {row.id: row for row in s.scalars(query)}
 
     def delete_run(self, run_id: str) -> DeletedRecords:
         """Delete a run's rows: the run (and its lease), its step runs, events, metrics and claims.

@@ -299,6 +299,17 @@ class RunsStore:
                 )
             )
 
+    def step_run_origins(self, step_run_ids: Collection[str]) -> dict[str, tuple[str, str]]:
+        """(pipeline run id, name) of each of these step runs that still exists, by id, in one query: where a
+        run's reused steps came from."""
+        if not step_run_ids:
+            return {}
+        query = select(models.StepRun.id, models.StepRun.pipeline_run_id, models.StepRun.name).where(
+            models.StepRun.id.in_(step_run_ids)
+        )
+        with self.db.reading() as s:
+            return {step_run_id: (run_id, name) for step_run_id, run_id, name in s.execute(query)}
+
     def fully_reused(self, run_ids: Collection[str]) -> set[str]:
         """Which of these runs have steps, every one of them reused."""
         counts = (

@@ -8,15 +8,20 @@ from pathlib import Path
 from duto.errors import DutoError
 from duto.facade import documents
 from duto.facade.run_filters import parse_since, parse_statuses, parse_tags
+from duto.facade.run_graph import run_graph
 from duto.facade.step_runs import StepRun
 from duto.facade.workspace import Workspace
 from duto.graph.status import TERMINAL
 from duto.server.schemas.runs import (
+    MetricSet,
     OutputFile,
     RunAction,
     RunDetail,
+    RunGraph,
     RunMetrics,
+    RunMetricSeries,
     RunSummary,
+    StepEnvironment,
     StepOutput,
     StepSummary,
     StepWhy,
@@ -48,6 +53,10 @@ def list_runs(
 
 def show(workspace: Workspace, run_id: str) -> RunDetail:
     return RunDetail(**documents.show_run(workspace.get_run(run_id)))
+
+
+def graph(workspace: Workspace, run_id: str) -> RunGraph:
+    return RunGraph(**run_graph(workspace.get_run(run_id)))
 
 
 def step_of(workspace: Workspace, run_id: str, step: str) -> StepRun:
@@ -82,6 +91,18 @@ def metrics(workspace: Workspace, run_id: str) -> RunMetrics:
     run = workspace.get_run(run_id)
     every = run.get_metrics(recursive=True)
     return RunMetrics(run=every.pop(run.id, {}), steps=every)
+
+
+def metric_series(workspace: Workspace, run_id: str) -> RunMetricSeries:
+    return RunMetricSeries(**workspace.get_run(run_id).get_metric_series())
+
+
+def step_metrics(workspace: Workspace, run_id: str, step: str) -> MetricSet:
+    return MetricSet(**step_of(workspace, run_id, step).get_metric_series())
+
+
+def environment(workspace: Workspace, run_id: str, step: str) -> StepEnvironment:
+    return StepEnvironment(**step_of(workspace, run_id, step).get_environment())
 
 
 def _files(root: Path) -> list[OutputFile]:

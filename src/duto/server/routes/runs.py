@@ -12,7 +12,19 @@ from duto.facade.tokens import Scope
 from duto.server.auth import requires, tails_of, workspace_of
 from duto.server.operations import runs
 from duto.server.schemas.common import PROBLEMS, Problem
-from duto.server.schemas.runs import RunAction, RunDetail, RunMetrics, RunSummary, StepOutput, StepSummary, StepWhy
+from duto.server.schemas.runs import (
+    MetricSet,
+    RunAction,
+    RunDetail,
+    RunGraph,
+    RunMetrics,
+    RunMetricSeries,
+    RunSummary,
+    StepEnvironment,
+    StepOutput,
+    StepSummary,
+    StepWhy,
+)
 
 NOT_FOUND: dict[int | str, dict[str, object]] = {
     404: {"model": Problem, "description": "no such run, step, output or file"},
@@ -47,9 +59,21 @@ def show_run(request: Request, run_id: RunId) -> RunDetail:
     return runs.show(workspace_of(request), run_id)
 
 
+@router.get("/{run_id}/graph", response_model=RunGraph, **read)
+def run_graph(request: Request, run_id: RunId) -> RunGraph:
+    """The run's steps and the edges between them, each with the names of the data it carries, from its spec."""
+    return runs.graph(workspace_of(request), run_id)
+
+
 @router.get("/{run_id}/metrics", response_model=RunMetrics, **read)
 def run_metrics(request: Request, run_id: RunId) -> RunMetrics:
     return runs.metrics(workspace_of(request), run_id)
+
+
+@router.get("/{run_id}/metrics/series", response_model=RunMetricSeries, **read)
+def run_metric_series(request: Request, run_id: RunId) -> RunMetricSeries:
+    """Every point of each metric logged on the run and on its steps (by step key), for charts."""
+    return runs.metric_series(workspace_of(request), run_id)
 
 
 @router.get("/{run_id}/steps/{step}", response_model=StepSummary, **read)
@@ -61,6 +85,18 @@ def show_step(request: Request, run_id: RunId, step: StepKey) -> StepSummary:
 def why(request: Request, run_id: RunId, step: StepKey) -> StepWhy:
     """Whether the step was reused and from where, or why it ran: what `duto why RUN STEP` says."""
     return runs.why(workspace_of(request), run_id, step)
+
+
+@router.get("/{run_id}/steps/{step}/metrics", response_model=MetricSet, **read)
+def step_metrics(request: Request, run_id: RunId, step: StepKey) -> MetricSet:
+    """Every point of each metric the step logged (its original's, when reused): series, scalars and the rest."""
+    return runs.step_metrics(workspace_of(request), run_id, step)
+
+
+@router.get("/{run_id}/steps/{step}/environment", response_model=StepEnvironment, **read)
+def step_environment(request: Request, run_id: RunId, step: StepKey) -> StepEnvironment:
+    """The environment the step ran in: Python, the packages its built environment holds, its variables."""
+    return runs.environment(workspace_of(request), run_id, step)
 
 
 @router.get(

@@ -92,3 +92,69 @@ class RunAction(BaseModel):
     status: str
     done: bool
     detail: str
+
+
+class GraphNode(BaseModel):
+    """A step of a run's graph: its key in the spec, its name, its step run's id and status."""
+
+    key: str
+    name: str
+    id: str = Field(description="the step run's id")
+    status: str
+    is_reused: bool
+
+
+class GraphEdge(BaseModel):
+    """`source` -> `target` (step keys): `target` depends on `source`."""
+
+    source: str
+    target: str
+    data: list[str] = Field(description="the names of the data that flow along it; empty for an order-only edge")
+
+
+class RunGraph(BaseModel):
+    """A run's steps (in the order they can run) and the dependencies between them, from the run's spec."""
+
+    id: str
+    status: str
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+
+
+class MetricSeries(BaseModel):
+    """Every point of a metric logged more than once, as three arrays of one length."""
+
+    name: str
+    steps: list[float] = Field(description="the step index each value was logged with (its position when none)")
+    times: list[float] | None = Field(description="when each was logged, in seconds since the epoch; None for a list")
+    values: list[float]
+
+
+class MetricSet(BaseModel):
+    """What a run or step logged, for drawing: series (numbers logged again and again, and lists of numbers),
+    scalars (numbers logged once) and the rest (rows, tables, images, text) in `get_metrics()`'s shapes."""
+
+    series: list[MetricSeries]
+    scalars: dict[str, Any]
+    other: dict[str, Any]
+
+
+class RunMetricSeries(BaseModel):
+    """Every point logged on the run itself and on each of its steps (by step key; a reused step's are the
+    original's)."""
+
+    run: MetricSet
+    steps: dict[str, MetricSet]
+
+
+class StepEnvironment(BaseModel):
+    """The environment a step ran in, as its fingerprint recorded it."""
+
+    name: str | None = Field(description="the registered environment's name; None for duto's own interpreter")
+    python: str | None
+    packages: dict[str, str] | None = Field(
+        description="name -> version (or URL) of every package the built environment holds; None when duto did "
+        "not build it (its own interpreter, a Docker image)"
+    )
+    variables: dict[str, str]
+    docker_image: str | None

@@ -1,0 +1,156 @@
+"""What the portal's run page costs in a real browser: runs of 10, 100 and 1,000 steps (a fan-out and a chain)
+opened in headless Chromium against a real `duto server`.
+
+- **First render**: from the navigation's start until the run page has drawn its graph (the step nodes in view;
+  the graph draws only those, `onlyRenderVisibleElements`), read from `performance.now()` in the page.
+- **Layout**: the layered layout of the run's steps in the page (a `performance.measure` the graph records).
+- **Heap**: the page's JS heap once drawn (CDP `Runtime.getHeapUsage`).
+- **Run detail**: `GET /api/runs/{id}` answered by the server, median of five, wall time over HTTP.
+
+The runs are recorded straight into the workspace (bench/recorded_runs.py), not run step by step. Chromium is the
+machine's (`chromium` on PATH, Debian's package), driven by Playwright, which never downloads one. Aims are printed,
+never asserted: layout of 1,000 steps under 1 s, first render of 1,000 steps under 3 s. Figures go to
+bench/results/portal.json. Run it with `make bench` or `.venv/bin/python bench/portal.py`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from figures import write_figures
+from playwright.sync_api import sync_playwright
+from recorded_runs import Shape, record_finished_run
+from rich.console import Console
+from rich.table import Table
+
+from duto import Workspace
+from duto.facade.tokens import create_token
+from duto.storage.db import dispose_all
+
+SIZES = (10, 100, 1000)
+SHAPES: tuple[Shape, ...] = ("fan-out", "chain")
+LAYOUT_AIM_MS = 1000.0
+RENDER_AIM_MS = 3000.0
+# The time once the frame that drew the nodes has been painted.
+AFTER_PAINT = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now()))))"
+
+
+def start_server(ws: Workspace, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = [sys.executable, "-m", "duto.cli", "server", "--port", str(port), "--workspace", str(ws.root)]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    process.terminate()
+    raise RuntimeError(f"duto server did not answer: {log.read_text()[-2000:]}")
+
+
+def detail_ms(url: str, token: str, run_id: str) -> float:
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
+        client.get(f"/api/runs/{run_id}").raise_for_status()
+        took = []
+        for _ in range(5):
+            started = time.perf_counter()
+            client.get(f"/api/runs/{run_id}").raise_for_status()
+            took.append((time.perf_counter() - started) * 1000)
+    return statistics.median(took)
+
+
+def main() -> None:
+    console = Console()
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        console.print("no `chromium` on PATH (apt-get install chromium): skipped")
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="duto-bench-portal-"))
+    ws = Workspace.create(tmp / "ws")
+    runs = {(shape, n): record_finished_run(ws, shape, n) for n in SIZES for shape in SHAPES}
+    token, _ = create_token(ws, "bench", "read")
+    process, url = start_server(ws, tmp / "server.log")
+    rows = []
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            context = browser.new_context(viewport={"width": 1440, "height": 900})
+            page = context.new_page()
+            page.goto(f"{url}/?token={token}")
+            page.get_by_role("heading", name="Home").wait_for()
+            for (shape, n), run_id in runs.items():
+                page.goto("about:blank")
+                page.goto(f"{url}/runs/{run_id}")
+                page.wait_for_selector("[data-testid=step-node]", timeout=60_000)
+                drawn_at = page.evaluate(AFTER_PAINT)
+                drawn = page.locator("[data-testid=step-node]").count()
+                layout = page.evaluate(
+                    f"() => performance.getEntriesByType('measure').filter(m => m.name === 'duto:layout:{n}')"
+                    ".map(m => m.duration)"
+                )
+                cdp = context.new_cdp_session(page)
+                cdp.send("HeapProfiler.collectGarbage")
+                heap = cdp.send("Runtime.getHeapUsage")["usedSize"] / 2**20
+                cdp.detach()
+                rows.append(
+                    {
+                        "shape": shape,
+                        "steps": n,
+                        "first_render_ms": round(drawn_at, 1),
+                        "layout_ms": round(min(layout), 2) if layout else None,
+                        "nodes_drawn": drawn,
+                        "heap_mb": round(heap, 1),
+                        "run_detail_ms": round(detail_ms(url, token, run_id), 1),
+                    }
+                )
+            browser.close()
+    finally:
+        process.terminate()
+        process.wait(10)
+        dispose_all()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    table = Table(title="The run page in headless Chromium (recorded runs, a real duto server)")
+    for column in ("shape", "steps", "first render ms", "layout ms", "nodes drawn", "JS heap MB", "GET run ms"):
+        table.add_column(column, justify="right")
+    for r in rows:
+        table.add_row(
+            r["shape"],
+            f"{r['steps']:,}",
+            f"{r['first_render_ms']:.0f}",
+            "—" if r["layout_ms"] is None else f"{r['layout_ms']:.1f}",
+            str(r["nodes_drawn"]),
+            f"{r['heap_mb']:.1f}",
+            f"{r['run_detail_ms']:.1f}",
+        )
+    console.print(table)
+    for r in rows:
+        if r["steps"] == 1000:
+            layout_ok = r["layout_ms"] is not None and r["layout_ms"] < LAYOUT_AIM_MS
+            render_ok = r["first_render_ms"] < RENDER_AIM_MS
+            console.print(
+                f"{r['shape']} of 1,000: layout {r['layout_ms']} ms (aim < {LAYOUT_AIM_MS:.0f}: "
+                f"{'met' if layout_ok else 'missed'}), first render {r['first_render_ms']:.0f} ms "
+                f"(aim < {RENDER_AIM_MS:.0f}: {'met' if render_ok else 'missed'})"
+            )
+    write_figures("portal", {"runs": rows}, console)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""Comparing runs: their parameters, the last values of their metrics, and per step what differs (code, data,
+environment, arguments) from its fingerprint components. `duto runs diff` and `GET /api/compare` both read it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from duto.caching.compare import GROUPS, differences
+from duto.facade import documents
+
+if TYPE_CHECKING:
+    from duto.facade.runs import PipelineRun
+    from duto.facade.workspace import Workspace
+
+_MISSING = object()
+
+
+def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """{name: {"a", "b", "change"}} for each name whose value differs: changed, added (in B) or removed."""
+    found = {}
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name, _MISSING), after.get(name, _MISSING)
+        if old == new:
+            continue
+        change = "added" if old is _MISSING else "removed" if new is _MISSING else "changed"
+        found[name] = {
+            "a": None if old is _MISSING else old,
+            "b": None if new is _MISSING else new,
+            "change": change,
+        }
+    return found
+
+
+def last_metrics(run: PipelineRun) -> dict[str, Any]:
+    """The last value of each metric of a run: the pipeline's by name, each step's as `step/name`."""
+    by_run = run.get_metrics(recursive=True)
+    named = {name: value for name, value in by_run.get(run.id, {}).items()}
+    for step in run.steps_in_order():
+        named.update({f"{step.key}/{name}": value for name, value in by_run.get(step.id, {}).items()})
+    return {name: value[-1] if isinstance(value, list) and value else value for name, value in named.items()}
+
+
+def metric_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every metric of either run with its values, and B - A where both are numbers."""
+    found = {}
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name), after.get(name)
+        numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (old, new))
+        found[name] = {"a": old, "b": new, "delta": new - old if numbers else None}  # type: ignore[operator]
+    return found
+
+
+def step_changes(a: PipelineRun, b: PipelineRun) -> dict[str, dict[str, Any]]:
+    """Per step key (its name, unless two steps share it): "same", "differs" (with what differs by group),
+    "added", "removed" or "unknown"."""
+    cas = a.workspace.content_store
+
+    def read_blob(digest: str) -> bytes | None:
+        try:
+            return cas.blob_path(digest).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    before = {s.key: s._row for s in a.steps_in_order()}
+    after = {s.key: s._row for s in b.steps_in_order()}
+    found: dict[str, dict[str, Any]] = {}
+    for name in [*before, *(n for n in after if n not in before)]:
+        old, new = before.get(name), after.get(name)
+        if old is None or new is None:
+            found[name] = {"change": "added" if old is None else "removed"}
+        elif old.components is None or new.components is None:
+            found[name] = {"change": "unknown", "why": "a run of it recorded no fingerprint (it did not get that far)"}
+        else:
+            groups = differences(old.components, new.components, read_blob)
+            changed = old.fingerprint != new.fingerprint or any(groups.values())
+            found[name] = {"change": "differs" if changed else "same", **{g: groups[g] for g in GROUPS}}
+    return found
+
+
+def compare(workspace: Workspace, run_ids: Sequence[str]) -> dict[str, Any]:
+    """Two or more runs side by side, each against the first (the baseline).
+
+    Returns:
+        `runs` (as `duto runs list --json` gives them), `parameters` and `metrics` (each name with its value in
+        every run, None where a run has none, and `differs`), `steps` (each step key of any run, with per run
+        its change from the baseline as `step_changes` gives it, "baseline" for the baseline's own, and the
+        groups that differ in any run) and `edges`, the baseline's graph as source and target step keys.
+    """
+    runs = [workspace.get_run(run_id) for run_id in run_ids]
+    baseline = runs[0]
+    against = [step_changes(baseline, run) for run in runs[1:]]
+    ordered = {run.id: run.steps_in_order() for run in runs}
+    keys = [s.key for s in ordered[baseline.id]]
+    for found in against:
+        keys.extend(key for key in found if key not in keys)
+    names = {s.key: s.name for run in reversed(runs) for s in ordered[run.id]}
+    steps = []
+    for key in keys:
+        in_baseline = any(s.key == key for s in ordered[baseline.id])
+        per_run: list[dict[str, Any]] = [{"change": "baseline" if in_baseline else "absent"}]
+        per_run.extend(found.get(key, {"change": "absent"}) for found in against)
+        steps.append(
+            {
+                "key": key,
+                "name": names.get(key, key),
+                "differs": any(c["change"] not in ("baseline", "same") for c in per_run),
+                "groups": sorted({g for change in per_run for g in GROUPS if change.get(g)}),
+                "runs": per_run,
+            }
+        )
+    spec = workspace.runs_store.pipeline_run(baseline.id).spec
+    edges = sorted({(e["source"], e["target"]) for e in spec.get("edges", [])})
+    return {
+        "runs": documents.runs_by_id(workspace, [run.id for run in runs]),
+        "parameters": _side_by_side([run.parameters for run in runs]),
+        "metrics": _side_by_side([last_metrics(run) for run in runs]),
+        "steps": steps,
+        "edges": [{"source": source, "target": target} for source, target in edges],
+    }
+
+
+def _side_by_side(values: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Each name of any mapping with its value in each (None where missing) and whether they differ."""
+    names = sorted({name for mapping in values for name in mapping})
+    rows = []
+    for name in names:
+        column = [mapping.get(name, _MISSING) for mapping in values]
+        differs = any(value != column[0] for value in column[1:])
+        rows.append({"name": name, "values": [None if v is _MISSING else v for v in column], "differs": differs})
+    return rows

@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import { layeredLayout } from "./layout";
+
+function chain(count: number) {
+  const ids = Array.from({ length: count }, (_, i) => `step_${i}`);
+  const edges = ids.slice(1).map((id, i) => ({ source: ids[i]!, target: id }));
+  return { ids, edges };
+}
+
+function fanOut(count: number) {
+  const ids = ["source", ...Array.from({ length: count - 1 }, (_, i) => `shard_${i}`)];
+  const edges = ids.slice(1).map((id) => ({ source: "source", target: id }));
+  return { ids, edges };
+}
+
+function crossings(layers: string[][], edges: { source: string; target: string }[]): number {
+  const at = new Map<string, [number, number]>();
+  layers.forEach((layer, r) => layer.forEach((id, i) => at.set(id, [r, i])));
+  const spans = edges.map((e) => [at.get(e.source)!, at.get(e.target)!] as const);
+  let count = 0;
+  for (let a = 0; a < spans.length; a++)
+    for (let b = a + 1; b < spans.length; b++) {
+      const [[ra, sa], [, ta]] = spans[a]!;
+      const [[rb, sb], [, tb]] = spans[b]!;
+      if (ra === rb && (sa - sb) * (ta - tb) < 0) count++;
+    }
+  return count;
+}
+
+describe("layeredLayout", () => {
+  it("puts every node below the nodes it depends on, a layer per longest path", () => {
+    const edges = [
+      { source: "a", target: "b" },
+      { source: "b", target: "c" },
+      { source: "a", target: "c" },
+      { source: "d", target: "c" },
+    ];
+    const layout = layeredLayout(["a", "b", "c", "d"], edges);
+    expect(Object.fromEntries(layout.rank)).toEqual({ a: 0, d: 0, b: 1, c: 2 });
+    for (const e of edges) expect(layout.positions.get(e.target)!.y).toBeGreaterThan(layout.positions.get(e.source)!.y);
+  });
+
+  it("orders layers to undo crossings", () => {
+    // a->y and b->x cross when the second layer keeps its given order.
+    const edges = [
+      { source: "a", target: "y" },
+      { source: "b", target: "x" },
+    ];
+    const layout = layeredLayout(["a", "b", "x", "y"], edges);
+    expect(crossings(layout.layers, edges)).toBe(0);
+  });
+
+  it("never overlaps two nodes of a layer", () => {
+    const { ids, edges } = fanOut(50);
+    const layout = layeredLayout(ids, edges, { nodeWidth: 100, gap: 10 });
+    const xs = layout.layers[1]!.map((id) => layout.positions.get(id)!.x).sort((p, q) => p - q);
+    xs.slice(1).forEach((x, i) => expect(x - xs[i]!).toBeGreaterThanOrEqual(110));
+    expect(layout.positions.get("source")!.x).toBeCloseTo(layout.width / 2 - 50);
+  });
+
+  it("ignores edges to unknown nodes and survives a cycle", () => {
+    const layout = layeredLayout(["a", "b"], [
+      { source: "a", target: "b" },
+      { source: "b", target: "a" },
+      { source: "a", target: "nowhere" },
+    ]);
+    expect(layout.positions.size).toBe(2);
+    expect(new Set(layout.rank.values()).size).toBe(2);
+  });
+
+  it.each([
+    ["fan-out", fanOut(1000)],
+    ["chain", chain(1000)],
+    ["fan-out of 10,000", fanOut(10000)],
+  ])("lays out a %s well under a second", (_, { ids, edges }) => {
+    const started = performance.now();
+    const layout = layeredLayout(ids, edges);
+    const took = performance.now() - started;
+    expect(layout.positions.size).toBe(ids.length);
+    expect(took).toBeLessThan(1000);
+    console.info(`layout of ${ids.length} steps: ${took.toFixed(1)} ms`);
+  });
+});

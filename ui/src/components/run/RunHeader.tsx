@@ -1,0 +1,98 @@
+import { Link } from "react-router-dom";
+import { statusWord } from "../../status";
+import { elapsedSeconds, formatAgo, formatDateTime, formatDuration } from "../../time";
+import { StatusBadge } from "../StatusBadge";
+import type { RunDetail } from "./queries";
+import { useNow } from "./useNow";
+
+function scalarOf(value: unknown): string | null {
+  if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toPrecision(4);
+  if (typeof value === "string" || typeof value === "boolean") return String(value);
+  if (Array.isArray(value) && value.length > 0) return scalarOf(value[value.length - 1]);
+  return null;
+}
+
+/** The run at a glance: id, status, experiment, when and how long, what it was given and what it logged. */
+export function RunHeader({ run, metrics }: { run: RunDetail; metrics: Record<string, unknown> }) {
+  const now = useNow(run.ended ? null : 1000);
+  const duration = run.reused ? 0 : elapsedSeconds(run.started, run.ended, now);
+  const parameters = Object.entries(run.parameters);
+  const logged = Object.entries(metrics)
+    .map(([name, value]) => [name, scalarOf(value)] as const)
+    .filter(([, v]) => v !== null);
+  const counts = run.steps.reduce<Record<string, number>>((c, s) => ((c[s.status] = (c[s.status] ?? 0) + 1), c), {});
+  return (
+    <header className="run-header">
+      <div className="run-title">
+        <div className="crumbs">
+          <Link to="/">Runs</Link>
+          <span aria-hidden="true">/</span>
+          <Link to={`/experiments/${encodeURIComponent(run.experiment)}`} data-testid="run-experiment">
+            {run.experiment}
+          </Link>
+        </div>
+        <h1>
+          <span className="mono run-id" title={run.id}>
+            {run.id}
+          </span>
+          <span data-testid="run-status">
+            <StatusBadge status={run.status} reused={run.reused} />
+          </span>
+        </h1>
+        {run.description && <p className="run-description">{run.description}</p>}
+      </div>
+      <dl className="facts">
+        <div>
+          <dt>Started</dt>
+          <dd title={formatDateTime(run.started)}>{formatAgo(run.started, now)}</dd>
+        </div>
+        <div>
+          <dt>Duration</dt>
+          <dd>{formatDuration(duration)}</dd>
+        </div>
+        <div>
+          <dt>Steps</dt>
+          <dd>
+            {run.steps.length}
+            {Object.entries(counts).length > 1 && (
+              <span className="muted">
+                {" "}
+                ({Object.entries(counts).map(([s, n]) => `${n} ${statusWord(s).toLowerCase()}`).join(", ")})
+              </span>
+            )}
+          </dd>
+        </div>
+        {run.reason && (
+          <div>
+            <dt>Reason</dt>
+            <dd>{run.reason}</dd>
+          </div>
+        )}
+      </dl>
+      {(parameters.length > 0 || logged.length > 0) && (
+        <div className="chips-rows">
+          {parameters.length > 0 && (
+            <div className="chips" aria-label="Parameters">
+              <span className="chips-label">Parameters</span>
+              {parameters.map(([name, value]) => (
+                <span className="chip" key={name}>
+                  <span className="muted">{name}</span> <span className="mono">{JSON.stringify(value)}</span>
+                </span>
+              ))}
+            </div>
+          )}
+          {logged.length > 0 && (
+            <div className="chips" aria-label="Metrics">
+              <span className="chips-label">Metrics</span>
+              {logged.map(([name, value]) => (
+                <span className="chip" key={name}>
+                  <span className="muted">{name}</span> <span className="mono">{value}</span>
+                </span>
+              ))}
+            </div>
+          )}
+        </div>
+      )}
+    </header>
+  );
+}

@@ -1,0 +1,106 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { useCallback, useEffect, useRef } from "react";
+import { Link, Outlet, useNavigate, useParams, useSearchParams } from "react-router-dom";
+import { useRunEvents } from "../api/events";
+import { EmptyState } from "../components/EmptyState";
+import type { StepNodeData } from "../components/graph/groupSteps";
+import { RunGraph } from "../components/graph/RunGraph";
+import { RunHeader } from "../components/run/RunHeader";
+import { patchRunStatus, patchStepStatus, runKey, useRun, useRunGraph, useRunMetrics } from "../components/run/queries";
+import { useNow } from "../components/run/useNow";
+import { RunTimeline } from "../components/timeline/RunTimeline";
+import { isActive } from "../status";
+import "../styles/run.css";
+
+const REFRESH_MS = 1000; // at most this often, the run's times are read again while its steps change
+
+/** `/runs/:id`: the run's header, its steps as a graph or a timeline (`?view=timeline`), followed live, and the
+ * open step beside them. */
+export function RunPage() {
+  const { id = "", step } = useParams();
+  const [search, setSearch] = useSearchParams();
+  const view = search.get("view") === "timeline" ? "timeline" : "graph";
+  const navigate = useNavigate();
+  const client = useQueryClient();
+  const run = useRun(id);
+  const graph = useRunGraph(id);
+  const metrics = useRunMetrics(id);
+  const live = run.data ? isActive(run.data.status) : false;
+  const now = useNow(live ? 1000 : null);
+
+  const refresh = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const refreshSoon = useCallback(() => {
+    if (refresh.current) return;
+    refresh.current = setTimeout(() => {
+      refresh.current = null;
+      void client.invalidateQueries({ queryKey: runKey(id), exact: true });
+    }, REFRESH_MS);
+  }, [client, id]);
+  useEffect(() => () => void (refresh.current && clearTimeout(refresh.current)), []);
+
+  useRunEvents(id, live, {
+    step_status: (event) => {
+      if (!event.step_run_id || !event.status) return;
+      patchStepStatus(client, id, event.step_run_id, event.status, Boolean(event.reused_from));
+      refreshSoon();
+    },
+    run_status: (event) => {
+      if (!event.status) return;
+      patchRunStatus(client, id, event.status);
+      if (!isActive(event.status)) void client.invalidateQueries({ queryKey: runKey(id) });
+    },
+    metric: () => void client.invalidateQueries({ queryKey: ["run", id, "metrics"] }),
+  });
+
+  const open = useCallback(
+    (stepRunId: string) => navigate({ pathname: `/runs/${id}/steps/${stepRunId}`, search: search.toString() }),
+    [navigate, id, search],
+  );
+  const openStep = useCallback((s: StepNodeData) => open(s.id), [open]);
+
+  if (run.isPending) return <p className="muted">Loading the run…</p>;
+  if (run.isError)
+    return (
+      <EmptyState title="This run could not be read">
+        <p>{run.error.message}</p>
+        <Link to="/">Back to the runs</Link>
+      </EmptyState>
+    );
+  const openId = step ? (run.data.steps.find((s) => s.id === step || s.name === step)?.id ?? step) : undefined;
+  return (
+    <div className="run-page" data-testid="run-page">
+      <RunHeader run={run.data} metrics={metrics.data?.run ?? {}} />
+      <div className="run-tabs" role="tablist">
+        {(["graph", "timeline"] as const).map((v) => (
+          <button
+            key={v}
+            type="button"
+            role="tab"
+            aria-selected={view === v}
+            className={`tab${view === v ? " active" : ""}`}
+            onClick={() => setSearch(v === "graph" ? {} : { view: v })}
+          >
+            {v === "graph" ? "Graph" : "Timeline"}
+          </button>
+        ))}
+        <span className="muted run-tabs-hint">{view === "graph" ? "Arrow keys move between steps, Enter opens one" : ""}</span>
+      </div>
+      <div className={`run-body${step ? " with-panel" : ""}`}>
+        <div className="run-view">
+          {view === "graph" ? (
+            graph.data ? (
+              <RunGraph nodes={graph.data.nodes} edges={graph.data.edges} openId={openId} onOpen={openStep} />
+            ) : graph.isError ? (
+              <p className="notice">The graph could not be read: {graph.error.message}</p>
+            ) : (
+              <p className="muted">Laying out the steps…</p>
+            )
+          ) : (
+            <RunTimeline run={run.data} now={now} openId={openId} onOpen={open} />
+          )}
+        </div>
+        <Outlet context={{ run: run.data, now }} />
+      </div>
+    </div>
+  );
+}
