@@ -4,6 +4,7 @@ import { Compare } from "./pages/Compare";
 import { Home } from "./pages/Home";
 import { NotFound } from "./pages/NotFound";
 import { SignIn } from "./pages/SignIn";
+import { StepPage } from "./pages/StepPage";
 import { useSession, useSignOut } from "./session/useSession";
 
 /** The portal's pages by URL (every page a user might share has its own), behind the sign-in. */
@@ -16,6 +17,7 @@ export function App() {
       <Routes>
         <Route path="/" element={<Home />} />
         <Route path="/compare" element={<Compare />} />
+        <Route path="/runs/:runId/steps/:stepId" element={<StepPage />} />
         <Route path="*" element={<NotFound />} />
       </Routes>
     </AppShell>

@@ -66,7 +66,8 @@ function cssVar(element: Element, name: string): string {
   return getComputedStyle(element).getPropertyValue(name).trim() || "#888";
 }
 
-/** A line chart of one metric; `data-points` is how many points it holds, `data-drawn` how many it draws. */
+/** A line chart of one metric; `data-points` is how many points it holds, `data-drawn` how many it draws and
+ * `data-drawn-max` the highest of those (the reduction keeps extremes, so it is the series' own). */
 export function MetricChart({
   title,
   lines,
@@ -81,6 +82,7 @@ export function MetricChart({
   const holder = useRef<HTMLDivElement>(null);
   const [hover, setHover] = useState<Hover | null>(null);
   const [drawn, setDrawn] = useState(0);
+  const [drawnMax, setDrawnMax] = useState<number | null>(null);
   const [renderMs, setRenderMs] = useState<number | null>(null);
   const points = useMemo(() => lines.reduce((sum, line) => sum + line.xs.length, 0), [lines]);
 
@@ -99,7 +101,12 @@ export function MetricChart({
     }
     const grid = { stroke: cssVar(element, "--border"), width: 1 };
     const axis = { stroke: cssVar(element, "--text-muted"), grid, ticks: grid, font: "11px system-ui, sans-serif" };
-    const count = (data: uPlot.AlignedData) => data[0].length;
+    const count = (data: uPlot.AlignedData) => {
+      let high = -Infinity;
+      for (const ys of data.slice(1)) for (const y of ys) if (y != null && y > high) high = y;
+      setDrawnMax(high);
+      return data[0].length;
+    };
     let zoomed: [number, number] | undefined;
     const data = drawnData(lines, settings, width, zoomed);
     const plot = new uPlot(
@@ -174,6 +181,7 @@ export function MetricChart({
       data-metric={title}
       data-points={points}
       data-drawn={drawn}
+      data-drawn-max={drawnMax ?? undefined}
       data-render-ms={renderMs === null ? undefined : renderMs.toFixed(1)}
     >
       <figcaption className="metric-chart-head">
