@@ -65,6 +65,13 @@ def compared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Compared]:
         yield Compared(world, ids[0], ids[1])
 
 
+def top_screenshot(page: Page, name: str) -> None:
+    """The whole page from its top, so the sticky top bar sits where it belongs."""
+    page.mouse.move(0, 0)
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, name)
+
+
 def sign_in(page: Page, compared: Compared) -> None:
     expect.set_options(timeout=test_portal.WAIT_MS)
     page.goto(f"{compared.world.served.url}/?token={compared.world.served.tokens['read']}")
@@ -107,10 +114,10 @@ def test_compare_marks_the_changed_parameter_and_the_step_it_changed(compared: C
     expect(loss).to_have_attribute("data-points", "100")  # 50 points in each run, on one chart
     expect(loss.locator("canvas")).to_be_visible()
     expect(loss.locator(".chart-legend li")).to_have_count(2)
-    screenshot(page, "compare")
+    top_screenshot(page, "compare")
     page.get_by_role("button", name="Switch to the dark theme").click()
     expect(page.locator("html")).to_have_attribute("data-theme", "dark")
-    screenshot(page, "compare-dark")
+    top_screenshot(page, "compare-dark")
 
 
 def test_a_metric_of_100000_points_is_drawn_whole_and_fast(compared: Compared, tab: Page) -> None:
@@ -140,7 +147,7 @@ def test_a_metric_of_100000_points_is_drawn_whole_and_fast(compared: Compared, t
     expect(big.locator("canvas")).to_be_visible()
     why = page.get_by_test_id("step-why")
     expect(why.locator("tr.reason", has_text="parameter lr")).to_contain_text("0.2")
-    screenshot(page, "step-train")
+    top_screenshot(page, "step-train")
 
 
 def test_outputs_show_as_a_tree_with_previews(compared: Compared, tab: Page) -> None:
@@ -160,4 +167,4 @@ def test_outputs_show_as_a_tree_with_previews(compared: Compared, tab: Page) -> 
     expect(outputs.get_by_test_id("json-preview")).to_contain_text("seed")
     outputs.get_by_role("button", name="meta/").click()
     expect(outputs.get_by_role("button", name="config.json")).to_have_count(0)
-    screenshot(page, "step-prep-outputs")
+    top_screenshot(page, "step-prep-outputs")

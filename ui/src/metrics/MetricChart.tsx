@@ -5,6 +5,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { downsample, ema, nearestIndex } from "./downsample";
+import { useAppliedTheme } from "./useAppliedTheme";
 import "./metrics.css";
 
 export interface Line {
@@ -30,6 +31,14 @@ function formatNumber(value: number): string {
   const size = Math.abs(value);
   if (size !== 0 && (size < 1e-3 || size >= 1e6)) return value.toExponential(4);
   return Number(value.toPrecision(6)).toString();
+}
+
+/** A y tick's label: every tick on a linear scale, only the powers of ten on a log one (uPlot gives the rest as
+ * ticks for the grid, some as null). */
+function yLabel(tick: number | null, log: boolean): string {
+  if (tick == null) return "";
+  if (log && Math.abs(Math.log10(tick) - Math.round(Math.log10(tick))) > 1e-9) return "";
+  return formatNumber(tick);
 }
 
 function formatX(value: number, axis: ChartSettings["xAxis"]): string {
@@ -80,6 +89,7 @@ export function MetricChart({
   height?: number;
 }) {
   const holder = useRef<HTMLDivElement>(null);
+  const theme = useAppliedTheme();
   const [hover, setHover] = useState<Hover | null>(null);
   const [drawn, setDrawn] = useState(0);
   const [drawnMax, setDrawnMax] = useState<number | null>(null);
@@ -119,7 +129,7 @@ export function MetricChart({
         scales: { x: { time: false }, y: { distr: settings.logScale ? 3 : 1 } },
         axes: [
           { ...axis, values: (_u, ticks) => ticks.map((t) => formatX(t, settings.xAxis)) },
-          { ...axis, size: 56, values: (_u, ticks) => ticks.map(formatNumber) },
+          { ...axis, size: 56, values: (_u, ticks) => ticks.map((t) => yLabel(t, settings.logScale)) },
         ],
         hooks: {
           setCursor: [
@@ -172,7 +182,7 @@ export function MetricChart({
       resize.disconnect();
       plot.destroy();
     };
-  }, [lines, settings, height]);
+  }, [lines, settings, height, theme]);
 
   return (
     <figure

@@ -8,7 +8,7 @@ export function StepPage() {
     <div className="step-page">
       <div className="page-header">
         <div>
-          <h1 className="mono">{stepId}</h1>
+          <h1>{stepId}</h1>
           <p>
             Step of run{" "}
             <Link className="mono" to={`/runs/${runId}`}>
