@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from duto import DataPath
 from duto.graph.data_reference import DataPathComputeBinding
-from duto.pipeline import Pipeline, PipelineParameter
+from duto.pipeline import Pipeline, PipelineData, PipelineParameter
 from duto.pipeline.steps import PythonScriptStep
 
 SAY = """
@@ -55,3 +55,39 @@ def run_count(ws) -> int:  # type: ignore[no-untyped-def]
 def path_of(url: str) -> str:
     """The path of an `endpoint` URL, to call it on the test's server (whose port is its own)."""
     return urlsplit(url).path
+
+
+# A pipeline whose second step depends on the first's output and on `lr`, and logs a series, a scalar, a list
+# and a row: runs with two values of `lr` differ in that step's parameters only.
+PREP = """
+import os, sys
+os.makedirs(sys.argv[1], exist_ok=True)
+open(os.path.join(sys.argv[1], "rows.csv"), "w").write("a,b\\n1,2\\n3,4\\n")
+os.makedirs(os.path.join(sys.argv[1], "meta"), exist_ok=True)
+open(os.path.join(sys.argv[1], "meta", "config.json"), "w").write('{"seed": 3, "layers": [64, 32]}')
+"""
+TRAIN = """
+import sys
+from duto import Run
+run = Run.get_context()
+lr = float(sys.argv[1])
+for i in range(50):
+    run.log("loss", 1.0 / (1 + lr * i), step=i * 10)
+run.log("accuracy", 0.5 + lr)
+run.log_list("lrs", [lr, lr / 2, lr / 4])
+run.log_row("row", a=1)
+"""
+
+
+def prep_train(ws, write_script) -> Pipeline:  # type: ignore[no-untyped-def]
+    prepped = PipelineData("prepped")
+    lr = PipelineParameter("lr", default_value=0.1)
+    prep = PythonScriptStep(
+        "prep.py", name="prep", source_directory=write_script("prep.py", PREP, "p"), arguments=[prepped],
+        outputs=[prepped],
+    )  # fmt: skip
+    train = PythonScriptStep(
+        "train.py", name="train", source_directory=write_script("train.py", TRAIN, "t"), arguments=[lr, prepped],
+        inputs=[prepped],
+    )  # fmt: skip
+    return Pipeline(ws, [prep, train])

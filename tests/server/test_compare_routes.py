@@ -8,39 +8,7 @@ from typing import Any
 import pytest
 
 from duto import Experiment
-from duto.pipeline import Pipeline, PipelineData, PipelineParameter
-from duto.pipeline.steps import PythonScriptStep
-
-PREP = """
-import os, sys
-os.makedirs(sys.argv[1], exist_ok=True)
-open(os.path.join(sys.argv[1], "rows.csv"), "w").write("a,b\\n1,2\\n")
-"""
-TRAIN = """
-import sys
-from duto import Run
-run = Run.get_context()
-lr = float(sys.argv[1])
-for i in range(50):
-    run.log("loss", 1.0 / (1 + lr * i), step=i * 10)
-run.log("accuracy", 0.5 + lr)
-run.log_list("lrs", [lr, lr / 2, lr / 4])
-run.log_row("row", a=1)
-"""
-
-
-def prep_train(ws, write_script) -> Pipeline:  # type: ignore[no-untyped-def]
-    prepped = PipelineData("prepped")
-    lr = PipelineParameter("lr", default_value=0.1)
-    prep = PythonScriptStep(
-        "prep.py", name="prep", source_directory=write_script("prep.py", PREP, "p"), arguments=[prepped],
-        outputs=[prepped],
-    )  # fmt: skip
-    train = PythonScriptStep(
-        "train.py", name="train", source_directory=write_script("train.py", TRAIN, "t"), arguments=[lr, prepped],
-        inputs=[prepped],
-    )  # fmt: skip
-    return Pipeline(ws, [prep, train])
+from server.pipeline_helpers import prep_train
 
 
 def finished(run) -> Any:  # type: ignore[no-untyped-def]

@@ -5,6 +5,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { downsample, ema, nearestIndex } from "./downsample";
+import { useAppliedTheme } from "./useAppliedTheme";
 import "./metrics.css";
 
 export interface Line {
@@ -30,6 +31,14 @@ function formatNumber(value: number): string {
   const size = Math.abs(value);
   if (size !== 0 && (size < 1e-3 || size >= 1e6)) return value.toExponential(4);
   return Number(value.toPrecision(6)).toString();
+}
+
+/** A y tick's label: every tick on a linear scale, only the powers of ten on a log one (uPlot gives the rest as
+ * ticks for the grid, some as null). */
+function yLabel(tick: number | null, log: boolean): string {
+  if (tick == null) return "";
+  if (log && Math.abs(Math.log10(tick) - Math.round(Math.log10(tick))) > 1e-9) return "";
+  return formatNumber(tick);
 }
 
 function formatX(value: number, axis: ChartSettings["xAxis"]): string {
@@ -66,7 +75,8 @@ function cssVar(element: Element, name: string): string {
   return getComputedStyle(element).getPropertyValue(name).trim() || "#888";
 }
 
-/** A line chart of one metric; `data-points` is how many points it holds, `data-drawn` how many it draws. */
+/** A line chart of one metric; `data-points` is how many points it holds, `data-drawn` how many it draws and
+ * `data-drawn-max` the highest of those (the reduction keeps extremes, so it is the series' own). */
 export function MetricChart({
   title,
   lines,
@@ -79,8 +89,10 @@ export function MetricChart({
   height?: number;
 }) {
   const holder = useRef<HTMLDivElement>(null);
+  const theme = useAppliedTheme();
   const [hover, setHover] = useState<Hover | null>(null);
   const [drawn, setDrawn] = useState(0);
+  const [drawnMax, setDrawnMax] = useState<number | null>(null);
   const [renderMs, setRenderMs] = useState<number | null>(null);
   const points = useMemo(() => lines.reduce((sum, line) => sum + line.xs.length, 0), [lines]);
 
@@ -99,7 +111,12 @@ export function MetricChart({
     }
     const grid = { stroke: cssVar(element, "--border"), width: 1 };
     const axis = { stroke: cssVar(element, "--text-muted"), grid, ticks: grid, font: "11px system-ui, sans-serif" };
-    const count = (data: uPlot.AlignedData) => data[0].length;
+    const count = (data: uPlot.AlignedData) => {
+      let high = -Infinity;
+      for (const ys of data.slice(1)) for (const y of ys) if (y != null && y > high) high = y;
+      setDrawnMax(high);
+      return data[0].length;
+    };
     let zoomed: [number, number] | undefined;
     const data = drawnData(lines, settings, width, zoomed);
     const plot = new uPlot(
@@ -112,7 +129,7 @@ export function MetricChart({
         scales: { x: { time: false }, y: { distr: settings.logScale ? 3 : 1 } },
         axes: [
           { ...axis, values: (_u, ticks) => ticks.map((t) => formatX(t, settings.xAxis)) },
-          { ...axis, size: 56, values: (_u, ticks) => ticks.map(formatNumber) },
+          { ...axis, size: 56, values: (_u, ticks) => ticks.map((t) => yLabel(t, settings.logScale)) },
         ],
         hooks: {
           setCursor: [
@@ -165,7 +182,7 @@ export function MetricChart({
       resize.disconnect();
       plot.destroy();
     };
-  }, [lines, settings, height]);
+  }, [lines, settings, height, theme]);
 
   return (
     <figure
@@ -174,6 +191,7 @@ export function MetricChart({
       data-metric={title}
       data-points={points}
       data-drawn={drawn}
+      data-drawn-max={drawnMax ?? undefined}
       data-render-ms={renderMs === null ? undefined : renderMs.toFixed(1)}
     >
       <figcaption className="metric-chart-head">

@@ -45,7 +45,14 @@ function Row({ row }: { row: ReasonRow }) {
 export function ReasonDiff({ reasons }: { reasons: string[] }) {
   return (
     <div className="reason-diff" data-testid="reason-diff">
-      {groupReasons(reasons).map(([group, rows]) => (
+      {groupReasons(reasons).map(([group, rows]) =>
+        rows.every((row) => row.change === "note") ? (
+          <ul key={group} className="reason-notes" data-group={group}>
+            {rows.map((row) => (
+              <li key={row.text}>{row.text}</li>
+            ))}
+          </ul>
+        ) : (
         <section key={group} className="reason-group" data-group={group}>
           <h4 className="reason-group-title">
             <span className={`group-tag ${group}`}>{GROUP_LABELS[group]}</span>
@@ -68,7 +75,8 @@ export function ReasonDiff({ reasons }: { reasons: string[] }) {
             </tbody>
           </table>
         </section>
-      ))}
+        ),
+      )}
     </div>
   );
 }

@@ -43,7 +43,9 @@ function Tree({
                 {closed.has(node.id) ? "▸" : "▾"}
               </span>
               <span className="tree-name">{node.name}/</span>
-              <span className="tree-size muted">{node.files} files</span>
+              <span className="tree-size muted">
+                {node.files} {node.files === 1 ? "file" : "files"}
+              </span>
             </button>
             {!closed.has(node.id) && (
               <Tree
