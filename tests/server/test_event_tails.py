@@ -18,7 +18,7 @@ async def never() -> bool:
 
 
 async def stream(tails: RunTails, run, after: int = 0) -> list[str]:  # type: ignore[no-untyped-def]
-    return [chunk async for chunk in tails.follow(run, after, never)]
+    return [chunk.decode() async for chunk in tails.follow(run, after, never)]
 
 
 def event_ids(chunks: list[str]) -> list[int]:

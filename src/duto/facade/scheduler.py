@@ -38,6 +38,7 @@ from duto.facade.schedule_checks import split_assignments
 from duto.facade.schedules import as_utc
 from duto.scheduling.data_changes import Tree, changes, from_bytes, scan, to_bytes
 from duto.scheduling.recurrence import ScheduleRecurrence, latest_tick, next_tick, ticks
+from duto.scheduling.tree_watch import TreeWatcher
 from duto.storage import models
 from duto.storage.cas import ContentStore, workspace_content_store
 from duto.storage.datastores import DatastoreBackend
@@ -116,6 +117,8 @@ class Scheduler:
         self._polled: dict[str, float] = {}  # schedule id -> time.monotonic() of its last poll
         self._trees: dict[str, Tree] = {}  # schedule id -> its last scan (so unchanged files are not read again)
         self._baselines: dict[str, Tree] = {}  # baseline digest -> tree
+        self._compared: dict[str, tuple[Tree, str | None]] = {}  # schedule id -> the last (tree, baseline) compared
+        self._watcher = TreeWatcher.open()  # None where the kernel reports no changes: every poll stats all
 
     # the loop ------------------------------------------------------------------------------------
     def serve(self, stop: threading.Event) -> None:
@@ -130,6 +133,8 @@ class Scheduler:
                 stop.wait(wait)
         finally:
             self.cas.hasher.close()
+            if self._watcher is not None:
+                self._watcher.close()
 
     def run_pending(self) -> float:
         """Fire what is due now; returns the seconds until the next pass should look."""
@@ -154,6 +159,12 @@ class Scheduler:
             return
         self._rows = self.store.schedules(active_only=True)
         self._mark, self._read_at = mark, time.monotonic()
+        if self._watcher is not None:  # a schedule disabled or deleted frees its watches
+            watching = {row.id for row in self._rows if row.recurrence is None}
+            for key in self._watcher.watched_keys():
+                if key not in watching:
+                    self._watcher.forget(key)
+                    self._trees.pop(key, None)
         for row in self._rows:
             stored = as_utc(row.last_tick) if row.last_tick else as_utc(row.created_at) - EARLIEST
             self._cursors[row.id] = max(self._cursors.get(row.id, stored), stored)
@@ -211,11 +222,16 @@ class Scheduler:
         fresh = self.store.get(row.id)  # its baseline, as the last firing (of any server) left it
         baseline = self._baseline(fresh)
         root = watched_root(self.workspace, row.datastore, row.path_on_datastore or "")
-        tree = scan(root, self.cas.hasher, self._trees.get(row.id) or baseline)
+        watch = self._watcher.tree(row.id) if self._watcher is not None else None
+        tree = scan(root, self.cas.hasher, self._trees.get(row.id) or baseline, watch)
         self._trees[row.id] = tree
         if baseline is None:  # its baseline is gone: what is there now becomes it
             self.store.set_baseline(row.id, save_tree(self.cas, tree), fresh.baseline_version)
             return interval
+        compared = self._compared.get(row.id)
+        if compared is not None and compared[0] is tree and compared[1] == fresh.baseline:
+            return interval  # the same tree against the same baseline as last time: nothing new to compare
+        self._compared[row.id] = (tree, fresh.baseline)
         changed = changes(baseline, tree)
         if changed:
             version = fresh.baseline_version + 1

@@ -32,10 +32,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from duto.storage.hashing import RACY_NS, FileHasher, FileState, HashingTooSlow, hash_bytes
 from duto.storage.temporary import TMP_MARK
+
+if TYPE_CHECKING:
+    from duto.scheduling.tree_watch import TreeWatch
 
 _FORMAT = 1
 
@@ -71,35 +74,47 @@ class Tree:
         return hash_bytes(lines.encode("utf-8", "surrogateescape"))
 
 
-def scan(root: Path, hasher: FileHasher, previous: Tree | None = None) -> Tree:
+def scan(root: Path, hasher: FileHasher, previous: Tree | None = None, watch: TreeWatch | None = None) -> Tree:
     """Every regular file under `root` (a folder, a single file, or nothing yet) with its digest.
 
     A file whose stat key is the one `previous` holds for it, and which was not racily new then, keeps its
-    digest without being read or looked up; every other file goes to `hasher.digest`.
+    digest without being read or looked up; every other file goes to `hasher.digest`. With a `watch` (see
+    tree_watch), `previous` itself is the answer when the kernel reported nothing under the folder since the scan
+    that returned it; otherwise the scan puts a watch on each folder before listing it.
     """
-    scanned_ns = time.time_ns()
     top = os.path.realpath(root)
+    if watch is not None and previous is not None and watch.vouches_for(previous, top):
+        return previous
+    scanned_ns = time.time_ns()
     before: Mapping[str, TreeFile] = {} if previous is None else previous.files
     # Digests of the previous poll taken of files modified up to this moment may have missed a same-tick write.
     trusted_before = (previous.scanned_ns if previous is not None else 0) - RACY_NS
-    walk = _Walk(top, hasher, before, trusted_before)
     try:
         st = os.stat(top)
     except FileNotFoundError:
         return Tree(MappingProxyType({}), scanned_ns)
+    watching = watch is not None and stat.S_ISDIR(st.st_mode) and watch.begin(top, st)
+    walk = _Walk(top, hasher, before, trusted_before, watch if watching else None)
     with hasher.batched():  # a first scan of many files remembers their digests a batch at a time
         if stat.S_ISDIR(st.st_mode):
             walk.folder(top)
         elif stat.S_ISREG(st.st_mode):
             walk.visit(Path(root).name or os.path.basename(top), top, st)
-    return Tree(MappingProxyType(walk.files), scanned_ns)
+    tree = Tree(MappingProxyType(walk.files), scanned_ns)
+    if watching:
+        assert watch is not None
+        watch.end(tree)
+    return tree
 
 
 class _Walk:
     """One scan's walk: the folders still to list, and the files found so far."""
 
-    def __init__(self, top: str, hasher: FileHasher, before: Mapping[str, TreeFile], trusted_before: int) -> None:
+    def __init__(
+        self, top: str, hasher: FileHasher, before: Mapping[str, TreeFile], trusted_before: int, watch: TreeWatch | None
+    ) -> None:
         self.top = top
+        self.watch = watch
         self.hasher = hasher
         self.before = before
         self.trusted_before = trusted_before
@@ -111,9 +126,12 @@ class _Walk:
         files = self.files
         before = self.before
         trusted_before = self.trusted_before
+        watch = self.watch
         stack = [(top, "")]
         while stack:
             path, prefix = stack.pop()
+            if watch is not None:
+                watch.folder(path)  # before listing: whatever changes after the listing is reported
             try:
                 listing = os.scandir(path)
             except FileNotFoundError:

@@ -28,10 +28,11 @@ from duto.storage.models import Event
 
 log = logging.getLogger("duto.server")
 POLL_SECONDS = 0.15
-WATCH_SECONDS = 0.05  # the most often a followed run is read
+WATCH_SECONDS = 0.1  # the most often a followed run is read
 COMMIT_WATCH_SECONDS = 0.01  # how often a quiet run's DB is watched for a commit (a stat)
 QUIET_READ_SECONDS = 1.0
 KEEP_ALIVE_SECONDS = 15.0
+DISCONNECT_CHECK_SECONDS = 1.0  # how often a caught-up follower asks whether its client is still there
 EVENTS_PER_READ = 500
 
 
@@ -68,6 +69,30 @@ class RunTail:
         self.followers = 0
         self._updated: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._task: asyncio.Task[None] | None = None
+        self._chunks: dict[tuple[int, int], tuple[bytes, bool]] = {}  # (from, to) -> a chunk followers share
+
+    def chunk(self, sent: int, after_id: int) -> tuple[bytes, int, bool]:
+        """What a follower that has sent `sent` events, and wants those after event `after_id`, sends next: the
+        chunk, its new count, and whether the chunk holds the final status. Followers at the same place (all
+        that joined from the start) share one chunk, encoded once."""
+        end = len(self.events)
+        for index in range(sent, end):
+            if self.events[index].final:
+                end = index + 1
+                break
+        if sent < end and self.events[sent].id > after_id:  # every event from `sent` on is wanted
+            key = (sent, end)
+            shared = self._chunks.get(key)
+            if shared is None:
+                part = self.events[sent:end]
+                shared = ("".join(e.message for e in part).encode(), part[-1].final)
+                if len(self._chunks) > 64:
+                    self._chunks.clear()
+                self._chunks[key] = shared
+            return shared[0], end, shared[1]
+        wanted = [e for e in self.events[sent:end] if e.id > after_id]
+        final = bool(wanted) and wanted[-1].final
+        return "".join(e.message for e in wanted).encode(), end, final
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._read(), name=f"events of run {self.run.id}")
@@ -160,35 +185,33 @@ class RunTails:
 
     async def follow(
         self, run: PipelineRun, after_id: int, disconnected: Callable[[], Awaitable[bool]]
-    ) -> AsyncIterator[str]:
+    ) -> AsyncIterator[bytes]:
         """The run's events after `after_id`, as server-sent events, live, until the run's final status. A
         comment every KEEP_ALIVE_SECONDS keeps proxies from closing a quiet stream; it ends when the client goes
         away."""
         tail = self._join(run)
         try:
             sent = 0
-            last_sent = time.monotonic()
+            last_sent = last_asked = time.monotonic()
             while True:
                 # What was read since the last turn goes out as one chunk: one write for many events.
-                chunk: list[str] = []
-                final = False
-                while sent < len(tail.events) and not final:
-                    event = tail.events[sent]
-                    sent += 1
-                    if event.id > after_id:
-                        chunk.append(event.message)
-                        final = event.final
+                chunk, sent, final = tail.chunk(sent, after_id)
                 if chunk:
                     last_sent = time.monotonic()
-                    yield "".join(chunk)
+                    yield chunk
                 if final or tail.ended:
                     return
                 await tail.wait(min(1.0, KEEP_ALIVE_SECONDS))
                 if sent == len(tail.events) and not tail.ended:
-                    if await disconnected():
-                        return
-                    if time.monotonic() - last_sent >= KEEP_ALIVE_SECONDS:
+                    # A client that left is noticed by the next write failing; a quiet stream asks once a
+                    # second, not at every wake-up (a hundred followers, ten wake-ups a second each).
+                    now = time.monotonic()
+                    if now - last_asked >= DISCONNECT_CHECK_SECONDS:
+                        last_asked = now
+                        if await disconnected():
+                            return
+                    if now - last_sent >= KEEP_ALIVE_SECONDS:
                         last_sent = time.monotonic()
-                        yield ": keep-alive\n\n"
+                        yield b": keep-alive\n\n"
         finally:
             self._leave(tail)

@@ -77,6 +77,9 @@ class PipelineRun(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
 
+    # An experiment's newest runs before a time, read from the index's end (reuse decisions, run lists).
+    __table_args__ = (Index("ix_pipeline_runs_experiment_created", "experiment_id", "created_at"),)
+
 
 class StepRun(Base):
     __tablename__ = "step_runs"

@@ -7,9 +7,10 @@ not expire them), so callers read their fields after the transaction ends.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from duto.errors import (
@@ -119,18 +120,12 @@ class PublishingStore:
         """
         core = session.connection()
         if endpoint_id is not None:
-            endpoints = models.PipelineEndpoint.__table__
-            endpoint = core.execute(
-                select(endpoints.c.name, endpoints.c.status).where(endpoints.c.id == endpoint_id)
-            ).first()
+            endpoint = core.execute(_name_and_status(models.PipelineEndpoint), {"id": endpoint_id}).first()
             if endpoint is None:
                 raise PipelineEndpointNotFoundError(endpoint_id, [])
             if endpoint.status != ACTIVE:
                 raise PipelineDisabledError("pipeline endpoint", endpoint_id, endpoint.name)
-        pipelines = models.PublishedPipeline.__table__
-        published = core.execute(
-            select(pipelines.c.name, pipelines.c.status).where(pipelines.c.id == pipeline_id)
-        ).first()
+        published = core.execute(_name_and_status(models.PublishedPipeline), {"id": pipeline_id}).first()
         if published is None:
             raise PublishedPipelineNotFoundError(pipeline_id, [])
         if published.status != ACTIVE:
@@ -265,3 +260,10 @@ class PublishingStore:
             select(models.PipelineEndpointVersion).where(models.PipelineEndpointVersion.endpoint_id == endpoint_id)
         )
         return sorted(rows, key=lambda v: int(v.version))
+
+
+@functools.cache
+def _name_and_status(model: type[models.PublishedPipeline | models.PipelineEndpoint]) -> Select[Any]:
+    """The name and status of one row of `model` by id: a statement built once (every trigger asks it)."""
+    table = model.__table__
+    return select(table.c.name, table.c.status).where(table.c.id == bindparam("id"))

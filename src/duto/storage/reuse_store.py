@@ -166,25 +166,27 @@ class ReuseStore:
 def _previous_runs_query(within: bool) -> Select[Any]:
     """`ReuseStore.previous_runs`'s statement, built once (with bound parameters) rather than on every decision."""
     step, run = models.StepRun, models.PipelineRun
-    earlier = [
+    earlier = (
         run.experiment_id == bindparam("experiment_id"),
         run.id != bindparam("run_id"),
         run.created_at <= bindparam("created_at"),
-    ]
+    )
+    # With `within`, the steps are those of the experiment's newest runs, read from the end of the index on
+    # (experiment_id, created_at): the cost stays that of `within` runs however long the experiment's history.
+    runs = select(run.id, run.created_at).where(*earlier)
     if within:
-        recent = select(run.id).where(*earlier).order_by(run.created_at.desc()).limit(bindparam("within"))
-        earlier.append(run.id.in_(recent.scalar_subquery()))
+        runs = runs.order_by(run.created_at.desc()).limit(bindparam("within"))
+    earlier_runs = runs.subquery()
     ordinal = func.row_number().over(partition_by=(step.pipeline_run_id, step.name), order_by=step.position)
     numbered = (
         select(
             step.id,
             step.name,
-            run.created_at,
+            earlier_runs.c.created_at,
             step.components.is_not(None).label("decided"),
             ordinal.label("ordinal"),
         )
-        .join(run, run.id == step.pipeline_run_id)
-        .where(*earlier)
+        .join(earlier_runs, earlier_runs.c.id == step.pipeline_run_id)
         .subquery()
     )
     key = case(

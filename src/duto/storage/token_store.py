@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 
 from duto.errors import TokenError, TokenNotFoundError
 from duto.storage import models
@@ -31,6 +33,13 @@ class TokenRecord:
 
 # TokenRecord's fields, in its order, as columns of api_tokens.
 _RECORD_COLUMNS = ("name", "scope", "created_at", "expires_at", "revoked_at", "last_used_at", "server_pid")
+
+
+@functools.cache
+def _by_hash_query() -> Select[Any]:
+    table = models.ApiToken.__table__
+    columns = [table.c[name] for name in _RECORD_COLUMNS]
+    return select(table.c.secret_hash, *columns).where(table.c.secret_hash == bindparam("secret_hash"))
 
 
 def _record(row: models.ApiToken) -> TokenRecord:
@@ -76,11 +85,9 @@ class TokenStore:
 
     def by_hash(self, secret_hash: str) -> tuple[str, TokenRecord] | None:
         """The stored hash equal to `secret_hash` with its token, or None."""
-        table = models.ApiToken.__table__
-        columns = [table.c[name] for name in _RECORD_COLUMNS]
-        with self.db.reading() as s:  # Core: every request of the server asks this
-            query = select(table.c.secret_hash, *columns).where(table.c.secret_hash == secret_hash)
-            found = s.connection().execute(query).first()
+        # Every request of the server asks this: one statement built once, on a bare connection (no session).
+        with self.db.engine.connect() as connection:
+            found = connection.execute(_by_hash_query(), {"secret_hash": secret_hash}).first()
         return None if found is None else (found[0], TokenRecord(*found[1:]))
 
     def touch(self, name: str) -> None:
