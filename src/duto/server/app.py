@@ -17,9 +17,18 @@ from duto.server.auth import COOKIE, SCOPE_KEY, requires
 from duto.server.errors import install_error_handlers
 from duto.server.event_tails import RunTails
 from duto.server.hosts import HostCheck, allowed_hosts
-from duto.server.routes import endpoints, health, pipelines, runs, schedules, tokens
+from duto.server.routes import compute, endpoints, experiments, health, pipelines, runs, schedules, tokens
 
-ROUTERS = [health.router, tokens.router, runs.router, pipelines.router, endpoints.router, schedules.router]
+ROUTERS = [
+    health.router,
+    tokens.router,
+    experiments.router,
+    runs.router,
+    pipelines.router,
+    endpoints.router,
+    schedules.router,
+    compute.router,
+]
 OPENAPI_URL = "/api/openapi.json"
 DOCS_ASSETS = "/api/docs-assets"
 SIGN_IN_SECONDS = 30 * 24 * 3600
