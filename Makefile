@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_WORKSPACE := build/demo-workspace
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean portal api-client
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,21 +18,43 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m compileall -q src
 	touch $(STAMP)
 
-demo: $(STAMP)
+# The portal (ui/) built into src/duto/server/portal/, with the machine's Node.js or one from PyPI (see the script).
+portal: $(STAMP)
+	$(BIN)/python tools/portal_build.py
+
+# The API client the portal is typed against, regenerated from the server's OpenAPI document; it must match the
+# committed one, so the portal and the API cannot drift apart unnoticed.
+api-client: $(STAMP)
+	$(BIN)/python -m duto.server.openapi_document ui/openapi.json
+	$(BIN)/python tools/portal_build.py npm run gen:api --silent
+	@git diff --quiet --exit-code -- ui/openapi.json ui/src/api/schema.d.ts || { \
+	  git diff --stat -- ui/openapi.json ui/src/api/schema.d.ts; \
+	  echo "The API changed but the portal's client did not: commit the regenerated ui/openapi.json and"; \
+	  echo "ui/src/api/schema.d.ts (written just now by 'make api-client'), and fix the portal where they broke it."; \
+	  exit 1; }
+
+# Ends with the workspace served in the background: open the sign-in URL it prints to see the run in the portal.
+demo: portal
+	-[ -d $(DEMO_WORKSPACE)/.duto ] && $(BIN)/duto server stop --workspace $(DEMO_WORKSPACE) >/dev/null 2>&1
 	rm -rf $(DEMO_WORKSPACE)
 	$(BIN)/python examples/digits/run_demo.py --workspace $(DEMO_WORKSPACE)
+	$(BIN)/duto server --detach --workspace $(DEMO_WORKSPACE)
+	@echo "The portal: open the sign-in URL above. Stop the server with: $(BIN)/duto server stop --workspace $(DEMO_WORKSPACE)"
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests examples bench
-	$(BIN)/ruff format --check src tests examples bench
+	$(BIN)/ruff check src tests examples bench tools hatch_build.py
+	$(BIN)/ruff format --check src tests examples bench tools hatch_build.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 # tests/server/test_curl_from_docs.py runs the docs' `curl` trigger with real curl: install it when it is missing.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-test: lint
+# tests/portal drives the machine's Chromium (Debian's package; playwright's own browser downloads are not used).
+test: lint portal api-client
 	command -v curl >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq curl; }
+	command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+	$(BIN)/python tools/portal_build.py npm test --silent
 	$(BIN)/pytest -q
 
 # The benchmark against DVC needs dvc, kept out of .venv (and so out of `make test`) in a venv of its own.
@@ -59,4 +81,4 @@ bench: $(STAMP) $(BENCH_STAMP)
 	$(BIN)/python bench/schedules.py
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) .build-venv build .pytest_cache .mypy_cache .ruff_cache src/duto/server/portal ui/node_modules

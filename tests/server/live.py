@@ -31,6 +31,9 @@ METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 SCOPES = ("read", "submit", "admin")
 HEALTH = "/api/health"
 SEED_EXPERIMENT = "seed"  # the experiment of the world's finished run
+SESSION = "/api/session"
+# The operations that answer without a token: health, and the portal's sign-in, which is given one in its body.
+TOKENLESS = {("get", HEALTH), ("post", SESSION)}
 
 
 @dataclass

@@ -14,7 +14,7 @@ from sqlalchemy import update
 from duto.facade.tokens import create_token, revoke_token
 from duto.storage import models
 from duto.storage.runs_store import utcnow
-from server.live import HEALTH, SCOPES, World, fill_path, request_body, served_world, snapshot
+from server.live import HEALTH, SCOPES, TOKENLESS, World, fill_path, request_body, served_world, snapshot
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -78,8 +78,8 @@ def test_every_route_declares_a_known_scope_and_refuses_every_token_short_of_it(
         scope = operation.get("x-duto-scope")
         where = f"{method.upper()} {path}"
         if scope == "none":
-            if path != HEALTH:
-                problems.append(f"{where}: x-duto-scope 'none', but only {HEALTH} may answer without a token")
+            if (method, path) not in TOKENLESS:
+                problems.append(f"{where}: x-duto-scope 'none', but only {sorted(TOKENLESS)} may answer without one")
             continue
         if scope not in SCOPES:
             problems.append(f"{where}: x-duto-scope is {scope!r}, not one of {SCOPES}: no case for this route")
@@ -128,3 +128,30 @@ def test_snapshot_sees_a_change(world: World) -> None:
     with world.served.client("admin") as admin:
         assert admin.post("/api/tokens", json={"name": "matrix-made", "scope": "read"}).status_code == 201
     assert snapshot(world.served.workspace)["api_tokens"] != before["api_tokens"]
+
+
+def test_a_session_cookie_is_held_to_its_scope_and_changes_nothing_without_the_portal_header(world: World) -> None:
+    """The portal's cookie in place of the bearer header: each route refuses a session short of its scope (403), and
+    a route that is not a read refuses even an admin session without `X-Duto-Portal: 1` (401)."""
+    problems: list[str] = []
+    before = snapshot(world.served.workspace)
+    with world.served.client(None, timeout=15) as client:
+        for method, path, operation in world.operations():
+            scope = operation.get("x-duto-scope")
+            if (method, path) in TOKENLESS or scope not in SCOPES:
+                continue
+            url, body = fill_path(world, path), request_body(world.document, operation)
+            kwargs: dict[str, object] = {} if body is None else {"json": body}
+            for short in SCOPES[: SCOPES.index(scope)]:
+                headers = {"Cookie": f"duto_token={world.served.tokens[short]}", "X-Duto-Portal": "1"}
+                answer = client.request(method.upper(), url, headers=headers, **kwargs)  # type: ignore[arg-type]
+                if answer.status_code != 403:
+                    problems.append(f"{method.upper()} {url}, {short} session: {answer.status_code}, not 403")
+            if method not in ("get", "head"):
+                headers = {"Cookie": f"duto_token={world.served.tokens['admin']}"}
+                answer = client.request(method.upper(), url, headers=headers, **kwargs)  # type: ignore[arg-type]
+                if answer.status_code != 401:
+                    problems.append(f"{method.upper()} {url}, admin session without the header: {answer.status_code}")
+    assert not problems, "\n".join(problems)
+    changed = [table for table, rows in before.items() if rows != snapshot(world.served.workspace).get(table)]
+    assert not changed, f"sessions short of the scope changed the tables {changed}"

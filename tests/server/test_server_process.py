@@ -37,7 +37,7 @@ def test_the_printed_sign_in_url_sets_an_http_only_cookie_that_reads(served: Ser
     assert url.startswith(f"{served.url}/?token=duto_")
     with httpx.Client(timeout=30) as browser:
         answer = browser.get(url, follow_redirects=False)
-        assert answer.status_code == 303 and answer.headers["location"] == "/api/docs"
+        assert answer.status_code == 303 and answer.headers["location"] == "/", "the portal, without the token"
         cookie = answer.headers["set-cookie"]
         assert "HttpOnly" in cookie and "samesite=strict" in cookie.lower()
         assert browser.get(f"{served.url}/api/tokens").status_code == 200, "the cookie signs the browser in"

@@ -1,26 +1,29 @@
-"""The server's ASGI app: the routers under `/api`, token checks, the Host check, and errors as 4xx answers."""
+"""The server's ASGI app: the routers under `/api`, token checks, the Host check, errors as 4xx answers, and the
+portal at `/`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from swagger_ui_bundle import swagger_ui_path
 
 from duto import __version__
-from duto.facade.tokens import Scope, authenticate
+from duto.facade.tokens import Scope
 from duto.facade.workspace import Workspace
-from duto.server.auth import COOKIE, SCOPE_KEY, requires
+from duto.server.auth import SCOPE_KEY, requires
 from duto.server.errors import install_error_handlers
 from duto.server.event_tails import RunTails
 from duto.server.hosts import HostCheck, allowed_hosts
-from duto.server.routes import compute, endpoints, experiments, health, pipelines, runs, schedules, tokens
+from duto.server.portal_files import install_portal
+from duto.server.routes import compute, endpoints, experiments, health, pipelines, runs, schedules, session, tokens
 
 ROUTERS = [
     health.router,
+    session.router,
     tokens.router,
     experiments.router,
     runs.router,
@@ -31,12 +34,12 @@ ROUTERS = [
 ]
 OPENAPI_URL = "/api/openapi.json"
 DOCS_ASSETS = "/api/docs-assets"
-SIGN_IN_SECONDS = 30 * 24 * 3600
 
 DESCRIPTION = """The duto workspace over HTTP: trigger published pipelines, follow runs, see schedules, manage tokens.
 
-Every route but `GET /api/health` needs `Authorization: Bearer TOKEN`; each route's `x-duto-scope` says which
-scope it needs (read < submit < admin). Make tokens with `duto token create NAME --scope SCOPE`."""
+Every route but `GET /api/health` and `POST /api/session` (the portal's sign-in) needs `Authorization: Bearer TOKEN`
+or the portal's session cookie; each route's `x-duto-scope` says which scope it needs (read < submit < admin). Make
+tokens with `duto token create NAME --scope SCOPE`."""
 
 
 def create_app(root: Path, bind_host: str = "127.0.0.1", allow_hosts: Iterable[str] = ()) -> FastAPI:
@@ -60,7 +63,7 @@ def create_app(root: Path, bind_host: str = "127.0.0.1", allow_hosts: Iterable[s
     app.add_api_route(OPENAPI_URL, lambda: JSONResponse(app.openapi()), include_in_schema=False, **read)
     app.add_api_route("/api/docs", _docs, include_in_schema=False, **read)
     app.add_api_route(f"{DOCS_ASSETS}/{{name}}", _docs_asset, include_in_schema=False, **read)
-    app.add_api_route("/", sign_in, methods=["GET"], include_in_schema=False)
+    install_portal(app)
     install_error_handlers(app)
     app.add_middleware(HostCheck, allowed=allowed_hosts(bind_host, allow_hosts))
     _check_every_route_declares_its_scope(app)
@@ -87,40 +90,6 @@ def _docs_asset(name: str) -> Response:
     if path is None:
         return JSONResponse({"detail": f"no docs asset {name!r}"}, status_code=404)
     return FileResponse(path)
-
-
-def sign_in(request: Request, token: str | None = None) -> Response:
-    """`/?token=...`, the URL `duto server` prints: keep the token in an HttpOnly cookie and go to the API's docs."""
-    workspace: Workspace = request.app.state.workspace
-    if token is None or authenticate(workspace, token) is None:
-        return HTMLResponse(SIGN_IN_PAGE, status_code=401)
-    response = RedirectResponse("/api/docs", status_code=303)
-    response.set_cookie(
-        COOKIE, token, max_age=SIGN_IN_SECONDS, httponly=True, samesite="strict", secure=request.url.scheme == "https"
-    )
-    return response
-
-
-SIGN_IN_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>duto: sign in</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-  body { margin: 0; min-height: 100vh; display: grid; place-items: center; background: #f4f5f7;
-         font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2328; }
-  main { max-width: 34rem; padding: 2rem 2.25rem; background: #fff; border: 1px solid #d8dee4;
-         border-radius: 10px; box-shadow: 0 1px 3px rgba(0, 0, 0, .06); }
-  h1 { margin: 0 0 .25rem; font-size: 1.35rem; } h1 span { color: #6e7781; font-weight: 400; }
-  p { margin: .75rem 0; } code { background: #eff1f3; padding: .1rem .35rem; border-radius: 4px; font-size: 90%; }
-  pre { background: #eff1f3; padding: .6rem .8rem; border-radius: 6px; overflow-x: auto; }
-</style></head>
-<body><main>
-  <h1>duto <span>sign in</span></h1>
-  <p>This server needs a token. Open the sign-in URL that <code>duto server</code> printed when it started, or
-  make a token on the workspace's machine and open <code>/?token=TOKEN</code>:</p>
-  <pre>duto token create me --scope read</pre>
-  <p>The token is kept in a cookie of this browser, for reading; the API's docs are at <code>/api/docs</code>.</p>
-</main></body></html>
-"""
 
 
 def _check_every_route_declares_its_scope(app: FastAPI) -> None:

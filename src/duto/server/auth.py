@@ -1,9 +1,10 @@
 """Who may call a route: a bearer token of a high enough scope, on every route but `/api/health`.
 
 Each route declares its scope with `**requires(Scope.X)`, which adds the check and records the scope in the
-OpenAPI document (`x-duto-scope`), where the auth matrix test reads it. A browser signed in through `/?token=`
-carries the token in an HttpOnly, SameSite=Strict cookie, honoured for reading (GET) only, so no page of another
-origin can make it change anything.
+OpenAPI document (`x-duto-scope`), where the auth matrix test reads it. A browser signed in to the portal carries
+the token in an HttpOnly, SameSite=Strict cookie. The cookie is honoured for reading (GET, HEAD), and for any other
+method only with the header `X-Duto-Portal: 1`, which a page of another origin cannot send without a CORS preflight
+that this server refuses: no other site can make a signed-in browser change anything.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from duto.server.event_tails import RunTails
 from duto.storage.token_store import TokenRecord
 
 COOKIE = "duto_token"
+PORTAL_HEADER = "X-Duto-Portal"
 SCOPE_KEY = "x-duto-scope"
 _bearer = HTTPBearer(
     auto_error=False,
@@ -50,7 +52,7 @@ def _checker(needed: Scope) -> Any:
         request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
     ) -> TokenRecord:
         secret = credentials.credentials if credentials is not None else None
-        if secret is None and request.method in ("GET", "HEAD"):
+        if secret is None and (request.method in ("GET", "HEAD") or request.headers.get(PORTAL_HEADER) == "1"):
             secret = request.cookies.get(COOKIE)
         if not secret:
             raise _unauthorized("this route needs a token: send the header 'Authorization: Bearer TOKEN'")

@@ -1,10 +1,243 @@
+import { useQuery } from "@tanstack/react-query";
+import { useEffect, useState, type ReactNode } from "react";
+import { Link } from "react-router-dom";
+import { api, unwrap, type Schemas } from "../api/client";
+import { EmptyState } from "../components/EmptyState";
+import { StatusBadge } from "../components/StatusBadge";
+import { elapsedSeconds, formatAgo, formatDateTime, formatDuration } from "../time";
+
+const POLL_MS = 2000;
+const RECENT_RUNS = 20;
+
+/** The workspace at a glance: recent runs of every experiment (live), and what is published and scheduled. */
 export function Home() {
   return (
-    <div className="page-header">
-      <div>
-        <h1>Home</h1>
-        <p>Recent runs, published pipelines, endpoints and schedules of this workspace.</p>
+    <>
+      <div className="page-header">
+        <div>
+          <h1>Home</h1>
+          <p>Recent runs of every experiment, and what this workspace publishes and schedules.</p>
+        </div>
       </div>
-    </div>
+      <RecentRuns />
+      <div className="home-grid">
+        <Pipelines />
+        <Endpoints />
+        <Schedules />
+      </div>
+    </>
   );
+}
+
+function useNow(everyMs: number): number {
+  const [now, setNow] = useState(Date.now);
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(timer);
+  }, [everyMs]);
+  return now;
+}
+
+function Section({ title, count, live, children }: { title: string; count?: number; live?: boolean; children: ReactNode }) {
+  return (
+    <section className="card" aria-label={title}>
+      <div className="card-header">
+        <h2>
+          {title}
+          {count !== undefined && <span className="count">{count}</span>}
+        </h2>
+        {live && (
+          <span className="live" title={`refreshed every ${POLL_MS / 1000} s`}>
+            live
+          </span>
+        )}
+      </div>
+      {children}
+    </section>
+  );
+}
+
+function Loading({ error }: { error: Error | null }) {
+  return error ? (
+    <p className="loading error-text" role="alert">
+      Could not load this: {error.message}
+    </p>
+  ) : (
+    <p className="loading">Loading…</p>
+  );
+}
+
+function RecentRuns() {
+  const runs = useQuery({
+    queryKey: ["runs", { limit: RECENT_RUNS }],
+    queryFn: () => unwrap(api.GET("/api/runs", { params: { query: { limit: RECENT_RUNS } } })),
+    refetchInterval: POLL_MS,
+  });
+  const now = useNow(1000);
+  return (
+    <Section title="Recent runs" live>
+      {!runs.data ? (
+        <Loading error={runs.error} />
+      ) : runs.data.length === 0 ? (
+        <EmptyState title="No runs yet">
+          <p>Submit a pipeline and its run shows up here as it goes:</p>
+          <pre>
+            <code>duto run my_pipeline.py --experiment my-experiment</code>
+          </pre>
+        </EmptyState>
+      ) : (
+        <table className="table">
+          <thead>
+            <tr>
+              <th>Run</th>
+              <th>Experiment</th>
+              <th>Status</th>
+              <th className="num">Duration</th>
+              <th>Started</th>
+            </tr>
+          </thead>
+          <tbody>
+            {runs.data.map((run) => (
+              <RunRow key={run.id} run={run} now={now} />
+            ))}
+          </tbody>
+        </table>
+      )}
+    </Section>
+  );
+}
+
+function RunRow({ run, now }: { run: Schemas["RunSummary"]; now: number }) {
+  const started = run.started ?? run.created;
+  const seconds = run.duration_seconds ?? (run.started ? elapsedSeconds(run.started, run.ended, now) : null);
+  return (
+    <tr>
+      <td>
+        <Link to={`/runs/${encodeURIComponent(run.id)}`} className="mono">
+          {run.id.slice(0, 8)}
+        </Link>
+      </td>
+      <td>{run.experiment}</td>
+      <td>
+        <StatusBadge status={run.status} reused={run.reused} />
+      </td>
+      <td className="num">{formatDuration(seconds)}</td>
+      <td className="muted" title={formatDateTime(started)}>
+        {formatAgo(started, now)}
+      </td>
+    </tr>
+  );
+}
+
+function Pipelines() {
+  const pipelines = useQuery({
+    queryKey: ["pipelines"],
+    queryFn: () => unwrap(api.GET("/api/pipelines")),
+  });
+  return (
+    <Section title="Published pipelines" count={pipelines.data?.length}>
+      {!pipelines.data ? (
+        <Loading error={pipelines.error} />
+      ) : pipelines.data.length === 0 ? (
+        <EmptyState title="Nothing published">
+          <p>Publish a pipeline to trigger it over REST:</p>
+          <pre>
+            <code>duto pipelines publish my_pipeline.py --name my-pipeline</code>
+          </pre>
+        </EmptyState>
+      ) : (
+        <ul className="list">
+          {pipelines.data.map((pipeline) => (
+            <li key={pipeline.id}>
+              <span>
+                {pipeline.name}
+                <span className="sub">
+                  {pipeline.version ? `version ${pipeline.version} · ` : ""}
+                  {pipeline.steps.length} {pipeline.steps.length === 1 ? "step" : "steps"}
+                </span>
+              </span>
+              <span className="mono muted">{pipeline.id.slice(0, 8)}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Section>
+  );
+}
+
+function Endpoints() {
+  const endpoints = useQuery({
+    queryKey: ["endpoints"],
+    queryFn: () => unwrap(api.GET("/api/endpoints")),
+  });
+  return (
+    <Section title="Endpoints" count={endpoints.data?.length}>
+      {!endpoints.data ? (
+        <Loading error={endpoints.error} />
+      ) : endpoints.data.length === 0 ? (
+        <EmptyState title="No endpoints">
+          <p>An endpoint keeps one URL while the pipeline behind it changes:</p>
+          <pre>
+            <code>duto endpoints create my-endpoint --pipeline PIPELINE_ID</code>
+          </pre>
+        </EmptyState>
+      ) : (
+        <ul className="list">
+          {endpoints.data.map((endpoint) => (
+            <li key={endpoint.id}>
+              <span>
+                {endpoint.name}
+                <span className="sub">
+                  {endpoint.versions.length} {endpoint.versions.length === 1 ? "version" : "versions"}
+                </span>
+              </span>
+              <span className="mono muted">{endpoint.id.slice(0, 8)}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Section>
+  );
+}
+
+function Schedules() {
+  const schedules = useQuery({
+    queryKey: ["schedules"],
+    queryFn: () => unwrap(api.GET("/api/schedules")),
+  });
+  const now = useNow(30_000);
+  return (
+    <Section title="Schedules" count={schedules.data?.length}>
+      {!schedules.data ? (
+        <Loading error={schedules.error} />
+      ) : schedules.data.length === 0 ? (
+        <EmptyState title="Nothing scheduled">
+          <p>
+            Run a published pipeline on a timetable or when data lands, with <code>Schedule.create</code> in Python
+            (see the schedules guide); <code>duto schedules list</code> shows them.
+          </p>
+        </EmptyState>
+      ) : (
+        <ul className="list">
+          {schedules.data.map((schedule) => (
+            <li key={schedule.id}>
+              <span>
+                {schedule.name}
+                <span className="sub">{schedule.recurrence_text ?? "when data lands"}</span>
+              </span>
+              <span className="muted" title={formatDateTime(schedule.next_fire_times[0])}>
+                {schedule.next_fire_times[0] ? `next ${formatIn(schedule.next_fire_times[0], now)}` : schedule.status}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Section>
+  );
+}
+
+function formatIn(iso: string, now: number): string {
+  const seconds = (Date.parse(iso) - now) / 1000;
+  if (Number.isNaN(seconds)) return iso;
+  return seconds <= 0 ? "now" : `in ${formatDuration(seconds)}`;
 }
