@@ -3,6 +3,7 @@ import { useMemo, useState } from "react";
 import { Link } from "react-router-dom";
 import { api, type Schemas } from "../api/client";
 import { CopyButton } from "../components/CopyButton";
+import { statusWord } from "../status";
 import {
   curlLine,
   EXPERIMENT,
@@ -111,7 +112,7 @@ export function TriggerForm({ pipeline, canTrigger }: { pipeline: Pipeline; canT
               <Link to={`/runs/${encodeURIComponent(trigger.data.Id)}`} className="mono">
                 {trigger.data.Id.slice(0, 8)}
               </Link>{" "}
-              in {trigger.data.ExperimentName} ({trigger.data.Status}).
+              in {trigger.data.ExperimentName} ({statusWord(trigger.data.Status).toLowerCase()}).
             </p>
           )}
         </form>
