@@ -67,7 +67,7 @@ function PublishedPipelines() {
               <tr key={p.id}>
                 <td>
                   <Link to={`/pipelines/${encodeURIComponent(p.id)}`}>{p.name}</Link>
-                  {p.description && <span className="sub muted"> · {p.description}</span>}
+                  {p.description && <span className="sub muted">{p.description}</span>}
                 </td>
                 <td className="mono">{p.version ?? "—"}</td>
                 <td>
@@ -130,7 +130,7 @@ function Endpoints() {
               <tr key={e.id}>
                 <td>
                   {e.name}
-                  {e.description && <span className="sub muted"> · {e.description}</span>}
+                  {e.description && <span className="sub muted">{e.description}</span>}
                 </td>
                 <td>
                   <StatusWord status={e.status} />
