@@ -10,11 +10,33 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from duto.pipeline import PublishedPipeline
+from duto import Experiment, Workspace
+from duto.pipeline import Pipeline, PipelineParameter, PublishedPipeline
+from duto.pipeline.steps import PythonScriptStep
 from portal.browsing import allow_refusals, screenshot
 from server.live import SEED_EXPERIMENT, World, served_world
 
 pytestmark = pytest.mark.timeout(180)
+TUNED = "tune"  # an experiment whose runs log metrics, on the run and on a step
+TRAIN = """
+import sys
+from duto import Run
+run = Run.get_context()
+lr = float(sys.argv[1])
+for epoch in range(3):
+    run.log("loss", 1 / (epoch + 1) + lr)
+run.log("accuracy", 0.9 - lr)
+run.parent.log("best_accuracy", 0.9 - lr)
+"""
+
+
+def tuned_pipeline(ws: Workspace) -> Pipeline:
+    folder = ws.root / "train"
+    folder.mkdir(exist_ok=True)
+    (folder / "train.py").write_text(TRAIN)
+    lr = PipelineParameter("lr", default_value=0.1)
+    step = PythonScriptStep("train.py", name="train", source_directory=str(folder), arguments=[lr])
+    return Pipeline(ws, [step])
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +49,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         ws = made.served.workspace
         again = PublishedPipeline.get(ws, made.pipeline_id).submit(ws, SEED_EXPERIMENT, {"lr": 0.125})
         assert again.wait_for_completion(show_output=False) == "Finished"
+        for lr in (0.3, 0.1, 0.03):
+            run = Experiment(ws, TUNED).submit(tuned_pipeline(ws), {"lr": lr}, tags={"team": "vision"})
+            assert run.wait_for_completion(show_output=False) == "Finished"
         yield made
 
 
@@ -153,6 +178,7 @@ def test_every_page_shows_without_a_console_error(world: World, page: Page, them
     pages = {
         "experiments": ("/experiments", "Experiments"),
         "experiment": (f"/experiments/{SEED_EXPERIMENT}", SEED_EXPERIMENT),
+        "experiment-metrics": (f"/experiments/{TUNED}?sort=metric%3Abest_accuracy&dir=desc", TUNED),
         "pipelines": ("/pipelines", "Pipelines"),
         "pipeline": (f"/pipelines/{world.pipeline_id}", "sayActive"),
         "schedules": ("/schedules", "Schedules"),
@@ -165,5 +191,17 @@ def test_every_page_shows_without_a_console_error(world: World, page: Page, them
         expect(page.get_by_text("Loading…")).to_have_count(0)
         if theme == "dark":
             screenshot(page, f"{name}-dark")
-        elif name in ("pipelines", "compute"):
+        elif name in ("pipelines", "compute", "experiment-metrics"):
             screenshot(page, name)
+    page.goto(f"{world.served.url}/experiments/{TUNED}")
+    table = page.get_by_role("table", name="Runs")
+    expect(table.get_by_role("columnheader", name="best_accuracy")).to_be_visible()
+    page.locator("summary", has_text="Metrics").click()
+    # The column list lives in the URL, whose change React Router renders in a transition: click, then wait.
+    picked = page.get_by_role("checkbox", name="train/loss")
+    picked.click()
+    expect(picked).to_be_checked()
+    expect(table.get_by_role("columnheader", name="train/loss")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"metrics=best_accuracy%2Ctrain%2Floss"))
+    expect(table.get_by_role("row").nth(1)).to_contain_text("0.3633")  # 1/3 + 0.03: the last loss logged
+    screenshot(page, f"experiment-metrics-picked-{theme}")
