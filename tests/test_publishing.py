@@ -47,6 +47,7 @@ def test_a_published_pipeline_runs_the_code_it_was_published_with(ws, write_scri
 
     document = published.to_document()
     assert document["steps"] == ["say.py"] and document["parameters"] == {"lr": 0.5}
+    assert document["parameter_types"] == {"lr": "float"}, "a float default of 1.0 would still say float"
     assert document["status"] == "Active" and document["endpoint"] == published.endpoint
     json.dumps(document)
 
@@ -148,7 +149,8 @@ def test_text_values_and_data_path_assignments_reach_the_run(ws, write_script):
         description="from a trigger",
     )
     assert said(run) == {"code": "v1", "lr": "0.75", "files": ["b.csv"]}
-    assert run.tags == {"by": "ci"} and run.get_details()["description"] == "from a trigger"
+    assert run.tags == {"by": "ci", "pipeline_id": published.id}, "the tag names the pipeline it ran"
+    assert run.get_details()["description"] == "from a trigger"
 
 
 @pytest.mark.timeout(120)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from duto.errors import ConfigError
-from duto.graph.params import PipelineParameter, coerce_parameter, parse_parameter_text
+from duto.graph.params import PipelineParameter, coerce_parameter, parameter_type, parse_parameter_text
 
 FAST = settings(max_examples=200, deadline=None, database=None)
 
@@ -157,3 +157,9 @@ def test_coerce_bool_parameter_takes_only_bools(value: Any) -> None:
     else:
         with pytest.raises(ConfigError, match="'flag' takes a bool"):
             coerce_parameter("flag", False, value)
+
+
+def test_a_default_names_its_type_and_a_bool_is_not_an_int() -> None:
+    defaults = {"flag": True, "epochs": 3, "lr": 1.0, "name": "x", "data": {"datastore": "d", "path": "p"}}
+    expected = {"flag": "bool", "epochs": "int", "lr": "float", "name": "string", "data": "datapath"}
+    assert expected == {name: parameter_type(value) for name, value in defaults.items()}

@@ -7,18 +7,15 @@ a browser of its own.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
+from portal.browsing import allow_refusals, screenshot
 from server.live import World, served_world
 
 pytestmark = pytest.mark.timeout(180)
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
-WAIT_MS = 15_000
 
 
 @pytest.fixture(scope="module")
@@ -28,57 +25,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             home = client.get("/")
         assert home.status_code == 200, f"the portal is not built: run `make portal` ({home.status_code})"
         yield made
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    chromium = shutil.which("chromium")
-    assert chromium, "no chromium on this machine: `apt-get install chromium` (make test does)"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-# Chromium logs every 4xx answer to a request as a console error: the sign-in form's own check (GET /api/session,
-# 401) and a refused token or change get one by design, and nothing else may.
-REFUSAL = "the server responded with a status of {status}"
-
-
-def allow_refusals(page: Page, *statuses: int) -> None:
-    """Let this page log answers of `statuses`: the test expects them (signing in, a refused change)."""
-    setattr(page, "allowed_refusals", statuses)  # noqa: B010  # read by the `page` fixture at the end
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A page of a fresh browser context (no cookie), failing the test on any console error or page error (4xx
-    answers only where the test allows them: see allow_refusals)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    opened = context.new_page()
-    opened.set_default_timeout(WAIT_MS)
-    errors: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            errors.append(f"console: {message.text} ({message.location.get('url')})")
-
-    opened.on("console", on_console)
-    opened.on("pageerror", lambda error: errors.append(f"page error: {error}"))
-    try:
-        yield opened
-        for status in getattr(opened, "allowed_refusals", ()):
-            errors = [error for error in errors if REFUSAL.format(status=status) not in error]
-        assert not errors, "\n".join(errors)
-    finally:
-        context.close()
-
-
-def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def test_the_sign_in_link_lands_on_home_with_the_token_gone_and_an_http_only_cookie(world: World, page: Page) -> None:

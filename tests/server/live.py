@@ -30,6 +30,7 @@ from server.conftest import Served, start_server, stop_server
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 SCOPES = ("read", "submit", "admin")
 HEALTH = "/api/health"
+SEED_EXPERIMENT = "seed"  # the experiment of the world's finished run
 SESSION = "/api/session"
 # The operations that answer without a token: health, and the portal's sign-in, which is given one in its body.
 TOKENLESS = {("get", HEALTH), ("post", SESSION)}
@@ -89,7 +90,7 @@ def served_world(tmp: Path, with_run: bool = True) -> Iterator[World]:
             schedule = Schedule.create(ws, "yearly-later", published.id, "scheduled", recurrence=later)
             run_id = step_id = "x"
             if with_run:
-                run = published.submit(ws, "seed")
+                run = published.submit(ws, SEED_EXPERIMENT)
                 assert run.wait_for_completion(show_output=False) == "Finished"
                 run_id, step_id = run.id, run.get_steps()[0].id
             with served.client("admin") as admin:
@@ -111,7 +112,7 @@ def path_params(path: str) -> list[str]:
 
 def real_value(world: World, path: str, param: str) -> str:
     """A plausible value for a path parameter: a real id where the parameter's name or the path segment before it
-    says what it names (a run, step, pipeline, endpoint, token), else "x"."""
+    says what it names (a run, step, pipeline, endpoint, token, experiment), else "x"."""
     segments = path.split("/")
     before = ""
     for i, segment in enumerate(segments):
@@ -130,6 +131,8 @@ def real_value(world: World, path: str, param: str) -> str:
         return world.run_id
     if "token" in key:
         return "test-read"
+    if "experiment" in key:
+        return SEED_EXPERIMENT
     if "name" in param.lower() and "endpoint" in path:
         return world.endpoint_name
     return "x"

@@ -26,6 +26,7 @@ def test_a_trigger_over_http_runs_the_published_code_with_its_assignments(ws, wr
         assert listed.status_code == 200 and [p["id"] for p in listed.json()] == [published.id]
         shown = reader.get(f"/api/pipelines/{published.id[:8]}").json()
         assert shown["parameters"] == {"lr": 0.5, "data": {"datastore": "workspaceblobstore", "path": "one"}}
+        assert shown["parameter_types"] == {"lr": "float", "data": "datapath"}
         assert shown["status"] == "Active" and shown["steps"] == ["say.py"]
         assert reader.post(trigger, json={"ExperimentName": "x"}).status_code == 403, "read cannot trigger"
 
@@ -46,7 +47,10 @@ def test_a_trigger_over_http_runs_the_published_code_with_its_assignments(ws, wr
     assert said(ws, started["Id"]) == {"code": "v1", "lr": "0.25", "files": ["b.csv"]}
     run = ws.get_run(started["Id"])
     assert run.parameters == {"lr": 0.25, "data": {"datastore": "workspaceblobstore", "path": "two"}}
-    assert run.get_tags()["caller"] == "test"
+    assert run.get_tags() == {"caller": "test", "pipeline_id": published.id}
+    with served.client("read") as reader:
+        of_pipeline = reader.get("/api/runs", params={"tag": f"pipeline_id={published.id}"}).json()
+    assert [r["id"] for r in of_pipeline] == [started["Id"]], "a pipeline's runs by its tag"
 
 
 @pytest.mark.timeout(120)

@@ -1,12 +1,19 @@
 import { Route, Routes } from "react-router-dom";
 import { AppShell } from "./components/AppShell";
 import { Compare } from "./pages/Compare";
+import { ComputePage } from "./compute/ComputePage";
+import { ExperimentPage } from "./experiments/ExperimentPage";
+import { ExperimentsPage } from "./experiments/ExperimentsPage";
 import { Home } from "./pages/Home";
 import { NotFound } from "./pages/NotFound";
 import { RunPage } from "./pages/RunPage";
 import { SignIn } from "./pages/SignIn";
 import { StepPanel } from "./pages/StepPanel";
+import { PipelinePage } from "./pipelines/PipelinePage";
+import { PipelinesPage } from "./pipelines/PipelinesPage";
+import { SchedulesPage } from "./schedules/SchedulesPage";
 import { useSession, useSignOut } from "./session/useSession";
+import { TokensPage } from "./tokens/TokensPage";
 
 /** The portal's pages by URL (every page a user might share has its own), behind the sign-in. */
 export function App() {
@@ -21,6 +28,13 @@ export function App() {
         <Route path="/runs/:id" element={<RunPage />}>
           <Route path="steps/:step" element={<StepPanel />} />
         </Route>
+        <Route path="/experiments" element={<ExperimentsPage />} />
+        <Route path="/experiments/:name" element={<ExperimentPage />} />
+        <Route path="/pipelines" element={<PipelinesPage />} />
+        <Route path="/pipelines/:id" element={<PipelinePage />} />
+        <Route path="/schedules" element={<SchedulesPage />} />
+        <Route path="/compute" element={<ComputePage />} />
+        <Route path="/tokens" element={<TokensPage />} />
         <Route path="*" element={<NotFound />} />
       </Routes>
     </AppShell>

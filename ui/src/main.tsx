@@ -6,6 +6,7 @@ import { App } from "./App";
 import { applyTheme } from "./components/theme";
 import "./styles/tokens.css";
 import "./styles/app.css";
+import "./styles/controls.css";
 
 applyTheme();
 

@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 from duto.config import LOCAL_TARGET, default_concurrency, updating
 from duto.errors import ComputeTargetNotFoundError, ComputeTargetTypeError, ConfigError
+from duto.facade.documents import iso_utc
 from duto.graph.compute import (
     AML_CLOUD_ONLY_SETTINGS,
     AmlComputeConfiguration,
     DaskComputeConfiguration,
     LocalComputeConfiguration,
 )
+from duto.storage.overviews import held_steps
 
 if TYPE_CHECKING:
     from duto.facade.workspace import Workspace
@@ -109,6 +111,33 @@ class ComputeTarget:
 
     def __repr__(self) -> str:
         return f"ComputeTarget(name={self.name!r}, type={self.type!r}, max_concurrency={self.max_concurrency})"
+
+
+def compute_usage(workspace: Workspace) -> list[dict[str, Any]]:
+    """Each compute target with its capacity (cores of steps at once) and the step runs holding it now, as JSON:
+    what `/api/compute` answers. A step on a target no longer registered is listed under that name all the same."""
+    held = held_steps(workspace.database)
+    targets = {t.name: (t.type, t.max_concurrency) for t in ComputeTarget.list(workspace)}
+    for step in held:
+        targets.setdefault(step.compute_target, ("unregistered", 0))
+    found = []
+    for name, (kind, capacity) in sorted(targets.items(), key=lambda item: (item[0] != LOCAL_TARGET, item[0])):
+        running = [
+            {
+                "step_run_id": h.step_run_id,
+                "step": h.name,
+                "status": h.status,
+                "cores": h.cores,
+                "started": iso_utc(h.started_at),
+                "run_id": h.pipeline_run_id,
+                "experiment": h.experiment,
+            }
+            for h in held
+            if h.compute_target == name
+        ]
+        in_use = sum(h.cores for h in held if h.compute_target == name)
+        found.append({"name": name, "type": kind, "capacity": capacity, "in_use": in_use, "running": running})
+    return found
 
 
 def _settings(workspace: Workspace, name: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from duto.errors import ConfigError, PipelineDisabledError, TriggerError
 from duto.facade.submission import freeze_pipeline, start_run
 from duto.graph.datasets import DataPath
-from duto.graph.params import ParameterValue, coerce_parameter, parse_parameter_text
+from duto.graph.params import ParameterValue, coerce_parameter, parameter_type, parse_parameter_text
 from duto.graph.spec import PipelineSpec
 from duto.storage import models
 from duto.storage.publishing_store import ACTIVE, DISABLED, PublishingStore
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 PUBLISHED = "published pipeline"
 ENDPOINT = "pipeline endpoint"
 MAX_NAME = 255
+PIPELINE_TAG = "pipeline_id"  # the tag naming the published pipeline a run was started from
 
 
 def _store(workspace: Workspace) -> PublishingStore:
@@ -351,9 +352,11 @@ class PublishedPipeline:
         experiment = _experiment_name(experiment_name)
         values = resolve_trigger(self, parameter_assignments, data_path_assignments)
         keep_going = _optional(continue_on_step_failure, bool, "ContinueRunOnStepFailure")
-        run_tags = _tags(tags)
-        text = _optional(description, str, "Description")
         pipeline_id = self.id
+        # The run says which published pipeline started it, as a schedule's runs name their schedule, so the
+        # pipeline's runs are a tag filter away (`duto runs list --tag pipeline_id=ID`, `/api/runs?tag=...`).
+        run_tags = {**_tags(tags), PIPELINE_TAG: pipeline_id}
+        text = _optional(description, str, "Description")
 
         def guard(session: Session, run_id: str) -> None:
             PublishingStore.ensure_active(session, pipeline_id, endpoint_id)
@@ -409,6 +412,7 @@ class PublishedPipeline:
             "status": row.status,
             "endpoint": self.endpoint,
             "parameters": dict(row.parameters),
+            "parameter_types": {name: parameter_type(value) for name, value in row.parameters.items()},
             "continue_on_step_failure": bool(row.continue_on_step_failure),
             "created": _iso(row),
             "source_run_id": row.source_run_id,

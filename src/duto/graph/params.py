@@ -39,6 +39,20 @@ class PipelineParameter:
         return f"PipelineParameter(name={self.name!r}, default_value={self.default_value!r})"
 
 
+def parameter_type(spec: Any) -> str:
+    """The type a parameter takes, named from its default as the spec records it: "bool", "int", "float",
+    "string" or "datapath" (a default recorded as {"datastore", "path"})."""
+    if isinstance(spec, dict):
+        return "datapath"
+    if isinstance(spec, bool):
+        return "bool"
+    if isinstance(spec, int):
+        return "int"
+    if isinstance(spec, float):
+        return "float"
+    return "string"
+
+
 def spec_value(value: ParameterValue) -> Any:
     """A parameter's value as the spec and the run record it: a DataPath becomes {"datastore", "path"}."""
     return value.to_spec() if isinstance(value, DataPath) else value

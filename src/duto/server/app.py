@@ -19,17 +19,30 @@ from duto.server.errors import install_error_handlers
 from duto.server.event_tails import RunTails
 from duto.server.hosts import HostCheck, allowed_hosts
 from duto.server.portal_files import install_portal
-from duto.server.routes import compare, endpoints, health, pipelines, runs, schedules, session, tokens
+from duto.server.routes import (
+    compare,
+    compute,
+    endpoints,
+    experiments,
+    health,
+    pipelines,
+    runs,
+    schedules,
+    session,
+    tokens,
+)
 
 ROUTERS = [
     health.router,
     session.router,
     tokens.router,
+    experiments.router,
     runs.router,
     compare.router,
     pipelines.router,
     endpoints.router,
     schedules.router,
+    compute.router,
 ]
 OPENAPI_URL = "/api/openapi.json"
 DOCS_ASSETS = "/api/docs-assets"

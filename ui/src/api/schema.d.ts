@@ -25,6 +25,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/compute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Targets
+         * @description Each compute target with its capacity and the step runs holding it now; `local` first.
+         */
+        get: operations["list_targets_api_compute_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/endpoints": {
         parameters: {
             query?: never;
@@ -145,6 +165,47 @@ export interface paths {
          * @description Add a published pipeline as the endpoint's next version (and make it the default if `default`).
          */
         post: operations["add_version_api_endpoints__id__versions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/experiments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Experiments
+         * @description The experiments by name, each with its run count and newest run; the archived ones too with `archived`.
+         */
+        get: operations["list_experiments_api_experiments_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/experiments/{name}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Experiment Runs
+         * @description The experiment's newest `limit` runs, each with the last value of every scalar metric it and its steps
+         *     logged, in one answer.
+         */
+        get: operations["experiment_runs_api_experiments__name__runs_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -735,6 +796,31 @@ export interface components {
             /** Steps */
             steps: components["schemas"]["StepComparison"][];
         };
+        /** ComputeTargetInfo */
+        ComputeTargetInfo: {
+            /**
+             * Capacity
+             * @description how many cores of steps it runs at once, across the workspace
+             */
+            capacity: number;
+            /**
+             * In Use
+             * @description the cores its running steps hold now
+             */
+            in_use: number;
+            /** Name */
+            name: string;
+            /**
+             * Running
+             * @description its steps running now, oldest start first
+             */
+            running: components["schemas"]["HeldStep"][];
+            /**
+             * Type
+             * @description "local", "dask", "AmlCompute", or "unregistered" for a target since removed
+             */
+            type: string;
+        };
         /** Edge */
         Edge: {
             /** Source */
@@ -805,6 +891,40 @@ export interface components {
             /** Pipeline Id */
             pipeline_id: string;
         };
+        /** ExperimentInfo */
+        ExperimentInfo: {
+            /** Archived */
+            archived: boolean;
+            /** @description its newest run, or None when it has none */
+            last_run: components["schemas"]["LastRun"] | null;
+            /** Name */
+            name: string;
+            /** Run Count */
+            run_count: number;
+        };
+        /**
+         * ExperimentRuns
+         * @description An experiment's newest runs with their final metrics, for a table of them.
+         */
+        ExperimentRuns: {
+            /**
+             * Metric Names
+             * @description every metric among the runs: the runs' own, then the steps'
+             */
+            metric_names: string[];
+            /** Name */
+            name: string;
+            /**
+             * Runs
+             * @description newest first
+             */
+            runs: components["schemas"]["RunWithMetrics"][];
+            /**
+             * Truncated
+             * @description older runs were left out: ask for a higher limit
+             */
+            truncated: boolean;
+        };
         /**
          * GraphEdge
          * @description `source` -> `target` (step keys): `target` depends on `source`.
@@ -852,6 +972,35 @@ export interface components {
             version: string;
             /** Workspace */
             workspace: string;
+        };
+        /**
+         * HeldStep
+         * @description A step run holding part of a target now (Preparing or Running).
+         */
+        HeldStep: {
+            /** Cores */
+            cores: number;
+            /** Experiment */
+            experiment: string;
+            /** Run Id */
+            run_id: string;
+            /** Started */
+            started: string | null;
+            /** Status */
+            status: string;
+            /** Step */
+            step: string;
+            /** Step Run Id */
+            step_run_id: string;
+        };
+        /** LastRun */
+        LastRun: {
+            /** Created */
+            created: string | null;
+            /** Id */
+            id: string;
+            /** Status */
+            status: string;
         };
         /**
          * MetricSeries
@@ -944,6 +1093,13 @@ export interface components {
             id: string;
             /** Name */
             name: string;
+            /**
+             * Parameter Types
+             * @description each parameter's type, as its default has it
+             */
+            parameter_types: {
+                [key: string]: "bool" | "int" | "float" | "string" | "datapath";
+            };
             /**
              * Parameters
              * @description each parameter's default; a DataPath's as {datastore, path}
@@ -1074,6 +1230,45 @@ export interface components {
             experiment: string;
             /** Id */
             id: string;
+            /** Parameters */
+            parameters: {
+                [key: string]: unknown;
+            };
+            /** Reason */
+            reason: string | null;
+            /**
+             * Reused
+             * @description every step of the run was reused
+             */
+            reused: boolean;
+            /** Started */
+            started: string | null;
+            /** Status */
+            status: string;
+            /** Tags */
+            tags: {
+                [key: string]: unknown;
+            };
+        };
+        /** RunWithMetrics */
+        RunWithMetrics: {
+            /** Created */
+            created: string | null;
+            /** Duration Seconds */
+            duration_seconds: number | null;
+            /** Ended */
+            ended: string | null;
+            /** Experiment */
+            experiment: string;
+            /** Id */
+            id: string;
+            /**
+             * Metrics
+             * @description each scalar metric's last value: the run's own by name, its steps' as "step/metric"
+             */
+            metrics: {
+                [key: string]: unknown;
+            };
             /** Parameters */
             parameters: {
                 [key: string]: unknown;
@@ -1678,6 +1873,44 @@ export interface operations {
             };
         };
     };
+    list_targets_api_compute_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComputeTargetInfo"][];
+                };
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_endpoints_api_endpoints_get: {
         parameters: {
             query?: {
@@ -2170,6 +2403,116 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_experiments_api_experiments_get: {
+        parameters: {
+            query?: {
+                archived?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExperimentInfo"][];
+                };
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    experiment_runs_api_experiments__name__runs_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description the experiment's name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExperimentRuns"];
+                };
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no experiment has this name */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

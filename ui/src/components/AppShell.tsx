@@ -4,6 +4,7 @@ import { ThemeToggle } from "./ThemeToggle";
 
 const NAV = [
   { to: "/", label: "Home", end: true },
+  { to: "/experiments", label: "Experiments", end: false },
   { to: "/pipelines", label: "Pipelines", end: false },
   { to: "/schedules", label: "Schedules", end: false },
   { to: "/compute", label: "Compute", end: false },

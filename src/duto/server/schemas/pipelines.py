@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 StatusName = Literal["Active", "Disabled"]
+ParameterType = Literal["bool", "int", "float", "string", "datapath"]
 
 
 class PublishFromRun(BaseModel):
@@ -31,6 +32,7 @@ class PublishedPipelineInfo(BaseModel):
     status: StatusName
     endpoint: str = Field(description="the URL of its trigger route: POST there to start a run")
     parameters: dict[str, Any] = Field(description="each parameter's default; a DataPath's as {datastore, path}")
+    parameter_types: dict[str, ParameterType] = Field(description="each parameter's type, as its default has it")
     continue_on_step_failure: bool
     created: str
     source_run_id: str | None
