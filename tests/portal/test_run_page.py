@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from duto import Experiment
 from duto.pipeline import Pipeline, PublishedPipeline
 from duto.pipeline.steps import CommandStep
-from portal.test_portal import browser, page, screenshot  # noqa: F401  # the shared Chromium fixtures
+from portal.browsing import screenshot
 from server.live import World, served_world
 
 pytestmark = pytest.mark.timeout(180)
@@ -27,13 +27,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         yield made
 
 
-def sign_in(world: World, page: Page, path: str) -> None:  # noqa: F811  # a Page, not the fixture
+def sign_in(world: World, page: Page, path: str) -> None:
     page.goto(f"{world.served.url}/?token={world.served.tokens['read']}")
     expect(page.get_by_role("heading", name="Home")).to_be_visible()
     page.goto(f"{world.served.url}{path}")
 
 
-def test_a_running_step_turns_finished_live_and_its_log_grows_on_the_page(world: World, page: Page) -> None:  # noqa: F811
+def test_a_running_step_turns_finished_live_and_its_log_grows_on_the_page(world: World, page: Page) -> None:
     ws = world.served.workspace
     work = CommandStep(TICKING, name="work", allow_reuse=False)
     report = CommandStep("echo reported", name="report", allow_reuse=False)
@@ -64,7 +64,7 @@ def test_a_running_step_turns_finished_live_and_its_log_grows_on_the_page(world:
             run.cancel()
 
 
-def test_a_re_run_shows_its_reused_steps_and_a_timeline(world: World, page: Page) -> None:  # noqa: F811
+def test_a_re_run_shows_its_reused_steps_and_a_timeline(world: World, page: Page) -> None:
     ws = world.served.workspace
     again = PublishedPipeline.get(ws, world.pipeline_id).submit(ws, "seed")
     assert again.wait_for_completion(show_output=False) == "Finished"
