@@ -21,7 +21,10 @@ def cookie_of(served: Served, scope: str) -> dict[str, str]:
 def test_the_form_signs_in_with_an_http_only_strict_cookie_and_sign_out_clears_it(served: Served) -> None:
     with httpx.Client(base_url=served.url, timeout=30) as browser:
         assert browser.get("/api/session").status_code == 401
-        signed = browser.post("/api/session", json={"token": served.tokens["read"]})
+        refused = browser.post("/api/session", json={"token": served.tokens["read"]})
+        assert refused.status_code == 400 and "X-Duto-Portal" in refused.json()["detail"], "the portal's form only"
+        assert "set-cookie" not in refused.headers
+        signed = browser.post("/api/session", json={"token": served.tokens["read"]}, headers=PORTAL)
         assert signed.status_code == 200, signed.text
         assert signed.json() == {"name": "test-read", "scope": "read", "expires_at": None}
         cookie = signed.headers["set-cookie"]
@@ -36,7 +39,7 @@ def test_the_form_signs_in_with_an_http_only_strict_cookie_and_sign_out_clears_i
 @pytest.mark.parametrize("token", ["garbage", "duto_" + "x" * 43, ""])
 def test_the_form_refuses_a_wrong_token(served: Served, token: str) -> None:
     with served.client(None) as anonymous:
-        answer = anonymous.post("/api/session", json={"token": token})
+        answer = anonymous.post("/api/session", json={"token": token}, headers=PORTAL)
         assert answer.status_code in (401, 422) and "set-cookie" not in answer.headers
         if token:
             assert answer.status_code == 401

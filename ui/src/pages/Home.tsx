@@ -117,7 +117,9 @@ function RunRow({ run, now }: { run: Schemas["RunSummary"]; now: number }) {
           {run.id.slice(0, 8)}
         </Link>
       </td>
-      <td>{run.experiment}</td>
+      <td>
+        <Link to={`/experiments/${encodeURIComponent(run.experiment)}`}>{run.experiment}</Link>
+      </td>
       <td>
         <StatusBadge status={run.status} reused={run.reused} />
       </td>
@@ -150,7 +152,7 @@ function Pipelines() {
           {pipelines.data.map((pipeline) => (
             <li key={pipeline.id}>
               <span>
-                {pipeline.name}
+                <Link to={`/pipelines/${encodeURIComponent(pipeline.id)}`}>{pipeline.name}</Link>
                 <span className="sub">
                   {pipeline.version ? `version ${pipeline.version} · ` : ""}
                   {pipeline.steps.length} {pipeline.steps.length === 1 ? "step" : "steps"}
@@ -186,7 +188,7 @@ function Endpoints() {
           {endpoints.data.map((endpoint) => (
             <li key={endpoint.id}>
               <span>
-                {endpoint.name}
+                <Link to="/pipelines">{endpoint.name}</Link>
                 <span className="sub">
                   {endpoint.versions.length} {endpoint.versions.length === 1 ? "version" : "versions"}
                 </span>
@@ -222,7 +224,7 @@ function Schedules() {
           {schedules.data.map((schedule) => (
             <li key={schedule.id}>
               <span>
-                {schedule.name}
+                <Link to="/schedules">{schedule.name}</Link>
                 <span className="sub">{schedule.recurrence_text ?? "when data lands"}</span>
               </span>
               <span className="muted" title={formatDateTime(schedule.next_fire_times[0])}>

@@ -7,13 +7,12 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from duto.facade.tokens import Scope, authenticate
-from duto.server.auth import COOKIE, SCOPE_KEY, requires, workspace_of
+from duto.server.auth import COOKIE, PORTAL_HEADER, SCOPE_KEY, requires, workspace_of
 from duto.server.schemas.common import PROBLEMS
 from duto.server.schemas.session import SessionInfo, SignIn
 from duto.storage.token_store import TokenRecord
 
 router = APIRouter(prefix="/session", tags=["session"], responses=PROBLEMS)
-SESSION_SECONDS = 30 * 24 * 3600
 
 
 def session_info(record: TokenRecord) -> SessionInfo:
@@ -22,10 +21,9 @@ def session_info(record: TokenRecord) -> SessionInfo:
 
 
 def set_session_cookie(response: Response, request: Request, secret: str) -> None:
-    """Keep `secret` in the browser: HttpOnly (no script reads it), SameSite=Strict (no other site sends it)."""
-    response.set_cookie(
-        COOKIE, secret, max_age=SESSION_SECONDS, httponly=True, samesite="strict", secure=request.url.scheme == "https"
-    )
+    """Keep `secret` in the browser for its session (until it closes): HttpOnly (no script reads it),
+    SameSite=Strict (no other site sends it)."""
+    response.set_cookie(COOKIE, secret, httponly=True, samesite="strict", secure=request.url.scheme == "https")
 
 
 @router.get("", response_model=SessionInfo, **requires(Scope.READ))
@@ -39,7 +37,13 @@ def who(request: Request) -> SessionInfo:
 # other is (hashed, looked up, compared in constant time), and a wrong one is a 401 like anywhere else.
 @router.post("", response_model=SessionInfo, openapi_extra={SCOPE_KEY: "none"})
 async def sign_in(request: Request, response: Response, body: SignIn) -> SessionInfo:
-    """Sign the browser in with a token: the answer sets the session cookie."""
+    """Sign the browser in with a token: the answer sets the session cookie. Asked by the portal's form only
+    (the `X-Duto-Portal: 1` header, which no page of another site can send), so no other site can sign a browser
+    in with a token of its choosing."""
+    if request.headers.get(PORTAL_HEADER) != "1":
+        raise HTTPException(
+            status_code=400, detail=f"signing in takes the header '{PORTAL_HEADER}: 1' (the portal's form)"
+        )
     record = await run_in_threadpool(authenticate, workspace_of(request), body.token)
     if record is None:
         raise HTTPException(
