@@ -366,3 +366,32 @@ def test_a_run_no_runner_took_is_resumed_over_http(served, ws, write_script, mon
         assert resumed.status_code == 200 and resumed.json()["done"] is True, resumed.text
         poll(lambda: reader.get(f"/api/runs/{run.id}").json()["status"] == "Finished", timeout=60)
         assert submitter.post(f"/api/runs/{run.id}/resume").json()["done"] is False
+
+
+PICTURES = """
+from duto import Run
+png = bytes.fromhex("89504e470d0a1a0a") + b"a tiny stand-in for a picture"
+open("plot.png", "wb").write(png)
+context = Run.get_context()
+context.log_image("confusion", path="plot.png")
+context.log_table("per_class", {"digit": [0, 1], "f1": [0.9, 1.0]})
+"""
+
+
+@pytest.mark.timeout(120)
+def test_a_steps_images_are_served_by_name_and_never_by_path(served, ws, write_script) -> None:  # type: ignore[no-untyped-def]
+    step = PythonScriptStep("pictures.py", name="pictures", source_directory=write_script("pictures.py", PICTURES, "i"))
+    run = finished(Experiment(ws, "images").submit(Pipeline(ws, [step])))
+    with served.client("read") as reader:
+        metrics = reader.get(f"/api/runs/{run.id}/steps/pictures/metrics")
+        assert metrics.status_code == 200, metrics.text
+        assert metrics.json()["images"] == {"confusion": "plot.png"}
+        assert metrics.json()["other"]["per_class"] == {"digit": [0, 1], "f1": [0.9, 1.0]}
+        assert str(ws.root) not in metrics.text, "where the server keeps files is not told"
+        image = reader.get(f"/api/runs/{run.id}/steps/pictures/images/confusion")
+        assert image.status_code == 200 and image.content.startswith(bytes.fromhex("89504e470d0a1a0a"))
+        assert image.headers["content-type"] == "image/png"
+        for name in ("per_class", "nothing", "..%2F..%2Fduto.db", "plot.png"):
+            missing = reader.get(f"/api/runs/{run.id}/steps/pictures/images/{name}")
+            assert missing.status_code == 404, (name, missing.text)
+            assert "%" in name or "logged no image" in missing.json()["detail"]

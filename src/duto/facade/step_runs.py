@@ -243,6 +243,13 @@ class StepRun:
         """Every point the step logged (the original's, when reused), as `tracking.metrics.series` shapes it."""
         return series(self.parent.workspace.runs_store.metrics([self._row.reused_from or self.id]))
 
+    def get_image(self, name: str) -> str | None:
+        """Where the image the step logged as metric `name` is kept (the latest, when logged again; the
+        original's, when reused); None when it logged no image of that name."""
+        rows = self.parent.workspace.runs_store.metrics([self._row.reused_from or self.id])
+        images = [row for row in rows if row.name == name and row.kind == "image"]
+        return str(images[-1].value) if images else None
+
     def get_environment(self) -> dict[str, Any]:
         """The environment the step ran in, as its fingerprint recorded it: the environment's name (None for
         duto's own interpreter), Python, the packages the built environment holds (None when not built by duto:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -50,13 +51,14 @@ def series(rows: Iterable[LoggedMetric]) -> dict[str, Any]:
 
     A number logged more than once is a series: its values with, for each, the step index it was logged with
     (its position when logged without one) and the time it was logged. A number logged once is a scalar. A list
-    of numbers is a series indexed by position, without times. Anything else (rows, tables, images, text) is in
-    `other`, in the shape `aggregate` gives it.
+    of numbers is a series indexed by position, without times. An image is in `images` under its name, as the
+    file name it was kept under (the latest, when logged again). Anything else (rows, tables, text) is in `other`,
+    in the shape `aggregate` gives it.
     """
     seen: dict[str, list[LoggedMetric]] = {}
     for row in rows:
         seen.setdefault(row.name, []).append(row)
-    found: dict[str, Any] = {"series": [], "scalars": {}, "other": {}}
+    found: dict[str, Any] = {"series": [], "scalars": {}, "images": {}, "other": {}}
     for name, entries in seen.items():
         numbers = all(e.kind == "scalar" and _number(e.value) for e in entries)
         if numbers and len(entries) > 1:
@@ -67,6 +69,8 @@ def series(rows: Iterable[LoggedMetric]) -> dict[str, Any]:
             )
         elif numbers:
             found["scalars"][name] = entries[0].value
+        elif entries[-1].kind == "image":
+            found["images"][name] = os.path.basename(str(entries[-1].value))
         elif len(entries) == 1 and entries[0].kind == "list" and all(_number(v) for v in entries[0].value or []):
             values = list(entries[0].value or [])
             found["series"].append({"name": name, "steps": list(range(len(values))), "times": None, "values": values})

@@ -510,6 +510,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{run_id}/steps/{step}/images/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Step Image
+         * @description An image the step logged (`log_image`), by its metric's name; the step's metrics list them (`images`).
+         */
+        get: operations["step_image_api_runs__run_id__steps__step__images__name__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs/{run_id}/steps/{step}/log": {
         parameters: {
             query?: never;
@@ -724,7 +744,9 @@ export interface paths {
         put?: never;
         /**
          * Sign In
-         * @description Sign the browser in with a token: the answer sets the session cookie.
+         * @description Sign the browser in with a token: the answer sets the session cookie. Asked by the portal's form only
+         *     (the `X-Duto-Portal: 1` header, which no page of another site can send), so no other site can sign a browser
+         *     in with a token of its choosing.
          */
         post: operations["sign_in_api_session_post"];
         /**
@@ -1028,6 +1050,13 @@ export interface components {
          *     scalars (numbers logged once) and the rest (rows, tables, images, text) in `get_metrics()`'s shapes.
          */
         MetricSet: {
+            /**
+             * Images
+             * @description each image logged, by metric name: its file name; GET /steps/{step}/images/{name} serves it
+             */
+            images?: {
+                [key: string]: string;
+            };
             /** Other */
             other: {
                 [key: string]: unknown;
@@ -3600,6 +3629,77 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StepEnvironment"];
+                };
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such run, step, output or file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a run-id prefix or a step name that several share; the answer lists them */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    step_image_api_runs__run_id__steps__step__images__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a run id, or a unique prefix of one */
+                run_id: string;
+                /** @description a step-run id, or a step name no other step of the run has */
+                step: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": unknown;
                 };
             };
             /** @description no token, or one that is unknown, revoked or expired */

@@ -163,6 +163,33 @@ def output_file(workspace: Workspace, run_id: str, step: str, name: str, path: s
     return target
 
 
+def step_image(workspace: Workspace, run_id: str, step: str, name: str) -> Path:
+    """The image the step logged as metric `name` (the latest, when logged again), from the run's files.
+
+    Raises:
+        StepImageNotFound: the step logged no image of that name, or its file is gone or lies outside the
+            workspace's runs folder.
+    """
+    kept = step_of(workspace, run_id, step).get_image(name)
+    if kept is None:
+        raise StepImageNotFound(step, name)
+    try:
+        root = workspace.config.runs_dir.resolve(strict=True)
+        target = Path(kept).resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise StepImageNotFound(step, name) from None
+    if not target.is_relative_to(root) or not target.is_file():
+        raise StepImageNotFound(step, name)
+    return target
+
+
+class StepImageNotFound(DutoError, FileNotFoundError):
+    """An image a step did not log, or whose file is gone: 404."""
+
+    def __init__(self, step: str, name: str) -> None:
+        super().__init__(f"step {step!r} logged no image {name!r}; GET its metrics to list the images it has")
+
+
 def cancel(workspace: Workspace, run_id: str) -> RunAction:
     run = workspace.get_run(run_id)
     status = run.get_status()

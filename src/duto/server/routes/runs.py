@@ -119,6 +119,17 @@ def step_log(
     return Response(chunk, media_type="text/plain; charset=utf-8", headers=headers)
 
 
+@router.get(
+    "/{run_id}/steps/{step}/images/{name}",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/png": {}}, "description": "the image"}},
+    **read,
+)
+def step_image(request: Request, run_id: RunId, step: StepKey, name: str) -> FileResponse:
+    """An image the step logged (`log_image`), by its metric's name; the step's metrics list them (`images`)."""
+    return FileResponse(runs.step_image(workspace_of(request), run_id, step, name))
+
+
 @router.get("/{run_id}/steps/{step}/outputs", response_model=list[StepOutput], **read)
 def step_outputs(request: Request, run_id: RunId, step: StepKey) -> list[StepOutput]:
     """The outputs the step published, each with its files and their sizes."""

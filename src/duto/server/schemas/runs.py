@@ -136,6 +136,10 @@ class MetricSet(BaseModel):
 
     series: list[MetricSeries]
     scalars: dict[str, Any]
+    images: dict[str, str] = Field(
+        default_factory=dict,
+        description="each image logged, by metric name: its file name; GET /steps/{step}/images/{name} serves it",
+    )
     other: dict[str, Any]
 
 

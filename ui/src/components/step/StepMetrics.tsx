@@ -4,6 +4,7 @@ import { api, unwrap } from "../../api/client";
 import { ChartControls, DEFAULT_SETTINGS } from "../../metrics/ChartControls";
 import { MetricChart } from "../../metrics/MetricChart";
 import { hasTimes, LINE_COLORS, toLine } from "../../metrics/series";
+import { tableColumns } from "../../metrics/tables";
 import { EmptyState } from "../EmptyState";
 import "./step.css";
 
@@ -17,7 +18,37 @@ function show(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
-/** What a step logged: a line chart per metric logged many times, its numbers logged once as a table. */
+function MetricTable({ name, columns }: { name: string; columns: [string, unknown[]][] }) {
+  const rows = columns[0]![1].length;
+  return (
+    <figure className="metric-table" data-testid="metric-table" data-metric={name}>
+      <figcaption>{name}</figcaption>
+      <table className="table compact">
+        <thead>
+          <tr>
+            {columns.map(([column]) => (
+              <th key={column}>{column}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {Array.from({ length: rows }, (_, row) => (
+            <tr key={row}>
+              {columns.map(([column, values]) => (
+                <td key={column} className={typeof values[row] === "number" ? "num mono" : undefined}>
+                  {show(values[row])}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </figure>
+  );
+}
+
+/** What a step logged: a line chart per metric logged many times, its numbers logged once as a table, its
+ * images, and its tables. */
 export function StepMetrics({ runId, stepId }: StepPartProps) {
   const [settings, setSettings] = useState(DEFAULT_SETTINGS);
   const query = useQuery({
@@ -36,9 +67,11 @@ export function StepMetrics({ runId, stepId }: StepPartProps) {
   if (query.isPending) return <p className="muted">Loading metrics…</p>;
   if (query.isError) return <p className="notice">Metrics could not be read: {query.error.message}</p>;
   const { series, scalars, other } = query.data;
+  const images = query.data.images ?? {};
   const scalarNames = Object.keys(scalars).sort();
+  const imageNames = Object.keys(images).sort();
   const otherNames = Object.keys(other).sort();
-  if (!series.length && !scalarNames.length && !otherNames.length) {
+  if (!series.length && !scalarNames.length && !otherNames.length && !imageNames.length) {
     return (
       <EmptyState title="No metrics logged">
         <p>
@@ -77,14 +110,29 @@ export function StepMetrics({ runId, stepId }: StepPartProps) {
           </tbody>
         </table>
       )}
-      {otherNames.map((name) => (
-        <details key={name} className="metric-other">
-          <summary>{name}</summary>
-          <pre>
-            <code>{JSON.stringify(other[name], null, 2)}</code>
-          </pre>
-        </details>
+      {imageNames.map((name) => (
+        <figure key={name} className="metric-image" data-testid="metric-image" data-metric={name}>
+          <figcaption>{name}</figcaption>
+          <img
+            src={`/api/runs/${encodeURIComponent(runId)}/steps/${encodeURIComponent(stepId)}/images/${encodeURIComponent(name)}`}
+            alt={`${name}, an image the step logged`}
+            loading="lazy"
+          />
+        </figure>
       ))}
+      {otherNames.map((name) => {
+        const columns = tableColumns(other[name]);
+        return columns ? (
+          <MetricTable key={name} name={name} columns={columns} />
+        ) : (
+          <details key={name} className="metric-other">
+            <summary>{name}</summary>
+            <pre>
+              <code>{JSON.stringify(other[name], null, 2)}</code>
+            </pre>
+          </details>
+        );
+      })}
     </div>
   );
 }
