@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy import Connection, Row, Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from duto.errors import (
@@ -288,6 +288,16 @@ class RunsStore:
             if offset:
                 query = query.offset(offset)
             return [(run, name) for run, name in s.execute(query)]
+
+    def step_run_fields(self, run_id: str, *columns: str) -> list[Row[Any]]:
+        """The run's step runs in order, as Core rows of these columns (all but the fingerprint's components and
+        the attempts when none are named): what a document of a thousand steps reads, in a fifth of the time
+        ORM objects of every column take."""
+        skipped = ("components", "attempts")
+        chosen = [_STEPS.c[name] for name in columns] or [c for c in _STEPS.c if c.name not in skipped]
+        query = select(*chosen).where(_STEPS.c.pipeline_run_id == run_id).order_by(_STEPS.c.position)
+        with self.db.reading() as s:
+            return list(s.execute(query))
 
     def step_runs(self, run_id: str) -> list[models.StepRun]:
         with self.db.reading() as s:
