@@ -86,8 +86,7 @@ class PipelineRun:
 
     def __init__(self, workspace: Any, run_id: str) -> None:
         self.workspace: Workspace = getattr(workspace, "workspace", workspace)
-        row = self.workspace.runs_store.pipeline_run(run_id)
-        self.id = row.id
+        self.id = self.workspace.runs_store.pipeline_run_id(run_id)
         self._runner_thread: threading.Thread | None = None
 
     @staticmethod

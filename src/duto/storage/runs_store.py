@@ -219,6 +219,13 @@ class RunsStore:
                 row = self._by_prefix(s, run_id)
             return row
 
+    def pipeline_run_id(self, run_id: str) -> str:
+        """The full id of the run `run_id` names (a run id, a unique prefix of one, or a step run's id), without
+        reading its spec: the spec of a run of ten thousand steps takes a tenth of a second to parse."""
+        with self.db.reading() as s:
+            found = s.scalar(select(_RUNS.c.id).where(_RUNS.c.id == run_id))
+            return str(found) if found is not None else self._by_prefix(s, run_id).id
+
     def _by_prefix(self, s: Any, prefix: str) -> models.PipelineRun:
         """The one run whose id starts with `prefix`, else the run of the step run with that id.
 
