@@ -13,7 +13,7 @@ import {
   type NodeHandle,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
-import { useCallback, useMemo, useState, type KeyboardEvent } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import { edgesNear, viewCell } from "./culling";
 import { GroupNode } from "./GroupNode";
 import { groupSteps, summarize, type StepEdgeData, type StepNodeData } from "./groupSteps";
@@ -123,6 +123,13 @@ function Graph({ nodes, edges, openId, onOpen }: Props) {
     () => ({ maxZoom: 1, padding: 0.15, nodes: grouped.items.length > 60 ? startingNodes(layout).map((id) => ({ id })) : undefined }),
     [grouped, layout],
   );
+  // A group expanded (or a new shape) lays the graph out anew: show its top again, not where the old layout was.
+  const fitted = useRef(fitViewOptions);
+  useEffect(() => {
+    if (fitted.current === fitViewOptions) return;
+    fitted.current = fitViewOptions;
+    void flow.fitView(fitViewOptions);
+  }, [flow, fitViewOptions]);
 
   const neighbours = useMemo(() => {
     const down = new Map<string, string[]>();
