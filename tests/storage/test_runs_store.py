@@ -1,4 +1,5 @@
-"""Finding a run by its id or a prefix of it: a prefix several runs share is answered with those runs."""
+"""Finding a run by its id or a prefix of it (a prefix several runs share is answered with those runs), and the
+last row of each metric, which comparing runs reads instead of every point."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import pytest
 
 from duto import Workspace
 from duto.errors import AmbiguousRunError, RunNotFoundError
+from duto.facade.comparison import last_metrics
 from duto.graph.status import RunStatus
+from duto.storage import models
 from duto.storage.runs_store import AMBIGUOUS_LISTED, RunsStore
 
 
@@ -62,3 +65,35 @@ def test_underscore_and_percent_in_a_prefix_are_characters_not_wildcards(ws: Wor
             store.pipeline_run(prefix)
         assert not isinstance(caught.value, AmbiguousRunError)
         assert str(caught.value).startswith(f"no run {prefix!r} in this workspace")
+
+
+def test_last_metrics_gives_the_last_row_of_each_metric_and_how_many_it_has(ws: Workspace) -> None:
+    store = ws.runs_store
+    store.create_pipeline_run("run-1", "e", {}, {}, {}, False, False, [("step-1", "train", "local")])
+    points = [
+        models.Metric(run_id="run-1", name="loss", kind="scalar", value=1 / (i + 1), step=i, logged_at=0.0)
+        for i in range(1000)
+    ]
+    once = [
+        models.Metric(run_id="step-1", name="classes", kind="list", value=[3, 5, 7], step=None, logged_at=0.0),
+        models.Metric(run_id="step-1", name="acc", kind="scalar", value=0.5, step=None, logged_at=0.0),
+        models.Metric(run_id="step-1", name="acc", kind="scalar", value=0.75, step=None, logged_at=0.0),
+        models.Metric(run_id="step-1", name="scores", kind="row", value={"f1": 0.1}, step=None, logged_at=0.0),
+        models.Metric(run_id="step-1", name="scores", kind="row", value={"f1": 0.2}, step=None, logged_at=0.0),
+    ]
+    store.record_metrics("run-1", [*points, *once], [])
+
+    found = {(row.run_id, row.name): (row.value, rows) for row, rows in store.last_metrics(["run-1", "step-1"])}
+    assert found == {
+        ("run-1", "loss"): (pytest.approx(1 / 1000), 1000),
+        ("step-1", "classes"): ([3, 5, 7], 1),
+        ("step-1", "acc"): (0.75, 2),
+        ("step-1", "scores"): ({"f1": 0.2}, 2),
+    }
+    # What comparing runs shows, as the whole series read by get_metrics would give it.
+    assert last_metrics(ws.get_run("run-1")) == {
+        "loss": pytest.approx(1 / 1000),
+        "train/classes": 7,
+        "train/acc": 0.75,
+        "train/scores": {"f1": [0.1, 0.2]},
+    }

@@ -8,6 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from duto.caching.compare import GROUPS, differences
 from duto.facade import documents
+from duto.tracking.metrics import aggregate
+
+# Metrics whose rows build one table together (`aggregate`), not a series of values.
+TABLE_KINDS = ("row", "table")
 
 if TYPE_CHECKING:
     from duto.facade.runs import PipelineRun
@@ -33,12 +37,29 @@ def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, di
 
 
 def last_metrics(run: PipelineRun) -> dict[str, Any]:
-    """The last value of each metric of a run: the pipeline's by name, each step's as `step/name`."""
-    by_run = run.get_metrics(recursive=True)
-    named = {name: value for name, value in by_run.get(run.id, {}).items()}
-    for step in run.steps_in_order():
-        named.update({f"{step.key}/{name}": value for name, value in by_run.get(step.id, {}).items()})
-    return {name: value[-1] if isinstance(value, list) and value else value for name, value in named.items()}
+    """The last value of each metric of a run: the pipeline's by name, each step's as `step/name` (a reused
+    step's are its original's).
+
+    Read as the last row of each metric (one query, `RunsStore.last_metrics`), with what `get_metrics` would give
+    for it: a value logged once as it is (a list: its last item), a value logged again its last, a row or
+    table metric (rare and small) its whole table, from one more query each.
+    """
+    store = run.workspace.runs_store
+    steps = run.steps_in_order()
+    source = {step.id: step._row.reused_from or step.id for step in steps}
+    by_run: dict[str, dict[str, Any]] = {}
+    for row, rows in store.last_metrics([run.id, *source.values()]):
+        if row.kind in TABLE_KINDS:
+            value = aggregate(store.metric_rows(row.run_id, row.name))[row.name]
+        elif rows == 1 and isinstance(row.value, list) and row.value:
+            value = row.value[-1]
+        else:
+            value = row.value
+        by_run.setdefault(row.run_id, {})[row.name] = value
+    named = dict(by_run.get(run.id, {}))
+    for step in steps:
+        named.update({f"{step.key}/{name}": value for name, value in by_run.get(source[step.id], {}).items()})
+    return named
 
 
 def metric_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

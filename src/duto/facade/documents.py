@@ -12,11 +12,16 @@ from typing import TYPE_CHECKING, Any
 from duto.errors import DutoError
 
 if TYPE_CHECKING:
+    from sqlalchemy import Row
+
     from duto.facade.runs import PipelineRun
     from duto.facade.step_runs import StepRun
     from duto.facade.workspace import Workspace
     from duto.storage.models import PipelineRun as PipelineRunRow
     from duto.storage.models import StepRun as StepRunRow
+
+    # A step run's columns: its ORM object, or a Core row of the columns a document reads (`step_run_fields`).
+    StepRunFields = StepRunRow | Row[Any]
 
 
 def iso_utc(moment: datetime | None) -> str | None:
@@ -54,7 +59,7 @@ def step_document(step: StepRun) -> dict[str, Any]:
     return _step_fields(step._row, step.key, step.get_reuse_info()["reused_from"])
 
 
-def _step_fields(row: StepRunRow, key: str, reused_from: dict[str, Any] | None) -> dict[str, Any]:
+def _step_fields(row: StepRunFields, key: str, reused_from: dict[str, Any] | None) -> dict[str, Any]:
     """A step run's document from its row, its key in the spec and where it was reused from (None: it ran)."""
     reused = reused_from is not None
     return {
@@ -109,13 +114,13 @@ def runs_by_id(workspace: Workspace, run_ids: Sequence[str]) -> list[dict[str, A
     return found
 
 
-def step_keys(spec: Mapping[str, Any], rows: Sequence[StepRunRow]) -> list[str]:
+def step_keys(spec: Mapping[str, Any], rows: Sequence[StepRunFields]) -> list[str]:
     """Each step run's key in its run's spec (step runs are made from the spec's steps, in its order)."""
     steps = spec.get("steps", [])
     return [str(steps[r.position].get("key") or r.name) if r.position < len(steps) else r.name for r in rows]
 
 
-def reuse_origins(workspace: Workspace, rows: Sequence[StepRunRow]) -> dict[str, dict[str, Any]]:
+def reuse_origins(workspace: Workspace, rows: Sequence[StepRunFields]) -> dict[str, dict[str, Any]]:
     """Where each reused step run of `rows` came from, by its id, as `StepRun.get_reuse_info()` says it: two
     queries whatever the count (the originals, then the tombstones of those deleted since)."""
     from duto.storage.deletion_store import DeletionStore
@@ -150,7 +155,7 @@ def show_run(run: PipelineRun) -> dict[str, Any]:
     """
     store = run.workspace.runs_store
     row = store.pipeline_run(run.id)
-    rows = store.step_runs(run.id)
+    rows = store.step_run_fields(run.id)
     origins = reuse_origins(run.workspace, rows)
     keys = step_keys(row.spec, rows)
     reused = bool(rows) and len(origins) == len(rows)

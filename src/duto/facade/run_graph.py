@@ -17,7 +17,7 @@ def run_graph(run: PipelineRun) -> dict[str, Any]:
     for an order-only dependency, `run_after`)."""
     store = run.workspace.runs_store
     row = store.pipeline_run(run.id)
-    rows = store.step_runs(run.id)
+    rows = store.step_run_fields(run.id, "id", "name", "position", "status", "reused_from")
     keys = step_keys(row.spec, rows)
     nodes = [
         {"key": key, "name": r.name, "id": r.id, "status": r.status, "is_reused": r.reused_from is not None}

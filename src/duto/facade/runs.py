@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from duto.errors import (
     AmbiguousStepError,
@@ -26,7 +26,6 @@ from duto.processes import alive, machine_id, signal_tree
 from duto.storage.layout import RunLayout
 from duto.storage.lease_store import Holder, holder_of
 from duto.storage.models import Event
-from duto.storage.models import StepRun as StepRunRow
 from duto.tracking.metrics import aggregate, series
 
 if TYPE_CHECKING:
@@ -51,7 +50,19 @@ def _stop_process(pid: int | None, ticks: int | None, grace_seconds: float = 5.0
             time.sleep(0.02)
 
 
-def _newest_first(rows: list[StepRunRow]) -> list[StepRunRow]:
+class _Ordered(Protocol):
+    """What ordering step runs reads: their ORM objects, or Core rows of these columns (`step_run_fields`)."""
+
+    @property
+    def started_at(self) -> datetime | None: ...
+    @property
+    def position(self) -> int: ...
+
+
+_Fields = TypeVar("_Fields", bound=_Ordered)
+
+
+def _newest_first(rows: list[_Fields]) -> list[_Fields]:
     """Step runs newest first, as v1 lists a run's children: those that started, latest start first, then those
     that never did (not yet, reused or canceled), later steps of the pipeline first."""
     started = [r for r in rows if r.started_at is not None]
@@ -75,8 +86,7 @@ class PipelineRun:
 
     def __init__(self, workspace: Any, run_id: str) -> None:
         self.workspace: Workspace = getattr(workspace, "workspace", workspace)
-        row = self.workspace.runs_store.pipeline_run(run_id)
-        self.id = row.id
+        self.id = self.workspace.runs_store.pipeline_run_id(run_id)
         self._runner_thread: threading.Thread | None = None
 
     @staticmethod
@@ -217,13 +227,13 @@ class PipelineRun:
         store = self.workspace.runs_store
         if not recursive:
             return aggregate(store.metrics([self.id]))
-        steps = self.get_steps()
-        # A reused step's metrics are those its original logged.
-        source = {s.id: (s._row.reused_from or s.id) for s in steps}
-        rows = store.metrics([self.id, *source.values()])
+        # A reused step's metrics are those its original logged; newest first, as get_steps() orders them.
+        fields = store.step_run_fields(self.id, "id", "reused_from", "started_at", "position")
+        steps = [(r.id, r.reused_from or r.id) for r in _newest_first(fields)]
+        rows = store.metrics([self.id, *(source for _, source in steps)])
         result = {self.id: aggregate(r for r in rows if r.run_id == self.id)}
-        for step in steps:
-            result[step.id] = aggregate(r for r in rows if r.run_id == source[step.id])
+        for step_id, source in steps:
+            result[step_id] = aggregate(r for r in rows if r.run_id == source)
         return result
 
     def get_metric_series(self) -> dict[str, Any]:

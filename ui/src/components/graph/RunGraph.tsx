@@ -2,22 +2,38 @@ import {
   Background,
   Controls,
   MiniMap,
+  Position,
   ReactFlow,
   ReactFlowProvider,
   useReactFlow,
+  useStore,
+  useStoreApi,
   type Edge,
   type Node,
+  type NodeHandle,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
-import { useCallback, useMemo, useState, type KeyboardEvent } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
+import { edgesNear, viewCell } from "./culling";
 import { GroupNode } from "./GroupNode";
 import { groupSteps, summarize, type StepEdgeData, type StepNodeData } from "./groupSteps";
-import { DEFAULT_LAYOUT, layeredLayout } from "./layout";
+import { DEFAULT_LAYOUT, layeredLayout, startingNodes } from "./layout";
 import { StepNode } from "./StepNode";
 import "./graph.css";
 
 const NODE_TYPES = { step: StepNode, group: GroupNode };
 const LABELS_UP_TO = 400; // edge labels beyond this many edges are noise, and cost a text element each
+const CULL_EDGES_ABOVE = 200; // past this many edges, only those with an end near the view are drawn (culling.ts)
+const MINIMAP_UP_TO = 400; // the minimap draws every node, in view or not: past this many it costs more than it shows
+const { nodeWidth: WIDTH, nodeHeight: HEIGHT } = DEFAULT_LAYOUT;
+// Every node is WIDTH x HEIGHT (graph.css fixes it) with a handle at the middle of its top and bottom edges. Told
+// so, xyflow draws only the nodes in view from the first frame; left to measure, it would draw every node once to
+// find its handles, then drop those out of view, and a thousand steps cost a second.
+const SIZE = { width: WIDTH, height: HEIGHT, measured: { width: WIDTH, height: HEIGHT } };
+const HANDLES: NodeHandle[] = [
+  { type: "target", position: Position.Top, x: WIDTH / 2, y: 0, width: 1, height: 1 },
+  { type: "source", position: Position.Bottom, x: WIDTH / 2, y: HEIGHT - 1, width: 1, height: 1 },
+];
 
 interface Props {
   nodes: StepNodeData[];
@@ -62,22 +78,33 @@ function Graph({ nodes, edges, openId, onOpen }: Props) {
         const position = layout.positions.get(item.id)!;
         if (item.kind === "step") {
           const step = byKey.get(item.id) ?? item.step;
-          return { id: item.id, type: "step", position, data: { step, selected: item.id === current }, draggable: false };
+          return { id: item.id, type: "step", position, ...SIZE, handles: HANDLES, data: { step, selected: item.id === current }, draggable: false };
         }
         const group = summarize(item.id, item.prefix, item.steps.map((s) => byKey.get(s.key) ?? s));
         return {
           id: item.id,
           type: "group",
           position,
+          ...SIZE,
+          handles: HANDLES,
           data: { group, selected: item.id === current, onExpand: expand },
           draggable: false,
         };
       }),
     [grouped, layout, byKey, current, expand],
   );
+  // The view's cell as a string: the graph renders again only when the view moves into another cell.
+  const cellKey = useStore((s) => (grouped.edges.length > CULL_EDGES_ABOVE ? viewCell(s.transform, s.width, s.height).key : ""));
+  const store = useStoreApi();
+  const drawnEdges = useMemo(() => {
+    if (!cellKey) return grouped.edges;
+    const { transform, width, height } = store.getState();
+    const { rect } = viewCell(transform, width, height);
+    return edgesNear(grouped.edges, layout.positions, rect, { width: WIDTH, height: HEIGHT });
+  }, [cellKey, grouped, layout, store]);
   const flowEdges: Edge[] = useMemo(() => {
     const labelled = grouped.edges.length <= LABELS_UP_TO;
-    return grouped.edges.map((e) => {
+    return drawnEdges.map((e) => {
       const running = byKey.get(e.source)?.status === "Running" || byKey.get(e.target)?.status === "Running";
       return {
         id: `${e.source}->${e.target}`,
@@ -89,7 +116,20 @@ function Graph({ nodes, edges, openId, onOpen }: Props) {
         className: e.data.length ? "data-edge" : "order-edge",
       };
     });
-  }, [grouped, byKey]);
+  }, [grouped, drawnEdges, byKey]);
+
+  // A big graph opens on its top, around the middle, at a zoom that reads; a small one shows whole.
+  const fitViewOptions = useMemo(
+    () => ({ maxZoom: 1, padding: 0.15, nodes: grouped.items.length > 60 ? startingNodes(layout).map((id) => ({ id })) : undefined }),
+    [grouped, layout],
+  );
+  // A group expanded (or a new shape) lays the graph out anew: show its top again, not where the old layout was.
+  const fitted = useRef(fitViewOptions);
+  useEffect(() => {
+    if (fitted.current === fitViewOptions) return;
+    fitted.current = fitViewOptions;
+    void flow.fitView(fitViewOptions);
+  }, [flow, fitViewOptions]);
 
   const neighbours = useMemo(() => {
     const down = new Map<string, string[]>();
@@ -148,7 +188,7 @@ function Graph({ nodes, edges, openId, onOpen }: Props) {
         nodesDraggable={false}
         elementsSelectable={false}
         fitView
-        fitViewOptions={{ maxZoom: 1, padding: 0.15, nodes: grouped.items.length > 60 ? flowNodes.slice(0, 40) : undefined }}
+        fitViewOptions={fitViewOptions}
         minZoom={0.02}
         maxZoom={2}
         onNodeClick={(_, node) => {
@@ -160,7 +200,7 @@ function Graph({ nodes, edges, openId, onOpen }: Props) {
       >
         <Background gap={24} size={1} />
         <Controls showInteractive={false} />
-        {grouped.items.length > 12 && grouped.items.length <= 2000 && <MiniMap pannable zoomable className="minimap" nodeClassName={(n) => `mini ${((n.data as { step?: StepNodeData }).step?.status ?? "").toLowerCase()}`} />}
+        {grouped.items.length > 12 && grouped.items.length <= MINIMAP_UP_TO && <MiniMap pannable zoomable className="minimap" nodeClassName={(n) => `mini ${((n.data as { step?: StepNodeData }).step?.status ?? "").toLowerCase()}`} />}
       </ReactFlow>
     </div>
   );

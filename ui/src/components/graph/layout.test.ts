@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { layeredLayout } from "./layout";
+import { layeredLayout, startingNodes } from "./layout";
 
 function chain(count: number) {
   const ids = Array.from({ length: count }, (_, i) => `step_${i}`);
@@ -79,5 +79,23 @@ describe("layeredLayout", () => {
     expect(layout.positions.size).toBe(ids.length);
     expect(took).toBeLessThan(1000);
     console.info(`layout of ${ids.length} steps: ${took.toFixed(1)} ms`);
+  });
+});
+
+describe("startingNodes", () => {
+  it("takes the top layer and the middle of the wide one below it, up to the count", () => {
+    const shards = Array.from({ length: 99 }, (_, i) => `shard_${i}`);
+    const laid = layeredLayout(["source", ...shards], shards.map((s) => ({ source: "source", target: s })));
+    const first = startingNodes(laid, 7, 6);
+    expect(first[0]).toBe("source");
+    expect(first).toHaveLength(7);
+    const middle = laid.width / 2;
+    for (const id of first.slice(1)) expect(Math.abs(laid.positions.get(id)!.x - middle)).toBeLessThan(4 * 252);
+  });
+
+  it("goes down a chain until it has the count", () => {
+    const ids = Array.from({ length: 50 }, (_, i) => `step_${i}`);
+    const laid = layeredLayout(ids, ids.slice(1).map((id, i) => ({ source: ids[i]!, target: id })));
+    expect(startingNodes(laid, 5)).toEqual(ids.slice(0, 5));
   });
 });
