@@ -110,7 +110,7 @@ function Graph({ nodes, edges, openId, onOpen }: Props) {
         id: `${e.source}->${e.target}`,
         source: e.source,
         target: e.target,
-        type: "smoothstep",
+        type: "default", // curves: edges into one step arrive apart, each label on its own curve
         animated: running,
         label: labelled && e.data.length ? e.data.slice(0, 2).join(", ") + (e.data.length > 2 ? ` +${e.data.length - 2}` : "") : undefined,
         className: e.data.length ? "data-edge" : "order-edge",
@@ -130,6 +130,22 @@ function Graph({ nodes, edges, openId, onOpen }: Props) {
     fitted.current = fitViewOptions;
     void flow.fitView(fitViewOptions);
   }, [flow, fitViewOptions]);
+  // A small graph stays whole in view when its box changes width (the step panel opening or closing beside it);
+  // a big one keeps where the user took it.
+  const box = useRef<HTMLDivElement>(null);
+  const small = grouped.items.length <= 60;
+  useEffect(() => {
+    const element = box.current;
+    if (!element || !small || typeof ResizeObserver === "undefined") return;
+    let width = element.clientWidth;
+    const observer = new ResizeObserver(() => {
+      if (Math.abs(element.clientWidth - width) < 8) return;
+      width = element.clientWidth;
+      void flow.fitView(fitViewOptions);
+    });
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [flow, fitViewOptions, small]);
 
   const neighbours = useMemo(() => {
     const down = new Map<string, string[]>();
@@ -178,7 +194,7 @@ function Graph({ nodes, edges, openId, onOpen }: Props) {
   };
 
   return (
-    <div className="run-graph" tabIndex={0} onKeyDown={onKeyDown} aria-label="The run's steps; arrow keys move, Enter opens" data-testid="run-graph">
+    <div ref={box} className="run-graph" tabIndex={0} onKeyDown={onKeyDown} aria-label="The run's steps; arrow keys move, Enter opens" data-testid="run-graph">
       <ReactFlow
         nodes={flowNodes}
         edges={flowEdges}
