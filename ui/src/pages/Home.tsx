@@ -1,10 +1,10 @@
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState, type ReactNode } from "react";
 import { Link } from "react-router-dom";
-import { api, unwrap, type Schemas } from "../api/client";
+import { api, unwrap } from "../api/client";
 import { EmptyState } from "../components/EmptyState";
-import { StatusBadge } from "../components/StatusBadge";
-import { elapsedSeconds, formatAgo, formatDateTime, formatDuration } from "../time";
+import { RunRow } from "../components/RunRow";
+import { formatDateTime, formatDuration } from "../time";
 
 const POLL_MS = 2000;
 const RECENT_RUNS = 20;
@@ -104,30 +104,6 @@ function RecentRuns() {
         </table>
       )}
     </Section>
-  );
-}
-
-function RunRow({ run, now }: { run: Schemas["RunSummary"]; now: number }) {
-  const started = run.started ?? run.created;
-  const seconds = run.duration_seconds ?? (run.started ? elapsedSeconds(run.started, run.ended, now) : null);
-  return (
-    <tr>
-      <td>
-        <Link to={`/runs/${encodeURIComponent(run.id)}`} className="mono">
-          {run.id.slice(0, 8)}
-        </Link>
-      </td>
-      <td>
-        <Link to={`/experiments/${encodeURIComponent(run.experiment)}`}>{run.experiment}</Link>
-      </td>
-      <td>
-        <StatusBadge status={run.status} reused={run.reused} />
-      </td>
-      <td className="num">{formatDuration(seconds)}</td>
-      <td className="muted" title={formatDateTime(started)}>
-        {formatAgo(started, now)}
-      </td>
-    </tr>
   );
 }
 

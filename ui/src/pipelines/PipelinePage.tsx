@@ -3,10 +3,10 @@ import { Link, useParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
 import { EmptyState } from "../components/EmptyState";
 import { QueryState, useNow } from "../components/QueryState";
-import { StatusBadge } from "../components/StatusBadge";
+import { RunRow } from "../components/RunRow";
 import { valueText } from "../experiments/runTable";
 import { useAllows } from "../session/scope";
-import { elapsedSeconds, formatAgo, formatDateTime, formatDuration } from "../time";
+import { formatDateTime } from "../time";
 import { TriggerForm } from "./TriggerForm";
 import { parametersOf } from "./trigger";
 
@@ -178,34 +178,15 @@ function PipelineRuns({ id }: { id: string }) {
             </tr>
           </thead>
           <tbody>
-            {runs.data.map((run) => {
-              const started = run.started ?? run.created;
-              const seconds = run.duration_seconds ?? (run.started ? elapsedSeconds(run.started, run.ended, now) : null);
-              return (
-                <tr key={run.id}>
-                  <td>
-                    <Link to={`/runs/${encodeURIComponent(run.id)}`} className="mono">
-                      {run.id.slice(0, 8)}
-                    </Link>
-                  </td>
-                  <td>
-                    <Link to={`/experiments/${encodeURIComponent(run.experiment)}`}>{run.experiment}</Link>
-                  </td>
-                  <td>
-                    <StatusBadge status={run.status} reused={run.reused} />
-                  </td>
-                  <td className="num">{formatDuration(seconds)}</td>
-                  <td className="muted" title={formatDateTime(started)}>
-                    {formatAgo(started, now)}
-                  </td>
-                  <td className="mono muted clip">
-                    {Object.entries(run.parameters)
-                      .map(([k, v]) => `${k}=${valueText(v)}`)
-                      .join("  ")}
-                  </td>
-                </tr>
-              );
-            })}
+            {runs.data.map((run) => (
+              <RunRow key={run.id} run={run} now={now}>
+                <td className="mono muted clip">
+                  {Object.entries(run.parameters)
+                    .map(([k, v]) => `${k}=${valueText(v)}`)
+                    .join("  ")}
+                </td>
+              </RunRow>
+            ))}
           </tbody>
         </table>
       )}
