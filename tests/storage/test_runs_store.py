@@ -83,7 +83,9 @@ def test_last_metrics_gives_the_last_row_of_each_metric_and_how_many_it_has(ws: 
     ]
     store.record_metrics("run-1", [*points, *once], [])
 
-    found = {(row.run_id, row.name): (row.value, rows) for row, rows in store.last_metrics(["run-1", "step-1"])}
+    found = {
+        (row.run_id, row.name): (row.value, rows) for row, rows in ws.metric_store.last_metrics(["run-1", "step-1"])
+    }
     assert found == {
         ("run-1", "loss"): (pytest.approx(1 / 1000), 1000),
         ("step-1", "classes"): ([3, 5, 7], 1),

@@ -40,11 +40,11 @@ def last_metrics(run: PipelineRun) -> dict[str, Any]:
     """The last value of each metric of a run: the pipeline's by name, each step's as `step/name` (a reused
     step's are its original's).
 
-    Read as the last row of each metric (one query, `RunsStore.last_metrics`), with what `get_metrics` would give
+    Read as the last row of each metric (one query, `MetricStore.last_metrics`), with what `get_metrics` would give
     for it: a value logged once as it is (a list: its last item), a value logged again its last, a row or
     table metric (rare and small) its whole table, from one more query each.
     """
-    store = run.workspace.runs_store
+    store = run.workspace.metric_store
     steps = run.steps_in_order()
     source = {step.id: step._row.reused_from or step.id for step in steps}
     by_run: dict[str, dict[str, Any]] = {}

@@ -224,13 +224,13 @@ class PipelineRun:
 
     def get_metrics(self, recursive: bool = False) -> dict[str, Any]:
         """Metrics logged on the pipeline run; with `recursive`, `{run_id: {name: value}}` for it and each step."""
-        store = self.workspace.runs_store
+        metrics = self.workspace.metric_store
         if not recursive:
-            return aggregate(store.metrics([self.id]))
+            return aggregate(metrics.metrics([self.id]))
         # A reused step's metrics are those its original logged; newest first, as get_steps() orders them.
-        fields = store.step_run_fields(self.id, "id", "reused_from", "started_at", "position")
+        fields = self.workspace.runs_store.step_run_fields(self.id, "id", "reused_from", "started_at", "position")
         steps = [(r.id, r.reused_from or r.id) for r in _newest_first(fields)]
-        rows = store.metrics([self.id, *(source for _, source in steps)])
+        rows = metrics.metrics([self.id, *(source for _, source in steps)])
         result = {self.id: aggregate(r for r in rows if r.run_id == self.id)}
         for step_id, source in steps:
             result[step_id] = aggregate(r for r in rows if r.run_id == source)
@@ -241,7 +241,7 @@ class PipelineRun:
         {step key: ...}}`, each as `tracking.metrics.series` shapes it (a reused step's are its original's)."""
         steps = self.steps_in_order()
         source = {s.id: (s._row.reused_from or s.id) for s in steps}
-        rows = self.workspace.runs_store.metrics([self.id, *source.values()])
+        rows = self.workspace.metric_store.metrics([self.id, *source.values()])
         return {
             "run": series(r for r in rows if r.run_id == self.id),
             "steps": {s.key: series(r for r in rows if r.run_id == source[s.id]) for s in steps},

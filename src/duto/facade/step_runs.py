@@ -237,17 +237,17 @@ class StepRun:
 
     def get_metrics(self) -> dict[str, Any]:
         """What the step logged (what the original logged, when reused)."""
-        return aggregate(self.parent.workspace.runs_store.metrics([self._row.reused_from or self.id]))
+        return aggregate(self.parent.workspace.metric_store.metrics([self._row.reused_from or self.id]))
 
     def get_metric_series(self) -> dict[str, Any]:
         """Every point the step logged (the original's, when reused), as `tracking.metrics.series` shapes it."""
-        return series(self.parent.workspace.runs_store.metrics([self._row.reused_from or self.id]))
+        return series(self.parent.workspace.metric_store.metrics([self._row.reused_from or self.id]))
 
     def get_image(self, name: str) -> str | None:
         """Where the image the step logged as metric `name` is kept (the latest, when logged again; the
         original's, when reused); None when it logged no image of that name."""
-        rows = self.parent.workspace.runs_store.metrics([self._row.reused_from or self.id])
-        images = [row for row in rows if row.name == name and row.kind == "image"]
+        rows = self.parent.workspace.metric_store.metric_rows(self._row.reused_from or self.id, name)
+        images = [row for row in rows if row.kind == "image"]
         return str(images[-1].value) if images else None
 
     def get_environment(self) -> dict[str, Any]:

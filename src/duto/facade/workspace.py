@@ -12,6 +12,7 @@ from duto.config import WORKSPACE_DIR, WorkspaceConfig, find_workspace_root, upd
 from duto.errors import WorkspaceExistsError
 from duto.storage.cas import ContentStore, workspace_content_store
 from duto.storage.db import Database
+from duto.storage.metric_store import MetricStore
 from duto.storage.runs_store import RunsStore
 
 if TYPE_CHECKING:
@@ -119,6 +120,10 @@ class Workspace:
     @cached_property
     def runs_store(self) -> RunsStore:
         return RunsStore(self.database)
+
+    @cached_property
+    def metric_store(self) -> MetricStore:
+        return MetricStore(self.database)
 
     @cached_property
     def content_store(self) -> ContentStore:

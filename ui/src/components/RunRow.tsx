@@ -30,3 +30,16 @@ export function RunRow({ run, now, children }: { run: Schemas["RunSummary"]; now
     </tr>
   );
 }
+
+/** The header cells of `RunRow`'s cells, in their order. */
+export function RunHeaderCells() {
+  return (
+    <>
+      <th>Run</th>
+      <th>Experiment</th>
+      <th>Status</th>
+      <th className="num">Duration</th>
+      <th>Started</th>
+    </>
+  );
+}

@@ -3,7 +3,7 @@ import { useEffect, useState, type ReactNode } from "react";
 import { Link } from "react-router-dom";
 import { api, unwrap } from "../api/client";
 import { EmptyState } from "../components/EmptyState";
-import { RunRow } from "../components/RunRow";
+import { RunHeaderCells, RunRow } from "../components/RunRow";
 import { formatDateTime, formatDuration } from "../time";
 
 const POLL_MS = 2000;
@@ -89,11 +89,7 @@ function RecentRuns() {
         <table className="table">
           <thead>
             <tr>
-              <th>Run</th>
-              <th>Experiment</th>
-              <th>Status</th>
-              <th className="num">Duration</th>
-              <th>Started</th>
+              <RunHeaderCells />
             </tr>
           </thead>
           <tbody>

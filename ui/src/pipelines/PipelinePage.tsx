@@ -3,7 +3,7 @@ import { Link, useParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
 import { EmptyState } from "../components/EmptyState";
 import { QueryState, useNow } from "../components/QueryState";
-import { RunRow } from "../components/RunRow";
+import { RunHeaderCells, RunRow } from "../components/RunRow";
 import { valueText } from "../experiments/runTable";
 import { useAllows } from "../session/scope";
 import { formatDateTime } from "../time";
@@ -169,11 +169,7 @@ function PipelineRuns({ id }: { id: string }) {
         <table className="table">
           <thead>
             <tr>
-              <th>Run</th>
-              <th>Experiment</th>
-              <th>Status</th>
-              <th className="num">Duration</th>
-              <th>Started</th>
+              <RunHeaderCells />
               <th>Parameters</th>
             </tr>
           </thead>

@@ -79,14 +79,7 @@ function PublishedPipelines() {
                 <td className="muted" title={formatDateTime(p.created)}>
                   {formatAgo(p.created, now)}
                 </td>
-                <td>
-                  <span className="url-cell">
-                    <span className="mono clip" title={p.endpoint}>
-                      {p.endpoint}
-                    </span>
-                    <CopyButton text={p.endpoint} label="Copy URL" />
-                  </span>
-                </td>
+                <UrlCell url={p.endpoint} />
               </tr>
             ))}
           </tbody>
@@ -150,19 +143,26 @@ function Endpoints() {
                     ))}
                   </span>
                 </td>
-                <td>
-                  <span className="url-cell">
-                    <span className="mono clip" title={e.endpoint}>
-                      {e.endpoint}
-                    </span>
-                    <CopyButton text={e.endpoint} label="Copy URL" />
-                  </span>
-                </td>
+                <UrlCell url={e.endpoint} />
               </tr>
             ))}
           </tbody>
         </table>
       )}
     </section>
+  );
+}
+
+/** A trigger URL, clipped to its cell, with a button that copies it whole. */
+function UrlCell({ url }: { url: string }) {
+  return (
+    <td>
+      <span className="url-cell">
+        <span className="mono clip" title={url}>
+          {url}
+        </span>
+        <CopyButton text={url} label="Copy URL" />
+      </span>
+    </td>
   );
 }
