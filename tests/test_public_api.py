@@ -66,6 +66,7 @@ V1_NAMES = {
         "Dataset",
         "Environment",
         "Experiment",
+        "Keyvault",
         "Run",
         "RunConfiguration",
         "ScriptRunConfig",
