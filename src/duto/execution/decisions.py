@@ -17,10 +17,14 @@ from duto.graph.spec import StepSpec
 from duto.graph.status import RunStatus
 from duto.storage.cas import ContentStore
 from duto.storage.datastores import DatastoreBackend
+from duto.storage.remote_files import RemoteFiles
 from duto.storage.reuse_store import Entry, Previous, ReuseStore
 
 # How many of the experiment's last runs a step's previous run is looked for in first.
 RECENT_RUNS = 20
+# Step kinds that read their dataset inputs where they are (a data transfer), so an object store's files are
+# hashed for their fingerprint without being kept in the content store.
+READS_AT_SOURCE = ("data_transfer",)
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class ReuseDecisions:
         self.reuse = reuse
         self.cas = cas
         self.datastores = datastores
+        self.remote = RemoteFiles(cas)
         self._previous: dict[str, Previous] | None = None  # loaded when the first step is decided
         self._previous_complete = False  # whether it was loaded from the whole history (see _previous_run)
         # Why earlier results are gone, by fingerprint: loaded once, when a step first has no entry. The table is
@@ -103,6 +108,8 @@ class ReuseDecisions:
                     self.run.default_datastore,
                     self.run.parameters,
                     lambda url: fetch_url(url, url_cache(self.cas)),
+                    self.remote,
+                    keep=spec.kind not in READS_AT_SOURCE,
                 )
                 inputs[port.name] = {"digest": tree_digest(files), "source": {"kind": "dataset"}, "files": files}
         hashed = {

@@ -27,10 +27,9 @@ from duto.execution.commit import CommitError, disk_full_in, lay_out, stage_outp
 from duto.execution.decisions import Decision, ReuseDecisions, RunContext
 from duto.execution.interpreters import Building, Interpreters
 from duto.execution.lease import RunLease
-from duto.execution.materialize import InputError, prepare
+from duto.execution.materialize import InputDigests, InputError, prepare
 from duto.execution.recovery import GOING, recover
 from duto.execution.running import POLL_SECONDS, RunningSteps, StepState, log_event, mounted_states
-from duto.execution.url_inputs import url_digests
 from duto.graph.spec import PipelineSpec
 from duto.graph.status import RunStatus
 from duto.storage.cas import ContentStore, workspace_content_store
@@ -463,7 +462,7 @@ class Runner:
                 (self.run_id, state.step_run_id),
                 state.interpreter or Interpreters.runners_own(),
                 (self.experiment_name, str(self.config.root)),
-                url_digests(state.components or {}),
+                InputDigests.of(state.components, self.config.default_datastore),
             )
             state.watched = mounted_states(prepared.mounted_files)
             self.running.start(state, prepared)
@@ -570,6 +569,8 @@ class Runner:
                 # A published output shares its inode with the stored blob: that blob is now wrong.
                 for upstream in self.steps.values():
                     for output in upstream.outputs.values():
+                        if not self.datastores[output["datastore"]].is_local:
+                            continue  # an object store's output is given to steps as copies
                         root = self.datastores[output["datastore"]].local_path(output["path"])
                         if path == str(root) or path.startswith(f"{root}/"):
                             self.cas.evict_blob(_blob_of(self.cas, output["digest"], path, root))
@@ -598,7 +599,9 @@ class Runner:
         except BaseException:
             staged.discard()
             raise
-        staged.promote()
+        for problem in staged.promote():
+            log.warning("step %s: %s", state.spec.name, problem)
+            _note_in_log(state.layout.std_log, problem)
 
     def _end(
         self, state: StepState, status: RunStatus, reason: str | None, decision: NewEvent | None = None, **fields: Any

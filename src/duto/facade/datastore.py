@@ -196,6 +196,11 @@ class Datastore:
         return self._backend.root
 
     @property
+    def backend(self) -> DatastoreBackend:
+        """The datastore's files through fsspec, by path inside it."""
+        return self._backend
+
+    @property
     def bucket_name(self) -> str | None:
         return self._settings.get("bucket")
 

@@ -145,6 +145,15 @@ class ContentStore:
         self._publish_blob(staged, digest)
         return digest
 
+    def put_staged(self, staged: Path, digest: str) -> str:
+        """Store a private file whose BLAKE3 the caller took as it wrote it (a download); it becomes the blob,
+        unless a sound blob of that digest is there already."""
+        if self.blob_sound(digest):
+            staged.unlink()
+        else:
+            self._publish_blob(staged, digest)
+        return digest
+
     # manifests -----------------------------------------------------------------------------------
     def put_manifest(self, manifest: dict[str, Any]) -> str:
         data = canonical(manifest)
@@ -272,6 +281,14 @@ class ContentStore:
         shutil.copyfile(source, dest)
         if executable:
             dest.chmod(0o755)
+
+    def copy_blob(self, digest: str, target: Path) -> None:
+        """A private copy of one blob at `target`.
+
+        Raises:
+            StoreDamagedError: the blob is missing or corrupt.
+        """
+        self._place(digest, target, link=False, executable=False)
 
     def publish(self, digest: str, final: Path, link: bool = True) -> None:
         """Lay a stored output out under its final name by one rename, replacing what was there."""
