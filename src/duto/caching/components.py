@@ -96,7 +96,7 @@ def step_components(
         "kind": f"{step.kind}@{step.kind_version}",
         "code": dict(code),
         "script": step.script_name,
-        "command": step.command,
+        "command": _transfer_options(step) if step.transfer is not None else step.command,
         "arguments": list(step.arguments),
         "params": dict(step.params),
         "parameters": {name: parameters[name] for name in sorted(referenced_parameters(step))},
@@ -117,9 +117,17 @@ def step_components(
     }
 
 
+def _transfer_options(step: StepSpec) -> list[Argument]:
+    """A data transfer's reference types, as the `command` of a step that has no other."""
+    return [{"value": f"{name}={value}"} for name, value in sorted((step.transfer or {}).items())]
+
+
 def _environment(step: StepSpec, interpreter: Any) -> dict[str, Any]:
     """The environment part of the fingerprint: Python version, variables, a built env's packages, and the
-    content digests of the local wheels and folders it was installed from."""
+    content digests of the local wheels and folders it was installed from. A data transfer runs no code of the
+    user's: what it copies does not depend on a Python version, so it has none."""
+    if step.transfer is not None:
+        return {"python": "", "variables": {}}
     variables = {**(step.environment or {}).get("environment_variables", {}), **step.environment_variables}
     part: dict[str, Any] = {"python": interpreter.version, "variables": variables}
     if interpreter.packages is not None:

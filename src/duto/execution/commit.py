@@ -159,6 +159,8 @@ def lay_out(
         OSError: an object store could not be reached.
     """
     for output in outputs.values():
+        if output.get("stored_in") == "datastore":
+            continue  # a data transfer's copy: its bytes are on its datastore only, and checked there for reuse
         backend = datastores[output["datastore"]]
         if not backend.is_local:
             if not _uploaded(cas, output["digest"], backend, output["path"]):

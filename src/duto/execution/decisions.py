@@ -12,6 +12,7 @@ from duto.caching.components import dataset_files, path_digest, step_components,
 from duto.caching.explain import SAME_FINGERPRINT, explain, gone, output_fault
 from duto.caching.fingerprint import fingerprint
 from duto.execution.materialize import Interpreter, url_cache
+from duto.execution.transfer import placed_fault
 from duto.execution.url_inputs import fetch_url
 from duto.graph.spec import StepSpec
 from duto.graph.status import RunStatus
@@ -147,10 +148,15 @@ class ReuseDecisions:
             dropped = self._dropped.get(decision.fingerprint)
             return None, None if dropped is None else gone(dropped)
         for output in entry.outputs.values():
-            fault = self.cas.fault(output["digest"])
-            if fault is None:
-                continue
-            cause = output_fault(fault.describe())
+            if output.get("stored_in") == "datastore":
+                cause = placed_fault(self.cas, output, self.datastores)
+                if cause is None:
+                    continue
+            else:
+                fault = self.cas.fault(output["digest"])
+                if fault is None:
+                    continue
+                cause = output_fault(fault.describe())
             if settle:
                 self.reuse.drop(decision.fingerprint, cause)
             return None, gone(cause)

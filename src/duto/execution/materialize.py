@@ -110,6 +110,8 @@ def place_input(
             raise InputError(f"input {spec.name!r}: step {source['step']!r} recorded no output {source['output']!r}")
         backend = datastores[location["datastore"]]
         what = f"input {spec.name!r} (output {source['output']!r} of step {source['step']!r})"
+        if location.get("stored_in") == "datastore":
+            return _place_transferred(spec, layout, RemoteFiles(cas), backend, location, mounted, what)
         if spec.mode == "mount" and backend.is_local:
             published = backend.local_path(location["path"])
             _check_published(cas, location["digest"], published, what)
@@ -124,6 +126,31 @@ def place_input(
         return str(target)
     digests = fingerprinted or InputDigests({}, "")
     return _place_dataset(spec, layout, datastores, mounted, parameters or {}, RemoteFiles(cas), digests)
+
+
+def _place_transferred(
+    spec: InputSpec,
+    layout: StepLayout,
+    remote: RemoteFiles,
+    backend: DatastoreBackend,
+    location: Mapping[str, str],
+    mounted: list[str],
+    what: str,
+) -> str:
+    """An upstream data transfer's copy, kept on its datastore: read there in place (mounted, on a local
+    folder), else copied here, each file checked against the digest the transfer recorded."""
+    manifest = remote.cas.manifest(location["digest"])
+    if manifest is None:
+        raise InputError(f"{what}: the record of its files is missing from the content store; submit again")
+    if spec.mode == "mount" and backend.is_local:
+        published = backend.local_path(location["path"])
+        mounted.extend(_files_under(published))
+        return str(published)
+    target = layout.inputs / spec.name
+    for rel, entry in manifest["files"].items():
+        path = f"{location['path']}/{rel}" if rel else location["path"]
+        remote.place(backend, path, entry["digest"], target / rel if rel else target)
+    return str(target)
 
 
 def _check_published(cas: ContentStore, digest: str, published: Path, what: str) -> None:
@@ -195,7 +222,7 @@ def _place_dataset(
             with layout.std_log.open("a") as log:
                 log.write(f"duto: warning: input {spec.name!r} holds no files at {where}\n")
             continue
-        prefix = _fixed_prefix(pattern)
+        prefix = fixed_prefix(pattern)
         is_file = matched == [prefix]
         names_one_file = is_file and len(paths) == 1
         base = PurePosixPath(prefix).parent if is_file else PurePosixPath(prefix)
@@ -261,7 +288,7 @@ def at_path_on_compute(spec: InputSpec, placed: str, code: Path) -> str:
     return str(target)
 
 
-def _fixed_prefix(pattern: str) -> str:
+def fixed_prefix(pattern: str) -> str:
     """The part of a path before its first glob character ("raw" for "raw/**/*.csv")."""
     fixed: list[str] = []
     for part in PurePosixPath(pattern.strip("/")).parts:

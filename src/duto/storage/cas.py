@@ -255,6 +255,8 @@ class ContentStore:
         if manifest["kind"] == "file":
             self._place(manifest["digest"], target, link, manifest.get("executable", False))
             return
+        if manifest["kind"] == DATASTORE_FILES:
+            raise DutoError(f"{digest[:16]} names files kept on a datastore, not in the store; copy them from there")
         target.mkdir(parents=True, exist_ok=True)
         for rel, entry in manifest["files"].items():
             dest = target / rel
@@ -383,9 +385,16 @@ class ContentStore:
         return len(found)
 
 
+# A manifest of files kept on a datastore rather than in the store (a data transfer's copy): it names their
+# content digests and stamps, and no blob of the store.
+DATASTORE_FILES = "datastore_files"
+
+
 def _blob_digests(manifest: dict[str, Any]) -> list[str]:
     if manifest.get("kind") == "file":
         return [manifest["digest"]]
+    if manifest.get("kind") == DATASTORE_FILES:
+        return []
     return [entry["digest"] for entry in manifest.get("files", {}).values()]
 
 

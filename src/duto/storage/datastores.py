@@ -133,14 +133,15 @@ class DatastoreBackend:
         """Datastore paths of the files a path or glob names (a folder names every file under it)."""
         return sorted(self._found(pattern, detail=False))
 
-    def listing(self, pattern: str) -> dict[str, FileStamp]:
-        """The files a path or glob names, each with its stamp: one listing on an object store."""
-        found = self._found(pattern, detail=True)
+    def listing(self, pattern: str, staging: bool = False) -> dict[str, FileStamp]:
+        """The files a path or glob names, each with its stamp: one listing on an object store. With `staging`,
+        a transfer's staging area is listed too (when it is what `pattern` names)."""
+        found = self._found(pattern, detail=True, staging=staging)
         if self.root is not None:
             return {path: _local_stamp(self.root / path) for path in sorted(found)}
         return {path: _stamp(found[path]) for path in sorted(found)}
 
-    def _found(self, pattern: str, detail: bool) -> dict[str, dict[str, Any]]:
+    def _found(self, pattern: str, detail: bool, staging: bool = False) -> dict[str, dict[str, Any]]:
         pattern = self.clean(pattern)
         if any(c in pattern for c in GLOB_CHARACTERS):
             found: dict[str, dict[str, Any]] = self.fs.glob(pattern, detail=True)
@@ -156,7 +157,7 @@ class DatastoreBackend:
         return {
             str(path).lstrip("/"): info
             for path, info in found.items()
-            if info.get("type") != "directory" and not str(path).lstrip("/").startswith(STAGING)
+            if info.get("type") != "directory" and (staging or not str(path).lstrip("/").startswith(STAGING))
         }
 
     def stamp(self, path: str) -> FileStamp | None:
