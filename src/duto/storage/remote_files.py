@@ -10,6 +10,7 @@ between the fingerprint and the step's start cannot feed the step other bytes th
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import blake3
@@ -17,6 +18,7 @@ import blake3
 from duto.errors import DatastoreError
 from duto.storage.cas import ContentStore
 from duto.storage.datastores import DatastoreBackend, FileStamp
+from duto.storage.hashing import HashingTooSlow
 from duto.storage.temporary import temporary_name
 
 CHUNK = 4 * 1024 * 1024
@@ -39,12 +41,22 @@ class RemoteFiles:
 
         Raises:
             RemoteFileError: the object changed while it was read.
+            HashingTooSlow: reading it would overrun the hasher's deadline or byte budget.
             OSError: the store could not be read.
         """
         key = f"{backend.identity}/{path}"
-        cached = self.cas.hasher.remote_cached(key, stamp.size, stamp.version) if stamp.version else None
+        hasher = self.cas.hasher
+        cached = hasher.remote_cached(key, stamp.size, stamp.version) if stamp.version else None
         if cached is not None and (not keep or self.cas.blob_sound(cached)):
             return cached
+        # Under a caller's deadline or byte budget (submit's reuse pass), what would overrun it is left to the
+        # runner, as for local files.
+        if hasher.deadline is not None and time.monotonic() > hasher.deadline:
+            raise HashingTooSlow(backend.where(path))
+        if hasher.read_budget is not None:
+            if stamp.size > hasher.read_budget:
+                raise HashingTooSlow(backend.where(path))
+            hasher.read_budget -= stamp.size
         digest = self._read(backend, path, stamp, keep)
         if stamp.version:
             self.cas.hasher.remember_remote(key, stamp.size, stamp.version, digest)
