@@ -65,6 +65,11 @@ def test_credentials_appear_nowhere_but_the_secrets_file(ws, write_script, tmp_p
                 answer = client.get(path)
                 assert answer.status_code == 200, (path, answer.text)
                 said.append(answer.text)
+            work = run.find_step_run("work")[0]
+            listed = client.get(f"/api/runs/{run.id}/steps/{work.id}/outputs").json()
+            assert [(o["datastore"], [f["path"] for f in o["files"]]) for o in listed] == [
+                ("lake", ["a.csv", "b.csv"])
+            ], "an output on S3 is listed from its record in the store"
     finally:
         stop_server(served)
 

@@ -327,6 +327,10 @@ class StepRun:
             self.parent.workspace, name, location["datastore"], location["path"], location.get("digest")
         )
 
+    def published_outputs(self) -> list[str]:
+        """The names of the outputs the step run has published ([] before it finished)."""
+        return list(self._row.outputs)
+
     def output_folders(self) -> dict[str, Path]:
         """Where each output the step published is on this machine, by name ({} before it finished); an output
         on an object store has no such place and is left out."""
