@@ -167,7 +167,7 @@ def _output_files(plan: TransferPlan, source: Mapping[str, str]) -> list[SourceF
         backend = plan.datastores[location["datastore"]]
         return [
             SourceFile(
-                rel,
+                rel or PurePosixPath(location["path"]).name,  # a copy that is one file keeps its name
                 entry["digest"],
                 backend.where(_join(location["path"], rel)),
                 _opener(backend, _join(location["path"], rel)),
