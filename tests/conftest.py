@@ -8,11 +8,13 @@ import hashlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
+import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -144,6 +146,46 @@ def run_duto(
         check=False,
         stdin=subprocess.DEVNULL,
     )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3 server (moto's) on 127.0.0.1 for the whole session; each test makes its own bucket."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_client(s3_endpoint: str):  # type: ignore[no-untyped-def]
+    """A boto3 client of the test server, to look at buckets from outside duto."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        aws_access_key_id="test-reader",
+        aws_secret_access_key="test-reader",
+        region_name="us-east-1",
+    )
+
+
+@pytest.fixture
+def s3_bucket(s3_client) -> str:  # type: ignore[no-untyped-def]
+    """A new, empty bucket on the test server."""
+    name = f"duto-{uuid.uuid4().hex[:12]}"
+    s3_client.create_bucket(Bucket=name)
+    return name
 
 
 def dead_pid() -> int:

@@ -66,6 +66,7 @@ V1_NAMES = {
         "Dataset",
         "Environment",
         "Experiment",
+        "Keyvault",
         "Run",
         "RunConfiguration",
         "ScriptRunConfig",
@@ -124,7 +125,7 @@ V1_NAMES = {
     "azureml.pipeline.core.port_data_reference": ["PortDataReference"],
     "azureml.pipeline.core.pipeline_endpoint": ["PipelineEndpoint", "PipelineIdVersion"],
     "azureml.pipeline.core.schedule": ["Schedule", "ScheduleRecurrence", "TimeZone"],
-    "azureml.pipeline.steps": ["CommandStep", "PythonScriptStep"],
+    "azureml.pipeline.steps": ["CommandStep", "DataTransferStep", "PythonScriptStep"],
 }
 PREFIXES = [
     ("azureml.pipeline.core", "duto.pipeline"),

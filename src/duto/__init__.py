@@ -17,6 +17,7 @@ _EXPORTS = {
     "ComputeTarget": "duto.facade.compute_targets",
     "RunConfiguration": "duto.graph.runconfig",
     "ScriptRunConfig": "duto.graph.script_run_config",
+    "Keyvault": "duto.facade.keyvault",
     "Run": "duto.tracking.step_context",
     "DutoError": "duto.errors",
 }
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from duto.facade.datastore import Datastore as Datastore
     from duto.facade.environment_registry import Environment as Environment
     from duto.facade.experiment import Experiment as Experiment
+    from duto.facade.keyvault import Keyvault as Keyvault
     from duto.facade.workspace import Workspace as Workspace
     from duto.graph.datasets import DataPath as DataPath
     from duto.graph.datasets import Dataset as Dataset

@@ -8,7 +8,10 @@ DutoError                                         (v1: AzureMLException)
 │   ├── TriggerError                              .field: a trigger's body or arguments, e.g. "ParameterAssignments.lr"
 │   └── PipelineEndpointExistsError               .name: an endpoint of that name exists already
 ├── DatastoreError
-│   └── DatastoreNotFoundError (+ KeyError)
+│   ├── DatastoreNotFoundError (+ KeyError)
+│   ├── DatastorePathError (+ ValueError)         .path: a datastore path that would leave the datastore's root
+│   └── MissingExtraError (+ ImportError)         .kind, .extra: a datastore kind whose package is not installed
+├── SecretNotFoundError (+ KeyError)              .name: a named secret the workspace does not hold
 ├── ComputeTargetError                            (v1: ComputeTargetException)
 │   ├── ComputeTargetNotFoundError (+ KeyError)
 │   ├── ComputeTargetTypeError (+ TypeError)      .name, .type, .expected
@@ -91,6 +94,52 @@ class DatastoreNotFoundError(DatastoreError, KeyError):
         self.name = name
         self.known = known
         super().__init__(f"no datastore named {name!r}; known datastores: {', '.join(sorted(known))}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class DatastorePathError(DatastoreError, ValueError):
+    """A datastore path that is absolute or climbs out of the datastore with `..`."""
+
+    def __init__(self, path: str, datastore: str | None = None) -> None:
+        self.path = path
+        self.datastore = datastore
+        where = f"datastore {datastore!r}" if datastore else "the datastore"
+        super().__init__(
+            f"path {path!r} would leave {where}: datastore paths are relative to its root, without '..' "
+            "(write 'raw/data.csv', not '/raw/data.csv' or '../data.csv')"
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class MissingExtraError(DatastoreError, ImportError):
+    """A datastore of a kind whose package is not installed: the message names the extra that brings it."""
+
+    def __init__(self, kind: str, extra: str, package: str) -> None:
+        self.kind = kind
+        self.extra = extra
+        self.package = package
+        super().__init__(
+            f"{kind} datastores need the package {package!r}, which is not installed; "
+            f"install duto with the {extra!r} extra: pip install 'duto[{extra}]'"
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class SecretNotFoundError(DutoError, KeyError):
+    """A named secret the workspace does not hold (a datastore's credentials name it)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"the workspace holds no secret named {name!r}; set it with `duto secrets set {name}` "
+            f"or ws.set_secret({name!r}, value)"
+        )
 
     def __str__(self) -> str:
         return str(self.args[0])

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from duto.errors import ConfigError
 from duto.graph.data import OutputFileDatasetConfig, PipelineData
+from duto.graph.data_transfer import DataTransferStep
 from duto.graph.datasets import DataPath, Dataset
 from duto.graph.params import PipelineParameter
 from duto.graph.pipeline_graph import PipelineGraph
@@ -68,7 +69,7 @@ def test_json_round_trip_through_text() -> None:
 
 def test_spec_document_shape() -> None:
     data = full_spec().to_json()
-    assert (data["kind"], data["schema_version"]) == (SPEC_KIND, SCHEMA_VERSION) == ("duto.pipeline", 6)
+    assert (data["kind"], data["schema_version"]) == (SPEC_KIND, SCHEMA_VERSION) == ("duto.pipeline", 7)
     assert set(data) == {"kind", "schema_version", "steps", "edges", "parameters", "description"}
     assert data["parameters"] == {"flag": True, "lr": 0.01}
     assert [s["name"] for s in data["steps"]] == ["prep.py", "train.py", "register", "report"]
@@ -134,7 +135,7 @@ def test_missing_kind_is_refused() -> None:
         PipelineSpec.from_json(data)
 
 
-@pytest.mark.parametrize("version", [0, 7, None, "1"])
+@pytest.mark.parametrize("version", [0, 8, None, "1"])
 def test_unreadable_schema_version_is_refused(version: Any) -> None:
     data = full_spec().to_json()
     data["schema_version"] = version
@@ -170,6 +171,27 @@ def test_a_version_3_spec_reads_with_each_steps_name_as_its_key() -> None:
     spec = PipelineSpec.from_json(data)
     assert [s.key for s in spec.steps] == [s.name for s in spec.steps] == ["prep.py", "train.py", "register", "report"]
     assert spec.step("register").name == "register"
+
+
+def test_a_version_6_spec_reads_with_no_transfer_options() -> None:
+    data = full_spec().to_json()
+    data["schema_version"] = 6
+    for step in data["steps"]:
+        del step["transfer"]
+    assert {s.transfer for s in PipelineSpec.from_json(data).steps} == {None}
+
+
+def test_a_data_transfer_is_a_step_of_its_own_kind_with_no_code_and_no_environment() -> None:
+    raw = DataPath("lake", "raw/**")
+    landed = PipelineData("landed", datastore="local_copy")
+    copy_step = DataTransferStep("copy", raw, landed, destination_reference_type="directory")
+    spec = PipelineGraph([copy_step]).to_spec({}, default_environment={"name": "workspace-default"})
+    step = spec.step("copy")
+    assert (step.kind, step.kind_version, step.environment, step.snapshot) == ("data_transfer", 1, None, None)
+    assert step.transfer == {"source_reference_type": None, "destination_reference_type": "directory"}
+    assert step.inputs == [InputSpec("source", "mount", {"kind": "dataset", "paths": [raw.to_spec()]})]
+    assert [(o.name, o.kind, o.datastore) for o in step.outputs] == [("landed", "pipeline_data", "local_copy")]
+    assert PipelineSpec.from_json(json.loads(json.dumps(spec.to_json()))) == spec
 
 
 def test_steps_that_share_a_name_get_keys_that_edges_and_sources_use() -> None:

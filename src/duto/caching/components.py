@@ -10,6 +10,7 @@ from duto.graph.spec import Argument, InputSpec, StepSpec, dataset_paths
 from duto.storage.cas import canonical
 from duto.storage.datastores import DatastoreBackend, local_files
 from duto.storage.hashing import FileHasher, hash_bytes
+from duto.storage.remote_files import RemoteFiles
 
 
 def referenced_parameters(step: StepSpec) -> set[str]:
@@ -25,6 +26,11 @@ def tree_digest(files: Mapping[str, str]) -> str:
     return hash_bytes(canonical(dict(files)))
 
 
+def file_key(datastore: str, path: str, default_datastore: str) -> str:
+    """How fingerprint components name a datastore's file: its path on the default datastore, else "name:path"."""
+    return path if datastore == default_datastore else f"{datastore}:{path}"
+
+
 def dataset_files(
     spec: InputSpec,
     datastores: Mapping[str, DatastoreBackend],
@@ -32,10 +38,14 @@ def dataset_files(
     default_datastore: str,
     parameters: Mapping[str, Any] | None = None,
     fetch: Callable[[str], Path] | None = None,
+    remote: RemoteFiles | None = None,
+    keep: bool = True,
 ) -> dict[str, str]:
     """Datastore path (or URL, or absolute local path) -> content digest of every file a dataset input names.
 
-    A URL is fetched with `fetch` and hashed by content. Raises FileNotFoundError, or what `fetch` raises.
+    A URL is fetched with `fetch` and hashed by content; an object store's file through `remote`, read only when
+    its stamp changed, and with `keep` kept in the content store for the step. Raises FileNotFoundError, or
+    what `fetch` and `remote` raise.
     """
     files: dict[str, str] = {}
     for entry in dataset_paths(spec.source, parameters or {}):
@@ -50,7 +60,12 @@ def dataset_files(
             if found is None:  # a DataPath parameter's run value may name any datastore
                 raise FileNotFoundError(f"input {spec.name!r}: the workspace has no datastore {entry['datastore']!r}")
             backend, pattern = found, entry["path"]
-            prefix = "" if entry["datastore"] == default_datastore else f"{entry['datastore']}:"
+            prefix = file_key(entry["datastore"], "", default_datastore)
+            if not backend.is_local:
+                assert remote is not None  # the runner passes one whenever a spec may name an object store
+                for path, stamp in backend.listing(pattern).items():
+                    files[prefix + path] = remote.digest(backend, path, stamp, keep)
+                continue
         for path in backend.expand(pattern):
             files[prefix + path] = hasher.digest(backend.local_path(path))
     return files
@@ -81,7 +96,7 @@ def step_components(
         "kind": f"{step.kind}@{step.kind_version}",
         "code": dict(code),
         "script": step.script_name,
-        "command": step.command,
+        "command": _transfer_options(step) if step.transfer is not None else step.command,
         "arguments": list(step.arguments),
         "params": dict(step.params),
         "parameters": {name: parameters[name] for name in sorted(referenced_parameters(step))},
@@ -102,9 +117,17 @@ def step_components(
     }
 
 
+def _transfer_options(step: StepSpec) -> list[Argument]:
+    """A data transfer's reference types, as the `command` of a step that has no other."""
+    return [{"value": f"{name}={value}"} for name, value in sorted((step.transfer or {}).items())]
+
+
 def _environment(step: StepSpec, interpreter: Any) -> dict[str, Any]:
     """The environment part of the fingerprint: Python version, variables, a built env's packages, and the
-    content digests of the local wheels and folders it was installed from."""
+    content digests of the local wheels and folders it was installed from. A data transfer runs no code of the
+    user's: what it copies does not depend on a Python version, so it has none."""
+    if step.transfer is not None:
+        return {"python": "", "variables": {}}
     variables = {**(step.environment or {}).get("environment_variables", {}), **step.environment_variables}
     part: dict[str, Any] = {"python": interpreter.version, "variables": variables}
     if interpreter.packages is not None:

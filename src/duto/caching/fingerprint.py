@@ -10,14 +10,15 @@ Components schema, version 1 (every key is required, no other key is allowed):
     kind          "python_script@1": the step kind and its kind version
     code          {relpath: digest} for every file of the code snapshot
     script        the script's name, or None
-    command       a shell string, a list of arguments, or None
+    command       a shell string, a list of arguments, or None; for a data_transfer step its reference
+                  types as value arguments ({"value": "destination_reference_type=file"})
     arguments     [argument, ...] as in the pipeline spec: {"value": "--lr"} | {"parameter": "lr"}
                   | {"input": "prepped"} | {"output": "model"}
     params        {env suffix: argument}: what reaches the script as AML_PARAMETER_<suffix>
     parameters    {name: value} of the pipeline parameters this step references
     inputs        {port: {"digest": content digest, "source": {"kind": "step_output", "step", "output"}}}
                   or, for a dataset, {port: {"digest", "source": {"kind": "dataset"}, "files": {path: digest}}}
-    environment   {"python": "3.11.7", "variables": {name: value}}
+    environment   {"python": "3.11.7", "variables": {name: value}}; a data_transfer step's python is ""
     outputs       [{"name", "kind", "datastore", "destination", "is_directory"}, ...] as declared
     version       the user's salt (a string), or None
     hash_paths    {path as the user gave it: digest} of the extra files and folders the step depends on

@@ -26,6 +26,7 @@ from duto.cli import (
     runner,
     runs,
     schedules,
+    secrets,
     server,
     status,
     tokens,
@@ -59,6 +60,7 @@ app.add_typer(command_servers.app, name="command-server")
 app.add_typer(runner.app, name="runner")
 app.add_typer(server.app, name="server")
 app.add_typer(tokens.app, name="token")
+app.add_typer(secrets.app, name="secrets")
 app.command()(why.why)
 app.command()(logs.logs)
 app.command()(metrics.metrics)

@@ -27,6 +27,7 @@ COMMAND_ORDER: tuple[str, ...] = (
     "schedules",
     "server",
     "token",
+    "secrets",
     "cache",
     "env",
     "compute",

@@ -4,6 +4,9 @@ DB, then promoted to those places by one rename each.
 The DB record (the step Finished with its outputs, and its reuse entry, in one transaction) is the commit:
 before it nothing is under a final name, and after it every output is whole in the content store. Promotion
 only renames; a run taken over after a crash in between lays out whatever is missing (`lay_out`).
+
+An object store (S3, Azure Blob) has no rename of a folder: an output there is uploaded from the content store
+after the commit, each file appearing whole at once, and `lay_out` uploads again whatever is missing there.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pathlib import Path
 from duto.errors import DutoError
 from duto.execution.materialize import output_location
 from duto.graph.spec import StepSpec
-from duto.storage.cas import ContentStore
+from duto.storage.cas import ContentStore, Fault, StoreDamagedError
 from duto.storage.datastores import DatastoreBackend
 from duto.storage.layout import StepLayout
 from duto.storage.temporary import remove
@@ -45,14 +48,29 @@ class OutputsNotWrittenError(CommitError):
 
 @dataclass
 class StagedOutputs:
-    """A step's outputs, stored and laid out under temporary names beside their final places."""
+    """A step's outputs, stored and laid out under temporary names beside their final places (an object
+    store's: uploaded once they are promoted)."""
 
+    cas: ContentStore
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> datastore, path, digest
     staged: list[tuple[Path, Path]] = field(default_factory=list)  # (staging, final)
+    uploads: list[tuple[DatastoreBackend, str, str]] = field(default_factory=list)  # (datastore, path, digest)
 
-    def promote(self) -> None:
+    def promote(self) -> list[str]:
+        """Give every output its final place; returns what could not be uploaded to an object store (the output
+        is whole in the content store, and is uploaded again by the next `lay_out` that needs it)."""
         for staging, final in self.staged:
             ContentStore.promote(staging, final)
+        problems = []
+        for backend, path, digest in self.uploads:
+            try:
+                upload_output(self.cas, digest, backend, path)
+            except (OSError, DutoError) as exc:
+                problems.append(
+                    f"could not upload the output to {backend.where(path)} ({exc}); it is uploaded again "
+                    "when a step or run needs it"
+                )
+        return problems
 
     def discard(self) -> None:
         for staging, _ in self.staged:
@@ -78,15 +96,19 @@ def stage_outputs(
     missing = [o.name for o in spec.outputs if not _written(layout.outputs / o.name)]
     if missing:
         raise OutputsNotWrittenError(spec.name, missing)
-    result = StagedOutputs()
+    result = StagedOutputs(cas)
     for output in spec.outputs:
         datastore, path = output_location(output, step_run_id, default_datastore)
         written = layout.outputs / output.name
+        backend = datastores[datastore]
         try:
             _refuse_special_files(written, output.name)
             digest = cas.put_output(written)
-            final = datastores[datastore].local_path(path)
-            result.staged.append((cas.stage(digest, final), final))
+            if backend.is_local:
+                final = backend.local_path(path)
+                result.staged.append((cas.stage(digest, final), final))
+            else:
+                result.uploads.append((backend, path, digest))
         except (OSError, CommitError) as exc:
             result.discard()
             if isinstance(exc, CommitError):
@@ -129,11 +151,56 @@ def _refuse_special_files(written: Path, output: str) -> None:
 def lay_out(
     outputs: Mapping[str, Mapping[str, str]], cas: ContentStore, datastores: Mapping[str, DatastoreBackend]
 ) -> None:
-    """Publish again any of a finished step run's outputs that is not at its final place."""
+    """Publish again any of a finished step run's outputs that is not at its final place (on an object store:
+    whose files there are not those of the output, by path and size).
+
+    Raises:
+        StoreDamagedError: the output is not whole in the content store.
+        OSError: an object store could not be reached.
+    """
     for output in outputs.values():
-        final = datastores[output["datastore"]].local_path(output["path"])
+        if output.get("stored_in") == "datastore":
+            continue  # a data transfer's copy: its bytes are on its datastore only, and checked there for reuse
+        backend = datastores[output["datastore"]]
+        if not backend.is_local:
+            if not _uploaded(cas, output["digest"], backend, output["path"]):
+                upload_output(cas, output["digest"], backend, output["path"])
+            continue
+        final = backend.local_path(output["path"])
         if not final.exists():
             cas.publish(output["digest"], final)
+
+
+def _stored_files(cas: ContentStore, digest: str, path: str) -> dict[str, tuple[str, int]]:
+    """Datastore path -> (blob, size) of each file of a stored output published at `path`."""
+    manifest = cas.manifest(digest)
+    if manifest is None:
+        raise StoreDamagedError(cas.manifest_fault(digest) or Fault("manifest", digest, "missing"), path)
+    if manifest["kind"] == "file":
+        return {path: (manifest["digest"], manifest["size"])}
+    return {f"{path}/{rel}": (entry["digest"], entry["size"]) for rel, entry in manifest["files"].items()}
+
+
+def _uploaded(cas: ContentStore, digest: str, backend: DatastoreBackend, path: str) -> bool:
+    there = {p: stamp.size for p, stamp in backend.listing(path).items()}
+    return there == {p: size for p, (_, size) in _stored_files(cas, digest, path).items()}
+
+
+def upload_output(cas: ContentStore, digest: str, backend: DatastoreBackend, path: str) -> None:
+    """Upload a stored output to `path` on an object store, replacing what was there.
+
+    Raises:
+        StoreDamagedError: a blob of it is missing or corrupt (nothing is uploaded then).
+        OSError: the store could not be reached.
+    """
+    files = _stored_files(cas, digest, path)
+    fault = cas.fault(digest)
+    if fault is not None:
+        raise StoreDamagedError(fault, f"output at {backend.where(path)}")
+    for target, (blob, _) in files.items():
+        backend.put_file(cas.blob_path(blob), target, overwrite=True)
+    for stale in set(backend.expand(path)) - set(files):
+        backend.remove(stale)
 
 
 def disk_full_in(log: Path) -> bool:

@@ -12,15 +12,20 @@ from duto.caching.components import dataset_files, path_digest, step_components,
 from duto.caching.explain import SAME_FINGERPRINT, explain, gone, output_fault
 from duto.caching.fingerprint import fingerprint
 from duto.execution.materialize import Interpreter, url_cache
+from duto.execution.transfer import placed_fault
 from duto.execution.url_inputs import fetch_url
 from duto.graph.spec import StepSpec
 from duto.graph.status import RunStatus
 from duto.storage.cas import ContentStore
 from duto.storage.datastores import DatastoreBackend
+from duto.storage.remote_files import RemoteFiles
 from duto.storage.reuse_store import Entry, Previous, ReuseStore
 
 # How many of the experiment's last runs a step's previous run is looked for in first.
 RECENT_RUNS = 20
+# Step kinds that read their dataset inputs where they are (a data transfer), so an object store's files are
+# hashed for their fingerprint without being kept in the content store.
+READS_AT_SOURCE = ("data_transfer",)
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,7 @@ class ReuseDecisions:
         self.reuse = reuse
         self.cas = cas
         self.datastores = datastores
+        self.remote = RemoteFiles(cas)
         self._previous: dict[str, Previous] | None = None  # loaded when the first step is decided
         self._previous_complete = False  # whether it was loaded from the whole history (see _previous_run)
         # Why earlier results are gone, by fingerprint: loaded once, when a step first has no entry. The table is
@@ -103,6 +109,8 @@ class ReuseDecisions:
                     self.run.default_datastore,
                     self.run.parameters,
                     lambda url: fetch_url(url, url_cache(self.cas)),
+                    self.remote,
+                    keep=spec.kind not in READS_AT_SOURCE,
                 )
                 inputs[port.name] = {"digest": tree_digest(files), "source": {"kind": "dataset"}, "files": files}
         hashed = {
@@ -140,10 +148,15 @@ class ReuseDecisions:
             dropped = self._dropped.get(decision.fingerprint)
             return None, None if dropped is None else gone(dropped)
         for output in entry.outputs.values():
-            fault = self.cas.fault(output["digest"])
-            if fault is None:
-                continue
-            cause = output_fault(fault.describe())
+            if output.get("stored_in") == "datastore":
+                cause = placed_fault(self.cas, output, self.datastores)
+                if cause is None:
+                    continue
+            else:
+                fault = self.cas.fault(output["digest"])
+                if fault is None:
+                    continue
+                cause = output_fault(fault.describe())
             if settle:
                 self.reuse.drop(decision.fingerprint, cause)
             return None, gone(cause)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from duto.caching.components import file_key
 from duto.errors import DutoError
 from duto.execution.url_inputs import fetch_url
 from duto.graph.spec import Argument, InputSpec, OutputSpec, StepSpec, dataset_paths
@@ -17,6 +18,7 @@ from duto.storage.cas import ContentStore, StoreDamagedError
 from duto.storage.datastores import DatastoreBackend, local_files
 from duto.storage.hashing import hash_bytes
 from duto.storage.layout import StepLayout
+from duto.storage.remote_files import RemoteFiles
 from duto.tracking.step_context import (
     EVENTS_ENV,
     EXPERIMENT_ENV,
@@ -30,6 +32,30 @@ from duto.tracking.step_context import (
 
 class InputError(DutoError):
     """An input that cannot be put in place; the step fails with this reason before it starts."""
+
+
+@dataclass(frozen=True)
+class InputDigests:
+    """The content digests a step's fingerprint took for the dataset files it reads (by the keys fingerprint
+    components give them): a URL's, or an object store's, is placed from those very bytes."""
+
+    files: Mapping[str, str]
+    default_datastore: str
+
+    @classmethod
+    def of(cls, components: Mapping[str, Any] | None, default_datastore: str) -> InputDigests:
+        files = {
+            name: digest
+            for port in (components or {}).get("inputs", {}).values()
+            for name, digest in port.get("files", {}).items()
+        }
+        return cls(files, default_datastore)
+
+    def url(self, url: str) -> str | None:
+        return self.files.get(url)
+
+    def datastore_file(self, datastore: str, path: str) -> str | None:
+        return self.files.get(file_key(datastore, path, self.default_datastore))
 
 
 @dataclass(frozen=True)
@@ -62,16 +88,16 @@ def place_input(
     upstream_outputs: dict[str, dict[str, dict[str, str]]],
     mounted: list[str],
     parameters: dict[str, Any] | None = None,
-    fingerprinted: Mapping[str, str] | None = None,
+    fingerprinted: InputDigests | None = None,
 ) -> str:
     """Put one input where the step reads it; returns the path its arguments resolve to.
 
-    `fingerprinted` gives, per URL, the digest of the content the step's fingerprint was taken from: the file
-    fetched then is the one placed.
+    `fingerprinted` gives the digests the step's fingerprint took for URLs and an object store's files: the
+    bytes read then are the ones placed.
 
     Files the step reads in place (mounted, not copied) are added to `mounted`. An upstream output is fed
     only with the bytes it was committed with: copied from sound blobs, or, mounted, its published files
-    checked against them.
+    checked against them. An object store's files are always copied: mounting one falls back to a download.
 
     Raises:
         InputError: an upstream step recorded no such output.
@@ -82,9 +108,12 @@ def place_input(
         location = upstream_outputs.get(source["step"], {}).get(source["output"])
         if location is None:
             raise InputError(f"input {spec.name!r}: step {source['step']!r} recorded no output {source['output']!r}")
-        published = datastores[location["datastore"]].local_path(location["path"])
+        backend = datastores[location["datastore"]]
         what = f"input {spec.name!r} (output {source['output']!r} of step {source['step']!r})"
-        if spec.mode == "mount":
+        if location.get("stored_in") == "datastore":
+            return _place_transferred(spec, layout, RemoteFiles(cas), backend, location, mounted, what)
+        if spec.mode == "mount" and backend.is_local:
+            published = backend.local_path(location["path"])
             _check_published(cas, location["digest"], published, what)
             mounted.extend(_files_under(published))
             return str(published)
@@ -95,7 +124,33 @@ def place_input(
         except StoreDamagedError as exc:
             raise StoreDamagedError(exc.fault, what) from exc
         return str(target)
-    return _place_dataset(spec, layout, datastores, mounted, parameters or {}, url_cache(cas), fingerprinted or {})
+    digests = fingerprinted or InputDigests({}, "")
+    return _place_dataset(spec, layout, datastores, mounted, parameters or {}, RemoteFiles(cas), digests)
+
+
+def _place_transferred(
+    spec: InputSpec,
+    layout: StepLayout,
+    remote: RemoteFiles,
+    backend: DatastoreBackend,
+    location: Mapping[str, str],
+    mounted: list[str],
+    what: str,
+) -> str:
+    """An upstream data transfer's copy, kept on its datastore: read there in place (mounted, on a local
+    folder), else copied here, each file checked against the digest the transfer recorded."""
+    manifest = remote.cas.manifest(location["digest"])
+    if manifest is None:
+        raise InputError(f"{what}: the record of its files is missing from the content store; submit again")
+    if spec.mode == "mount" and backend.is_local:
+        published = backend.local_path(location["path"])
+        mounted.extend(_files_under(published))
+        return str(published)
+    target = layout.inputs / spec.name
+    for rel, entry in manifest["files"].items():
+        path = f"{location['path']}/{rel}" if rel else location["path"]
+        remote.place(backend, path, entry["digest"], target / rel if rel else target)
+    return str(target)
 
 
 def _check_published(cas: ContentStore, digest: str, published: Path, what: str) -> None:
@@ -137,19 +192,21 @@ def _place_dataset(
     datastores: dict[str, DatastoreBackend],
     mounted: list[str],
     parameters: dict[str, Any],
-    fetched: Path,
-    fingerprinted: Mapping[str, str],
+    remote: RemoteFiles,
+    fingerprinted: InputDigests,
 ) -> str:
     """One file stays a file; a folder or glob becomes a folder of the files, relative to the fixed prefix.
 
-    A path that names no files gives an empty folder and a warning in the step's log, as in v1.
+    A path that names no files gives an empty folder and a warning in the step's log, as in v1. An object
+    store's files are copied into the step's folder whatever the mode.
     """
     files: list[tuple[Path, str]] = []
+    fetches: list[tuple[DatastoreBackend, str, str]] = []  # an object store's (backend, path, relative path)
     names_one_file = False
     paths = dataset_paths(spec.source, parameters)
     for entry in paths:
         if "url" in entry:
-            local = fetch_url(entry["url"], fetched, fingerprinted.get(entry["url"]))
+            local = fetch_url(entry["url"], url_cache(remote.cas), fingerprinted.url(entry["url"]))
             files.append((local, local.name))
             names_one_file = len(paths) == 1
             continue
@@ -165,13 +222,21 @@ def _place_dataset(
             with layout.std_log.open("a") as log:
                 log.write(f"duto: warning: input {spec.name!r} holds no files at {where}\n")
             continue
-        prefix = _fixed_prefix(pattern)
+        prefix = fixed_prefix(pattern)
         is_file = matched == [prefix]
         names_one_file = is_file and len(paths) == 1
         base = PurePosixPath(prefix).parent if is_file else PurePosixPath(prefix)
+        if not backend.is_local:
+            fetches.extend((backend, p, str(PurePosixPath(p).relative_to(base))) for p in matched)
+            continue
         files.extend((backend.local_path(p), str(PurePosixPath(p).relative_to(base))) for p in matched)
     if spec.mode == "mount":
         mounted.extend(str(local) for local, _ in files)
+    if names_one_file and fetches:
+        backend, path, rel = fetches[0]
+        target = layout.inputs / spec.name / rel
+        remote.place(backend, path, fingerprinted.datastore_file(backend.name, path), target)
+        return str(target)
     if names_one_file:
         local, rel = files[0]
         if spec.mode == "mount":
@@ -189,6 +254,8 @@ def _place_dataset(
             dest.symlink_to(local)
         else:
             shutil.copy2(local, dest)
+    for backend, path, rel in fetches:
+        remote.place(backend, path, fingerprinted.datastore_file(backend.name, path), folder / rel)
     return str(folder)
 
 
@@ -221,7 +288,7 @@ def at_path_on_compute(spec: InputSpec, placed: str, code: Path) -> str:
     return str(target)
 
 
-def _fixed_prefix(pattern: str) -> str:
+def fixed_prefix(pattern: str) -> str:
     """The part of a path before its first glob character ("raw" for "raw/**/*.csv")."""
     fixed: list[str] = []
     for part in PurePosixPath(pattern.strip("/")).parts:
@@ -263,7 +330,7 @@ def prepare(
     ids: tuple[str, str],
     interpreter: Interpreter,
     experiment: tuple[str, str] | None = None,
-    fingerprinted: Mapping[str, str] | None = None,
+    fingerprinted: InputDigests | None = None,
 ) -> PreparedStep:
     """Lay out a step run's folder and resolve its command; `ids` is (pipeline run id, step run id), `experiment`
     (experiment name, workspace root) for `Run.get_context().experiment`, `fingerprinted` the digests the step's

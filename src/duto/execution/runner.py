@@ -11,6 +11,7 @@ succeeded attempt are committed once (execution/commit.py).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -27,10 +28,10 @@ from duto.execution.commit import CommitError, disk_full_in, lay_out, stage_outp
 from duto.execution.decisions import Decision, ReuseDecisions, RunContext
 from duto.execution.interpreters import Building, Interpreters
 from duto.execution.lease import RunLease
-from duto.execution.materialize import InputError, prepare
+from duto.execution.materialize import InputDigests, InputError, prepare
 from duto.execution.recovery import GOING, recover
 from duto.execution.running import POLL_SECONDS, RunningSteps, StepState, log_event, mounted_states
-from duto.execution.url_inputs import url_digests
+from duto.execution.transfer import DATA_TRANSFER, RESULT_FILE, TransferPlan, transfer_key
 from duto.graph.spec import PipelineSpec
 from duto.graph.status import RunStatus
 from duto.storage.cas import ContentStore, workspace_content_store
@@ -453,6 +454,10 @@ class Runner:
         try:
             for name in spec.upstream:  # a crash may have come between an upstream commit and its promotion
                 lay_out(upstream[name], self.cas, self.datastores)
+            if spec.kind == DATA_TRANSFER:
+                self.running.start(state, self._transfer_plan(state, upstream))
+                self.executed.add(spec.key)
+                return True
             prepared = prepare(
                 spec,
                 state.layout,
@@ -463,7 +468,7 @@ class Runner:
                 (self.run_id, state.step_run_id),
                 state.interpreter or Interpreters.runners_own(),
                 (self.experiment_name, str(self.config.root)),
-                url_digests(state.components or {}),
+                InputDigests.of(state.components, self.config.default_datastore),
             )
             state.watched = mounted_states(prepared.mounted_files)
             self.running.start(state, prepared)
@@ -472,6 +477,25 @@ class Runner:
             return True
         self.executed.add(spec.key)
         return True
+
+    def _transfer_plan(self, state: StepState, upstream: dict[str, dict[str, dict[str, str]]]) -> TransferPlan:
+        """What a data transfer needs to copy: its source's digests as its fingerprint took them."""
+        state.layout.root.mkdir(parents=True, exist_ok=True)
+        port = state.spec.inputs[0].name
+        key = transfer_key(state.fingerprint, state.spec.allow_reuse, state.step_run_id)
+        return TransferPlan(
+            spec=state.spec,
+            step_run_id=state.step_run_id,
+            key=key,
+            layout=state.layout,
+            journal=self.config.duto_dir / "transfers" / f"{key}.jsonl",
+            cas=self.cas,
+            datastores=self.datastores,
+            parameters=self.parameters,
+            upstream=upstream,
+            source_digests=dict((state.components or {}).get("inputs", {}).get(port, {}).get("files", {})),
+            default_datastore=self.config.default_datastore,
+        )
 
     # environments --------------------------------------------------------------------------------
     def _environment_ready(self, state: StepState, may_build: bool = True) -> bool:
@@ -570,6 +594,8 @@ class Runner:
                 # A published output shares its inode with the stored blob: that blob is now wrong.
                 for upstream in self.steps.values():
                     for output in upstream.outputs.values():
+                        if not self.datastores[output["datastore"]].is_local or output.get("stored_in"):
+                            continue  # given to steps as copies, or kept on its datastore with no blob behind it
                         root = self.datastores[output["datastore"]].local_path(output["path"])
                         if path == str(root) or path.startswith(f"{root}/"):
                             self.cas.evict_blob(_blob_of(self.cas, output["digest"], path, root))
@@ -579,6 +605,9 @@ class Runner:
     def _commit(self, state: StepState, code: int) -> None:
         """Commit a succeeded step's outputs: stored and staged, then recorded with its reuse entry in one
         transaction (the commit), then promoted to their final places."""
+        if state.spec.kind == DATA_TRANSFER:
+            self._commit_transfer(state, code)
+            return
         try:
             staged = stage_outputs(
                 state.spec, state.layout, state.step_run_id, self.cas, self.datastores, self.config.default_datastore
@@ -598,7 +627,20 @@ class Runner:
         except BaseException:
             staged.discard()
             raise
-        staged.promote()
+        for problem in staged.promote():
+            log.warning("step %s: %s", state.spec.name, problem)
+            _note_in_log(state.layout.std_log, problem)
+
+    def _commit_transfer(self, state: StepState, code: int) -> None:
+        """Record a data transfer's result: it published its copy itself, checked file by file, before it ended."""
+        outputs = json.loads((state.layout.root / RESULT_FILE).read_text())
+        with self.store.db.batch():
+            if state.fingerprint is not None:
+                self.reuse.record(state.fingerprint, state.step_run_id, outputs)
+            self._release(state)
+            state.outputs = outputs
+            done = None if state.attempt == 1 else f"finished on attempt {state.attempt}"
+            self._end(state, RunStatus.FINISHED, done, exit_code=code, outputs=outputs)
 
     def _end(
         self, state: StepState, status: RunStatus, reason: str | None, decision: NewEvent | None = None, **fields: Any

@@ -18,6 +18,8 @@ from duto.execution.attempts import failures_in
 from duto.execution.materialize import Interpreter, PreparedStep
 from duto.execution.targets import local
 from duto.execution.targets.handle import StepHandle
+from duto.execution.targets.in_runner import InRunnerStep
+from duto.execution.transfer import TransferPlan
 from duto.graph.spec import StepSpec
 from duto.graph.status import RunStatus
 from duto.processes import start_ticks
@@ -75,7 +77,7 @@ class RunningSteps:
         self.selector = selectors.DefaultSelector()
         self.targets: dict[str, Any] = {}  # compute targets other than local, opened when a step needs one
 
-    def start(self, state: StepState, prepared: PreparedStep) -> None:
+    def start(self, state: StepState, prepared: PreparedStep | TransferPlan) -> None:
         """Start the step's next attempt on its target; record it Running.
 
         Raises:
@@ -105,7 +107,9 @@ class RunningSteps:
             attempt=state.attempt,
         )
 
-    def _start_on_target(self, prepared: PreparedStep, state: StepState) -> StepHandle:
+    def _start_on_target(self, prepared: PreparedStep | TransferPlan, state: StepState) -> StepHandle:
+        if isinstance(prepared, TransferPlan):
+            return InRunnerStep(prepared)  # duto's own work: on a thread of the runner, whatever the target
         settings = self.config.compute_targets.get(state.spec.compute_target, {})
         if settings.get("kind", "local") == "local":
             return local.start(prepared, state.layout)

@@ -9,9 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import urllib.request
-from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any
 from urllib.parse import urlparse
 
 import blake3
@@ -28,16 +26,6 @@ class UrlFetchError(DutoError, OSError):
 def url_file_name(url: str) -> str:
     """The name the fetched file has in the step's input folder: the last part of the URL's path."""
     return PurePosixPath(urlparse(url).path).name or "index"
-
-
-def url_digests(components: Mapping[str, Any]) -> dict[str, str]:
-    """URL -> the content digest a step's fingerprint took for it, from the step's fingerprint components."""
-    return {
-        name: digest
-        for port in components.get("inputs", {}).values()
-        for name, digest in port.get("files", {}).items()
-        if name.startswith(("https://", "http://"))
-    }
 
 
 def fetch_url(url: str, folder: Path, expected: str | None = None) -> Path:

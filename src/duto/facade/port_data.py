@@ -55,12 +55,17 @@ class PortDataReference:
 
     @property
     def local_path(self) -> Path:
+        """Where the output is on this machine.
+
+        Raises:
+            DatastoreError: it is on an object store; `download` it instead.
+        """
         return Path(self.workspace.datastores[self.datastore_name].root) / self.path_on_datastore
 
     def download(self, local_path: str | os.PathLike[str], overwrite: bool = False, show_progress: bool = True) -> str:
         """Copy the output to `local_path/<path on datastore>`; returns that path."""
         datastore = self.workspace.datastores[self.datastore_name]
-        if not self.local_path.exists():
+        if not datastore.backend.exists(self.path_on_datastore):
             raise DatastoreError(f"output {self.name!r} is no longer at {self.datastore_name}:{self.path_on_datastore}")
         datastore.download(local_path, prefix=self.path_on_datastore, overwrite=overwrite, show_progress=show_progress)
         return str(Path(local_path) / self.path_on_datastore)

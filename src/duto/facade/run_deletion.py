@@ -126,6 +126,10 @@ def _delete_one(workspace: Workspace, run_id: str, canceled: bool) -> RunDeletio
     for datastore, path in records.unreferenced_outputs:
         if datastore not in datastores:
             continue  # a datastore no longer configured: nothing of it is reachable from here
+        if datastores[datastore].kind != "local":
+            datastores[datastore].backend.remove(path)
+            removed.append(f"{datastore}:{path}")
+            continue
         root = Path(datastores[datastore].root)
         target = root / path
         if not target.exists() and not target.is_symlink():

@@ -58,6 +58,13 @@ def checked_datastore(workspace: Workspace, datastore: Any) -> str:
     known = sorted(workspace.config.datastores)
     if not isinstance(name, str) or name not in known:
         raise ScheduleError("datastore", f"no datastore {name!r} in this workspace; known: {', '.join(known)}")
+    kind = workspace.config.datastores[name].get("kind", "local")
+    if kind != "local":
+        raise ScheduleError(
+            "datastore",
+            f"datastore {name!r} is of kind {kind}; a schedule watches a local datastore's folder (an object store "
+            "is not watched yet): trigger the pipeline from what writes the data, or watch a local datastore",
+        )
     return name
 
 

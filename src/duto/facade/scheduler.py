@@ -77,7 +77,7 @@ def watched_root(workspace: Workspace, datastore: str, path: str) -> Path:
     """Where a watched datastore path is on this machine (inside the datastore's root)."""
     workspace.reload()
     backend = DatastoreBackend(datastore, workspace.config.datastores[datastore], workspace.config.root)
-    return backend.local_path(path) if path else backend.root
+    return backend.local_path(path)  # an object store has no local path: watching one is refused there
 
 
 def watched_baseline(workspace: Workspace, datastore: str, path: str) -> str:

@@ -327,9 +327,19 @@ class StepRun:
             self.parent.workspace, name, location["datastore"], location["path"], location.get("digest")
         )
 
+    def published_outputs(self) -> list[str]:
+        """The names of the outputs the step run has published ([] before it finished)."""
+        return list(self._row.outputs)
+
     def output_folders(self) -> dict[str, Path]:
-        """Where each output the step published is on this machine, by name ({} before it finished)."""
-        return {name: self.get_output_data(name).local_path for name in self._row.outputs}
+        """Where each output the step published is on this machine, by name ({} before it finished); an output
+        on an object store has no such place and is left out."""
+        datastores = self.parent.workspace.config.datastores
+        return {
+            name: self.get_output_data(name).local_path
+            for name, location in self._row.outputs.items()
+            if datastores.get(location["datastore"], {}).get("kind", "local") == "local"
+        }
 
     def __repr__(self) -> str:
         return f"StepRun(name={self.name!r}, status={self.get_status()!r})"

@@ -62,6 +62,8 @@ class Pipeline:
 
         A command step that names no folder has no code to snapshot and runs in an empty folder.
         """
+        if not step.runs_code:
+            return None
         folder = step.source_directory or self.default_source_directory
         if folder is None and isinstance(step, CommandStep):
             return None

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from duto.facade.datastore import Datastore
     from duto.facade.environment_registry import Environment
     from duto.facade.experiment import Experiment
+    from duto.facade.keyvault import Keyvault
     from duto.facade.runs import PipelineRun
 
 
@@ -98,12 +99,16 @@ class Workspace:
             "workspaceid": self.workspace_id,
             "type": "Microsoft.MachineLearningServices/workspaces",
             "provisioningState": "Succeeded",
-            "storageAccount": str(self.get_default_datastore().root),
+            "storageAccount": self._storage_account(),
             "containerRegistry": None,
             "keyVault": None,
             "applicationInsights": None,
             "root": str(self.root),
         }
+
+    def _storage_account(self) -> str:
+        default = self.get_default_datastore()
+        return str(default.root) if default.kind == "local" else f"{default.kind}:{default.name}"
 
     @property
     def root(self) -> Path:
@@ -176,6 +181,16 @@ class Workspace:
         with updating(self.root) as config:
             config.default_environment = name
         self.reload()
+
+    def get_default_keyvault(self) -> Keyvault:
+        """The workspace's named secrets (v1's key vault), kept in `.duto/secrets.json`, owner-only."""
+        from duto.facade.keyvault import Keyvault
+
+        return Keyvault(self)
+
+    def set_secret(self, name: str, value: str) -> None:
+        """Keep a secret under `name`, for settings (a datastore's credentials) to name instead of holding it."""
+        self.get_default_keyvault().set_secret(name, value)
 
     def get_run(self, run_id: str) -> PipelineRun:
         """A pipeline run by its id (or a unique prefix of it)."""

@@ -474,10 +474,14 @@ class PipelineGraph:
             timeout_seconds=step.runconfig.max_run_duration_seconds,
             key=self.key_of(step),
             processes=step.runconfig.process_count(),
+            transfer=getattr(step, "transfer_options", None),
         )
 
 
 def _environment_spec(step: Step, default: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The spec of the environment a step runs in: its own, else the workspace's default."""
+    """The spec of the environment a step runs in: its own, else the workspace's default; none for a kind that
+    runs no code of the user's (a data transfer runs in the runner)."""
+    if not step.runs_code:
+        return None
     environment = step.runconfig.effective_environment()
     return environment.to_spec() if environment is not None else default

@@ -40,6 +40,7 @@ class Step:
 
     kind: ClassVar[str] = "step"
     kind_version: ClassVar[int] = 1
+    runs_code: ClassVar[bool] = True  # False for duto's own kinds (a data transfer): no snapshot, no environment
 
     def __init__(
         self,

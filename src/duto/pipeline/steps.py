@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from duto.graph.data_transfer import DataTransferStep
 from duto.graph.steps import CommandStep, PythonScriptStep
 
-__all__ = ["CommandStep", "PythonScriptStep"]
+__all__ = ["CommandStep", "DataTransferStep", "PythonScriptStep"]

@@ -145,6 +145,15 @@ class ContentStore:
         self._publish_blob(staged, digest)
         return digest
 
+    def put_staged(self, staged: Path, digest: str) -> str:
+        """Store a private file whose BLAKE3 the caller took as it wrote it (a download); it becomes the blob,
+        unless a sound blob of that digest is there already."""
+        if self.blob_sound(digest):
+            staged.unlink()
+        else:
+            self._publish_blob(staged, digest)
+        return digest
+
     # manifests -----------------------------------------------------------------------------------
     def put_manifest(self, manifest: dict[str, Any]) -> str:
         data = canonical(manifest)
@@ -246,6 +255,8 @@ class ContentStore:
         if manifest["kind"] == "file":
             self._place(manifest["digest"], target, link, manifest.get("executable", False))
             return
+        if manifest["kind"] == DATASTORE_FILES:
+            raise DutoError(f"{digest[:16]} names files kept on a datastore, not in the store; copy them from there")
         target.mkdir(parents=True, exist_ok=True)
         for rel, entry in manifest["files"].items():
             dest = target / rel
@@ -272,6 +283,14 @@ class ContentStore:
         shutil.copyfile(source, dest)
         if executable:
             dest.chmod(0o755)
+
+    def copy_blob(self, digest: str, target: Path) -> None:
+        """A private copy of one blob at `target`.
+
+        Raises:
+            StoreDamagedError: the blob is missing or corrupt.
+        """
+        self._place(digest, target, link=False, executable=False)
 
     def publish(self, digest: str, final: Path, link: bool = True) -> None:
         """Lay a stored output out under its final name by one rename, replacing what was there."""
@@ -366,9 +385,16 @@ class ContentStore:
         return len(found)
 
 
+# A manifest of files kept on a datastore rather than in the store (a data transfer's copy): it names their
+# content digests and stamps, and no blob of the store.
+DATASTORE_FILES = "datastore_files"
+
+
 def _blob_digests(manifest: dict[str, Any]) -> list[str]:
     if manifest.get("kind") == "file":
         return [manifest["digest"]]
+    if manifest.get("kind") == DATASTORE_FILES:
+        return []
     return [entry["digest"] for entry in manifest.get("files", {}).values()]
 
 

@@ -146,6 +146,10 @@ class FileHasher:
                 "CREATE TABLE IF NOT EXISTS blob_states (digest TEXT PRIMARY KEY, device INTEGER, inode INTEGER,"
                 " size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER)"
             )
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS remote_cache (key TEXT PRIMARY KEY, size INTEGER, version TEXT,"
+                " digest TEXT)"
+            )
             self._local.conn = conn
         return conn
 
@@ -188,6 +192,17 @@ class FileHasher:
             conn = getattr(self._local, "conn", None)
             if conn is not None and conn.in_transaction:
                 conn.execute("COMMIT")
+
+    def remote_cached(self, key: str, size: int, version: str) -> str | None:
+        """The remembered digest of a stored object (`key` names its store and path) if it still has the size and
+        version (ETag) it had when it was read."""
+        row = self._db().execute("SELECT size, version, digest FROM remote_cache WHERE key = ?", (key,)).fetchone()
+        if row is None or (row[0], row[1]) != (size, version):
+            return None
+        return str(row[2])
+
+    def remember_remote(self, key: str, size: int, version: str, digest: str) -> None:
+        self._db().execute("INSERT OR REPLACE INTO remote_cache VALUES (?, ?, ?, ?)", (key, size, version, digest))
 
     def blob_state(self, digest: str) -> BlobState | None:
         """The stat the content store recorded for blob `digest` when it wrote (or last verified) it."""

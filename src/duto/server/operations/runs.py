@@ -123,12 +123,31 @@ def _files(root: Path) -> list[OutputFile]:
     return sorted(found, key=lambda f: f.path)
 
 
+def _stored_files(workspace: Workspace, digest: str | None, path: str) -> list[OutputFile]:
+    """The files of an output with no folder on this machine (on an object store), as its manifest lists them."""
+    manifest = workspace.content_store.manifest(digest) if digest else None
+    if manifest is None:
+        return []
+    if manifest["kind"] == "file":
+        return [OutputFile(path=Path(path).name, size=manifest["size"])]
+    return sorted(
+        (OutputFile(path=rel or Path(path).name, size=entry["size"]) for rel, entry in manifest["files"].items()),
+        key=lambda f: f.path,
+    )
+
+
 def outputs(workspace: Workspace, run_id: str, step: str) -> list[StepOutput]:
     step_run = step_of(workspace, run_id, step)
     listed = []
-    for name, folder in step_run.output_folders().items():
+    folders = step_run.output_folders()
+    published = [name for name in step_run.get_outputs() if name in step_run.published_outputs()]
+    for name in published:
         where = step_run.get_output_data(name)
-        files = _files(folder) if folder.exists() else []
+        folder = folders.get(name)
+        if folder is None:
+            files = _stored_files(workspace, where.digest, where.path_on_datastore)
+        else:
+            files = _files(folder) if folder.exists() else []
         listed.append(
             StepOutput(
                 name=name, datastore=where.datastore_name, path_on_datastore=where.path_on_datastore, files=files
