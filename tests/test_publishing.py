@@ -179,7 +179,14 @@ def test_an_endpoint_has_versions_and_a_default(ws, write_script):
         v2.delete()
 
     assert said(endpoint.submit("ep"))["code"] == "v2"
-    assert said(endpoint.submit("ep", pipeline_version="2"))["code"] == "v3"
+    through = endpoint.submit("ep", pipeline_version="2", tags={"by": "ci"})
+    assert said(through)["code"] == "v3"
+    assert through.tags == {
+        "by": "ci",
+        "pipeline_id": v3.id,
+        "pipeline_endpoint_id": endpoint.id,
+        "pipeline_endpoint_version": "2",
+    }, "the tags name the endpoint and the version it ran"
     with pytest.raises(TriggerError) as caught:
         endpoint.trigger("ep", pipeline_version="9")
     assert caught.value.field == "pipelineVersion"

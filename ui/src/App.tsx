@@ -2,6 +2,8 @@ import { Route, Routes } from "react-router-dom";
 import { AppShell } from "./components/AppShell";
 import { Compare } from "./pages/Compare";
 import { ComputePage } from "./compute/ComputePage";
+import { EndpointPage } from "./endpoints/EndpointPage";
+import { EndpointsPage } from "./endpoints/EndpointsPage";
 import { ExperimentPage } from "./experiments/ExperimentPage";
 import { ExperimentsPage } from "./experiments/ExperimentsPage";
 import { Home } from "./pages/Home";
@@ -32,6 +34,8 @@ export function App() {
         <Route path="/experiments/:name" element={<ExperimentPage />} />
         <Route path="/pipelines" element={<PipelinesPage />} />
         <Route path="/pipelines/:id" element={<PipelinePage />} />
+        <Route path="/endpoints" element={<EndpointsPage />} />
+        <Route path="/endpoints/:name" element={<EndpointPage />} />
         <Route path="/schedules" element={<SchedulesPage />} />
         <Route path="/compute" element={<ComputePage />} />
         <Route path="/tokens" element={<TokensPage />} />

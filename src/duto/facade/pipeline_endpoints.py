@@ -208,11 +208,13 @@ class PipelineEndpoint:
     ) -> PipelineRun:
         """`PublishedPipeline.trigger` on the default version, or on `pipeline_version` (REST's
         `?pipelineVersion=V`; an unknown one is a TriggerError on field "pipelineVersion"). The endpoint too is
-        checked active in the transaction that records the run."""
+        checked active in the transaction that records the run, which is tagged `pipeline_endpoint_id` and
+        `pipeline_endpoint_version` (beside `pipeline_id`), so the endpoint's runs are a tag filter away."""
         if self.status != ACTIVE:
             raise PipelineDisabledError(ENDPOINT, self.id, self.name)
+        version = self.default_version if pipeline_version is None else str(pipeline_version)
         try:
-            published = self.get_pipeline(pipeline_version)
+            published = self.get_pipeline(version)
         except ConfigError as exc:
             raise TriggerError("pipelineVersion", str(exc)) from None
         return published.trigger(
@@ -224,6 +226,7 @@ class PipelineEndpoint:
             description,
             decide_reuse=decide_reuse,
             endpoint_id=self.id,
+            endpoint_version=version,
             record_with=record_with,
         )
 

@@ -36,6 +36,8 @@ PUBLISHED = "published pipeline"
 ENDPOINT = "pipeline endpoint"
 MAX_NAME = 255
 PIPELINE_TAG = "pipeline_id"  # the tag naming the published pipeline a run was started from
+ENDPOINT_TAG = "pipeline_endpoint_id"  # the tag naming the pipeline endpoint a run was triggered through
+ENDPOINT_VERSION_TAG = "pipeline_endpoint_version"  # and the endpoint's version it ran
 
 
 def _store(workspace: Workspace) -> PublishingStore:
@@ -331,13 +333,15 @@ class PublishedPipeline:
         *,
         decide_reuse: bool = True,
         endpoint_id: str | None = None,
+        endpoint_version: str | None = None,
         record_with: Callable[[Session, str], None] | None = None,
     ) -> PipelineRun:
         """Start a run as a REST trigger asks (Azure's body: ExperimentName, ParameterAssignments,
         DataPathAssignments, ContinueRunOnStepFailure, tags, Description), checking each field first.
 
-        The pipeline (and `endpoint_id`, the endpoint it is triggered through) is checked active again in the
-        transaction that records the run, so a disable that lands meanwhile starts nothing. With `decide_reuse`
+        The pipeline (and `endpoint_id`, the endpoint it is triggered through, as its `endpoint_version`) is
+        checked active again in the transaction that records the run, so a disable that lands meanwhile starts
+        nothing. With `decide_reuse`
         False the call returns once the run is recorded, leaving its reuse decisions to the workspace's runner
         daemon when one is live (what the server does; see `start_run`). `record_with(session, run_id)` writes
         what must be written with the run or not at all (a schedule's firing), in the same transaction.
@@ -356,6 +360,8 @@ class PublishedPipeline:
         # The run says which published pipeline started it, as a schedule's runs name their schedule, so the
         # pipeline's runs are a tag filter away (`duto runs list --tag pipeline_id=ID`, `/api/runs?tag=...`).
         run_tags = {**_tags(tags), PIPELINE_TAG: pipeline_id}
+        if endpoint_id is not None:  # and the endpoint's runs too, each with the version it ran
+            run_tags |= {ENDPOINT_TAG: endpoint_id, ENDPOINT_VERSION_TAG: str(endpoint_version)}
         text = _optional(description, str, "Description")
 
         def guard(session: Session, run_id: str) -> None:

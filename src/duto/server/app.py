@@ -23,6 +23,7 @@ from duto.server.routes import (
     compare,
     compute,
     endpoints,
+    events,
     experiments,
     health,
     pipelines,
@@ -31,6 +32,7 @@ from duto.server.routes import (
     session,
     tokens,
 )
+from duto.server.workspace_feed import WorkspaceFeed
 
 ROUTERS = [
     health.router,
@@ -38,6 +40,7 @@ ROUTERS = [
     tokens.router,
     experiments.router,
     runs.router,
+    events.router,
     compare.router,
     pipelines.router,
     endpoints.router,
@@ -69,6 +72,7 @@ def create_app(root: Path, bind_host: str = "127.0.0.1", allow_hosts: Iterable[s
     )
     app.state.workspace = Workspace.from_config(root)
     app.state.tails = RunTails()
+    app.state.feed = WorkspaceFeed(app.state.workspace)
     for router in ROUTERS:
         app.include_router(router, prefix="/api")
     read = requires(Scope.READ)

@@ -2,14 +2,18 @@ import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState, type ReactNode } from "react";
 import { Link } from "react-router-dom";
 import { api, unwrap } from "../api/client";
+import { useLiveRunLists } from "../api/workspaceEvents";
 import { EmptyState } from "../components/EmptyState";
+import { LiveMark } from "../components/LiveMark";
 import { RunHeaderCells, RunRow } from "../components/RunRow";
+import { endpointPath } from "../endpoints/endpoints";
+import { NoEndpoints } from "../endpoints/EndpointsPage";
 import { formatDateTime, formatDuration } from "../time";
 
-const POLL_MS = 2000;
 const RECENT_RUNS = 20;
 
-/** The workspace at a glance: recent runs of every experiment (live), and what is published and scheduled. */
+/** The workspace at a glance: recent runs of every experiment (live: refreshed when a run starts or changes
+ * status, as the workspace's events tell), and what is published and scheduled. */
 export function Home() {
   return (
     <>
@@ -38,7 +42,7 @@ function useNow(everyMs: number): number {
   return now;
 }
 
-function Section({ title, count, live, children }: { title: string; count?: number; live?: boolean; children: ReactNode }) {
+function Section({ title, count, end, children }: { title: string; count?: number; end?: ReactNode; children: ReactNode }) {
   return (
     <section className="card" aria-label={title}>
       <div className="card-header">
@@ -46,11 +50,7 @@ function Section({ title, count, live, children }: { title: string; count?: numb
           {title}
           {count !== undefined && <span className="count">{count}</span>}
         </h2>
-        {live && (
-          <span className="live" title={`refreshed every ${POLL_MS / 1000} s`}>
-            live
-          </span>
-        )}
+        {end}
       </div>
       {children}
     </section>
@@ -68,14 +68,15 @@ function Loading({ error }: { error: Error | null }) {
 }
 
 function RecentRuns() {
+  const poll = useLiveRunLists();
   const runs = useQuery({
     queryKey: ["runs", { limit: RECENT_RUNS }],
     queryFn: () => unwrap(api.GET("/api/runs", { params: { query: { limit: RECENT_RUNS } } })),
-    refetchInterval: POLL_MS,
+    refetchInterval: poll,
   });
   const now = useNow(1000);
   return (
-    <Section title="Recent runs" live>
+    <Section title="Recent runs" end={<LiveMark poll={poll} />}>
       {!runs.data ? (
         <Loading error={runs.error} />
       ) : runs.data.length === 0 ? (
@@ -105,7 +106,7 @@ function RecentRuns() {
 
 function Pipelines() {
   const pipelines = useQuery({
-    queryKey: ["pipelines"],
+    queryKey: ["pipelines", { active_only: true }],
     queryFn: () => unwrap(api.GET("/api/pipelines")),
   });
   return (
@@ -116,7 +117,7 @@ function Pipelines() {
         <EmptyState title="Nothing published">
           <p>Publish a pipeline to trigger it over REST:</p>
           <pre>
-            <code>duto pipelines publish my_pipeline.py --name my-pipeline</code>
+            <code>{"duto pipelines publish my_pipeline.py \\\n    --name my-pipeline"}</code>
           </pre>
         </EmptyState>
       ) : (
@@ -141,7 +142,7 @@ function Pipelines() {
 
 function Endpoints() {
   const endpoints = useQuery({
-    queryKey: ["endpoints"],
+    queryKey: ["endpoints", { active_only: true }],
     queryFn: () => unwrap(api.GET("/api/endpoints")),
   });
   return (
@@ -149,20 +150,16 @@ function Endpoints() {
       {!endpoints.data ? (
         <Loading error={endpoints.error} />
       ) : endpoints.data.length === 0 ? (
-        <EmptyState title="No endpoints">
-          <p>An endpoint keeps one URL while the pipeline behind it changes:</p>
-          <pre>
-            <code>duto endpoints create my-endpoint --pipeline PIPELINE_ID</code>
-          </pre>
-        </EmptyState>
+        <NoEndpoints />
       ) : (
         <ul className="list">
           {endpoints.data.map((endpoint) => (
             <li key={endpoint.id}>
               <span>
-                <Link to="/pipelines">{endpoint.name}</Link>
+                <Link to={endpointPath(endpoint)}>{endpoint.name}</Link>
                 <span className="sub">
-                  {endpoint.versions.length} {endpoint.versions.length === 1 ? "version" : "versions"}
+                  default v{endpoint.default_version} · {endpoint.versions.length}{" "}
+                  {endpoint.versions.length === 1 ? "version" : "versions"}
                 </span>
               </span>
               <span className="mono muted">{endpoint.id.slice(0, 8)}</span>

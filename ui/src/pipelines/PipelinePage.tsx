@@ -1,7 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
+import { useLiveRunLists } from "../api/workspaceEvents";
 import { EmptyState } from "../components/EmptyState";
+import { LiveMark } from "../components/LiveMark";
 import { QueryState, useNow } from "../components/QueryState";
 import { RunHeaderCells, RunRow } from "../components/RunRow";
 import { valueText } from "../experiments/runTable";
@@ -143,18 +145,19 @@ export function PipelinePage() {
 }
 
 function PipelineRuns({ id }: { id: string }) {
+  const poll = useLiveRunLists();
+  const tag = `pipeline_id=${id}`;
   const runs = useQuery({
-    queryKey: ["pipeline-runs", id],
-    queryFn: () =>
-      unwrap(api.GET("/api/runs", { params: { query: { tag: [`pipeline_id=${id}`], limit: RUNS_SHOWN } } })),
-    refetchInterval: 2000,
+    queryKey: ["runs", { tag, limit: RUNS_SHOWN }],
+    queryFn: () => unwrap(api.GET("/api/runs", { params: { query: { tag: [tag], limit: RUNS_SHOWN } } })),
+    refetchInterval: poll,
   });
   const now = useNow(1000);
   return (
     <section className="card section-gap" aria-label="Runs of this pipeline">
       <div className="card-header">
         <h2>Runs {runs.data && <span className="count">{runs.data.length}</span>}</h2>
-        <span className="live">live</span>
+        <LiveMark poll={poll} />
       </div>
       {!runs.data ? (
         <QueryState error={runs.error} />

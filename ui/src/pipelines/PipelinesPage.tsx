@@ -4,6 +4,8 @@ import { api, unwrap } from "../api/client";
 import { CopyButton } from "../components/CopyButton";
 import { EmptyState } from "../components/EmptyState";
 import { QueryState, useNow } from "../components/QueryState";
+import { endpointPath } from "../endpoints/endpoints";
+import { NoEndpoints } from "../endpoints/EndpointsPage";
 import { formatAgo, formatDateTime } from "../time";
 
 /** `/pipelines`: the published pipelines and the pipeline endpoints, with the URL each is triggered at. */
@@ -102,12 +104,7 @@ function Endpoints() {
       {!endpoints.data ? (
         <QueryState error={endpoints.error} />
       ) : endpoints.data.length === 0 ? (
-        <EmptyState title="No pipeline endpoints">
-          <p>An endpoint keeps one URL while its default version changes:</p>
-          <pre>
-            <code>PipelineEndpoint.publish(ws, "train", "nightly training", published_pipeline)</code>
-          </pre>
-        </EmptyState>
+        <NoEndpoints />
       ) : (
         <table className="table">
           <thead>
@@ -122,7 +119,7 @@ function Endpoints() {
             {endpoints.data.map((e) => (
               <tr key={e.id}>
                 <td>
-                  {e.name}
+                  <Link to={endpointPath(e)}>{e.name}</Link>
                   {e.description && <span className="sub muted">{e.description}</span>}
                 </td>
                 <td>

@@ -13,8 +13,10 @@ import {
   type Parameter,
   type Pipeline,
   parametersOf,
+  type TriggerBody,
   triggerBody,
 } from "./trigger";
+import "./trigger.css";
 
 class TriggerRefused extends Error {
   constructor(
@@ -25,26 +27,51 @@ class TriggerRefused extends Error {
   }
 }
 
+/** Where a trigger goes: the URL a POST starts a run at (shown, and in the `curl` line), the call that posts
+ * there, and why it cannot start a run now (null when it can). */
+export interface TriggerTarget {
+  url: string;
+  post: (body: TriggerBody) => Promise<{ data?: Schemas["TriggerAnswer"]; error?: unknown; response: Response }>;
+  disabled: string | null;
+}
+
+/** A published pipeline's own trigger route. */
+export function pipelineTarget(pipeline: Pipeline): TriggerTarget {
+  return {
+    url: pipeline.endpoint,
+    post: (body) => api.POST("/api/pipelines/{id}/runs", { params: { path: { id: pipeline.id } }, body }),
+    disabled: pipeline.status === "Active" ? null : "Disabled: enable it to trigger runs.",
+  };
+}
+
 /** The trigger of a published pipeline: a typed input per parameter (its default filled in), the experiment,
- * the `curl` line for what is typed, and once started a link to the new run. `canTrigger` false shows the
- * `curl` line alone. */
-export function TriggerForm({ pipeline, canTrigger }: { pipeline: Pipeline; canTrigger: boolean }) {
+ * the `curl` line for what is typed, and once started a link to the new run. It posts to the pipeline's own
+ * route unless given another `target` (an endpoint's); `picker` goes above the inputs (an endpoint's version).
+ * `canTrigger` false shows the `curl` line alone. */
+export function TriggerForm({
+  pipeline,
+  canTrigger,
+  target = pipelineTarget(pipeline),
+  picker,
+}: {
+  pipeline: Pipeline;
+  canTrigger: boolean;
+  target?: TriggerTarget;
+  picker?: React.ReactNode;
+}) {
   const parameters = useMemo(() => parametersOf(pipeline), [pipeline]);
   const [values, setValues] = useState<FormValues>(() => initialValues(parameters));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const client = useQueryClient();
   const trigger = useMutation({
-    mutationFn: async (body: Schemas["TriggerBody"]) => {
-      const { data, error, response } = await api.POST("/api/pipelines/{id}/runs", {
-        params: { path: { id: pipeline.id } },
-        body,
-      });
+    mutationFn: async (body: TriggerBody) => {
+      const { data, error, response } = await target.post(body);
       if (data) return data;
       const problem = (error ?? {}) as { detail?: unknown; field?: string | null };
       const detail = typeof problem.detail === "string" ? problem.detail : `${response.status} ${response.statusText}`;
       throw new TriggerRefused(detail, problem.field ?? null);
     },
-    onSuccess: () => client.invalidateQueries({ queryKey: ["pipeline-runs", pipeline.id] }),
+    onSuccess: () => client.invalidateQueries({ queryKey: ["runs"] }),
     onError: (error) => {
       const field = error instanceof TriggerRefused ? formFieldOf(error.field, parameters) : null;
       if (field) setErrors({ [field]: error.message });
@@ -71,14 +98,18 @@ export function TriggerForm({ pipeline, canTrigger }: { pipeline: Pipeline; canT
   };
   const unplaced = trigger.error && !(trigger.error instanceof TriggerRefused && formFieldOf(trigger.error.field, parameters));
 
+  const route = new URL(target.url);
   return (
     <section className="card" aria-label="Trigger">
-      <div className="card-header">
+      <div className="card-header trigger-head">
         <h2>Trigger a run</h2>
-        <span className="sub">POST {new URL(pipeline.endpoint).pathname}</span>
+        <span className="sub clip" title={`POST ${target.url}`}>
+          POST {route.pathname + route.search}
+        </span>
       </div>
       {canTrigger ? (
         <form className="form" onSubmit={submit} noValidate>
+          {picker}
           <Field name={EXPERIMENT} label="Experiment" type="required" error={errors[EXPERIMENT]}>
             <input
               id={`field-${EXPERIMENT}`}
@@ -96,10 +127,10 @@ export function TriggerForm({ pipeline, canTrigger }: { pipeline: Pipeline; canT
           ))}
           {parameters.length === 0 && <p className="muted">This pipeline takes no parameters.</p>}
           <div className="form-row">
-            <button type="submit" className="button primary" disabled={trigger.isPending || pipeline.status !== "Active"}>
+            <button type="submit" className="button primary" disabled={trigger.isPending || target.disabled !== null}>
               {trigger.isPending ? "Starting…" : "Trigger"}
             </button>
-            {pipeline.status !== "Active" && <span className="muted">Disabled: enable it to trigger runs.</span>}
+            {target.disabled && <span className="muted">{target.disabled}</span>}
           </div>
           {unplaced && (
             <p className="notice" role="alert">
@@ -117,15 +148,18 @@ export function TriggerForm({ pipeline, canTrigger }: { pipeline: Pipeline; canT
           )}
         </form>
       ) : (
-        <p className="card-body muted">This session's token may read only: trigger with a token of scope submit.</p>
+        <div className="card-body stack">
+          {picker}
+          <p className="muted">This session's token may read only: trigger with a token of scope submit.</p>
+        </div>
       )}
       <div className="card-body curl">
         <div className="curl-head">
           <span className="muted">The same trigger from a shell (a token of scope submit in $TOKEN):</span>
-          <CopyButton text={curlLine(pipeline.endpoint, shownBody)} label="Copy curl" />
+          <CopyButton text={curlLine(target.url, shownBody)} label="Copy curl" />
         </div>
         <pre>
-          <code>{curlLine(pipeline.endpoint, shownBody)}</code>
+          <code>{curlLine(target.url, shownBody)}</code>
         </pre>
       </div>
     </section>
