@@ -5,11 +5,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import os
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from duto.errors import DutoError
+from duto.tracking.metrics import aggregate
 
 if TYPE_CHECKING:
     from sqlalchemy import Row
@@ -17,6 +20,7 @@ if TYPE_CHECKING:
     from duto.facade.runs import PipelineRun
     from duto.facade.step_runs import StepRun
     from duto.facade.workspace import Workspace
+    from duto.storage.models import Metric
     from duto.storage.models import PipelineRun as PipelineRunRow
     from duto.storage.models import StepRun as StepRunRow
 
@@ -163,4 +167,43 @@ def show_run(run: PipelineRun) -> dict[str, Any]:
         **run_document(row, store.experiment_of(row), reused),
         "description": row.description,
         "steps": [_step_fields(r, key, origins.get(r.id)) for r, key in zip(rows, keys, strict=True)],
+    }
+
+
+@dataclass
+class _Shown:
+    """A metric row with the value a reader is given for it (an image's address, not its file's place)."""
+
+    name: str
+    kind: str
+    value: Any
+
+
+def run_metrics(run: PipelineRun, image_address: Callable[[str, str], str]) -> dict[str, Any]:
+    """The metrics logged on the run (`run`) and on each step run (`steps`, by step-run id; a reused step's are
+    its original's), as `get_metrics(recursive=True)` gives them, except that an image a step logged is
+    `image_address(step_run_id, name)`, not the place of its file on this machine. An image logged on the run
+    itself is its file's name alone (no route serves it)."""
+    fields = run.workspace.runs_store.step_run_fields(run.id, "id", "reused_from")
+    source = {r.id: r.reused_from or r.id for r in fields}
+    rows = run.workspace.metric_store.metrics([run.id, *source.values()])
+    by_run: dict[str, list[Metric]] = {}
+    for row in rows:
+        by_run.setdefault(row.run_id, []).append(row)
+
+    def shown(step_run_id: str | None, logged: list[Metric]) -> dict[str, Any]:
+        return aggregate(
+            _Shown(
+                row.name,
+                row.kind,
+                os.path.basename(str(row.value)) if step_run_id is None else image_address(step_run_id, row.name),
+            )
+            if row.kind == "image"
+            else row
+            for row in logged
+        )
+
+    return {
+        "run": shown(None, by_run.get(run.id, [])),
+        "steps": {step_id: shown(step_id, by_run.get(origin, [])) for step_id, origin in source.items()},
     }

@@ -423,7 +423,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Run Metrics */
+        /**
+         * Run Metrics
+         * @description The metrics logged on the run and on each step run (by its id), as `get_metrics()` gives them; an image a
+         *     step logged is the URL of `GET /steps/{step}/images/{name}`, which serves it.
+         */
         get: operations["run_metrics_api_runs__run_id__metrics_get"];
         put?: never;
         post?: never;
@@ -1230,7 +1234,7 @@ export interface components {
         /**
          * RunMetrics
          * @description The metrics logged on the run itself, and on each step run (by step-run id; a reused step's are the
-         *     original's).
+         *     original's). An image a step logged is the URL that serves it, never where the server keeps its file.
          */
         RunMetrics: {
             /** Run */

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import quote
 
 from duto.errors import DutoError
 from duto.facade import documents
@@ -87,10 +88,16 @@ def log(workspace: Workspace, run_id: str, step: str, offset: int, length: int |
     return step_of(workspace, run_id, step).read_log(offset, length)
 
 
+def image_url(run_id: str, step_run_id: str, name: str) -> str:
+    """Where `GET /api/runs/{run_id}/steps/{step}/images/{name}` serves an image a step logged: what a reader is
+    given for it instead of the place of its file on the server."""
+    parts = (quote(part, safe="") for part in (run_id, step_run_id, name))
+    return "/api/runs/{}/steps/{}/images/{}".format(*parts)
+
+
 def metrics(workspace: Workspace, run_id: str) -> RunMetrics:
     run = workspace.get_run(run_id)
-    every = run.get_metrics(recursive=True)
-    return RunMetrics(run=every.pop(run.id, {}), steps=every)
+    return RunMetrics(**documents.run_metrics(run, lambda step_run_id, name: image_url(run.id, step_run_id, name)))
 
 
 def metric_series(workspace: Workspace, run_id: str) -> RunMetricSeries:

@@ -67,6 +67,8 @@ def run_graph(request: Request, run_id: RunId) -> RunGraph:
 
 @router.get("/{run_id}/metrics", response_model=RunMetrics, **read)
 def run_metrics(request: Request, run_id: RunId) -> RunMetrics:
+    """The metrics logged on the run and on each step run (by its id), as `get_metrics()` gives them; an image a
+    step logged is the URL of `GET /steps/{step}/images/{name}`, which serves it."""
     return runs.metrics(workspace_of(request), run_id)
 
 

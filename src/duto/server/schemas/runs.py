@@ -67,7 +67,7 @@ class StepWhy(BaseModel):
 
 class RunMetrics(BaseModel):
     """The metrics logged on the run itself, and on each step run (by step-run id; a reused step's are the
-    original's)."""
+    original's). An image a step logged is the URL that serves it, never where the server keeps its file."""
 
     run: dict[str, Any]
     steps: dict[str, dict[str, Any]]
