@@ -121,6 +121,28 @@ class RunGraph(BaseModel):
     edges: list[GraphEdge]
 
 
+class StepOutline(BaseModel):
+    """A step as the run page shows it: what tells it apart, its status and its times. `GET /steps/{step}` has the
+    rest (its reason, exit code, outputs, fingerprint)."""
+
+    id: str = Field(description="the step run's id")
+    key: str
+    name: str
+    status: str
+    is_reused: bool
+    started: str | None
+    ended: str | None
+
+
+class RunOutline(RunSummary):
+    """A run as its page shows it, in one answer: the run with its description, its steps (in the order they can
+    run) in their outline, and the edges between them as `GET /graph` gives them."""
+
+    description: str | None
+    steps: list[StepOutline]
+    edges: list[GraphEdge]
+
+
 class MetricSeries(BaseModel):
     """Every point of a metric logged more than once, as three arrays of one length."""
 
