@@ -5,11 +5,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import os
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from duto.errors import DutoError
+from duto.graph.spec import step_key
+from duto.storage.run_outline_store import RunOutlineStore
+from duto.tracking.metrics import aggregate
+
+KEYED_SINCE_SCHEMA = 4  # the spec's schema version that gave steps keys other than their names
 
 if TYPE_CHECKING:
     from sqlalchemy import Row
@@ -17,11 +24,14 @@ if TYPE_CHECKING:
     from duto.facade.runs import PipelineRun
     from duto.facade.step_runs import StepRun
     from duto.facade.workspace import Workspace
+    from duto.storage.models import Metric
     from duto.storage.models import PipelineRun as PipelineRunRow
     from duto.storage.models import StepRun as StepRunRow
 
     # A step run's columns: its ORM object, or a Core row of the columns a document reads (`step_run_fields`).
     StepRunFields = StepRunRow | Row[Any]
+    # A run's: its ORM object, or a Core row of its own columns (`RunOutlineStore.head`).
+    PipelineRunFields = PipelineRunRow | Row[Any]
 
 
 def iso_utc(moment: datetime | None) -> str | None:
@@ -37,7 +47,7 @@ def seconds_between(started: datetime | None, ended: datetime | None) -> float |
     return round((end - started.replace(tzinfo=UTC)).total_seconds(), 3)
 
 
-def run_document(row: PipelineRunRow, experiment: str, reused: bool) -> dict[str, Any]:
+def run_document(row: PipelineRunFields, experiment: str, reused: bool) -> dict[str, Any]:
     """A run as `duto runs list --json` gives it; `reused` is true when every one of its steps was reused."""
     return {
         "id": row.id,
@@ -114,10 +124,25 @@ def runs_by_id(workspace: Workspace, run_ids: Sequence[str]) -> list[dict[str, A
     return found
 
 
-def step_keys(spec: Mapping[str, Any], rows: Sequence[StepRunFields]) -> list[str]:
-    """Each step run's key in its run's spec (step runs are made from the spec's steps, in its order)."""
-    steps = spec.get("steps", [])
-    return [str(steps[r.position].get("key") or r.name) if r.position < len(steps) else r.name for r in rows]
+def step_keys(workspace: Workspace, run_id: str, rows: Sequence[StepRunFields]) -> list[str]:
+    """Each step run's key in its run's spec, from the names of all its step runs in their order (`rows`).
+
+    Step runs are made from the spec's steps in its order, and a step's key is its name, with `#2`, `#3`... for
+    later steps of the same name (`spec.step_key`), so the spec itself, 7 MB of JSON for 10,000 steps, is not
+    parsed: a run whose steps share a name reads only its schema version (before 4, every key was the name).
+    """
+    names = [r.name for r in rows]
+    if len(set(names)) == len(names):
+        return names
+    version = RunOutlineStore(workspace.database).spec_part(run_id, "schema_version")
+    if isinstance(version, int) and version < KEYED_SINCE_SCHEMA:
+        return names
+    seen: dict[str, int] = {}
+    keys = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        keys.append(step_key(name, seen[name]))
+    return keys
 
 
 def reuse_origins(workspace: Workspace, rows: Sequence[StepRunFields]) -> dict[str, dict[str, Any]]:
@@ -150,17 +175,55 @@ def reuse_origins(workspace: Workspace, rows: Sequence[StepRunFields]) -> dict[s
 def show_run(run: PipelineRun) -> dict[str, Any]:
     """A run with its description and its steps (in the order they can run), as `duto runs show --json` gives it.
 
-    A constant number of queries, however many steps: the run, its experiment, its step runs, and where its
-    reused steps came from.
+    A constant number of queries, however many steps: the run with its experiment, its step runs, and where its
+    reused steps came from; its spec is not read.
     """
-    store = run.workspace.runs_store
-    row = store.pipeline_run(run.id)
-    rows = store.step_run_fields(run.id)
+    head = RunOutlineStore(run.workspace.database).head(run.id)
+    rows = run.workspace.runs_store.step_run_fields(run.id)
     origins = reuse_origins(run.workspace, rows)
-    keys = step_keys(row.spec, rows)
+    keys = step_keys(run.workspace, run.id, rows)
     reused = bool(rows) and len(origins) == len(rows)
     return {
-        **run_document(row, store.experiment_of(row), reused),
-        "description": row.description,
+        **run_document(head, head.experiment, reused),
+        "description": head.description,
         "steps": [_step_fields(r, key, origins.get(r.id)) for r, key in zip(rows, keys, strict=True)],
+    }
+
+
+@dataclass
+class _Shown:
+    """A metric row with the value a reader is given for it (an image's address, not its file's place)."""
+
+    name: str
+    kind: str
+    value: Any
+
+
+def run_metrics(run: PipelineRun, image_address: Callable[[str, str], str]) -> dict[str, Any]:
+    """The metrics logged on the run (`run`) and on each step run (`steps`, by step-run id; a reused step's are
+    its original's), as `get_metrics(recursive=True)` gives them, except that an image a step logged is
+    `image_address(step_run_id, name)`, not the place of its file on this machine. An image logged on the run
+    itself is its file's name alone (no route serves it)."""
+    fields = run.workspace.runs_store.step_run_fields(run.id, "id", "reused_from")
+    source = {r.id: r.reused_from or r.id for r in fields}
+    rows = run.workspace.metric_store.metrics([run.id, *source.values()])
+    by_run: dict[str, list[Metric]] = {}
+    for row in rows:
+        by_run.setdefault(row.run_id, []).append(row)
+
+    def shown(step_run_id: str | None, logged: list[Metric]) -> dict[str, Any]:
+        return aggregate(
+            _Shown(
+                row.name,
+                row.kind,
+                os.path.basename(str(row.value)) if step_run_id is None else image_address(step_run_id, row.name),
+            )
+            if row.kind == "image"
+            else row
+            for row in logged
+        )
+
+    return {
+        "run": shown(None, by_run.get(run.id, [])),
+        "steps": {step_id: shown(step_id, by_run.get(origin, [])) for step_id, origin in source.items()},
     }

@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.middleware.gzip import GZipMiddleware
 from swagger_ui_bundle import swagger_ui_path
 
 from duto import __version__
@@ -17,6 +18,7 @@ from duto.facade.workspace import Workspace
 from duto.server.auth import SCOPE_KEY, requires
 from duto.server.errors import install_error_handlers
 from duto.server.event_tails import RunTails
+from duto.server.finished_answers import FinishedAnswers
 from duto.server.hosts import HostCheck, allowed_hosts
 from duto.server.portal_files import install_portal
 from duto.server.routes import (
@@ -48,6 +50,8 @@ ROUTERS = [
     compute.router,
 ]
 OPENAPI_URL = "/api/openapi.json"
+GZIP_ABOVE = 4096  # bytes; below, gzip saves less than it costs
+GZIP_LEVEL = 5
 DOCS_ASSETS = "/api/docs-assets"
 
 DESCRIPTION = """The duto workspace over HTTP: trigger published pipelines, follow runs, see schedules, manage tokens.
@@ -73,6 +77,7 @@ def create_app(root: Path, bind_host: str = "127.0.0.1", allow_hosts: Iterable[s
     app.state.workspace = Workspace.from_config(root)
     app.state.tails = RunTails()
     app.state.feed = WorkspaceFeed(app.state.workspace)
+    app.state.answers = FinishedAnswers()
     for router in ROUTERS:
         app.include_router(router, prefix="/api")
     read = requires(Scope.READ)
@@ -81,6 +86,9 @@ def create_app(root: Path, bind_host: str = "127.0.0.1", allow_hosts: Iterable[s
     app.add_api_route(f"{DOCS_ASSETS}/{{name}}", _docs_asset, include_in_schema=False, **read)
     install_portal(app)
     install_error_handlers(app)
+    # Large answers (a run of 10,000 steps is megabytes of JSON) gzipped; event streams never are (Starlette leaves
+    # text/event-stream alone), and an answer gzipped already (FinishedAnswers) passes as it is.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_ABOVE, compresslevel=GZIP_LEVEL)
     app.add_middleware(HostCheck, allowed=allowed_hosts(bind_host, allow_hosts))
     _check_every_route_declares_its_scope(app)
     return app

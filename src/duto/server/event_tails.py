@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from duto.facade.runs import PipelineRun
 from duto.graph.status import TERMINAL
+from duto.server.operations.runs import image_url
 from duto.storage.models import Event
 
 log = logging.getLogger("duto.server")
@@ -40,9 +42,13 @@ def sse_message(event: Event) -> str:
     """One server-sent event: its id, its kind, and its payload with the step-run id as JSON data.
 
     A file's place on the server's disk (a log event's `path`) stays on the server: a follower reads the log
-    through `/steps/{step}/log`.
+    through `/steps/{step}/log`, and an image a step logged is sent as the URL that serves it.
     """
     payload = {k: v for k, v in event.payload.items() if k != "path"}
+    if event.kind == "metric" and payload.get("kind") == "image":
+        name = str(payload.get("name"))
+        shown = image_url(event.pipeline_run_id, event.step_run_id, name) if event.step_run_id else None
+        payload["value"] = shown or os.path.basename(str(payload.get("value")))
     data = {**payload, "step_run_id": event.step_run_id, "created_at": event.created_at}
     return f"id: {event.id}\nevent: {event.kind}\ndata: {json.dumps(data, default=str)}\n\n"
 

@@ -445,7 +445,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Run Metrics */
+        /**
+         * Run Metrics
+         * @description The metrics logged on the run and on each step run (by its id), as `get_metrics()` gives them; an image a
+         *     step logged is the URL of `GET /steps/{step}/images/{name}`, which serves it.
+         */
         get: operations["run_metrics_api_runs__run_id__metrics_get"];
         put?: never;
         post?: never;
@@ -467,6 +471,28 @@ export interface paths {
          * @description Every point of each metric logged on the run and on its steps (by step key), for charts.
          */
         get: operations["run_metric_series_api_runs__run_id__metrics_series_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_id}/outline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Run Outline
+         * @description The run as the portal's run page shows it, in one answer: the run, each step's key, name, status and times
+         *     (no reasons, outputs or fingerprints: `GET /steps/{step}` has them), and the edges `GET /graph` gives. A
+         *     finished run's answer carries an ETag, and is 304 Not Modified to an If-None-Match that names it.
+         */
+        get: operations["run_outline_api_runs__run_id__outline_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1252,7 +1278,7 @@ export interface components {
         /**
          * RunMetrics
          * @description The metrics logged on the run itself, and on each step run (by step-run id; a reused step's are the
-         *     original's).
+         *     original's). An image a step logged is the URL that serves it, never where the server keeps its file.
          */
         RunMetrics: {
             /** Run */
@@ -1264,6 +1290,48 @@ export interface components {
                 [key: string]: {
                     [key: string]: unknown;
                 };
+            };
+        };
+        /**
+         * RunOutline
+         * @description A run as its page shows it, in one answer: the run with its description, its steps (in the order they can
+         *     run) in their outline, and the edges between them as `GET /graph` gives them.
+         */
+        RunOutline: {
+            /** Created */
+            created: string | null;
+            /** Description */
+            description: string | null;
+            /** Duration Seconds */
+            duration_seconds: number | null;
+            /** Edges */
+            edges: components["schemas"]["GraphEdge"][];
+            /** Ended */
+            ended: string | null;
+            /** Experiment */
+            experiment: string;
+            /** Id */
+            id: string;
+            /** Parameters */
+            parameters: {
+                [key: string]: unknown;
+            };
+            /** Reason */
+            reason: string | null;
+            /**
+             * Reused
+             * @description every step of the run was reused
+             */
+            reused: boolean;
+            /** Started */
+            started: string | null;
+            /** Status */
+            status: string;
+            /** Steps */
+            steps: components["schemas"]["StepOutline"][];
+            /** Tags */
+            tags: {
+                [key: string]: unknown;
             };
         };
         /**
@@ -1598,6 +1666,30 @@ export interface components {
             variables: {
                 [key: string]: string;
             };
+        };
+        /**
+         * StepOutline
+         * @description A step as the run page shows it: what tells it apart, its status and its times. `GET /steps/{step}` has the
+         *     rest (its reason, exit code, outputs, fingerprint).
+         */
+        StepOutline: {
+            /** Ended */
+            ended: string | null;
+            /**
+             * Id
+             * @description the step run's id
+             */
+            id: string;
+            /** Is Reused */
+            is_reused: boolean;
+            /** Key */
+            key: string;
+            /** Name */
+            name: string;
+            /** Started */
+            started: string | null;
+            /** Status */
+            status: string;
         };
         /** StepOutput */
         StepOutput: {
@@ -3365,6 +3457,13 @@ export interface operations {
                     "application/json": components["schemas"]["RunGraph"];
                 };
             };
+            /** @description a finished run's answer the client has already: If-None-Match names its ETag */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description no token, or one that is unknown, revoked or expired */
             401: {
                 headers: {
@@ -3500,6 +3599,81 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["RunMetricSeries"];
                 };
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such run, step, output or file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a run-id prefix or a step name that several share; the answer lists them */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    run_outline_api_runs__run_id__outline_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a run id, or a unique prefix of one */
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunOutline"];
+                };
+            };
+            /** @description a finished run's answer the client has already: If-None-Match names its ETag */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description no token, or one that is unknown, revoked or expired */
             401: {

@@ -6,7 +6,7 @@ import { EmptyState } from "../components/EmptyState";
 import type { StepNodeData } from "../components/graph/groupSteps";
 import { RunGraph } from "../components/graph/RunGraph";
 import { RunHeader } from "../components/run/RunHeader";
-import { patchRunStatus, patchStepStatus, runKey, useRun, useRunGraph, useRunMetrics } from "../components/run/queries";
+import { patchRunStatus, patchStepStatus, runKey, useRunMetrics, useRunOutline } from "../components/run/queries";
 import { useNow } from "../components/run/useNow";
 import { RunTimeline } from "../components/timeline/RunTimeline";
 import { isActive } from "../status";
@@ -15,15 +15,14 @@ import "../styles/run.css";
 const REFRESH_MS = 1000; // at most this often, the run's times are read again while its steps change
 
 /** `/runs/:id`: the run's header, its steps as a graph or a timeline (`?view=timeline`), followed live, and the
- * open step beside them. */
+ * open step beside them. All three read the run's outline, one answer however many steps. */
 export function RunPage() {
   const { id = "", step } = useParams();
   const [search, setSearch] = useSearchParams();
   const view = search.get("view") === "timeline" ? "timeline" : "graph";
   const navigate = useNavigate();
   const client = useQueryClient();
-  const run = useRun(id);
-  const graph = useRunGraph(id);
+  const run = useRunOutline(id);
   const metrics = useRunMetrics(id);
   const live = run.data ? isActive(run.data.status) : false;
   const now = useNow(live ? 1000 : null);
@@ -88,13 +87,7 @@ export function RunPage() {
       <div className={`run-body${step ? " with-panel" : ""}`}>
         <div className="run-view">
           {view === "graph" ? (
-            graph.data ? (
-              <RunGraph nodes={graph.data.nodes} edges={graph.data.edges} openId={openId} onOpen={openStep} />
-            ) : graph.isError ? (
-              <p className="notice">The graph could not be read: {graph.error.message}</p>
-            ) : (
-              <p className="muted">Laying out the steps…</p>
-            )
+            <RunGraph nodes={run.data.steps} edges={run.data.edges} openId={openId} onOpen={openStep} />
           ) : (
             <RunTimeline run={run.data} now={now} openId={openId} onOpen={open} />
           )}

@@ -1,6 +1,6 @@
 import { Link, useOutletContext, useParams } from "react-router-dom";
 import { StepLog } from "../components/log/StepLog";
-import type { RunDetail } from "../components/run/queries";
+import { useStep, type RunOutline } from "../components/run/queries";
 import { StatusBadge } from "../components/StatusBadge";
 import { StepEnvironment, StepMetrics, StepOutputs, StepWhy } from "../components/step";
 import { elapsedSeconds, formatDateTime, formatDuration } from "../time";
@@ -9,9 +9,11 @@ import { elapsedSeconds, formatDateTime, formatDuration } from "../time";
  * its log (live while it runs), what it logged, its outputs, why it ran, and its environment. */
 export function StepPanel() {
   const { step: wanted = "" } = useParams();
-  const { run, now } = useOutletContext<{ run: RunDetail; now: number }>();
+  const { run, now } = useOutletContext<{ run: RunOutline; now: number }>();
   const named = run.steps.filter((s) => s.name === wanted);
   const step = run.steps.find((s) => s.id === wanted) ?? (named.length === 1 ? named[0] : undefined);
+  // The outline has the step's status and times, live; the rest is the step's own document.
+  const whole = useStep(run.id, step?.id).data;
   if (!step) {
     return (
       <aside className="step-panel card" data-testid="step-panel">
@@ -25,8 +27,8 @@ export function StepPanel() {
   const facts: [string, React.ReactNode][] = [
     ["Started", <span title={formatDateTime(step.started)}>{step.started ? new Date(step.started).toLocaleTimeString() : "—"}</span>],
     ["Duration", formatDuration(step.is_reused ? null : elapsedSeconds(step.started, step.ended, now))],
-    ["Exit code", step.exit_code ?? "—"],
-    ["Compute", <span className="mono">{step.compute_target}</span>],
+    ["Exit code", whole?.exit_code ?? "—"],
+    ["Compute", <span className="mono">{whole?.compute_target ?? "—"}</span>],
   ];
   return (
     <aside className="step-panel card" data-testid="step-panel" aria-label={`Step ${step.name}`}>
@@ -53,7 +55,7 @@ export function StepPanel() {
           </div>
         ))}
       </dl>
-      {step.reason && <p className="step-reason">{step.reason}</p>}
+      {whole?.reason && <p className="step-reason">{whole.reason}</p>}
       <section className="panel-section">
         <h3>Log</h3>
         <StepLog runId={run.id} stepId={step.id} status={step.status} />

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
+from urllib.parse import quote
 
+from duto import __version__
 from duto.errors import DutoError
 from duto.facade import documents
 from duto.facade.run_filters import parse_since, parse_statuses, parse_tags
-from duto.facade.run_graph import run_graph
+from duto.facade.run_graph import run_graph, run_head, run_outline
+from duto.facade.runs import PipelineRun
 from duto.facade.step_runs import StepRun
 from duto.facade.workspace import Workspace
 from duto.graph.status import TERMINAL
@@ -20,6 +24,7 @@ from duto.server.schemas.runs import (
     RunGraph,
     RunMetrics,
     RunMetricSeries,
+    RunOutline,
     RunSummary,
     StepEnvironment,
     StepOutput,
@@ -55,8 +60,22 @@ def show(workspace: Workspace, run_id: str) -> RunDetail:
     return RunDetail(**documents.show_run(workspace.get_run(run_id)))
 
 
-def graph(workspace: Workspace, run_id: str) -> RunGraph:
-    return RunGraph(**run_graph(workspace.get_run(run_id)))
+def graph(run: PipelineRun) -> bytes:
+    return RunGraph(**run_graph(run)).model_dump_json().encode()
+
+
+def outline(run: PipelineRun) -> bytes:
+    return RunOutline(**run_outline(run)).model_dump_json().encode()
+
+
+def finished_etag(run: PipelineRun, answer: str) -> str | None:
+    """The ETag of an answer (`answer` names it) about the run: None while the run goes on; once it has ended, a
+    digest of the run's own fields and duto's version, since its steps and edges change no more."""
+    head = run_head(run)
+    if head.status not in TERMINAL:
+        return None
+    digest = hashlib.blake2b(repr((answer, __version__, tuple(head))).encode(), digest_size=16).hexdigest()
+    return f'"{digest}"'
 
 
 def step_of(workspace: Workspace, run_id: str, step: str) -> StepRun:
@@ -87,10 +106,16 @@ def log(workspace: Workspace, run_id: str, step: str, offset: int, length: int |
     return step_of(workspace, run_id, step).read_log(offset, length)
 
 
+def image_url(run_id: str, step_run_id: str, name: str) -> str:
+    """Where `GET /api/runs/{run_id}/steps/{step}/images/{name}` serves an image a step logged: what a reader is
+    given for it instead of the place of its file on the server."""
+    parts = (quote(part, safe="") for part in (run_id, step_run_id, name))
+    return "/api/runs/{}/steps/{}/images/{}".format(*parts)
+
+
 def metrics(workspace: Workspace, run_id: str) -> RunMetrics:
     run = workspace.get_run(run_id)
-    every = run.get_metrics(recursive=True)
-    return RunMetrics(run=every.pop(run.id, {}), steps=every)
+    return RunMetrics(**documents.run_metrics(run, lambda step_run_id, name: image_url(run.id, step_run_id, name)))
 
 
 def metric_series(workspace: Workspace, run_id: str) -> RunMetricSeries:

@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse, Response, StreamingResponse
 
 from duto.facade.tokens import Scope
 from duto.server.auth import requires, tails_of, workspace_of
+from duto.server.finished_answers import answers_of
 from duto.server.operations import runs
 from duto.server.schemas.common import PROBLEMS, Problem
 from duto.server.schemas.runs import (
@@ -19,6 +20,7 @@ from duto.server.schemas.runs import (
     RunGraph,
     RunMetrics,
     RunMetricSeries,
+    RunOutline,
     RunSummary,
     StepEnvironment,
     StepOutput,
@@ -29,6 +31,9 @@ from duto.server.schemas.runs import (
 NOT_FOUND: dict[int | str, dict[str, object]] = {
     404: {"model": Problem, "description": "no such run, step, output or file"},
     409: {"model": Problem, "description": "a run-id prefix or a step name that several share; the answer lists them"},
+}
+UNCHANGED: dict[int | str, dict[str, object]] = {
+    304: {"description": "a finished run's answer the client has already: If-None-Match names its ETag"}
 }
 router = APIRouter(prefix="/runs", tags=["runs"], responses={**PROBLEMS, **NOT_FOUND})
 RunId = Annotated[str, Path(min_length=1, max_length=200, description="a run id, or a unique prefix of one")]
@@ -59,14 +64,26 @@ def show_run(request: Request, run_id: RunId) -> RunDetail:
     return runs.show(workspace_of(request), run_id)
 
 
-@router.get("/{run_id}/graph", response_model=RunGraph, **read)
-def run_graph(request: Request, run_id: RunId) -> RunGraph:
+@router.get("/{run_id}/graph", response_model=RunGraph, responses=UNCHANGED, **read)
+def run_graph(request: Request, run_id: RunId) -> Response:
     """The run's steps and the edges between them, each with the names of the data it carries, from its spec."""
-    return runs.graph(workspace_of(request), run_id)
+    run = workspace_of(request).get_run(run_id)
+    return answers_of(request).answer(request, runs.finished_etag(run, "graph"), lambda: runs.graph(run))
+
+
+@router.get("/{run_id}/outline", response_model=RunOutline, responses=UNCHANGED, **read)
+def run_outline(request: Request, run_id: RunId) -> Response:
+    """The run as the portal's run page shows it, in one answer: the run, each step's key, name, status and times
+    (no reasons, outputs or fingerprints: `GET /steps/{step}` has them), and the edges `GET /graph` gives. A
+    finished run's answer carries an ETag, and is 304 Not Modified to an If-None-Match that names it."""
+    run = workspace_of(request).get_run(run_id)
+    return answers_of(request).answer(request, runs.finished_etag(run, "outline"), lambda: runs.outline(run))
 
 
 @router.get("/{run_id}/metrics", response_model=RunMetrics, **read)
 def run_metrics(request: Request, run_id: RunId) -> RunMetrics:
+    """The metrics logged on the run and on each step run (by its id), as `get_metrics()` gives them; an image a
+    step logged is the URL of `GET /steps/{step}/images/{name}`, which serves it."""
     return runs.metrics(workspace_of(request), run_id)
 
 

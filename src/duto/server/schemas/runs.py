@@ -67,7 +67,7 @@ class StepWhy(BaseModel):
 
 class RunMetrics(BaseModel):
     """The metrics logged on the run itself, and on each step run (by step-run id; a reused step's are the
-    original's)."""
+    original's). An image a step logged is the URL that serves it, never where the server keeps its file."""
 
     run: dict[str, Any]
     steps: dict[str, dict[str, Any]]
@@ -118,6 +118,28 @@ class RunGraph(BaseModel):
     id: str
     status: str
     nodes: list[GraphNode]
+    edges: list[GraphEdge]
+
+
+class StepOutline(BaseModel):
+    """A step as the run page shows it: what tells it apart, its status and its times. `GET /steps/{step}` has the
+    rest (its reason, exit code, outputs, fingerprint)."""
+
+    id: str = Field(description="the step run's id")
+    key: str
+    name: str
+    status: str
+    is_reused: bool
+    started: str | None
+    ended: str | None
+
+
+class RunOutline(RunSummary):
+    """A run as its page shows it, in one answer: the run with its description, its steps (in the order they can
+    run) in their outline, and the edges between them as `GET /graph` gives them."""
+
+    description: str | None
+    steps: list[StepOutline]
     edges: list[GraphEdge]
 
 

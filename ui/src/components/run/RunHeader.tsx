@@ -2,7 +2,7 @@ import { Link } from "react-router-dom";
 import { statusWord } from "../../status";
 import { elapsedSeconds, formatAgo, formatDateTime, formatDuration } from "../../time";
 import { StatusBadge } from "../StatusBadge";
-import type { RunDetail } from "./queries";
+import type { RunOutline } from "./queries";
 import { useNow } from "./useNow";
 
 function scalarOf(value: unknown): string | null {
@@ -13,7 +13,7 @@ function scalarOf(value: unknown): string | null {
 }
 
 /** The run at a glance: id, status, experiment, when and how long, what it was given and what it logged. */
-export function RunHeader({ run, metrics }: { run: RunDetail; metrics: Record<string, unknown> }) {
+export function RunHeader({ run, metrics }: { run: RunOutline; metrics: Record<string, unknown> }) {
   const now = useNow(run.ended ? null : 1000);
   const duration = run.reused ? 0 : elapsedSeconds(run.started, run.ended, now);
   const parameters = Object.entries(run.parameters);

@@ -1,26 +1,20 @@
-// The run page's server state: the run, its graph and its metrics, cached by TanStack Query under ["run", id, ...]
-// so that a live event can patch them in place.
+// The run page's server state: the run's outline (the run, its steps' statuses and times, its edges) and its
+// metrics, cached by TanStack Query under ["run", id, ...] so that a live event can patch them in place.
 import { useQuery, type QueryClient } from "@tanstack/react-query";
 import { api, unwrap, type Schemas } from "../../api/client";
 
-export type RunDetail = Schemas["RunDetail"];
-export type RunGraphData = Schemas["RunGraph"];
+export type RunOutline = Schemas["RunOutline"];
+export type StepOutline = Schemas["StepOutline"];
 
 export const runKey = (id: string) => ["run", id] as const;
-export const graphKey = (id: string) => ["run", id, "graph"] as const;
+export const stepKey = (id: string, stepRunId: string) => ["run", id, "steps", stepRunId] as const;
 
-export function useRun(id: string) {
+/** The run as its page shows it, in one answer (`GET /api/runs/{id}/outline`): the graph, the timeline and the
+ * header all read it. A finished run's answer is revalidated by its ETag, so a second visit costs a 304. */
+export function useRunOutline(id: string) {
   return useQuery({
     queryKey: runKey(id),
-    queryFn: () => unwrap(api.GET("/api/runs/{run_id}", { params: { path: { run_id: id } } })),
-  });
-}
-
-export function useRunGraph(id: string) {
-  return useQuery({
-    queryKey: graphKey(id),
-    queryFn: () => unwrap(api.GET("/api/runs/{run_id}/graph", { params: { path: { run_id: id } } })),
-    staleTime: Infinity, // its shape never changes; statuses arrive as events
+    queryFn: () => unwrap(api.GET("/api/runs/{run_id}/outline", { params: { path: { run_id: id } } })),
   });
 }
 
@@ -31,24 +25,30 @@ export function useRunMetrics(id: string) {
   });
 }
 
-/** A step's new status, written into the cached graph and run without asking the server. */
+/** The whole of one step (reason, exit code, compute target...), which the outline leaves out; nothing is read
+ * for no step. */
+export function useStep(id: string, stepRunId: string | undefined) {
+  const step = stepRunId ?? "";
+  return useQuery({
+    queryKey: stepKey(id, step),
+    queryFn: () => unwrap(api.GET("/api/runs/{run_id}/steps/{step}", { params: { path: { run_id: id, step } } })),
+    enabled: stepRunId !== undefined,
+  });
+}
+
+/** A step's new status, written into the cached outline without asking the server; the step's own document is
+ * read again. */
 export function patchStepStatus(client: QueryClient, runId: string, stepRunId: string, status: string, reused: boolean) {
-  client.setQueryData<RunGraphData>(graphKey(runId), (graph) =>
-    graph && {
-      ...graph,
-      nodes: graph.nodes.map((n) => (n.id === stepRunId ? { ...n, status, is_reused: n.is_reused || reused } : n)),
-    },
-  );
-  client.setQueryData<RunDetail>(runKey(runId), (run) =>
+  client.setQueryData<RunOutline>(runKey(runId), (run) =>
     run && {
       ...run,
       steps: run.steps.map((s) => (s.id === stepRunId ? { ...s, status, is_reused: s.is_reused || reused } : s)),
     },
   );
+  void client.invalidateQueries({ queryKey: stepKey(runId, stepRunId) });
 }
 
-/** The run's new status, in the cached run and graph. */
+/** The run's new status, in the cached outline. */
 export function patchRunStatus(client: QueryClient, runId: string, status: string) {
-  client.setQueryData<RunDetail>(runKey(runId), (run) => run && { ...run, status });
-  client.setQueryData<RunGraphData>(graphKey(runId), (graph) => graph && { ...graph, status });
+  client.setQueryData<RunOutline>(runKey(runId), (run) => run && { ...run, status });
 }

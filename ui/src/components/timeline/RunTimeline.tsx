@@ -1,15 +1,15 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useRef } from "react";
 import { statusClass, statusWord } from "../../status";
-import { formatDuration } from "../../time";
-import type { RunDetail } from "../run/queries";
+import { elapsedSeconds, formatDuration } from "../../time";
+import type { RunOutline } from "../run/queries";
 import "./timeline.css";
 
 const ROW = 28;
 
 /** The run as a Gantt chart: a row per step, a bar from its start to its end (to now while it runs), coloured by
  * status; only the rows in view are drawn. */
-export function RunTimeline({ run, now, openId, onOpen }: { run: RunDetail; now: number; openId?: string; onOpen: (id: string) => void }) {
+export function RunTimeline({ run, now, openId, onOpen }: { run: RunOutline; now: number; openId?: string; onOpen: (id: string) => void }) {
   const scroller = useRef<HTMLDivElement>(null);
   const rows = useVirtualizer({ count: run.steps.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 12 });
   const starts = run.steps.map((s) => (s.started ? Date.parse(s.started) : NaN)).filter((t) => !Number.isNaN(t));
@@ -56,7 +56,7 @@ export function RunTimeline({ run, now, openId, onOpen }: { run: RunDetail; now:
                     <span
                       className={`timeline-bar ${statusClass(step.status)}`}
                       style={{ left: `${left}%`, width: `${width}%` }}
-                      title={`${step.name}: ${statusWord(step.status)}, ${formatDuration(step.duration_seconds)}`}
+                      title={`${step.name}: ${statusWord(step.status)}, ${formatDuration(elapsedSeconds(step.started, step.ended, now))}`}
                     />
                   ) : (
                     <span className="timeline-none">{step.is_reused ? "reused" : statusWord(step.status).toLowerCase()}</span>
