@@ -1,6 +1,4 @@
-import { useQuery } from "@tanstack/react-query";
-import { api, unwrap } from "../api/client";
-import { useLiveRunLists } from "../api/workspaceEvents";
+import { useTaggedRuns } from "../api/taggedRuns";
 import { EmptyState } from "../components/EmptyState";
 import { LiveMark } from "../components/LiveMark";
 import { QueryState, useNow } from "../components/QueryState";
@@ -8,18 +6,11 @@ import { RunHeaderCells, RunRow } from "../components/RunRow";
 import { valueText } from "../experiments/runTable";
 import { type Endpoint, runsTag, VERSION_TAG } from "./endpoints";
 
-const RUNS_SHOWN = 50;
-
 /** The runs triggered through an endpoint (those tagged with its id), newest first, each with the version it
  * ran; refreshed as runs start and change status. */
 export function EndpointRuns({ endpoint }: { endpoint: Endpoint }) {
-  const poll = useLiveRunLists();
   const tag = runsTag(endpoint.id);
-  const runs = useQuery({
-    queryKey: ["runs", { tag, limit: RUNS_SHOWN }],
-    queryFn: () => unwrap(api.GET("/api/runs", { params: { query: { tag: [tag], limit: RUNS_SHOWN } } })),
-    refetchInterval: poll,
-  });
+  const { runs, poll } = useTaggedRuns(tag);
   const now = useNow(1000);
   return (
     <section className="card section-gap" aria-label="Runs through this endpoint">

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
-import { useLiveRunLists } from "../api/workspaceEvents";
+import { useTaggedRuns } from "../api/taggedRuns";
 import { EmptyState } from "../components/EmptyState";
 import { LiveMark } from "../components/LiveMark";
 import { QueryState, useNow } from "../components/QueryState";
@@ -11,8 +11,6 @@ import { useAllows } from "../session/scope";
 import { formatDateTime } from "../time";
 import { TriggerForm } from "./TriggerForm";
 import { parametersOf } from "./trigger";
-
-const RUNS_SHOWN = 50;
 
 /** `/pipelines/:id`: a published pipeline's parameters, its trigger (with the `curl` line) and its runs;
  * enable and disable for an admin. */
@@ -145,13 +143,8 @@ export function PipelinePage() {
 }
 
 function PipelineRuns({ id }: { id: string }) {
-  const poll = useLiveRunLists();
   const tag = `pipeline_id=${id}`;
-  const runs = useQuery({
-    queryKey: ["runs", { tag, limit: RUNS_SHOWN }],
-    queryFn: () => unwrap(api.GET("/api/runs", { params: { query: { tag: [tag], limit: RUNS_SHOWN } } })),
-    refetchInterval: poll,
-  });
+  const { runs, poll } = useTaggedRuns(tag);
   const now = useNow(1000);
   return (
     <section className="card section-gap" aria-label="Runs of this pipeline">
