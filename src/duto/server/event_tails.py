@@ -38,6 +38,11 @@ DISCONNECT_CHECK_SECONDS = 1.0  # how often a caught-up follower asks whether it
 EVENTS_PER_READ = 500
 
 
+def sse_text(event_id: int, kind: str, data: dict[str, object]) -> str:
+    """One server-sent event as the stream carries it: its id, its kind and its data as JSON."""
+    return f"id: {event_id}\nevent: {kind}\ndata: {json.dumps(data, default=str)}\n\n"
+
+
 def sse_message(event: Event) -> str:
     """One server-sent event: its id, its kind, and its payload with the step-run id as JSON data.
 
@@ -49,8 +54,7 @@ def sse_message(event: Event) -> str:
         name = str(payload.get("name"))
         shown = image_url(event.pipeline_run_id, event.step_run_id, name) if event.step_run_id else None
         payload["value"] = shown or os.path.basename(str(payload.get("value")))
-    data = {**payload, "step_run_id": event.step_run_id, "created_at": event.created_at}
-    return f"id: {event.id}\nevent: {event.kind}\ndata: {json.dumps(data, default=str)}\n\n"
+    return sse_text(event.id, event.kind, {**payload, "step_run_id": event.step_run_id, "created_at": event.created_at})
 
 
 def _is_final(event: Event) -> bool:

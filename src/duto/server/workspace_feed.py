@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -30,6 +29,7 @@ from duto.server.event_tails import (
     POLL_SECONDS,
     QUIET_READ_SECONDS,
     WATCH_SECONDS,
+    sse_text,
 )
 from duto.storage.models import Event
 from duto.storage.workspace_events import WorkspaceEvents
@@ -40,8 +40,9 @@ KEPT_EVENTS = 1000  # the newest run events kept for followers to send from (up 
 
 def feed_message(event: Event) -> str:
     """One server-sent event: its id, its kind, and its payload with the run's id as JSON data."""
-    data = {**event.payload, "run_id": event.pipeline_run_id, "created_at": event.created_at}
-    return f"id: {event.id}\nevent: {event.kind}\ndata: {json.dumps(data, default=str)}\n\n"
+    return sse_text(
+        event.id, event.kind, {**event.payload, "run_id": event.pipeline_run_id, "created_at": event.created_at}
+    )
 
 
 @dataclass(frozen=True)

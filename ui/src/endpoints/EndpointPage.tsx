@@ -8,7 +8,7 @@ import type { Pipeline } from "../pipelines/trigger";
 import { useAllows } from "../session/scope";
 import { formatDateTime } from "../time";
 import { EndpointRuns } from "./EndpointRuns";
-import { EndpointStatus } from "./EndpointStatus";
+import { ActiveStatus } from "../components/ActiveStatus";
 import { EndpointVersions } from "./EndpointVersions";
 import { chosenVersion, type Endpoint, newestFirst, versionUrl } from "./endpoints";
 import "./endpoints.css";
@@ -66,7 +66,7 @@ export function EndpointPage() {
           </p>
           <h1>
             {e.name}
-            <EndpointStatus status={e.status} />
+            <ActiveStatus status={e.status} />
           </h1>
           <p>{e.description ?? "A pipeline endpoint: one URL over versions of published pipelines."}</p>
         </div>

@@ -7,7 +7,7 @@ import { QueryState, useNow } from "../components/QueryState";
 import { StatusBadge } from "../components/StatusBadge";
 import { formatAgo, formatDateTime } from "../time";
 import { type Endpoint, endpointPath, runsTag } from "./endpoints";
-import { EndpointStatus } from "./EndpointStatus";
+import { ActiveStatus } from "../components/ActiveStatus";
 
 /** `/endpoints`: each pipeline endpoint with its default version, how many versions it has, whether it is
  * enabled, and its last run (live). */
@@ -64,7 +64,7 @@ export function EndpointsPage() {
                   </td>
                   <td className="num">{e.versions.length}</td>
                   <td>
-                    <EndpointStatus status={e.status} />
+                    <ActiveStatus status={e.status} />
                   </td>
                   <td>
                     <LastRun endpointId={e.id} now={now} poll={poll} />

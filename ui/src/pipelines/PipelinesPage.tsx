@@ -1,6 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router-dom";
 import { api, unwrap } from "../api/client";
+import { ActiveStatus } from "../components/ActiveStatus";
 import { CopyButton } from "../components/CopyButton";
 import { EmptyState } from "../components/EmptyState";
 import { QueryState, useNow } from "../components/QueryState";
@@ -24,10 +25,6 @@ export function PipelinesPage() {
       </div>
     </>
   );
-}
-
-function StatusWord({ status }: { status: string }) {
-  return <span className={`status ${status === "Active" ? "finished" : "notstarted"}`}>{status}</span>;
 }
 
 function PublishedPipelines() {
@@ -73,7 +70,7 @@ function PublishedPipelines() {
                 </td>
                 <td className="mono">{p.version ?? "—"}</td>
                 <td>
-                  <StatusWord status={p.status} />
+                  <ActiveStatus status={p.status} />
                 </td>
                 <td className="mono" title={p.id}>
                   {p.id.slice(0, 8)}
@@ -123,7 +120,7 @@ function Endpoints() {
                   {e.description && <span className="sub muted">{e.description}</span>}
                 </td>
                 <td>
-                  <StatusWord status={e.status} />
+                  <ActiveStatus status={e.status} />
                 </td>
                 <td>
                   <span className="versions">

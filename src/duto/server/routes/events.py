@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Request
@@ -14,6 +15,26 @@ from duto.server.schemas.common import PROBLEMS, Problem
 from duto.server.workspace_feed import WorkspaceFeed
 
 router = APIRouter(prefix="/events", tags=["events"], responses=PROBLEMS)
+
+
+def after_event(last_event_id: str | None) -> int | None:
+    """The event id a `Last-Event-ID` header names, or None without one.
+
+    Raises:
+        HTTPException: 400, the header is not an event id (a number).
+    """
+    if not last_event_id:
+        return None
+    if not last_event_id.strip().isdigit():
+        raise HTTPException(400, detail=f"Last-Event-ID {last_event_id!r} is not an event id (a number)")
+    return int(last_event_id.strip())
+
+
+def event_stream(messages: AsyncIterator[bytes]) -> StreamingResponse:
+    """Server-sent events as they come: never cached, never buffered by a proxy on the way."""
+    return StreamingResponse(
+        messages, media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
 
 
 def feed_of(request: Request) -> WorkspaceFeed:
@@ -37,13 +58,4 @@ async def workspace_events(
     """Each run's creation and status changes, of every run, as server-sent events `run_status` (data: `run_id`,
     `status`, `reason` when there is one, `created_at`), from now or after `Last-Event-ID`. The stream opens with
     the id it starts after and stays open (a comment every 15 s) until the client leaves."""
-    after = None
-    if last_event_id:
-        if not last_event_id.strip().isdigit():
-            raise HTTPException(400, detail=f"Last-Event-ID {last_event_id!r} is not an event id (a number)")
-        after = int(last_event_id.strip())
-    return StreamingResponse(
-        feed_of(request).follow(after, request.is_disconnected),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return event_stream(feed_of(request).follow(after_event(last_event_id), request.is_disconnected))

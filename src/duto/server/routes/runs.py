@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 
 from duto.facade.tokens import Scope
 from duto.server.auth import requires, tails_of, workspace_of
 from duto.server.finished_answers import answers_of
 from duto.server.operations import runs
+from duto.server.routes.events import after_event, event_stream
 from duto.server.schemas.common import PROBLEMS, Problem
 from duto.server.schemas.runs import (
     MetricSet,
@@ -175,18 +176,10 @@ async def run_events(
     request: Request, run_id: RunId, last_event_id: Annotated[str | None, Header()] = None
 ) -> StreamingResponse:
     """The run's events as server-sent events, from its first (or after `Last-Event-ID`) to its final status."""
-    after = 0
-    if last_event_id:
-        if not last_event_id.strip().isdigit():
-            raise HTTPException(400, detail=f"Last-Event-ID {last_event_id!r} is not an event id (a number)")
-        after = int(last_event_id.strip())
+    after = after_event(last_event_id) or 0
     tails = tails_of(request)
     run = await tails.run(run_id, workspace_of(request).get_run)
-    return StreamingResponse(
-        tails.follow(run, after, request.is_disconnected),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return event_stream(tails.follow(run, after, request.is_disconnected))
 
 
 @router.post("/{run_id}/cancel", response_model=RunAction, **submit)

@@ -1,4 +1,0 @@
-/** An endpoint's status as a word and a colour: Active (it starts runs) or Disabled. */
-export function EndpointStatus({ status }: { status: string }) {
-  return <span className={`status ${status === "Active" ? "finished" : "notstarted"}`}>{status}</span>;
-}
