@@ -1,0 +1,9 @@
+"""Dataset factories: the v1 names of `azureml.data.dataset_factory`."""
+
+from __future__ import annotations
+
+from duto.graph.tabular_factory import DataType, TabularFactory
+
+TabularDatasetFactory = TabularFactory
+
+__all__ = ["DataType", "TabularDatasetFactory"]
