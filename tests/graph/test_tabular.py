@@ -11,6 +11,7 @@ from duto.data import TabularDataset
 from duto.data.dataset_factory import DataType
 from duto.errors import ConfigError
 from duto.graph.datasets import LocalPath, UrlPath
+from duto.graph.spec import PipelineSpec
 
 
 def test_a_recipe_round_trips_through_its_json_definition(tmp_path):
@@ -126,3 +127,4 @@ def test_the_spec_holds_the_recipe_and_whether_the_step_gets_the_dataset_itself(
     assert inputs["files"].mode == "download" and inputs["files"].source["direct"] is False
     assert inputs["files"].source["paths"] == [{"datastore": "workspaceblobstore", "path": "t/*.csv"}]
     assert spec.schema_version == 8
+    assert PipelineSpec.from_json(json.loads(json.dumps(spec.to_json()))) == spec
