@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import write_wheel
-from duto import Dataset, DataPath, Datastore, Environment, Experiment, RunConfiguration
+from duto import DataPath, Dataset, Datastore, Environment, Experiment, RunConfiguration
 from duto.conda_dependencies import CondaDependencies
 from duto.pipeline import Pipeline
 from duto.pipeline.steps import PythonScriptStep

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from duto import Dataset, DataPath
+from duto import DataPath, Dataset
 from duto.data import TabularDataset
 from duto.data.dataset_factory import DataType
 from duto.errors import ConfigError

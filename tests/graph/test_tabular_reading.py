@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from duto import Dataset, DataPath
+from duto import DataPath, Dataset
 from duto.config import updating
 from duto.data.dataset_factory import DataType
 from duto.errors import ConfigError

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from duto.graph.tabular_factory import DataType, TabularFactory
-
-TabularDatasetFactory = TabularFactory
+from duto.graph.tabular_factory import DataType, TabularDatasetFactory
 
 __all__ = ["DataType", "TabularDatasetFactory"]

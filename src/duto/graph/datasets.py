@@ -10,7 +10,7 @@ from pathlib import PurePosixPath
 from typing import Any, Literal
 
 from duto.errors import ConfigError
-from duto.graph.tabular_factory import TabularFactory
+from duto.graph.tabular_factory import TabularDatasetFactory
 
 InputMode = Literal["mount", "download"]
 _ids = itertools.count(1)
@@ -187,4 +187,4 @@ class Dataset:
     """The v1 entry point to datasets: `Dataset.File.from_files(...)`, `Dataset.Tabular.from_delimited_files(...)`."""
 
     File = _FileFactory
-    Tabular = TabularFactory
+    Tabular = TabularDatasetFactory

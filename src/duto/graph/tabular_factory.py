@@ -91,7 +91,7 @@ def _flag(name: str, value: Any) -> bool:
     return value
 
 
-class TabularFactory:
+class TabularDatasetFactory:
     """`Dataset.Tabular`: the factory of tabular datasets."""
 
     @staticmethod
