@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -120,6 +122,35 @@ def test_random_split_is_deterministic_and_partitions_the_rows(tmp_path):
     assert again.to_pandas_dataframe()["n"].tolist() == a
     other, _ = ds.random_split(0.8, seed=7)
     assert other.to_pandas_dataframe()["n"].tolist() != a
+
+
+def test_a_url_with_include_path(tmp_path):
+    (tmp_path / "people.csv").write_text(PEOPLE)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            super().__init__(*args, directory=str(tmp_path), **kwargs)
+
+        def log_message(self, format: str, *args: object) -> None:
+            del format, args
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/people.csv"
+        frame = Dataset.Tabular.from_delimited_files(url, include_path=True).take(2).to_pandas_dataframe()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert frame.to_dict("list") == {
+        "Path": ["people.csv", "people.csv"],
+        "name": ["Ana", "Rui"],
+        "age": [34, 19],
+        "city": ["Porto", "Lisboa"],
+        "member": [True, False],
+    }
 
 
 def test_a_datapath_on_a_local_datastore_outside_a_step(ws):
