@@ -74,7 +74,10 @@ def _sources(
     items = list(path) if isinstance(path, list) else [path]
     if not items:
         raise ConfigError(f"Dataset.Tabular.{factory} needs at least one path")
-    return tuple(_to_data_path(i, validate) for i in items)
+    try:
+        return tuple(_to_data_path(i, validate) for i in items)
+    except ConfigError as exc:  # the check is the file factory's; name the call the user made
+        raise ConfigError(str(exc).replace("Dataset.File.from_files", f"Dataset.Tabular.{factory}")) from None
 
 
 def _types(set_column_types: Mapping[str, Any] | None) -> dict[str, str]:
