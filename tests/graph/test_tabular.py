@@ -106,9 +106,9 @@ def test_bad_read_options_are_refused_at_the_factory(tmp_path):
         Dataset.Tabular.from_delimited_files(str(tmp_path / "*.csv"), header="yes")
     with pytest.raises(ConfigError, match="separator must be a non-empty string"):
         Dataset.Tabular.from_delimited_files(str(tmp_path / "*.csv"), separator="")
-    with pytest.raises(ConfigError, match="Dataset.Tabular.from_json_lines_files takes a DataPath"):
+    with pytest.raises(ConfigError, match=r"Dataset\.Tabular\.from_json_lines_files takes a DataPath"):
         Dataset.Tabular.from_json_lines_files(["s3://bucket/x.jsonl"])
-    with pytest.raises(ConfigError, match="Dataset.Tabular.from_parquet_files: local path .* does not exist"):
+    with pytest.raises(ConfigError, match=r"Dataset\.Tabular\.from_parquet_files: local path .* does not exist"):
         Dataset.Tabular.from_parquet_files(str(tmp_path / "missing.parquet"))
     with pytest.raises(ConfigError, match="not a tabular dataset's definition"):
         TabularDataset._from_definition({"kind": "file", "paths": []})
