@@ -14,7 +14,7 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	# Bytecode is compiled at install, as pip does: with PYTHONDONTWRITEBYTECODE set, nothing would ever
 	# compile it, and every command would pay for compiling its imports again.
-	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e ".[examples,dev,dask,server,s3]"
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e ".[examples,dev,dask,server,s3,data]"
 	$(BIN)/python -m compileall -q src
 	touch $(STAMP)
 

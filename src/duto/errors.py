@@ -11,6 +11,7 @@ DutoError                                         (v1: AzureMLException)
 │   ├── DatastoreNotFoundError (+ KeyError)
 │   ├── DatastorePathError (+ ValueError)         .path: a datastore path that would leave the datastore's root
 │   └── MissingExtraError (+ ImportError)         .kind, .extra: a datastore kind whose package is not installed
+├── MissingDataPackagesError (+ ImportError)      .packages: what a tabular dataset needs to make a DataFrame
 ├── SecretNotFoundError (+ KeyError)              .name: a named secret the workspace does not hold
 ├── ComputeTargetError                            (v1: ComputeTargetException)
 │   ├── ComputeTargetNotFoundError (+ KeyError)
@@ -45,6 +46,7 @@ in ported code catches a missing target.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -565,6 +567,22 @@ class PipelineDisabledError(DutoError):
             f"{kind} {name!r} ({id}) is disabled, so it starts no runs; enable it first (.enable(), "
             f"`duto {command} enable {id}`); nothing was started"
         )
+
+
+class MissingDataPackagesError(DutoError, ImportError):
+    """A tabular dataset asked for a DataFrame where pandas (or pyarrow, for parquet) is not installed."""
+
+    def __init__(self, packages: tuple[str, ...], what: str) -> None:
+        self.packages = packages
+        names = " and ".join(packages)
+        super().__init__(
+            f"{what} needs {names}, which this Python ({sys.executable}) cannot import; install duto with the "
+            f"'data' extra (pip install 'duto[data]'), or, in a step, add {names} to the step's environment "
+            f"(e.g. CondaDependencies.create(pip_packages=[{', '.join(repr(p) for p in packages)}]))"
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 class ServerError(DutoError):

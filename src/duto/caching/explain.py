@@ -226,10 +226,13 @@ def _inputs(old: Any, new: Any, executed: Collection[str], read_blob: ReadBlob |
 
 
 def _input(name: str, was: Mapping[str, Any], now: Mapping[str, Any], executed: Collection[str]) -> list[str]:
+    lines = []
+    if was.get("tabular") != now.get("tabular"):
+        lines.append(f"input {name!r}: its tabular dataset's recipe changed")
     if "files" in was and "files" in now:
-        files = _paths("file", was["files"], now["files"])
-        if files:
-            return files
+        lines.extend(_paths("file", was["files"], now["files"]))
+    if lines:
+        return lines
     source = _mapping(now.get("source"))
     same_source = _same(was.get("source"), now.get("source"))
     if same_source and source.get("kind") == "step_output" and source.get("step") in executed:

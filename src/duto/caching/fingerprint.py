@@ -17,7 +17,8 @@ Components schema, version 1 (every key is required, no other key is allowed):
     params        {env suffix: argument}: what reaches the script as AML_PARAMETER_<suffix>
     parameters    {name: value} of the pipeline parameters this step references
     inputs        {port: {"digest": content digest, "source": {"kind": "step_output", "step", "output"}}}
-                  or, for a dataset, {port: {"digest", "source": {"kind": "dataset"}, "files": {path: digest}}}
+                  or, for a dataset, {port: {"digest", "source": {"kind": "dataset"}, "files": {path: digest}}},
+                  and for a tabular dataset also "tabular": {"format", "options", "transforms", "direct"}
     environment   {"python": "3.11.7", "variables": {name: value}}; a data_transfer step's python is ""
     outputs       [{"name", "kind", "datastore", "destination", "is_directory"}, ...] as declared
     version       the user's salt (a string), or None
@@ -72,6 +73,7 @@ class InputComponent(TypedDict):
     digest: str
     source: InputSource
     files: NotRequired[dict[str, str]]
+    tabular: NotRequired[dict[str, Any]]
 
 
 class EnvironmentComponent(TypedDict):

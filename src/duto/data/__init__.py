@@ -5,6 +5,7 @@ from __future__ import annotations
 from duto.graph.data import OutputFileDatasetConfig
 from duto.graph.data_reference import DataPathComputeBinding, DataReference
 from duto.graph.datasets import DataPath, DatasetConsumptionConfig, FileDataset
+from duto.graph.tabular import TabularDataset
 
 __all__ = [
     "DataPath",
@@ -13,4 +14,5 @@ __all__ = [
     "DatasetConsumptionConfig",
     "FileDataset",
     "OutputFileDatasetConfig",
+    "TabularDataset",
 ]

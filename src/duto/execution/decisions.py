@@ -113,6 +113,8 @@ class ReuseDecisions:
                     keep=spec.kind not in READS_AT_SOURCE,
                 )
                 inputs[port.name] = {"digest": tree_digest(files), "source": {"kind": "dataset"}, "files": files}
+                if "tabular" in port.source:  # the recipe too: a new transformation reads the same files otherwise
+                    inputs[port.name]["tabular"] = {**port.source["tabular"], "direct": port.source.get("direct")}
         hashed = {
             entry: path_digest(Path(spec.source_directory or ".", entry), self.cas.hasher) for entry in spec.hash_paths
         }

@@ -26,6 +26,7 @@ from duto.tracking.step_context import (
     INPUTS_ENV,
     PARENT_ID_ENV,
     RUN_ID_ENV,
+    TABULAR_INPUTS_ENV,
     WORKSPACE_ENV,
 )
 
@@ -404,6 +405,10 @@ def prepare(
             "PYTHONUNBUFFERED": "1",
         }
     )
+    tabular = {spec.name: spec.source["tabular"] for spec in step.inputs if spec.source.get("direct")}
+    if tabular:
+        layout.tabular_inputs.write_text(json.dumps(tabular))
+        env[TABULAR_INPUTS_ENV] = str(layout.tabular_inputs)
     if experiment is not None:
         env[EXPERIMENT_ENV], env[WORKSPACE_ENV] = experiment
     if docker_image:
@@ -436,7 +441,19 @@ def step_api_folder(envs_dir: Path) -> Path:
     Named by the content of what it holds, so a new duto gets a new folder and an old run keeps its own.
     """
     package = Path(__file__).resolve().parents[1]
-    files = ("__init__.py", "_lazy.py", "tracking/__init__.py", "tracking/step_context.py")
+    files = (
+        "__init__.py",
+        "_lazy.py",
+        "errors.py",
+        "tracking/__init__.py",
+        "tracking/step_context.py",
+        # A tabular dataset given as itself: standard library too, pandas imported when a frame is asked for.
+        "graph/__init__.py",
+        "graph/datasets.py",
+        "graph/tabular.py",
+        "graph/tabular_factory.py",
+        "graph/tabular_reading.py",
+    )
     content = b"".join((package / rel).read_bytes() for rel in files)
     target = envs_dir / f"step-api-{hash_bytes(content)[:16]}"
     if (target / "duto" / "tracking" / "step_context.py").is_file():

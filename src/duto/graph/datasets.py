@@ -10,6 +10,7 @@ from pathlib import PurePosixPath
 from typing import Any, Literal
 
 from duto.errors import ConfigError
+from duto.graph.tabular_factory import TabularDatasetFactory
 
 InputMode = Literal["mount", "download"]
 _ids = itertools.count(1)
@@ -183,6 +184,7 @@ class _FileFactory:
 
 
 class Dataset:
-    """The v1 entry point to datasets: `Dataset.File.from_files(...)`."""
+    """The v1 entry point to datasets: `Dataset.File.from_files(...)`, `Dataset.Tabular.from_delimited_files(...)`."""
 
     File = _FileFactory
+    Tabular = TabularDatasetFactory

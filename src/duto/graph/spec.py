@@ -11,13 +11,14 @@ from typing import Any, Literal
 
 from duto.errors import ConfigError
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 # 2 added a step's max_retries, retry_backoff_seconds and timeout_seconds; 3 an input's path_on_compute, a
 # dataset source's `parameter` and `url` paths, and an output's pipeline_output_name and training_output; 4 a
 # step's `key`, which edges, step-output sources and `upstream` name (in older documents the key is the name);
 # 5 a step's `processes`, how many v1 would start (1 in older documents); 6 a dataset's `local` paths;
-# 7 the `data_transfer` step kind and a step's `transfer` (its reference types; null for other kinds)
-READABLE_VERSIONS = (1, 2, 3, 4, 5, 6, 7)
+# 7 the `data_transfer` step kind and a step's `transfer` (its reference types; null for other kinds);
+# 8 a dataset source's `tabular` recipe and `direct` (a tabular dataset given to the step as itself)
+READABLE_VERSIONS = (1, 2, 3, 4, 5, 6, 7, 8)
 SPEC_KIND = "duto.pipeline"
 
 # An argument: {"value": "text"} | {"parameter": "lr"} | {"input": "prepped"} | {"output": "model"}
@@ -27,7 +28,8 @@ Argument = dict[str, str]
 @dataclass(frozen=True)
 class InputSpec:
     """One input port. `source` is {"kind": "step_output", "step", "output"} or
-    {"kind": "dataset", "paths": [{"datastore", "path"} | {"url"} | {"local"}], "parameter"?: name}.
+    {"kind": "dataset", "paths": [{"datastore", "path"} | {"url"} | {"local"}], "parameter"?: name,
+    "tabular"?: {"format", "options", "transforms"}, "direct"?: bool}.
     `path_on_compute` places it at that path relative to the step's working folder."""
 
     name: str

@@ -53,6 +53,11 @@ class StepLayout:
         return self.root / "inputs.json"
 
     @property
+    def tabular_inputs(self) -> Path:
+        """The recipe of each tabular dataset the step gets as itself (`Run.input_datasets` rebuilds them)."""
+        return self.root / "tabular_inputs.json"
+
+    @property
     def outputs(self) -> Path:
         """Outputs while the step writes them; they move to their final place only when it succeeds."""
         return self.root / "outputs"

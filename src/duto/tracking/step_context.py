@@ -20,6 +20,7 @@ FILES_ENV = "DUTO_FILES_DIR"
 RUN_ID_ENV = "DUTO_RUN_ID"
 PARENT_ID_ENV = "DUTO_PIPELINE_RUN_ID"
 INPUTS_ENV = "DUTO_INPUTS_FILE"
+TABULAR_INPUTS_ENV = "DUTO_TABULAR_INPUTS_FILE"  # {input name: recipe} of the tabular datasets given as themselves
 EXPERIMENT_ENV = "DUTO_EXPERIMENT_NAME"
 WORKSPACE_ENV = "DUTO_WORKSPACE"  # as duto.config reads it, so that Workspace.from_config() finds the run's
 OFFLINE_EXPERIMENT = "offline"
@@ -84,15 +85,25 @@ class Run:
         return StepExperiment(os.environ.get(EXPERIMENT_ENV, OFFLINE_EXPERIMENT))
 
     @property
-    def input_datasets(self) -> dict[str, str]:
-        """The local path of each named input of this step."""
+    def input_datasets(self) -> dict[str, Any]:
+        """The local path of each named input of this step; a tabular dataset named with `as_named_input` and
+        neither `as_download()` nor `as_mount()` is the dataset itself, whose `to_pandas_dataframe()` reads the
+        files placed for the step."""
         import json
 
         path = os.environ.get(INPUTS_ENV)
         if path is None:
             return {}
         with open(path) as handle:
-            return dict(json.load(handle))
+            inputs: dict[str, Any] = dict(json.load(handle))
+        tabular = os.environ.get(TABULAR_INPUTS_ENV)
+        if tabular is not None:
+            from duto.graph.tabular import TabularDataset
+
+            with open(tabular) as handle:
+                recipes = json.load(handle)
+            inputs.update({name: TabularDataset._in_step(name, r, inputs[name]) for name, r in recipes.items()})
+        return inputs
 
     def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:
         """Log a value; a name logged again becomes the list of its values, in order."""
