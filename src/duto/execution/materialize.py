@@ -374,6 +374,10 @@ def prepare(
         assert step.script_name is not None  # the spec of a python_script step always names its script
         python = "python" if docker_image else interpreter.python
         command = [python, step.script_name, *(res(a) for a in step.arguments)]
+    elif step.kind == "parallel_run":  # duto's driver, which imports the entry script in its workers
+        python = "python" if docker_image else interpreter.python
+        plan = str(layout.root / "parallel_run.json")
+        command = [python, "-m", "duto.tracking.parallel_driver", plan, *(res(a) for a in step.arguments)]
     elif isinstance(step.command, str):
         command = ["/bin/sh", "-c", step.command]
     else:
@@ -436,7 +440,15 @@ def step_api_folder(envs_dir: Path) -> Path:
     Named by the content of what it holds, so a new duto gets a new folder and an old run keeps its own.
     """
     package = Path(__file__).resolve().parents[1]
-    files = ("__init__.py", "_lazy.py", "tracking/__init__.py", "tracking/step_context.py")
+    files = (
+        "__init__.py",
+        "_lazy.py",
+        "parallel_run.py",
+        "tracking/__init__.py",
+        "tracking/step_context.py",
+        "tracking/entry_script.py",
+        "tracking/parallel_driver.py",
+    )
     content = b"".join((package / rel).read_bytes() for rel in files)
     target = envs_dir / f"step-api-{hash_bytes(content)[:16]}"
     if (target / "duto" / "tracking" / "step_context.py").is_file():
