@@ -4,7 +4,6 @@ Dask target."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -172,14 +171,15 @@ def test_bad_configurations_are_refused_naming_the_field():  # type: ignore[no-u
         ParallelRunConfig(entry_script="", error_threshold=1)
     with pytest.raises(ConfigError, match="output_action"):
         ParallelRunConfig(entry_script="s.py", output_action="append")
-    with pytest.raises(ConfigError, match="mini_batch_size .* tabular"):
+    with pytest.raises(ConfigError, match=r"mini_batch_size .* tabular"):
         ParallelRunConfig(entry_script="s.py", mini_batch_size="1MB")
     with pytest.raises(ConfigError, match="partition_keys"):
         ParallelRunConfig(entry_script="s.py", partition_keys=["state"])
     with pytest.raises(ConfigError, match="allowed_failed_percent"):
         ParallelRunConfig(entry_script="s.py", allowed_failed_percent=150)
     with pytest.raises(ConfigError, match="needs an output"):
-        ParallelRunStep("s", ParallelRunConfig(entry_script="s.py"), inputs=[Dataset.File.from_files("x", validate=False)])
+        files = Dataset.File.from_files("x", validate=False)
+        ParallelRunStep("s", ParallelRunConfig(entry_script="s.py"), inputs=[files])
 
 
 def test_two_nodes_on_a_dask_cluster_share_the_mini_batches(ws, write_script, tmp_path):  # type: ignore[no-untyped-def]
