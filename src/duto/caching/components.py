@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -67,8 +68,12 @@ def dataset_files(
                 for path, stamp in backend.listing(pattern).items():
                     files[prefix + path] = remote.digest(backend, path, stamp, keep)
                 continue
-        for path in backend.expand(pattern):
-            files[prefix + path] = hasher.digest(backend.local_path(path))
+        matched = backend.expand(pattern)
+        root = str(backend.local_path(".")) if matched else ""
+        local = {path: os.path.abspath(os.path.join(root, path)) for path in matched}  # inside: expand found them
+        digests = hasher.digests(list(local.values()))
+        for path in matched:
+            files[prefix + path] = digests[local[path]]
     return files
 
 

@@ -89,8 +89,12 @@ def place_input(
     mounted: list[str],
     parameters: dict[str, Any] | None = None,
     fingerprinted: InputDigests | None = None,
+    in_place: bool = False,
 ) -> str:
     """Put one input where the step reads it; returns the path its arguments resolve to.
+
+    With `in_place`, a mounted dataset that is one folder on a local datastore is given as that folder itself,
+    rather than as a folder of links to its files (a ParallelRunStep's thousands of files).
 
     `fingerprinted` gives the digests the step's fingerprint took for URLs and an object store's files: the
     bytes read then are the ones placed.
@@ -125,7 +129,24 @@ def place_input(
             raise StoreDamagedError(exc.fault, what) from exc
         return str(target)
     digests = fingerprinted or InputDigests({}, "")
+    if in_place:
+        folder = _local_folder(spec, datastores, parameters or {})
+        if folder is not None:
+            mounted.extend(_files_under(folder))
+            return str(folder)
     return _place_dataset(spec, layout, datastores, mounted, parameters or {}, RemoteFiles(cas), digests)
+
+
+def _local_folder(spec: InputSpec, datastores: dict[str, DatastoreBackend], parameters: dict[str, Any]) -> Path | None:
+    """The folder a mounted dataset names, when it is one folder (no wildcards) on a local datastore."""
+    paths = dataset_paths(spec.source, parameters)
+    if spec.mode != "mount" or len(paths) != 1 or "datastore" not in paths[0]:
+        return None
+    backend = datastores.get(paths[0]["datastore"])
+    if backend is None or not backend.is_local or any(c in paths[0]["path"] for c in "*?["):
+        return None
+    folder = backend.local_path(paths[0]["path"])
+    return folder if folder.is_dir() else None
 
 
 def _place_transferred(
@@ -354,7 +375,17 @@ def prepare(
     input_paths = {
         spec.name: at_path_on_compute(
             spec,
-            place_input(spec, layout, cas, datastores, upstream_outputs, mounted, parameters, fingerprinted),
+            place_input(
+                spec,
+                layout,
+                cas,
+                datastores,
+                upstream_outputs,
+                mounted,
+                parameters,
+                fingerprinted,
+                in_place=step.kind == "parallel_run",
+            ),
             layout.code,
         )
         for spec in step.inputs
