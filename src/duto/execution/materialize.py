@@ -359,7 +359,7 @@ def prepare(
     pipeline_run_id, step_run_id = ids
     layout.root.mkdir(parents=True, exist_ok=True)
     layout.outputs.mkdir(exist_ok=True)
-    if step.processes > 1:
+    if step.processes > 1 and step.parallel_run is None:  # a parallel run starts its nodes itself
         with layout.std_log.open("a") as log:
             log.write(
                 f"duto: warning: the run configuration asks for {step.processes} processes (MpiConfiguration's "
