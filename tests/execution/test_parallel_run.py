@@ -199,3 +199,16 @@ def test_two_nodes_on_a_dask_cluster_share_the_mini_batches(ws, write_script, tm
     nodes = step.layout.files / "logs" / "sys" / "node"
     for node in ("0", "1"):
         assert "10 mini-batches to score with 2 processes" in (nodes / node / "_main.txt").read_text()
+
+
+def test_nodes_on_this_machine_run_as_one_process_tree(ws, write_script, tmp_path):  # type: ignore[no-untyped-def]
+    make_files(ws.get_default_datastore().root / "images", 100)
+    scored = tmp_path / "scored"
+    scored.mkdir()
+    p, _ = pipeline(ws, write_script, scored, node_count=2, process_count_per_node=2)
+    run = Experiment(ws, "prs").submit(p)
+    assert run.wait_for_completion(show_output=False, timeout_seconds=150) == "Finished"
+    step = run.find_step_run("score")[0]
+    assert len(read_rows(step)) == 100
+    main = (step.layout.files / "logs" / "sys" / "node" / "0" / "_main.txt").read_text()
+    assert "10 mini-batches to score with 4 processes" in main, "node_count times process_count_per_node workers"

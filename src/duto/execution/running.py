@@ -28,7 +28,7 @@ from duto.storage.hashing import FileState
 from duto.storage.layout import StepLayout
 from duto.storage.runs_store import NewEvent, RunsStore
 from duto.tracking.ingest import StepEventsReader
-from duto.tracking.parallel_driver import NODE_ENV
+from duto.tracking.parallel_driver import ALL_NODES, NODE_ENV
 
 POLL_SECONDS = 0.25
 # How long a step being stopped (canceled, timed out, its runner leaving) has between SIGTERM and SIGKILL.
@@ -113,8 +113,11 @@ class RunningSteps:
         if isinstance(prepared, TransferPlan):
             return InRunnerStep(prepared)  # duto's own work: on a thread of the runner, whatever the target
         nodes = int((state.spec.parallel_run or {}).get("node_count", 1))
-        if nodes > 1:  # a ParallelRunStep's nodes: the same command, each told its number
+        local_target = self.config.compute_targets.get(state.spec.compute_target, {}).get("kind", "local") == "local"
+        if nodes > 1 and not local_target:  # a ParallelRunStep's nodes: the same command, each told its number
             return NodeGroup([self._start_node(prepared, state, node) for node in range(nodes)])
+        if nodes > 1:  # on this machine, one node process runs the workers of every node, as one process tree
+            prepared = replace(prepared, env={**prepared.env, NODE_ENV: ALL_NODES})
         return self._start_node(prepared, state, 0)
 
     def _start_node(self, prepared: PreparedStep, state: StepState, node: int) -> StepHandle:

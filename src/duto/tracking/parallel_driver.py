@@ -27,6 +27,7 @@ from typing import Any
 from duto.tracking.entry_script import LOG_FILE_ENV, LOG_LEVEL_ENV, OUTPUT_DIR_ENV
 
 NODE_ENV = "DUTO_PARALLEL_NODE"
+ALL_NODES = "all"  # one process runs every node's share, with every node's workers (a local target)
 
 
 def rows_of(result: Any) -> list[str]:
@@ -147,15 +148,20 @@ class Worker:
 class Node:
     """One node of the step: its share of the plan's mini-batches, scored by its workers."""
 
-    def __init__(self, plan: dict[str, Any], number: int, arguments: list[str]) -> None:
-        self.plan, self.number, self.arguments = plan, number, arguments
+    def __init__(self, plan: dict[str, Any], number: int | None, arguments: list[str]) -> None:
+        """`number` None: this process is every node (its workers those of all nodes)."""
+        self.plan, self.arguments = plan, arguments
         self.logs = plan["logs"]
         self.selector = selectors.DefaultSelector()
         count = int(plan["node_count"])
-        self.queue: list[dict[str, Any]] = [b for i, b in enumerate(plan["batches"]) if i % count == number]
+        self.processes = int(plan["process_count_per_node"]) * (count if number is None else 1)
+        self.number = number or 0
+        self.queue: list[dict[str, Any]] = [
+            b for i, b in enumerate(plan["batches"]) if number is None or i % count == number
+        ]
         self.tries: dict[str, list[str]] = {}
         self.failed_items = 0
-        self.sys_log = open(self._dir("sys", "node", str(number)) / "_main.txt", "a", buffering=1)  # noqa: SIM115
+        self.sys_log = open(self._dir("sys", "node", str(self.number)) / "_main.txt", "a", buffering=1)  # noqa: SIM115
 
     def _dir(self, *parts: str) -> Any:
         from pathlib import Path
@@ -172,8 +178,8 @@ class Node:
 
     def score(self) -> int:
         """Score this node's share; 0 once every mini-batch has a result, 2 when it stopped at a threshold."""
-        self.say(f"{len(self.queue)} mini-batches to score with {self.plan['process_count_per_node']} processes")
-        workers = [Worker(self, n) for n in range(min(int(self.plan["process_count_per_node"]), len(self.queue)))]
+        self.say(f"{len(self.queue)} mini-batches to score with {self.processes} processes")
+        workers = [Worker(self, n) for n in range(min(self.processes, len(self.queue)))]
         try:
             while self.queue or any(w.batch is not None for w in workers):
                 if self._past_threshold():
@@ -267,7 +273,8 @@ def main(argv: list[str]) -> int:
     if plan.get("output_dir"):
         os.environ[OUTPUT_DIR_ENV] = plan["output_dir"]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-    return Node(plan, int(os.environ.get(NODE_ENV, "0")), argv[1:]).score()
+    node = os.environ.get(NODE_ENV, "0")
+    return Node(plan, None if node == ALL_NODES else int(node), argv[1:]).score()
 
 
 if __name__ == "__main__":

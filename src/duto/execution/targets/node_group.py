@@ -6,17 +6,38 @@ succeeded). Stopping the step stops every node.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import select
+import threading
 from collections.abc import Sequence
 
 from duto.execution.targets.handle import StepHandle
 
+WATCH_SECONDS = 0.05  # how often the watcher looks at nodes that give no descriptor
+
 
 class NodeGroup:
-    """The nodes of one step; implements the runner's `StepHandle` (no descriptor: the runner polls it)."""
+    """The nodes of one step; implements the runner's `StepHandle`. Its descriptor becomes readable once every
+    node has ended: a thread waits on the nodes' own descriptors."""
 
     def __init__(self, nodes: Sequence[StepHandle]) -> None:
         self.nodes = list(nodes)
         self.reason: str | None = None
+        self._read_fd, self._write_fd = os.pipe()
+        self._closed = threading.Event()
+        threading.Thread(target=self._watch, name="duto-node-group", daemon=True).start()
+
+    def _watch(self) -> None:
+        while not self._closed.is_set():
+            fds = [n.exit_fd for n in self.nodes if n.exit_fd is not None]
+            ended = [n.poll() is not None for n in self.nodes]  # poll() only reads state the runner also reads
+            if all(ended):
+                with contextlib.suppress(OSError):
+                    os.write(self._write_fd, b"x")
+                return
+            with contextlib.suppress(OSError, ValueError):
+                select.select(fds, [], [], WATCH_SECONDS)
 
     @property
     def pid(self) -> int | None:
@@ -24,7 +45,7 @@ class NodeGroup:
 
     @property
     def exit_fd(self) -> int | None:
-        return None
+        return self._read_fd
 
     def poll(self) -> int | None:
         codes = [node.poll() for node in self.nodes]
@@ -42,5 +63,9 @@ class NodeGroup:
             node.terminate_tree(grace_seconds)
 
     def close(self) -> None:
+        self._closed.set()
         for node in self.nodes:
             node.close()
+        for fd in (self._read_fd, self._write_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
