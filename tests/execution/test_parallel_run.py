@@ -212,3 +212,43 @@ def test_nodes_on_this_machine_run_as_one_process_tree(ws, write_script, tmp_pat
     assert len(read_rows(step)) == 100
     main = (step.layout.files / "logs" / "sys" / "node" / "0" / "_main.txt").read_text()
     assert "10 mini-batches to score with 4 processes" in main, "node_count times process_count_per_node workers"
+
+
+# Scores with a "model" read from a side input: a changed model scores every file again.
+WITH_MODEL = """
+import os, sys
+def init():
+    global weight
+    weight = open(sys.argv[1]).read().strip()
+
+def run(mini_batch):
+    return [f"{os.path.basename(p)} {weight}" for p in mini_batch]
+"""
+
+
+def test_a_local_folder_scored_with_a_side_input_is_scored_again_when_the_side_input_changes(
+    ws, write_script, tmp_path
+):  # type: ignore[no-untyped-def]
+    folder = tmp_path / "local-images"
+    make_files(folder, 25)
+    model = tmp_path / "model.txt"
+    model.write_text("w1")
+    src = write_script("with_model.py", WITH_MODEL)
+
+    def submit():  # type: ignore[no-untyped-def]
+        files = Dataset.File.from_files(str(folder)).as_named_input("images").as_mount()
+        weights = Dataset.File.from_files(str(model)).as_named_input("model").as_download()
+        out = PipelineData("scores", datastore=ws.get_default_datastore())
+        config = ParallelRunConfig(entry_script="with_model.py", source_directory=src, mini_batch_size=4)
+        step = ParallelRunStep("score", config, [files], output=out, side_inputs=[weights], arguments=[weights])
+        run = Experiment(ws, "prs").submit(Pipeline(ws, [step]))
+        assert run.wait_for_completion(show_output=False, timeout_seconds=120) == "Finished"
+        return run.find_step_run("score")[0]
+
+    step = submit()
+    assert read_rows(step) == [f"f{i:04d}.txt w1" for i in range(25)]
+    assert step.reason is None
+    model.write_text("w2")
+    step = submit()
+    assert read_rows(step) == [f"f{i:04d}.txt w2" for i in range(25)]
+    assert "0 reused from earlier mini-batches, 25 to score in 7 mini-batches" in step.get_stdout_log()

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from duto.caching.components import file_key
-from duto.execution.materialize import fixed_prefix
+from duto.execution.materialize import InputError, fixed_prefix
 from duto.graph.spec import StepSpec, dataset_paths
 from duto.storage.cas import ContentStore, canonical
 from duto.storage.hashing import hash_bytes
@@ -60,12 +60,20 @@ def scored_items(
         return sorted(cas.files_of(part["digest"]).items())
     items: list[Item] = []
     for entry in dataset_paths(port.source, parameters):
-        if "datastore" not in entry:
-            continue
-        prefix = file_key(entry["datastore"], fixed_prefix(entry["path"]), default)
+        if "url" in entry:
+            raise InputError(
+                f"ParallelRunStep {spec.name!r}: input {port.name!r} names a URL; it scores the files of a folder on a "
+                "datastore, a local folder, or a folder another step writes"
+            )
+        if "local" in entry:
+            prefix = "/" + fixed_prefix(entry["local"])
+        else:
+            prefix = file_key(entry["datastore"], fixed_prefix(entry["path"]), default)
         for key, digest in part["files"].items():
             if key.startswith(f"{prefix}/"):
                 items.append((key[len(prefix) + 1 :], digest))
+            elif key == prefix:  # the dataset is one file: the step is given that file
+                items.append((os.path.basename(key), digest))
     return sorted(set(items))
 
 
@@ -127,9 +135,10 @@ def plan(
             reused.append((item[0], [row]))
     size = int(options["mini_batch_size"])
     batches = []
+    folder = input_path if not os.path.isfile(input_path) else os.path.dirname(input_path)
     for start in range(0, len(todo), size):
         chunk = todo[start : start + size]
-        paths = [os.path.join(input_path, rel) for rel, _ in chunk]
+        paths = [os.path.join(folder, rel) for rel, _ in chunk]
         batches.append({"id": _batch_id(chunk), "keys": [list(i) for i in chunk], "paths": paths})
     document = {
         **options,

@@ -651,7 +651,7 @@ class Runner:
                     self.reuse.record(state.fingerprint, state.step_run_id, staged.outputs)
                 self._release(state)
                 state.outputs = staged.outputs
-                done = None if state.attempt == 1 else f"finished on attempt {state.attempt}"
+                done = None if state.attempt <= 1 else f"finished on attempt {state.attempt}"  # 0: nothing started
                 self._end(state, RunStatus.FINISHED, done, exit_code=code, outputs=staged.outputs)
         except BaseException:
             staged.discard()
