@@ -252,3 +252,29 @@ def test_a_local_folder_scored_with_a_side_input_is_scored_again_when_the_side_i
     step = submit()
     assert read_rows(step) == [f"f{i:04d}.txt w2" for i in range(25)]
     assert "0 reused from earlier mini-batches, 25 to score in 7 mini-batches" in step.get_stdout_log()
+
+
+WRITE_FILES = """
+import os, sys
+os.makedirs(os.path.join(sys.argv[1], "sub"), exist_ok=True)
+for i in range(5):
+    open(os.path.join(sys.argv[1], "sub" if i % 2 else "", f"g{i}.txt"), "w").write("y" * (i + 1))
+"""
+
+
+def test_a_folder_another_step_writes_is_scored(ws, write_script, tmp_path):  # type: ignore[no-untyped-def]
+    from duto.pipeline.steps import PythonScriptStep
+
+    src = write_script("write_files.py", WRITE_FILES)
+    write_script("score.py", SCORE)
+    made = PipelineData("made", datastore=ws.get_default_datastore())
+    producer = PythonScriptStep("write_files.py", source_directory=src, arguments=[made], outputs=[made])
+    scored = tmp_path / "scored"
+    scored.mkdir()
+    out = PipelineData("scores", datastore=ws.get_default_datastore())
+    config = ParallelRunConfig(entry_script="score.py", source_directory=src, mini_batch_size=2)
+    step = ParallelRunStep("score", config, [made], output=out, arguments=["--scored", str(scored)])
+    run = Experiment(ws, "prs").submit(Pipeline(ws, [producer, step]))
+    assert run.wait_for_completion(show_output=False, timeout_seconds=120) == "Finished"
+    rows = read_rows(run.find_step_run("score")[0])
+    assert rows == ["g0.txt 1", "g2.txt 3", "g4.txt 5", "g1.txt 2", "g3.txt 4"], "in path order: g0, g2, g4, sub/"
