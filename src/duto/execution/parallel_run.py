@@ -172,7 +172,7 @@ def assemble(spec: StepSpec, layout: StepLayout, output_dir: str | None) -> str 
         keys = batch["keys"]
         try:
             result = json.loads((store / f"{batch['id']}.json").read_text())
-        except FileNotFoundError:
+        except (OSError, ValueError):  # not scored (a node stopped at a threshold), or torn by a power cut
             unscored += len(keys)
             continue
         got = result.get("rows")
