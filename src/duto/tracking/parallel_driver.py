@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 import traceback
+from pathlib import Path
 from typing import Any
 
 from duto.tracking.entry_script import LOG_FILE_ENV, LOG_LEVEL_ENV, OUTPUT_DIR_ENV
@@ -34,8 +35,7 @@ def rows_of(result: Any) -> list[str]:
     """The rows a `run()` returned, as lines of text: a DataFrame's by its `to_csv` with spaces, a list's items
     (an item that is a list or tuple joined by spaces)."""
     if hasattr(result, "to_csv"):
-        text = result.to_csv(sep=" ", header=False, index=False)
-        return [line for line in str(text).splitlines()]
+        return str(result.to_csv(sep=" ", header=False, index=False)).splitlines()
     if isinstance(result, list | tuple):
         return [" ".join(map(str, r)) if isinstance(r, list | tuple) else str(r) for r in result]
     raise TypeError(f"run() must return a list or a DataFrame with one row per item it scored, not {type(result)}")
@@ -163,14 +163,12 @@ class Node:
         self.failed_items = 0
         self.sys_log = open(self._dir("sys", "node", str(self.number)) / "_main.txt", "a", buffering=1)  # noqa: SIM115
 
-    def _dir(self, *parts: str) -> Any:
-        from pathlib import Path
-
+    def _dir(self, *parts: str) -> Path:
         folder = Path(self.logs, *parts)
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
-    def user_dir(self, kind: str) -> Any:
+    def user_dir(self, kind: str) -> Path:
         return self._dir("user", kind, str(self.number))
 
     def say(self, line: str) -> None:
