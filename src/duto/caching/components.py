@@ -69,8 +69,8 @@ def dataset_files(
                     files[prefix + path] = remote.digest(backend, path, stamp, keep)
                 continue
         matched = backend.expand(pattern)
-        root = str(backend.local_path(".")) if matched else ""
-        local = {path: os.path.abspath(os.path.join(root, path)) for path in matched}  # inside: expand found them
+        root = os.path.abspath(backend.local_path(".")).rstrip("/") if matched else ""  # "" for the local root
+        local = {path: f"{root}/{path}" for path in matched}  # clean paths inside the root: expand found them
         digests = hasher.digests(list(local.values()))
         for path in matched:
             files[prefix + path] = digests[local[path]]

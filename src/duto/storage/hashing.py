@@ -188,10 +188,17 @@ class FileHasher:
         with self.batched():
             for path in paths:
                 entry = known.get(path)
-                if entry is not None and FileState.of(os.stat(path)) == entry[0]:
-                    result[path] = entry[1]
-                else:
-                    result[path] = self.digest(path)
+                if entry is not None:
+                    st, was = os.stat(path), entry[0]
+                    if (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) == (
+                        was.device,
+                        was.inode,
+                        was.size,
+                        was.mtime_ns,
+                    ):
+                        result[path] = entry[1]
+                        continue
+                result[path] = self.digest(path)
         return result
 
     def remember(self, path: str, state: FileState, digest: str) -> None:
