@@ -131,6 +131,12 @@ def test_a_rerun_after_ten_files_changed_scores_those_ten(ws, write_script, tmp_
     assert third.wait_for_completion(show_output=False, timeout_seconds=150) == "Finished"
     assert third.find_step_run("score")[0].is_reused, "nothing changed: the whole step is reused"
 
+    for f in scored.iterdir():
+        f.unlink()
+    fourth = Experiment(ws, "prs").submit(pipeline(ws, write_script, scored)[0], regenerate_outputs=True)
+    assert fourth.wait_for_completion(show_output=False, timeout_seconds=150) == "Finished"
+    assert len(scored_items(scored)) == 1000, "regenerate_outputs scores every file again"
+
 
 HANGS = """
 import os, time

@@ -112,10 +112,12 @@ def plan(
     store: Path,
     layout: StepLayout,
     output_dir: str | None,
+    reuse: bool = True,
 ) -> ParallelPlan:
-    """Write the plan the nodes read (`PLAN_FILE`) and the rows reused (`REUSED_FILE`) in the step's folder."""
+    """Write the plan the nodes read (`PLAN_FILE`) and the rows reused (`REUSED_FILE`) in the step's folder;
+    without `reuse` (allow_reuse=False, regenerate_outputs) every item is scored."""
     options = spec.parallel_run or {}
-    rows, whole = _known(store)
+    rows, whole = _known(store) if reuse else ({}, {})
     reused: list[tuple[str, list[str]]] = []
     covered: set[Item] = set()
     present = set(items)

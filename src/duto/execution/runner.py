@@ -492,7 +492,13 @@ class Runner:
         store = self.config.duto_dir / "parallel_runs" / scoring_key(components, options)
         outputs = list(prepared.output_paths.values())
         planned = plan_parallel_run(
-            spec, items, prepared.input_paths[options["input"]], store, state.layout, outputs[0] if outputs else None
+            spec,
+            items,
+            prepared.input_paths[options["input"]],
+            store,
+            state.layout,
+            outputs[0] if outputs else None,
+            reuse=spec.allow_reuse and not self.regenerate,
         )
         _note_in_log(
             state.layout.std_log,
