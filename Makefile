@@ -80,6 +80,7 @@ bench: $(STAMP) $(BENCH_STAMP)
 	$(BIN)/python bench/server.py
 	$(BIN)/python bench/schedules.py
 	$(BIN)/python bench/portal.py
+	$(BIN)/python bench/batch_scoring.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .build-venv build .pytest_cache .mypy_cache .ruff_cache src/duto/server/portal ui/node_modules

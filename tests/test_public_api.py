@@ -43,6 +43,7 @@ PUBLIC_MODULES = [
     "duto.experiment",
     "duto.datastore",
     "duto.run",
+    "duto.parallel_run",
 ]
 # v1's exception names are duto's errors under another name: `except ComputeTargetException` catches duto's.
 ALIASES = {
@@ -129,7 +130,14 @@ V1_NAMES = {
     "azureml.pipeline.core.port_data_reference": ["PortDataReference"],
     "azureml.pipeline.core.pipeline_endpoint": ["PipelineEndpoint", "PipelineIdVersion"],
     "azureml.pipeline.core.schedule": ["Schedule", "ScheduleRecurrence", "TimeZone"],
-    "azureml.pipeline.steps": ["CommandStep", "DataTransferStep", "PythonScriptStep"],
+    "azureml.pipeline.steps": [
+        "CommandStep",
+        "DataTransferStep",
+        "ParallelRunConfig",
+        "ParallelRunStep",
+        "PythonScriptStep",
+    ],
+    "azureml_user.parallel_run": ["EntryScript"],
 }
 PREFIXES = [
     ("azureml.pipeline.core", "duto.pipeline"),
@@ -137,6 +145,7 @@ PREFIXES = [
     ("azureml.core", "duto"),
     ("azureml.data", "duto.data"),
     ("azureml.exceptions", "duto.exceptions"),
+    ("azureml_user.parallel_run", "duto.parallel_run"),
 ]
 LAZY_MODULES = ["duto", "duto.pipeline", "duto.compute", "duto.environment"]
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"

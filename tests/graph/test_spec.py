@@ -14,6 +14,7 @@ from duto.errors import ConfigError
 from duto.graph.data import OutputFileDatasetConfig, PipelineData
 from duto.graph.data_transfer import DataTransferStep
 from duto.graph.datasets import DataPath, Dataset
+from duto.graph.parallel_run import ParallelRunConfig, ParallelRunStep
 from duto.graph.params import PipelineParameter
 from duto.graph.pipeline_graph import PipelineGraph
 from duto.graph.runconfig import MpiConfiguration, RunConfiguration
@@ -192,6 +193,38 @@ def test_a_data_transfer_is_a_step_of_its_own_kind_with_no_code_and_no_environme
     assert step.inputs == [InputSpec("source", "mount", {"kind": "dataset", "paths": [raw.to_spec()]})]
     assert [(o.name, o.kind, o.datastore) for o in step.outputs] == [("landed", "pipeline_data", "local_copy")]
     assert PipelineSpec.from_json(json.loads(json.dumps(spec.to_json()))) == spec
+
+
+def test_a_version_7_spec_reads_with_no_parallel_run_options() -> None:
+    data = full_spec().to_json()
+    data["schema_version"] = 7
+    for step in data["steps"]:
+        del step["parallel_run"]
+    assert {s.parallel_run for s in PipelineSpec.from_json(data).steps} == {None}
+
+
+def test_a_parallel_run_step_keeps_its_config_its_scored_input_and_its_side_inputs() -> None:
+    images = Dataset.File.from_files(DataPath("workspaceblobstore", "images"), validate=False)
+    model = Dataset.File.from_files(DataPath("workspaceblobstore", "model.pkl"), validate=False)
+    scores = PipelineData("scores")
+    config = ParallelRunConfig(entry_script="score.py", error_threshold=5, mini_batch_size="4", node_count=2)
+    step = ParallelRunStep(
+        "score",
+        config,
+        inputs=[images.as_named_input("images")],
+        output=scores,
+        side_inputs=[model.as_named_input("model").as_download()],
+        arguments=["--model", model.as_named_input("model").as_download()],
+    )
+    spec = PipelineGraph([step]).to_spec({}).step("score")
+    assert (spec.kind, spec.script_name) == ("parallel_run", "score.py")
+    assert [i.name for i in spec.inputs] == ["images", "model"]
+    options = spec.parallel_run or {}
+    assert (options["input"], options["side_inputs"], options["mini_batch_size"]) == ("images", ["model"], 4)
+    assert (options["error_threshold"], options["node_count"], options["process_count_per_node"]) == (5, 2, 1)
+    assert options["append_row_file_name"] == "parallel_run_step.txt"
+    document = json.loads(json.dumps(PipelineGraph([step]).to_spec({}).to_json()))
+    assert PipelineSpec.from_json(document).step("score") == spec
 
 
 def test_steps_that_share_a_name_get_keys_that_edges_and_sources_use() -> None:

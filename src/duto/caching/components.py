@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -66,8 +68,12 @@ def dataset_files(
                 for path, stamp in backend.listing(pattern).items():
                     files[prefix + path] = remote.digest(backend, path, stamp, keep)
                 continue
-        for path in backend.expand(pattern):
-            files[prefix + path] = hasher.digest(backend.local_path(path))
+        matched = backend.expand(pattern)
+        root = os.path.abspath(backend.local_path(".")).rstrip("/") if matched else ""  # "" for the local root
+        local = {path: f"{root}/{path}" for path in matched}  # clean paths inside the root: expand found them
+        digests = hasher.digests(list(local.values()))
+        for path in matched:
+            files[prefix + path] = digests[local[path]]
     return files
 
 
@@ -96,7 +102,7 @@ def step_components(
         "kind": f"{step.kind}@{step.kind_version}",
         "code": dict(code),
         "script": step.script_name,
-        "command": _transfer_options(step) if step.transfer is not None else step.command,
+        "command": _options_as_command(step),
         "arguments": list(step.arguments),
         "params": dict(step.params),
         "parameters": {name: parameters[name] for name in sorted(referenced_parameters(step))},
@@ -117,9 +123,14 @@ def step_components(
     }
 
 
-def _transfer_options(step: StepSpec) -> list[Argument]:
-    """A data transfer's reference types, as the `command` of a step that has no other."""
-    return [{"value": f"{name}={value}"} for name, value in sorted((step.transfer or {}).items())]
+def _options_as_command(step: StepSpec) -> str | list[Argument] | None:
+    """A data transfer's reference types, or a parallel run's options, as the `command` of a step that has no
+    other; a step's own command otherwise."""
+    if step.transfer is not None:
+        return [{"value": f"{name}={value}"} for name, value in sorted(step.transfer.items())]
+    if step.parallel_run is not None:
+        return [{"value": f"{name}={json.dumps(value)}"} for name, value in sorted(step.parallel_run.items())]
+    return step.command
 
 
 def _environment(step: StepSpec, interpreter: Any) -> dict[str, Any]:

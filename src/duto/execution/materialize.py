@@ -90,8 +90,12 @@ def place_input(
     mounted: list[str],
     parameters: dict[str, Any] | None = None,
     fingerprinted: InputDigests | None = None,
+    in_place: bool = False,
 ) -> str:
     """Put one input where the step reads it; returns the path its arguments resolve to.
+
+    With `in_place`, a mounted dataset that is one folder on a local datastore is given as that folder itself,
+    rather than as a folder of links to its files (a ParallelRunStep's thousands of files).
 
     `fingerprinted` gives the digests the step's fingerprint took for URLs and an object store's files: the
     bytes read then are the ones placed.
@@ -126,7 +130,24 @@ def place_input(
             raise StoreDamagedError(exc.fault, what) from exc
         return str(target)
     digests = fingerprinted or InputDigests({}, "")
+    if in_place:
+        folder = _local_folder(spec, datastores, parameters or {})
+        if folder is not None:
+            mounted.extend(_files_under(folder))
+            return str(folder)
     return _place_dataset(spec, layout, datastores, mounted, parameters or {}, RemoteFiles(cas), digests)
+
+
+def _local_folder(spec: InputSpec, datastores: dict[str, DatastoreBackend], parameters: dict[str, Any]) -> Path | None:
+    """The folder a mounted dataset names, when it is one folder (no wildcards) on a local datastore."""
+    paths = dataset_paths(spec.source, parameters)
+    if spec.mode != "mount" or len(paths) != 1 or "datastore" not in paths[0]:
+        return None
+    backend = datastores.get(paths[0]["datastore"])
+    if backend is None or not backend.is_local or any(c in paths[0]["path"] for c in "*?["):
+        return None
+    folder = backend.local_path(paths[0]["path"])
+    return folder if folder.is_dir() else None
 
 
 def _place_transferred(
@@ -339,7 +360,7 @@ def prepare(
     pipeline_run_id, step_run_id = ids
     layout.root.mkdir(parents=True, exist_ok=True)
     layout.outputs.mkdir(exist_ok=True)
-    if step.processes > 1:
+    if step.processes > 1 and step.parallel_run is None:  # a parallel run starts its nodes itself
         with layout.std_log.open("a") as log:
             log.write(
                 f"duto: warning: the run configuration asks for {step.processes} processes (MpiConfiguration's "
@@ -355,7 +376,17 @@ def prepare(
     input_paths = {
         spec.name: at_path_on_compute(
             spec,
-            place_input(spec, layout, cas, datastores, upstream_outputs, mounted, parameters, fingerprinted),
+            place_input(
+                spec,
+                layout,
+                cas,
+                datastores,
+                upstream_outputs,
+                mounted,
+                parameters,
+                fingerprinted,
+                in_place=step.kind == "parallel_run",
+            ),
             layout.code,
         )
         for spec in step.inputs
@@ -375,6 +406,10 @@ def prepare(
         assert step.script_name is not None  # the spec of a python_script step always names its script
         python = "python" if docker_image else interpreter.python
         command = [python, step.script_name, *(res(a) for a in step.arguments)]
+    elif step.kind == "parallel_run":  # duto's driver, which imports the entry script in its workers
+        python = "python" if docker_image else interpreter.python
+        plan = str(layout.root / "parallel_run.json")
+        command = [python, "-m", "duto.tracking.parallel_driver", plan, *(res(a) for a in step.arguments)]
     elif isinstance(step.command, str):
         command = ["/bin/sh", "-c", step.command]
     else:
@@ -445,8 +480,11 @@ def step_api_folder(envs_dir: Path) -> Path:
         "__init__.py",
         "_lazy.py",
         "errors.py",
+        "parallel_run.py",
         "tracking/__init__.py",
         "tracking/step_context.py",
+        "tracking/entry_script.py",
+        "tracking/parallel_driver.py",
         # A tabular dataset given as itself: standard library too, pandas imported when a frame is asked for.
         "graph/__init__.py",
         "graph/datasets.py",

@@ -28,7 +28,9 @@ from duto.execution.commit import CommitError, disk_full_in, lay_out, stage_outp
 from duto.execution.decisions import Decision, ReuseDecisions, RunContext
 from duto.execution.interpreters import Building, Interpreters
 from duto.execution.lease import RunLease
-from duto.execution.materialize import InputDigests, InputError, prepare
+from duto.execution.materialize import InputDigests, InputError, PreparedStep, prepare
+from duto.execution.parallel_run import PARALLEL_RUN, THRESHOLD_EXIT, assemble, scored_items, scoring_key
+from duto.execution.parallel_run import plan as plan_parallel_run
 from duto.execution.recovery import GOING, recover
 from duto.execution.running import POLL_SECONDS, RunningSteps, StepState, log_event, mounted_states
 from duto.execution.transfer import DATA_TRANSFER, RESULT_FILE, TransferPlan, transfer_key
@@ -471,12 +473,39 @@ class Runner:
                 InputDigests.of(state.components, self.config.default_datastore),
             )
             state.watched = mounted_states(prepared.mounted_files)
+            if spec.kind == PARALLEL_RUN and not self._plan_parallel_run(state, prepared):
+                self.executed.add(spec.key)
+                self._commit(state, 0)  # every item's row is known: nothing to start
+                return True
             self.running.start(state, prepared)
         except (DutoError, OSError) as exc:
             self._end(state, RunStatus.FAILED, f"could not start: {exc}")
             return True
         self.executed.add(spec.key)
         return True
+
+    def _plan_parallel_run(self, state: StepState, prepared: PreparedStep) -> bool:
+        """Plan a ParallelRunStep's attempt: False when every item's row is known from earlier mini-batches."""
+        spec, components = state.spec, state.components or {}
+        options = spec.parallel_run or {}
+        items = scored_items(spec, components, self.cas, self.parameters, self.config.default_datastore)
+        store = self.config.duto_dir / "parallel_runs" / scoring_key(components, options)
+        outputs = list(prepared.output_paths.values())
+        planned = plan_parallel_run(
+            spec,
+            items,
+            prepared.input_paths[options["input"]],
+            store,
+            state.layout,
+            outputs[0] if outputs else None,
+            reuse=spec.allow_reuse and not self.regenerate,
+        )
+        _note_in_log(
+            state.layout.std_log,
+            f"parallel run: {planned.total_items} items; {planned.reused_items} reused from earlier mini-batches, "
+            f"{planned.total_items - planned.reused_items} to score in {len(planned.batches)} mini-batches",
+        )
+        return bool(planned.batches)
 
     def _transfer_plan(self, state: StepState, upstream: dict[str, dict[str, dict[str, str]]]) -> TransferPlan:
         """What a data transfer needs to copy: its source's digests as its fingerprint took them."""
@@ -534,7 +563,7 @@ class Runner:
                     "write what you change to an output",
                     exit_code=code,
                 )
-            elif code == 0 and state.ending is None:
+            elif state.ending is None and (code == 0 or (code == THRESHOLD_EXIT and state.spec.kind == PARALLEL_RUN)):
                 self._commit(state, code)
             else:
                 self._attempt_failed(state, state.ending or ended.target_reason or self._exit_reason(state, code), code)
@@ -608,6 +637,12 @@ class Runner:
         if state.spec.kind == DATA_TRANSFER:
             self._commit_transfer(state, code)
             return
+        if state.spec.kind == PARALLEL_RUN:
+            outputs = [str(state.layout.outputs / o.name) for o in state.spec.outputs]
+            failed = assemble(state.spec, state.layout, outputs[0] if outputs else None)
+            if failed is not None:
+                self._end(state, RunStatus.FAILED, failed, exit_code=code)
+                return
         try:
             staged = stage_outputs(
                 state.spec, state.layout, state.step_run_id, self.cas, self.datastores, self.config.default_datastore
@@ -622,7 +657,7 @@ class Runner:
                     self.reuse.record(state.fingerprint, state.step_run_id, staged.outputs)
                 self._release(state)
                 state.outputs = staged.outputs
-                done = None if state.attempt == 1 else f"finished on attempt {state.attempt}"
+                done = None if state.attempt <= 1 else f"finished on attempt {state.attempt}"  # 0: nothing started
                 self._end(state, RunStatus.FINISHED, done, exit_code=code, outputs=staged.outputs)
         except BaseException:
             staged.discard()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import selectors
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from duto.config import WorkspaceConfig
@@ -19,6 +19,7 @@ from duto.execution.materialize import Interpreter, PreparedStep
 from duto.execution.targets import local
 from duto.execution.targets.handle import StepHandle
 from duto.execution.targets.in_runner import InRunnerStep
+from duto.execution.targets.node_group import NodeGroup
 from duto.execution.transfer import TransferPlan
 from duto.graph.spec import StepSpec
 from duto.graph.status import RunStatus
@@ -27,6 +28,7 @@ from duto.storage.hashing import FileState
 from duto.storage.layout import StepLayout
 from duto.storage.runs_store import NewEvent, RunsStore
 from duto.tracking.ingest import StepEventsReader
+from duto.tracking.parallel_driver import ALL_NODES, NODE_ENV
 
 POLL_SECONDS = 0.25
 # How long a step being stopped (canceled, timed out, its runner leaving) has between SIGTERM and SIGKILL.
@@ -110,16 +112,32 @@ class RunningSteps:
     def _start_on_target(self, prepared: PreparedStep | TransferPlan, state: StepState) -> StepHandle:
         if isinstance(prepared, TransferPlan):
             return InRunnerStep(prepared)  # duto's own work: on a thread of the runner, whatever the target
+        nodes = int((state.spec.parallel_run or {}).get("node_count", 1))
+        local_target = self.config.compute_targets.get(state.spec.compute_target, {}).get("kind", "local") == "local"
+        if nodes > 1 and not local_target:  # a ParallelRunStep's nodes: the same command, each told its number
+            return NodeGroup([self._start_node(prepared, state, node) for node in range(nodes)])
+        if nodes > 1:  # on this machine, one node process runs the workers of every node, as one process tree
+            prepared = replace(prepared, env={**prepared.env, NODE_ENV: ALL_NODES})
+        return self._start_node(prepared, state, 0)
+
+    def _start_node(self, prepared: PreparedStep, state: StepState, node: int) -> StepHandle:
+        """Start one process of the step on its target; a node after the first has a folder of its own (its log,
+        and its target's files) under the step's."""
+        layout = state.layout
+        if node:
+            layout = StepLayout(state.layout.root / "nodes" / str(node))
+            layout.root.mkdir(parents=True, exist_ok=True)
+            prepared = replace(prepared, env={**prepared.env, NODE_ENV: str(node)})
         settings = self.config.compute_targets.get(state.spec.compute_target, {})
         if settings.get("kind", "local") == "local":
-            return local.start(prepared, state.layout)
+            return local.start(prepared, layout)
         target = self.targets.get(state.spec.compute_target)
         if target is None:
             # The Dask target is the one module that imports dask, loaded only when a run uses it.
             from duto.execution.targets.dask_target import DaskTarget
 
             target = self.targets[state.spec.compute_target] = DaskTarget(state.spec.compute_target, settings)
-        handle: StepHandle = target.start(prepared, state.layout)
+        handle: StepHandle = target.start(prepared, layout)
         return handle
 
     def follow(self) -> None:

@@ -77,9 +77,12 @@ class LogFollower:
         start = self.offsets.get(step, 0)
         if size <= start:
             return carried
-        with open(path, "rb") as handle:
-            handle.seek(start)
-            chunk = handle.read(size - start)
+        try:
+            with open(path, "rb") as handle:
+                handle.seek(start)
+                chunk = handle.read(size - start)
+        except FileNotFoundError:  # a resumed step's earlier attempt: its log was moved under attempts/
+            return carried
         self.offsets[step] = start + len(chunk)
         text = self.partial.pop(step, "") + chunk.decode(errors="replace")
         *complete, rest = text.split("\n")

@@ -475,7 +475,13 @@ class PipelineGraph:
             key=self.key_of(step),
             processes=step.runconfig.process_count(),
             transfer=getattr(step, "transfer_options", None),
+            parallel_run=_parallel_run_options(step),
         )
+
+
+def _parallel_run_options(step: Step) -> dict[str, Any] | None:
+    options = getattr(step, "parallel_run_options", None)
+    return None if options is None else dict(options)
 
 
 def _environment_spec(step: Step, default: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -17,7 +17,8 @@ SCHEMA_VERSION = 8
 # step's `key`, which edges, step-output sources and `upstream` name (in older documents the key is the name);
 # 5 a step's `processes`, how many v1 would start (1 in older documents); 6 a dataset's `local` paths;
 # 7 the `data_transfer` step kind and a step's `transfer` (its reference types; null for other kinds);
-# 8 a dataset source's `tabular` recipe and `direct` (a tabular dataset given to the step as itself)
+# 8 a dataset source's `tabular` recipe and `direct` (a tabular dataset given to the step as itself), the
+# `parallel_run` step kind and a step's `parallel_run` (its ParallelRunConfig; null for other kinds)
 READABLE_VERSIONS = (1, 2, 3, 4, 5, 6, 7, 8)
 SPEC_KIND = "duto.pipeline"
 
@@ -104,6 +105,8 @@ class StepSpec:
     processes: int = 1  # MPI's processes per node times nodes, as v1 would start them; duto starts one
     # A data_transfer step's {"source_reference_type", "destination_reference_type"}; None for other kinds.
     transfer: dict[str, Any] | None = None
+    # A parallel_run step's options (ParallelRunConfig's, its scored `input` and `side_inputs`); None otherwise.
+    parallel_run: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if not self.key:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from duto.graph.data_transfer import DataTransferStep
+from duto.graph.parallel_run import ParallelRunConfig, ParallelRunStep
 from duto.graph.steps import CommandStep, PythonScriptStep
 
-__all__ = ["CommandStep", "DataTransferStep", "PythonScriptStep"]
+__all__ = ["CommandStep", "DataTransferStep", "ParallelRunConfig", "ParallelRunStep", "PythonScriptStep"]

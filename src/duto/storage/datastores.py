@@ -148,10 +148,7 @@ class DatastoreBackend:
         elif self.root is not None and not detail:
             # A local folder: stats are cheap, and a file is not listed to be found.
             local = self.root / pattern
-            if local.is_dir():
-                found = self.fs.find(pattern, detail=True)
-            else:
-                found = {pattern: {"type": "file"}} if local.is_file() else {}
+            found = _walk(local, pattern) if local.is_dir() else {pattern: {"type": "file"}} if local.is_file() else {}
         else:
             found = self.fs.find(pattern, detail=True) if pattern else self.fs.find("", detail=True)
         return {
@@ -293,3 +290,20 @@ def clean_path(path: str, datastore: str | None = None) -> str:
 
 def is_glob(pattern: str) -> bool:
     return any(c in pattern for c in GLOB_CHARACTERS)
+
+
+def _walk(folder: Path, prefix: str) -> dict[str, dict[str, Any]]:
+    """Every file under a local folder, by its datastore path: what the filesystem's `find` gives, read with
+    `os.scandir` (a folder of 10,000 files is listed in milliseconds rather than a second)."""
+    found: dict[str, dict[str, Any]] = {}
+    pending = [(str(folder), prefix)]
+    while pending:
+        here, name = pending.pop()
+        with os.scandir(here) as entries:
+            for entry in entries:
+                path = f"{name}/{entry.name}" if name else entry.name
+                if entry.is_dir():
+                    pending.append((entry.path, path))
+                elif entry.is_file():
+                    found[path] = {"type": "file"}
+    return found

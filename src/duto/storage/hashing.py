@@ -118,6 +118,9 @@ class _Batch:
         return False
 
 
+LOOKUP_CHUNK = 900  # paths per query of cached_many, under SQLite's limit of bound parameters
+
+
 class FileHasher:
     """Digests of files by content, remembered against their (device, inode, size, mtime_ns)."""
 
@@ -163,6 +166,40 @@ class FileHasher:
         if row is None or FileState(*row[:4]) != state:
             return None
         return str(row[4])
+
+    def cached_many(self, paths: list[str]) -> dict[str, tuple[FileState, str]]:
+        """The remembered (state, digest) of each of `paths` the cache holds, in a few queries rather than one a
+        file (for the thousands of files of a folder)."""
+        found: dict[str, tuple[FileState, str]] = {}
+        conn = self._db()
+        for start in range(0, len(paths), LOOKUP_CHUNK):
+            chunk = paths[start : start + LOOKUP_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            query = f"SELECT path, device, inode, size, mtime_ns, digest FROM stat_cache WHERE path IN ({marks})"
+            for path, device, inode, size, mtime_ns, digest in conn.execute(query, chunk):
+                found[path] = (FileState(device, inode, size, mtime_ns), str(digest))
+        return found
+
+    def digests(self, paths: list[str]) -> dict[str, str]:
+        """The content digest of each file of `paths` (absolute), as `digest` gives it, with one batched cache
+        lookup: a file whose stat is unchanged is not read."""
+        known = self.cached_many(paths)
+        result: dict[str, str] = {}
+        with self.batched():
+            for path in paths:
+                entry = known.get(path)
+                if entry is not None:
+                    st, was = os.stat(path), entry[0]
+                    if (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) == (
+                        was.device,
+                        was.inode,
+                        was.size,
+                        was.mtime_ns,
+                    ):
+                        result[path] = entry[1]
+                        continue
+                result[path] = self.digest(path)
+        return result
 
     def remember(self, path: str, state: FileState, digest: str) -> None:
         conn = self._db()

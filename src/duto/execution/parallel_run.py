@@ -1,0 +1,242 @@
+"""A ParallelRunStep's plan and result, on the runner's side: which files to score, and what the scoring made.
+
+Every mini-batch's result is kept by content under `.duto/parallel_runs/<scoring key>/<batch id>.json`, where the
+scoring key is the step's fingerprint without its scored input and its ParallelRunConfig options (what scores an
+item: code, entry script, arguments, side inputs, environment), and the batch id is the digest of the batch's
+items (path and content digest each). A mini-batch that returned one row per item gives each item its row; the
+plan then scores only the items that have none (new or changed files), in new mini-batches, and reuses the rest.
+A mini-batch whose rows cannot be told apart by item (more rows than items) is reused whole while all of its items
+are unchanged; one that failed, or returned fewer rows than items, is scored again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from duto.caching.components import file_key
+from duto.execution.materialize import InputError, fixed_prefix
+from duto.graph.spec import StepSpec, dataset_paths
+from duto.storage.cas import ContentStore, canonical
+from duto.storage.hashing import hash_bytes
+from duto.storage.layout import StepLayout
+
+PARALLEL_RUN = "parallel_run"
+PLAN_FILE = "parallel_run.json"
+REUSED_FILE = "parallel_run_reused.json"
+THRESHOLD_EXIT = 2  # a node stopped because its failures passed error_threshold (tracking/parallel_driver.py)
+Item = tuple[str, str]  # (path relative to the scored input, content digest)
+
+
+@dataclass(frozen=True)
+class ParallelPlan:
+    """What this attempt scores (`batches`), and how many items it reuses."""
+
+    batches: list[dict[str, Any]]
+    reused_items: int
+    total_items: int
+
+
+def scoring_key(components: Mapping[str, Any], options: Mapping[str, Any]) -> str:
+    """What an item's row depends on besides the item itself."""
+    inputs = {k: v for k, v in components["inputs"].items() if k != options["input"]}
+    kept = {k: v for k, v in components.items() if k not in ("inputs", "command", "outputs")}
+    return hash_bytes(canonical({**kept, "inputs": inputs, "entry_script": options["entry_script"]}))
+
+
+def scored_items(
+    spec: StepSpec, components: Mapping[str, Any], cas: ContentStore, parameters: Mapping[str, Any], default: str
+) -> list[Item]:
+    """The scored input's files, by their path under the folder the step is given, in path order."""
+    options = spec.parallel_run or {}
+    port = spec.input(options["input"])
+    part = components["inputs"][port.name]
+    if port.source["kind"] == "step_output":
+        return sorted(cas.files_of(part["digest"]).items())
+    items: list[Item] = []
+    for entry in dataset_paths(port.source, parameters):
+        if "url" in entry:
+            raise InputError(
+                f"ParallelRunStep {spec.name!r}: input {port.name!r} names a URL; it scores the files of a folder on a "
+                "datastore, a local folder, or a folder another step writes"
+            )
+        if "local" in entry:
+            prefix = "/" + fixed_prefix(entry["local"])
+        else:
+            prefix = file_key(entry["datastore"], fixed_prefix(entry["path"]), default)
+        for key, digest in part["files"].items():
+            if key.startswith(f"{prefix}/"):
+                items.append((key[len(prefix) + 1 :], digest))
+            elif key == prefix:  # the dataset is one file: the step is given that file
+                items.append((os.path.basename(key), digest))
+    return sorted(set(items))
+
+
+def _batch_id(items: list[Item]) -> str:
+    return hash_bytes(canonical([list(i) for i in items]))
+
+
+def _known(store: Path) -> tuple[dict[Item, str], dict[str, dict[str, Any]]]:
+    """From the results kept: each item's row (where one row came back per item), and the batches whose rows
+    cannot be told apart by item, by id."""
+    rows: dict[Item, str] = {}
+    whole: dict[str, dict[str, Any]] = {}
+    if not store.is_dir():
+        return rows, whole
+    for entry in os.scandir(store):
+        if not entry.name.endswith(".json"):
+            continue
+        try:
+            result = json.loads(Path(entry.path).read_text())
+        except (OSError, ValueError):
+            continue  # a result being written by a node right now, or torn: scored again
+        got, keys = result.get("rows"), result.get("keys") or []
+        if result.get("error") is not None or got is None or len(got) < len(keys):
+            continue
+        if len(got) == len(keys):
+            rows.update(((k[0], k[1]), row) for k, row in zip(keys, got, strict=True))
+        else:
+            whole[result["id"]] = result
+    return rows, whole
+
+
+def plan(
+    spec: StepSpec,
+    items: list[Item],
+    input_path: str,
+    store: Path,
+    layout: StepLayout,
+    output_dir: str | None,
+    reuse: bool = True,
+) -> ParallelPlan:
+    """Write the plan the nodes read (`PLAN_FILE`) and the rows reused (`REUSED_FILE`) in the step's folder;
+    without `reuse` (allow_reuse=False, regenerate_outputs) every item is scored."""
+    options = spec.parallel_run or {}
+    rows, whole = _known(store) if reuse else ({}, {})
+    reused: list[tuple[str, list[str]]] = []
+    covered: set[Item] = set()
+    present = set(items)
+    for result in whole.values():
+        keys = [(k[0], k[1]) for k in result["keys"]]
+        if keys and all(k in present for k in keys) and not covered.intersection(keys):
+            covered.update(keys)
+            reused.append((keys[0][0], list(result["rows"])))
+    todo: list[Item] = []
+    for item in items:
+        if item in covered:
+            continue
+        row = rows.get(item)
+        if row is None:
+            todo.append(item)
+        else:
+            reused.append((item[0], [row]))
+    size = int(options["mini_batch_size"])
+    batches = []
+    folder = input_path if not os.path.isfile(input_path) else os.path.dirname(input_path)
+    for start in range(0, len(todo), size):
+        chunk = todo[start : start + size]
+        paths = [os.path.join(folder, rel) for rel, _ in chunk]
+        batches.append({"id": _batch_id(chunk), "keys": [list(i) for i in chunk], "paths": paths})
+    document = {
+        **options,
+        "batches": batches,
+        "results": str(store),
+        "logs": str(logs_dir(layout)),
+        "output_dir": output_dir,
+    }
+    layout.root.mkdir(parents=True, exist_ok=True)
+    (layout.root / PLAN_FILE).write_text(json.dumps(document))
+    (layout.root / REUSED_FILE).write_text(json.dumps(reused))
+    return ParallelPlan(batches, len(items) - len(todo), len(items))
+
+
+def logs_dir(layout: StepLayout) -> Path:
+    """The step's v1 logs (`logs/user`, `logs/sys`, `logs/job_result.txt`), among its run files."""
+    return layout.files / "logs"
+
+
+def assemble(spec: StepSpec, layout: StepLayout, output_dir: str | None) -> str | None:
+    """Gather the results of the plan into the append file and `logs/job_result.txt`; return why the step fails
+    (a threshold passed), or None."""
+    options = spec.parallel_run or {}
+    document = json.loads((layout.root / PLAN_FILE).read_text())
+    reused = [(first, rows) for first, rows in json.loads((layout.root / REUSED_FILE).read_text())]
+    store = Path(document["results"])
+    pieces: list[tuple[str, list[str]]] = list(reused)
+    failures: list[tuple[str, str]] = []
+    failed_items = failed_batches = unscored = 0
+    for batch in document["batches"]:
+        keys = batch["keys"]
+        try:
+            result = json.loads((store / f"{batch['id']}.json").read_text())
+        except (OSError, ValueError):  # not scored (a node stopped at a threshold), or torn by a power cut
+            unscored += len(keys)
+            continue
+        got = result.get("rows")
+        if result.get("error") is not None or got is None:
+            failed_batches += 1
+            failed_items += len(keys)
+            failures.extend((k[0], result.get("error") or "no rows") for k in keys)
+            continue
+        if len(got) < len(keys):
+            short = len(keys) - len(got)
+            failed_items += short
+            items = ", ".join(k[0] for k in keys)
+            failures.append((f"{short} of [{items}]", f"run() returned {len(got)} rows for {len(keys)} items"))
+        if len(got) == len(keys):
+            pieces.extend((k[0], [row]) for k, row in zip(keys, got, strict=True))
+        else:
+            pieces.append((keys[0][0], list(got)))
+    pieces.sort(key=lambda piece: piece[0])
+    rows = [row for _, group in pieces for row in group]
+    if options["output_action"] == "append_row" and output_dir is not None:
+        Path(output_dir).mkdir(parents=True, exist_ok=True)
+        with open(Path(output_dir) / options["append_row_file_name"], "w") as handle:
+            handle.writelines(f"{row}\n" for row in rows)
+    total_batches = len(document["batches"])
+    why = _threshold_passed(options, failed_items + unscored, failed_batches, total_batches)
+    logs = logs_dir(layout)
+    (logs / "sys").mkdir(parents=True, exist_ok=True)
+    with open(logs / "sys" / "failed_items.txt", "w") as handle:
+        handle.writelines(f"{item}\t{_last_line(error)}\n" for item, error in failures)
+    scored = sum(len(b["keys"]) for b in document["batches"])
+    summary = [
+        f"finished at {time.strftime('%Y-%m-%d %H:%M:%S')}",
+        f"items: {len(rows) + failed_items + unscored if options['output_action'] == 'append_row' else scored}",
+        f"scored in this run: {scored} items in {total_batches} mini-batches",
+        f"reused from earlier runs: {sum(len(r) for _, r in reused)} rows",
+        f"rows: {len(rows)}",
+        f"failed items: {failed_items}; failed mini-batches: {failed_batches}; not scored: {unscored}",
+        f"result: {'Failed: ' + why if why else 'Finished'}",
+    ]
+    (logs / "job_result.txt").write_text("\n".join(summary) + "\n")
+    return why
+
+
+def _threshold_passed(options: Mapping[str, Any], failed_items: int, failed_batches: int, batches: int) -> str | None:
+    threshold = int(options["error_threshold"])
+    if threshold != -1 and failed_items > threshold:
+        return (
+            f"{failed_items} items failed, more than error_threshold ({threshold}) allows; "
+            "see logs/sys/failed_items.txt"
+        )
+    count = options.get("allowed_failed_count")
+    if count is not None and failed_batches > int(count):
+        return f"{failed_batches} mini-batches failed, more than allowed_failed_count ({count}) allows"
+    percent = options.get("allowed_failed_percent")
+    if percent is not None and batches and 100.0 * failed_batches / batches > float(percent):
+        return (
+            f"{failed_batches} of {batches} mini-batches failed, more than allowed_failed_percent ({percent:g}%) allows"
+        )
+    return None
+
+
+def _last_line(error: str) -> str:
+    """The line of a traceback that says what went wrong."""
+    lines = error.strip().splitlines()
+    return lines[-1] if lines else error
