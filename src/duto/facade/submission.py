@@ -57,6 +57,13 @@ class Pipeline:
         self.description = description
         self.default_source_directory = default_source_directory
 
+    @classmethod
+    def load_yaml(cls, workspace: Workspace, filename: str | os.PathLike[str]) -> Pipeline:
+        """The pipeline a YAML file in v1's shape defines (see docs/porting.md)."""
+        from duto.facade.yaml_pipeline import load_yaml
+
+        return load_yaml(workspace, filename)
+
     @property
     def steps(self) -> list[Step]:
         return list(self.graph.steps)
