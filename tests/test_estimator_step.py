@@ -34,8 +34,11 @@ def test_an_estimator_step_runs_its_script_with_its_params(ws, write_script):
     model = PipelineData("model", is_directory=True)
     lr = PipelineParameter("lr", default_value=0.5)
     step = EstimatorStep(
-        name="train", estimator=estimator, estimator_entry_script_arguments=["--lr", lr, "--out", model],
-        outputs=[model], compute_target="local",
+        name="train",
+        estimator=estimator,
+        estimator_entry_script_arguments=["--lr", lr, "--out", model],
+        outputs=[model],
+        compute_target="local",
     )
     run = Pipeline(ws, [step]).submit("estimators", pipeline_parameters={"lr": 0.1})
     assert run.wait_for_completion(show_output=False) == "Finished"

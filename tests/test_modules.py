@@ -10,7 +10,7 @@ from duto.errors import ConfigError, PipelineModuleNotFoundError, PipelineValida
 from duto.facade.content_cache import collect_garbage
 from duto.graph.spec import PipelineSpec
 from duto.pipeline import Module, ModuleVersion, Pipeline, PipelineData, PipelineParameter
-from duto.pipeline.graph import AnyDirectory, AnyFile, DataType, InputPortDef, OutputPortDef
+from duto.pipeline.graph import DataType, InputPortDef, OutputPortDef
 from duto.pipeline.steps import ModuleStep, PythonScriptStep
 
 PREP = """
@@ -60,7 +60,11 @@ def publish_train(ws, write_script, accepts=("AnyDirectory",)):  # type: ignore[
     data = InputPortDef("data", list(accepts))
     model = OutputPortDef("model", is_directory=True)
     module.publish_python_script(
-        "train.py", "train", inputs=[data], outputs=[model], source_directory=folder,
+        "train.py",
+        "train",
+        inputs=[data],
+        outputs=[model],
+        source_directory=folder,
         arguments=["--data", data, "--model", model],
     )
     return module
@@ -84,7 +88,7 @@ def test_versions_number_themselves_and_unchanged_content_keeps_its_version(ws, 
     assert ModuleVersion.get(ws, second.id).interface["params"] == {"rows": 3, "tag": "none"}
     with pytest.raises(ConfigError, match="exists already with other content"):
         publish_prep(ws, write_script, "v9", version="2")
-    with pytest.raises(PipelineModuleNotFoundError, match="known: 1, 2, 3.0-beta"):
+    with pytest.raises(PipelineModuleNotFoundError, match=r"known: 1, 2, 3\.0-beta"):
         module.resolve("7")
     second.disable()
     with pytest.raises(ConfigError, match="version '2' of module 'prep' is disabled"):
@@ -122,8 +126,9 @@ def test_module_steps_run_in_a_pipeline_and_are_reused_on_a_rerun(ws, write_scri
     assert all(s.is_reused for s in again.get_steps())
     unused = publish_prep(ws, write_script, "never run")[1]
     collect_garbage(ws)
-    assert ws.content_store.files_of(unused.snapshot) == {"prep.py": ws.content_store.hasher.digest(
-        ws.root / "modules/prep/prep.py")}, "no run names it; its version keeps it"
+    assert ws.content_store.files_of(unused.snapshot) == {
+        "prep.py": ws.content_store.hasher.digest(ws.root / "modules/prep/prep.py")
+    }, "no run names it; its version keeps it"
 
 
 def test_a_port_type_mismatch_names_both_ends(ws, write_script):
@@ -143,12 +148,23 @@ def test_a_port_type_mismatch_names_both_ends(ws, write_script):
     for accepted in (["ImageFolder"], ["AnyDirectory"], ["PngFolder"]):
         port = InputPortDef("data", accepted)
         images.publish_python_script("train.py", "i", [port], [], source_directory=ws.root / "modules/train")
-        Pipeline(ws, [ModuleStep(images, version=images.module_version_list()[-1].version,
-                                  inputs_map={"data": prep.outputs[0]})])
-    assert AnyDirectory.accepts(DataType.get(ws, "PngFolder")) and not AnyFile.accepts(DataType.get(ws, "PngFolder"))
-    assert AnyFile.accepts(DataType.get(ws, "CsvFile"))
+        Pipeline(
+            ws,
+            [
+                ModuleStep(
+                    images, version=images.module_version_list()[-1].version, inputs_map={"data": prep.outputs[0]}
+                )
+            ],
+        )
+    any_file, any_directory = DataType.get(ws, "AnyFile"), DataType.get(ws, "AnyDirectory")
+    assert any_directory.accepts(DataType.get(ws, "PngFolder")) and not any_file.accepts(DataType.get(ws, "PngFolder"))
+    assert any_file.accepts(DataType.get(ws, "CsvFile")) and not any_directory.accepts(DataType.get(ws, "CsvFile"))
     assert [t.name for t in DataType.list_data_types(ws)] == [
-        "AnyFile", "AnyDirectory", "CsvFile", "ImageFolder", "PngFolder"
+        "AnyFile",
+        "AnyDirectory",
+        "CsvFile",
+        "ImageFolder",
+        "PngFolder",
     ]
 
 
@@ -165,8 +181,12 @@ def test_module_step_binding_errors_name_the_port(ws, write_script):
 def test_a_plain_script_step_feeds_a_module_unchecked(ws, write_script):
     train_module = publish_train(ws, write_script, accepts=("AnyFile",))
     data = PipelineData("data", is_directory=True)
-    folder = write_script("make.py", "import sys, pathlib; p = pathlib.Path(sys.argv[1]); p.mkdir(parents=True, exist_ok=True); "
-                          "(p / 'data.txt').write_text('plain')", folder="make")
+    folder = write_script(
+        "make.py",
+        "import sys, pathlib; p = pathlib.Path(sys.argv[1]); p.mkdir(parents=True, exist_ok=True); "
+        "(p / 'data.txt').write_text('plain')",
+        folder="make",
+    )
     make = PythonScriptStep("make.py", arguments=[data], outputs=[data], source_directory=folder)
     run = Pipeline(ws, [make, ModuleStep(train_module, inputs_map={"data": data})]).submit("plain")
     assert run.wait_for_completion(show_output=False) == "Finished"

@@ -11,7 +11,7 @@ from conftest import run_duto
 from duto.errors import UserFileError
 from duto.graph.spec import PipelineSpec
 from duto.pipeline import Module, Pipeline
-from duto.pipeline.graph import InputPortDef, OutputPortDef
+from duto.pipeline.graph import InputPortDef
 
 PREP = """
 import argparse, os, pathlib
@@ -119,22 +119,40 @@ def write(tmp: Path, text: str) -> Path:
     [
         ("pipeline: [1]\n", "bad.yml: pipeline: expected a mapping"),
         ("steps: {}\n", "bad.yml: the document: expected one key, 'pipeline', not ['steps']"),
-        ("pipeline: {steps: {a: {type: HyperDriveStep}}}\n",
-         "bad.yml: pipeline.steps.a.type: expected one of PythonScriptStep, CommandStep, ModuleStep, not 'HyperDriveStep'"),
-        ("pipeline: {parameters: {p: {type: int, default: x}}, steps: {a: {type: CommandStep, command: ls}}}\n",
-         "bad.yml: pipeline.parameters.p.default: expected a int, not 'x'"),
-        ("pipeline: {steps: {a: {type: PythonScriptStep, script_name: a.py, inputs: {i: {source: nope}}}}}\n",
-         "bad.yml: pipeline.steps.a.inputs.i.source: 'nope' names nothing; expected a data reference or a step's output"),
-        ("pipeline: {steps: {a: {type: PythonScriptStep, script_name: a.py, arguments: ['input:x']}}}\n",
-         "bad.yml: pipeline.steps.a.arguments[0]: 'input:x' names no input of this step; its inputs: none"),
-        ("pipeline: {data_references: {d: {datastore: nope, path_on_datastore: x}}, steps: {}}\n",
-         "bad.yml: pipeline.data_references.d.datastore: no datastore 'nope' in this workspace"),
-        ("pipeline: {steps: {a: {type: ModuleStep, module: {name: nope}}}}\n",
-         "bad.yml: pipeline.steps.a.module.name: no module 'nope' in this workspace"),
-        ("pipeline: {steps: {a: {type: PythonScriptStep}}}\n",
-         "bad.yml: pipeline.steps.a.script_name: expected a non-empty string, not None"),
-        ("pipeline:\n  steps: {a: {type: PythonScriptStep, script_name: a.py, runconfig: x.yml}}\n",
-         "bad.yml: pipeline.steps.a.runconfig: runconfig files are not read"),
+        (
+            "pipeline: {steps: {a: {type: HyperDriveStep}}}\n",
+            "bad.yml: pipeline.steps.a.type: expected one of PythonScriptStep, CommandStep, ModuleStep, "
+            "not 'HyperDriveStep'",
+        ),
+        (
+            "pipeline: {parameters: {p: {type: int, default: x}}, steps: {a: {type: CommandStep, command: ls}}}\n",
+            "bad.yml: pipeline.parameters.p.default: expected a value of type int, not 'x'",
+        ),
+        (
+            "pipeline: {steps: {a: {type: PythonScriptStep, script_name: a.py, inputs: {i: {source: nope}}}}}\n",
+            "bad.yml: pipeline.steps.a.inputs.i.source: 'nope' names nothing; expected a data reference or a "
+            "step's output",
+        ),
+        (
+            "pipeline: {steps: {a: {type: PythonScriptStep, script_name: a.py, arguments: ['input:x']}}}\n",
+            "bad.yml: pipeline.steps.a.arguments[0]: 'input:x' names no input of this step; its inputs: none",
+        ),
+        (
+            "pipeline: {data_references: {d: {datastore: nope, path_on_datastore: x}}, steps: {}}\n",
+            "bad.yml: pipeline.data_references.d.datastore: no datastore 'nope' in this workspace",
+        ),
+        (
+            "pipeline: {steps: {a: {type: ModuleStep, module: {name: nope}}}}\n",
+            "bad.yml: pipeline.steps.a.module.name: no module 'nope' in this workspace",
+        ),
+        (
+            "pipeline: {steps: {a: {type: PythonScriptStep}}}\n",
+            "bad.yml: pipeline.steps.a.script_name: expected a non-empty string, not None",
+        ),
+        (
+            "pipeline:\n  steps: {a: {type: PythonScriptStep, script_name: a.py, runconfig: x.yml}}\n",
+            "bad.yml: pipeline.steps.a.runconfig: runconfig files are not read",
+        ),
         ("pipeline: {stepz: {}}\n", "bad.yml: pipeline.stepz: unknown key"),
         ("pipeline: {steps: {a: b: c}}\n", "bad.yml: is not valid YAML"),
     ],

@@ -69,26 +69,29 @@ class ModuleStep(PythonScriptStep):
         out_ports = {p.name: p for p in resolved.outputs}
         bound_inputs = {_port_name(k): v for k, v in (inputs_map or {}).items()}
         bound_outputs = {_port_name(k): v for k, v in (outputs_map or {}).items()}
-        for given, known, what in ((bound_inputs, in_ports, "input"), (bound_outputs, out_ports, "output")):
-            for port in given:
-                if port not in known:
+        checks: list[tuple[dict[str, Any], list[str], str]] = [
+            (bound_inputs, list(in_ports), "input"),
+            (bound_outputs, list(out_ports), "output"),
+        ]
+        for given, names, what in checks:
+            for given_name in given:
+                if given_name not in names:
                     raise ConfigError(
-                        f"{where}: it has no {what} port {port!r}; its {what} ports are: "
-                        f"{', '.join(known) or 'none'}"
+                        f"{where}: it has no {what} port {given_name!r}; its {what} ports are: "
+                        f"{', '.join(names) or 'none'}"
                     )
-        for port in in_ports.values():
-            if port.name not in bound_inputs and not port.is_optional:
-                raise ConfigError(f"{where}: input port {port.name!r} is not bound; add it to inputs_map")
-        for port in out_ports.values():
-            if port.name not in bound_outputs:
-                bound_outputs[port.name] = PipelineData(
-                    port.name, datastore=port.default_datastore_name, is_directory=port.is_directory
+        for in_port in in_ports.values():
+            if in_port.name not in bound_inputs and not in_port.is_optional:
+                raise ConfigError(f"{where}: input port {in_port.name!r} is not bound; add it to inputs_map")
+        for out_port in out_ports.values():
+            if out_port.name not in bound_outputs:
+                bound_outputs[out_port.name] = PipelineData(
+                    out_port.name, datastore=out_port.default_datastore_name, is_directory=out_port.is_directory
                 )
         unknown = sorted(set(params or {}) - set(resolved.params))
         if unknown:
-            raise ConfigError(
-                f"{where}: params {unknown} are not the module's; its params are: {', '.join(resolved.params) or 'none'}"
-            )
+            listed = ", ".join(resolved.params) or "none"
+            raise ConfigError(f"{where}: params {unknown} are not the module's; its params are: {listed}")
         values: dict[str, Any] = {**resolved.params, **(params or {})}
 
         def bind(item: Any) -> list[Any]:
@@ -138,7 +141,5 @@ class ModuleStep(PythonScriptStep):
                 for p in in_ports.values()
                 if p.name in bound_inputs
             ),
-            outputs=tuple(
-                TypedOutput(bound_outputs[p.name], p.name, types[p.data_type]) for p in out_ports.values()
-            ),
+            outputs=tuple(TypedOutput(bound_outputs[p.name], p.name, types[p.data_type]) for p in out_ports.values()),
         )

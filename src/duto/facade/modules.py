@@ -6,6 +6,7 @@ not change what the version runs; publishing what a version already holds gives 
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import os
@@ -261,11 +262,12 @@ class Module:
         return cls(workspace, _store(workspace).module(id=key, name=name))
 
     @classmethod
-    def list(cls, workspace: Workspace) -> list[Module]:
+    def list(cls, workspace: Workspace) -> builtins.list[Module]:
+        """Every module of the workspace, by name."""
         return [cls(workspace, row) for row in _store(workspace).modules()]
 
     @classmethod
-    def get_versions(cls, workspace: Workspace, name: str) -> list[ModuleVersion]:
+    def get_versions(cls, workspace: Workspace, name: str) -> builtins.list[ModuleVersion]:
         """Every version of the module of that name, in the order they were published."""
         return cls.get(workspace, name=name).module_version_list()
 
@@ -297,7 +299,7 @@ class Module:
     def created_at(self) -> str:
         return self._row.created_at.replace(tzinfo=UTC).isoformat()
 
-    def module_version_list(self) -> list[ModuleVersion]:
+    def module_version_list(self) -> builtins.list[ModuleVersion]:
         row = self._fresh()
         return [ModuleVersion(self.workspace, v, row) for v in _store(self.workspace).versions(self.id)]
 
@@ -366,14 +368,19 @@ class Module:
         if not (folder / script_name).is_file():
             raise ConfigError(f"module {self.name!r}: script {script_name!r} is not in {str(folder)!r}")
         inputs, outputs = list(inputs or []), list(outputs or [])
-        for what, items, kind in (("inputs", inputs, InputPortDef), ("outputs", outputs, OutputPortDef)):
-            bad = [i for i in items if not isinstance(i, kind)]
-            if bad:
-                raise ConfigError(f"module {self.name!r}: {what} takes {kind.__name__}s, not {bad[0]!r}")
-        names = [p.name for p in [*inputs, *outputs]]
+        bad: builtins.list[tuple[str, str, Any]] = [
+            ("inputs", "InputPortDef", i) for i in inputs if not isinstance(i, InputPortDef)
+        ]
+        bad += [("outputs", "OutputPortDef", o) for o in outputs if not isinstance(o, OutputPortDef)]
+        if bad:
+            what, kind, item = bad[0]
+            raise ConfigError(f"module {self.name!r}: {what} takes {kind}s, not {item!r}")
+        names = [i.name for i in inputs] + [o.name for o in outputs]
         if len(set(names)) != len(names):
             raise ConfigError(f"module {self.name!r}: two ports share a name among {names}; name each port once")
-        values = {k: spec_value(v.default_value if isinstance(v, PipelineParameter) else v) for k, v in (params or {}).items()}
+        values = {
+            k: spec_value(v.default_value if isinstance(v, PipelineParameter) else v) for k, v in (params or {}).items()
+        }
         interface = {
             "inputs": [i.to_spec() for i in inputs],
             "outputs": [o.to_spec() for o in outputs],
@@ -391,8 +398,14 @@ class Module:
             json.dumps({"script": script_name, "snapshot": snapshot, "interface": interface}, sort_keys=True).encode()
         ).hexdigest()
         row = _store(self.workspace).publish(
-            self.id, None if version is None else str(version), description, script_name, snapshot, interface,
-            content, is_default,
+            self.id,
+            None if version is None else str(version),
+            description,
+            script_name,
+            snapshot,
+            interface,
+            content,
+            is_default,
         )
         return ModuleVersion(self.workspace, row, self._fresh())
 

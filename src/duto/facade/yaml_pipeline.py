@@ -16,6 +16,7 @@ Every error names the file, the key path in it and what is expected there.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -85,8 +86,9 @@ class _Reader:
             raise self.fail("pipeline.steps", "expected at least one step")
         self.outputs: dict[str, tuple[str, PipelineData]] = {}
         for key, body in steps.items():
-            for name, port in self.mapping(self.mapping(body, f"pipeline.steps.{key}").get("outputs"),
-                                           f"pipeline.steps.{key}.outputs").items():
+            for name, port in self.mapping(
+                self.mapping(body, f"pipeline.steps.{key}").get("outputs"), f"pipeline.steps.{key}.outputs"
+            ).items():
                 self._declare_output(f"pipeline.steps.{key}.outputs.{name}", name, port)
         built = [self._step(key, body) for key, body in steps.items()]
         description = pipeline.get("description", pipeline.get("name"))
@@ -106,12 +108,14 @@ class _Reader:
             if "default" not in body:
                 raise self.fail(where, "expected a 'default' value")
             default = body["default"]
-            if kind == "bool" and not isinstance(default, bool) or kind in ("int", "float") and isinstance(default, bool):
-                raise self.fail(f"{where}.default", f"expected a {kind}, not {default!r}")
+            if (kind == "bool" and not isinstance(default, bool)) or (
+                kind in ("int", "float") and isinstance(default, bool)
+            ):
+                raise self.fail(f"{where}.default", f"expected a value of type {kind}, not {default!r}")
             try:
                 value = PARAMETER_TYPES[kind](default)
             except (TypeError, ValueError):
-                raise self.fail(f"{where}.default", f"expected a {kind}, not {default!r}") from None
+                raise self.fail(f"{where}.default", f"expected a value of type {kind}, not {default!r}") from None
             parameters[name] = PipelineParameter(name, default_value=value)
         return parameters
 
@@ -154,7 +158,7 @@ class _Reader:
     def _source(self, where: str, name: Any) -> Any:
         """What an input's `source` names: a data reference, a step's output (by its key or destination)."""
         self.text(name, where)
-        found = [self.references[name]] if name in self.references else []
+        found: list[Any] = [self.references[name]] if name in self.references else []
         found += [data for key, (destination, data) in self.outputs.items() if name in (key, destination)]
         if len(found) != 1:
             known = sorted({*self.references, *self.outputs})
@@ -194,9 +198,13 @@ class _Reader:
             elif isinstance(value, str | int | float | bool):
                 params[name] = value
             else:
-                raise self.fail(f"{where}.parameters.{name}", f"expected a value or a pipeline parameter, not {value!r}")
-        arguments = [self._argument(f"{where}.arguments[{i}]", a, inputs, outputs, params)
-                     for i, a in enumerate(body.get("arguments") or [])]
+                raise self.fail(
+                    f"{where}.parameters.{name}", f"expected a value or a pipeline parameter, not {value!r}"
+                )
+        arguments = [
+            self._argument(f"{where}.arguments[{i}]", a, inputs, outputs, params)
+            for i, a in enumerate(body.get("arguments") or [])
+        ]
         compute = body.get("compute", body.get("compute_target", self.default_compute))
         folder = body.get("source_directory")
         source_directory = None if folder is None else str(self.folder / self.text(folder, f"{where}.source_directory"))
@@ -210,19 +218,30 @@ class _Reader:
                 return self._module_step(where, name, body, inputs, outputs, params, arguments, common)
             if kind == "CommandStep":
                 return CommandStep(
-                    self.text(body.get("command"), f"{where}.command"), name=name, inputs=list(inputs.values()),
-                    outputs=list(outputs.values()), params=params, source_directory=source_directory, **common,
+                    self.text(body.get("command"), f"{where}.command"),
+                    name=name,
+                    inputs=list(inputs.values()),
+                    outputs=list(outputs.values()),
+                    params=params,
+                    source_directory=source_directory,
+                    **common,
                 )
             return PythonScriptStep(
-                self.text(body.get("script_name"), f"{where}.script_name"), name=name, arguments=arguments,
-                inputs=list(inputs.values()), outputs=list(outputs.values()), params=params,
-                source_directory=source_directory, **common,
+                self.text(body.get("script_name"), f"{where}.script_name"),
+                name=name,
+                arguments=arguments,
+                inputs=list(inputs.values()),
+                outputs=list(outputs.values()),
+                params=params,
+                source_directory=source_directory,
+                **common,
             )
         except ConfigError as exc:
             raise self.fail(where, str(exc)) from exc
 
-    def _argument(self, where: str, item: Any, inputs: dict[str, Any], outputs: dict[str, Any],
-                  params: dict[str, Any]) -> Any:
+    def _argument(
+        self, where: str, item: Any, inputs: dict[str, Any], outputs: dict[str, Any], params: dict[str, Any]
+    ) -> Any:
         if isinstance(item, bool) or not isinstance(item, str | int | float):
             raise self.fail(where, f"expected a string or a number, not {item!r}")
         prefix, sep, name = str(item).partition(":")
@@ -230,7 +249,9 @@ class _Reader:
             return item
         table = {"input": inputs, "output": outputs, "parameter": params}[prefix]
         if name not in table:
-            raise self.fail(where, f"{item!r} names no {prefix} of this step; its {prefix}s: {', '.join(table) or 'none'}")
+            raise self.fail(
+                where, f"{item!r} names no {prefix} of this step; its {prefix}s: {', '.join(table) or 'none'}"
+            )
         return table[name]
 
     def _runconfig(self, where: str, environment: Any) -> Any:
@@ -244,9 +265,17 @@ class _Reader:
         except DutoError as exc:
             raise self.fail(f"{where}.environment", str(exc)) from exc
 
-    def _module_step(self, where: str, name: str, body: dict[str, Any], inputs: dict[str, Any],
-                     outputs: dict[str, Any], params: dict[str, Any], arguments: list[Any],
-                     common: dict[str, Any]) -> Step:
+    def _module_step(
+        self,
+        where: str,
+        name: str,
+        body: dict[str, Any],
+        inputs: dict[str, Any],
+        outputs: dict[str, Any],
+        params: dict[str, Any],
+        arguments: list[Any],
+        common: dict[str, Any],
+    ) -> Step:
         from duto.facade.module_step import ModuleStep
         from duto.facade.modules import Module
 
@@ -257,12 +286,18 @@ class _Reader:
             raise self.fail(f"{where}.module.name", str(exc)) from exc
         version = module.get("version")
         return ModuleStep(
-            found, version=None if version is None else str(version), inputs_map=inputs, outputs_map=outputs,
-            params=params, arguments=arguments, name=name, **common,
+            found,
+            version=None if version is None else str(version),
+            inputs_map=inputs,
+            outputs_map=outputs,
+            params=params,
+            arguments=arguments,
+            name=name,
+            **common,
         )
 
 
-def load_yaml(workspace: Workspace, filename: str | Path) -> Pipeline:
+def load_yaml(workspace: Workspace, filename: str | os.PathLike[str]) -> Pipeline:
     """The pipeline a v1-shaped YAML file defines; relative `source_directory`s are relative to the file.
 
     Raises:

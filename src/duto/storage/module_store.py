@@ -31,7 +31,12 @@ class ModuleStore:
             if s.scalar(select(models.Module).where(models.Module.name == name)) is not None:
                 raise ConfigError(f"a module named {name!r} exists already; use Module.get(ws, name={name!r})")
             row = models.Module(
-                id=new_id(), name=name, description=description, status=ACTIVE, default_version=None, created_at=utcnow()
+                id=new_id(),
+                name=name,
+                description=description,
+                status=ACTIVE,
+                default_version=None,
+                created_at=utcnow(),
             )
             s.add(row)
         return row
