@@ -154,6 +154,10 @@ def write(tmp: Path, text: str) -> Path:
             "bad.yml: pipeline.steps.a.runconfig: runconfig files are not read",
         ),
         ("pipeline: {stepz: {}}\n", "bad.yml: pipeline.stepz: unknown key"),
+        (
+            "pipeline: {steps: {a: {type: CommandStep, command: ls, environment: nope}}}\n",
+            "bad.yml: pipeline.steps.a.environment: ",
+        ),
         ("pipeline: {steps: {a: b: c}}\n", "bad.yml: is not valid YAML"),
     ],
 )

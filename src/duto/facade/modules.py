@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -200,6 +200,10 @@ class ModuleVersion:
     def arguments(self) -> list[dict[str, str]]:
         """Its arguments as published: {"value"} | {"input_port"} | {"output_port"} | {"parameter"} items."""
         return list(self._row.interface["arguments"])
+
+    @property
+    def created_at(self) -> datetime:
+        return self._row.created_at
 
     @property
     def interface(self) -> dict[str, Any]:
