@@ -1,12 +1,13 @@
-"""Modules over real HTTP: the list, and one module with its versions' typed ports and params."""
+"""Modules over real HTTP: the list, one module with its versions' typed ports and params, and the module a step
+run came from."""
 
 from __future__ import annotations
 
 import pytest
 
 from duto.pipeline import Module, Pipeline
-from duto.pipeline.steps import ModuleStep, PythonScriptStep
 from duto.pipeline.graph import DataType, InputPortDef, OutputPortDef
+from duto.pipeline.steps import ModuleStep, PythonScriptStep
 
 
 @pytest.mark.timeout(120)
