@@ -44,6 +44,7 @@ PUBLIC_MODULES = [
     "duto.datastore",
     "duto.run",
     "duto.parallel_run",
+    "duto.train.estimator",
 ]
 # v1's exception names are duto's errors under another name: `except ComputeTargetException` catches duto's.
 ALIASES = {
@@ -111,7 +112,11 @@ V1_NAMES = {
     "azureml.data.tabular_dataset": ["TabularDataset"],
     "azureml.data.dataset_factory": ["DataType", "TabularDatasetFactory"],
     "azureml.pipeline.core": [
+        "InputPortDef",
+        "Module",
+        "ModuleVersion",
         "OutputFileDatasetConfig",
+        "OutputPortDef",
         "Pipeline",
         "PipelineData",
         "PipelineEndpoint",
@@ -125,7 +130,7 @@ V1_NAMES = {
         "StepSequence",
         "TimeZone",
     ],
-    "azureml.pipeline.core.graph": ["PipelineData", "PipelineParameter"],
+    "azureml.pipeline.core.graph": ["DataType", "InputPortDef", "OutputPortDef", "PipelineData", "PipelineParameter"],
     "azureml.pipeline.core.run": ["PipelineRun", "StepRun"],
     "azureml.pipeline.core.port_data_reference": ["PortDataReference"],
     "azureml.pipeline.core.pipeline_endpoint": ["PipelineEndpoint", "PipelineIdVersion"],
@@ -133,11 +138,14 @@ V1_NAMES = {
     "azureml.pipeline.steps": [
         "CommandStep",
         "DataTransferStep",
+        "EstimatorStep",
+        "ModuleStep",
         "ParallelRunConfig",
         "ParallelRunStep",
         "PythonScriptStep",
     ],
     "azureml_user.parallel_run": ["EntryScript"],
+    "azureml.train.estimator": ["Estimator"],
 }
 PREFIXES = [
     ("azureml.pipeline.core", "duto.pipeline"),
@@ -146,8 +154,9 @@ PREFIXES = [
     ("azureml.data", "duto.data"),
     ("azureml.exceptions", "duto.exceptions"),
     ("azureml_user.parallel_run", "duto.parallel_run"),
+    ("azureml.train", "duto.train"),
 ]
-LAZY_MODULES = ["duto", "duto.pipeline", "duto.compute", "duto.environment"]
+LAZY_MODULES = ["duto", "duto.pipeline", "duto.pipeline.steps", "duto.compute", "duto.environment"]
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 
 

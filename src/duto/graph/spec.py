@@ -18,7 +18,8 @@ SCHEMA_VERSION = 8
 # 5 a step's `processes`, how many v1 would start (1 in older documents); 6 a dataset's `local` paths;
 # 7 the `data_transfer` step kind and a step's `transfer` (its reference types; null for other kinds);
 # 8 a dataset source's `tabular` recipe and `direct` (a tabular dataset given to the step as itself), the
-# `parallel_run` step kind and a step's `parallel_run` (its ParallelRunConfig; null for other kinds)
+# `parallel_run` step kind and a step's `parallel_run` (its ParallelRunConfig; null for other kinds), and a step's
+# `module`: the module version a step was made from and its ports' types (null for other steps)
 READABLE_VERSIONS = (1, 2, 3, 4, 5, 6, 7, 8)
 SPEC_KIND = "duto.pipeline"
 
@@ -107,6 +108,9 @@ class StepSpec:
     transfer: dict[str, Any] | None = None
     # A parallel_run step's options (ParallelRunConfig's, its scored `input` and `side_inputs`); None otherwise.
     parallel_run: dict[str, Any] | None = None
+    # A step made from a module version: {"module", "module_id", "version", "inputs": {port: [accepted types]},
+    # "outputs": {port: type}}; None for other steps.
+    module: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if not self.key:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from duto.storage import models
 from duto.storage.db import Database
+from duto.storage.module_store import ModuleStore
 
 Digests = Callable[[Database], Iterable[str]]
 
@@ -45,6 +46,8 @@ WITHOUT_DIGESTS = frozenset(
         "pipeline_endpoint_versions",
         "api_tokens",
         "schedule_firings",
+        "modules",
+        "data_types",
     }
 )
 
@@ -125,7 +128,13 @@ def _schedules(db: Database) -> set[str]:
         return {b for b in s.scalars(select(models.Schedule.baseline)) if b}
 
 
+def _module_versions(db: Database) -> set[str]:
+    """A module version keeps its code snapshot for as long as it exists, disabled or not."""
+    return ModuleStore(db).snapshots()
+
+
 register("runs", ("pipeline_runs", "step_runs"), _runs)
+register("module versions", ("module_versions",), _module_versions)
 register("schedules", ("schedules",), _schedules)
 register("published pipelines", ("published_pipelines",), _published_pipelines)
 register("reuse entries", ("reuse_entries",), _reuse_entries)
