@@ -86,8 +86,10 @@ def test_failing_items_under_the_threshold_finish_and_over_it_fail(ws, write_scr
     failed = (logs / "sys" / "failed_items.txt").read_text()
     assert failed.count("run() returned 9 rows for 10 items") == 3
     assert "f0003.txt" in failed and "f0500.txt" in failed and "f0998.txt" in failed
-    script_logs = "".join(p.read_text() for p in (logs / "user" / "entry_script_log" / "0").iterdir())
-    assert script_logs.count("init") == 2, "each of the 2 processes runs init() once"
+    process_logs = [p.read_text() for p in (logs / "user" / "entry_script_log" / "0").iterdir()]
+    # Each process runs init() once; a process still starting when the others finished every mini-batch is let go.
+    assert all(log.count("init") <= 1 for log in process_logs) and sum(log.count("init") for log in process_logs) >= 1
+    script_logs = "".join(process_logs)
     assert all(f"cannot score f{i:04d}.txt" in script_logs for i in (3, 500, 998))
     assert (logs / "user" / "stdout" / "0" / "process001.stdout.txt").exists()
     assert (logs / "sys" / "node" / "0" / "_main.txt").exists()
