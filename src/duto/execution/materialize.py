@@ -124,8 +124,24 @@ def place_input(
         except StoreDamagedError as exc:
             raise StoreDamagedError(exc.fault, what) from exc
         return str(target)
+    if source.get("registered"):
+        return _place_registered(spec, layout, cas)
     digests = fingerprinted or InputDigests({}, "")
     return _place_dataset(spec, layout, datastores, mounted, parameters or {}, RemoteFiles(cas), digests)
+
+
+def _place_registered(spec: InputSpec, layout: StepLayout, cas: ContentStore) -> str:
+    """A registered dataset version, laid out from the content it was registered with (hard links when mounted,
+    since the step reads it in place; copies when downloaded): its one file when it names one, else a folder."""
+    registered = spec.source["registered"]
+    target = layout.inputs / spec.name
+    what = f"input {spec.name!r} (dataset {registered['name']!r} version {registered['version']})"
+    try:
+        cas.materialize(registered["digest"], target, link=spec.mode == "mount")
+    except StoreDamagedError as exc:
+        raise StoreDamagedError(exc.fault, what) from exc
+    single = registered.get("single_file")
+    return str(target / single) if single else str(target)
 
 
 def _place_transferred(
@@ -257,6 +273,30 @@ def _place_dataset(
     for backend, path, rel in fetches:
         remote.place(backend, path, fingerprinted.datastore_file(backend.name, path), folder / rel)
     return str(folder)
+
+
+def store_dataset(
+    source: dict[str, Any], scratch: Path, cas: ContentStore, datastores: dict[str, DatastoreBackend]
+) -> tuple[str, str | None]:
+    """Copy the files a dataset source names now into the content store, as a registered version keeps them.
+
+    Returns the manifest's digest and, when the dataset names one file, that file's name in it. `scratch` is an
+    empty folder on the store's filesystem, for the copy on its way in.
+
+    Raises:
+        InputError: the dataset names no files.
+    """
+    layout = StepLayout(scratch)
+    scratch.mkdir(parents=True, exist_ok=True)
+    spec = InputSpec("dataset", "download", {k: v for k, v in source.items() if k != "registered"})
+    placed = Path(_place_dataset(spec, layout, datastores, [], {}, RemoteFiles(cas), InputDigests({}, "")))
+    folder = layout.inputs / spec.name
+    files = [str(PurePosixPath(p.relative_to(folder).as_posix())) for p in folder.rglob("*") if p.is_file()]
+    if not files:
+        where = ", ".join(str(list(p.values())[-1]) for p in source["paths"])
+        raise InputError(f"the dataset names no files now (at {where}); nothing to register")
+    single = placed.relative_to(folder).as_posix() if placed.is_file() else None
+    return cas.put_tree(folder, move=True), single
 
 
 def at_path_on_compute(spec: InputSpec, placed: str, code: Path) -> str:
@@ -436,7 +476,7 @@ def step_api_folder(envs_dir: Path) -> Path:
     Named by the content of what it holds, so a new duto gets a new folder and an old run keeps its own.
     """
     package = Path(__file__).resolve().parents[1]
-    files = ("__init__.py", "_lazy.py", "tracking/__init__.py", "tracking/step_context.py")
+    files = ("__init__.py", "_lazy.py", "tracking/__init__.py", "tracking/step_context.py", "tracking/model_paths.py")
     content = b"".join((package / rel).read_bytes() for rel in files)
     target = envs_dir / f"step-api-{hash_bytes(content)[:16]}"
     if (target / "duto" / "tracking" / "step_context.py").is_file():

@@ -444,6 +444,7 @@ class PipelineGraph:
                 training_output=(
                     asdict(o.training_output) if isinstance(o, PipelineData) and o.training_output is not None else None
                 ),
+                register_as=o.register_as,
             )
             for o in ports.outputs
         ]

@@ -11,13 +11,14 @@ from typing import Any, Literal
 
 from duto.errors import ConfigError
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 # 2 added a step's max_retries, retry_backoff_seconds and timeout_seconds; 3 an input's path_on_compute, a
 # dataset source's `parameter` and `url` paths, and an output's pipeline_output_name and training_output; 4 a
 # step's `key`, which edges, step-output sources and `upstream` name (in older documents the key is the name);
 # 5 a step's `processes`, how many v1 would start (1 in older documents); 6 a dataset's `local` paths;
-# 7 the `data_transfer` step kind and a step's `transfer` (its reference types; null for other kinds)
-READABLE_VERSIONS = (1, 2, 3, 4, 5, 6, 7)
+# 7 the `data_transfer` step kind and a step's `transfer` (its reference types; null for other kinds);
+# 8 a dataset source's `registered` (the registered version it is pinned to) and an output's `register_as`
+READABLE_VERSIONS = (1, 2, 3, 4, 5, 6, 7, 8)
 SPEC_KIND = "duto.pipeline"
 
 # An argument: {"value": "text"} | {"parameter": "lr"} | {"input": "prepped"} | {"output": "model"}
@@ -27,8 +28,10 @@ Argument = dict[str, str]
 @dataclass(frozen=True)
 class InputSpec:
     """One input port. `source` is {"kind": "step_output", "step", "output"} or
-    {"kind": "dataset", "paths": [{"datastore", "path"} | {"url"} | {"local"}], "parameter"?: name}.
-    `path_on_compute` places it at that path relative to the step's working folder."""
+    {"kind": "dataset", "paths": [{"datastore", "path"} | {"url"} | {"local"}], "parameter"?: name,
+    "registered"?: {"id", "name", "version", "digest", "single_file"}}; a registered one is read from the store's
+    `digest`, the content its version held. `path_on_compute` places it at that path relative to the step's
+    working folder."""
 
     name: str
     mode: Literal["mount", "download"]
@@ -49,7 +52,8 @@ def dataset_paths(source: dict[str, Any], parameters: Mapping[str, Any]) -> list
 class OutputSpec:
     """One output port; `destination` is a datastore path template for an OutputFileDatasetConfig.
 
-    `pipeline_output_name` names it for the whole run; `training_output` is {"type", "model_file"} as declared.
+    `pipeline_output_name` names it for the whole run; `training_output` is {"type", "model_file"} as declared;
+    `register_as` the dataset it is registered as when its step finishes.
     """
 
     name: str
@@ -59,6 +63,8 @@ class OutputSpec:
     is_directory: bool | None = None
     pipeline_output_name: str | None = None
     training_output: dict[str, Any] | None = None
+    # {"name", "description", "tags", "create_new_version"}: registered as a dataset version when the step finishes
+    register_as: dict[str, Any] | None = None
 
 
 def step_key(name: str, ordinal: int) -> str:

@@ -45,6 +45,7 @@ WITHOUT_DIGESTS = frozenset(
         "pipeline_endpoint_versions",
         "api_tokens",
         "schedule_firings",
+        "dataset_consumptions",
     }
 )
 
@@ -125,7 +126,16 @@ def _schedules(db: Database) -> set[str]:
         return {b for b in s.scalars(select(models.Schedule.baseline)) if b}
 
 
+def _registered_assets(db: Database) -> set[str]:
+    """A registered dataset's or model's version keeps its content for as long as it is registered."""
+    with db.reading() as s:
+        found = set(s.scalars(select(models.DatasetVersion.digest)))
+        found.update(s.scalars(select(models.ModelVersion.digest)))
+    return found
+
+
 register("runs", ("pipeline_runs", "step_runs"), _runs)
 register("schedules", ("schedules",), _schedules)
 register("published pipelines", ("published_pipelines",), _published_pipelines)
 register("reuse entries", ("reuse_entries",), _reuse_entries)
+register("datasets and models", ("dataset_versions", "model_versions"), _registered_assets)
