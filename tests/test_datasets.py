@@ -126,7 +126,11 @@ def test_outputs_are_registered_when_their_step_finishes_with_lineage_to_the_run
     for name in ("features", "scores"):
         lineage = dataset_lineage(ws, name)
         assert [v["version"] for v in lineage] == [1]
-        assert lineage[0]["produced_by"] == {"pipeline_run_id": run.id, "step_run_id": step_run.id, "step_name": "write.py"}
+        assert lineage[0]["produced_by"] == {
+            "pipeline_run_id": run.id,
+            "step_run_id": step_run.id,
+            "step_name": "write.py",
+        }
     assert Dataset.get_by_name(ws, "features").tags == {"from": "step"}
 
     # The same step again is reused: its output is the same content, so the version stays.
