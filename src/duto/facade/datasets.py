@@ -186,6 +186,21 @@ def dataset_document(row: models.DatasetVersion) -> dict[str, Any]:
     }
 
 
+def dataset_documents(workspace: Workspace) -> list[dict[str, Any]]:
+    """Every registered dataset at its latest version, by name."""
+    return [dataset_document(row) for row in AssetStore(workspace.database).dataset_versions()]
+
+
+def dataset_version_document(workspace: Workspace, name: str, version: int | str = LATEST) -> dict[str, Any]:
+    """One version of a dataset ("latest" by default).
+
+    Raises:
+        AssetNotFoundError: no such dataset or version.
+        ConfigError: a version that is neither "latest" nor a number.
+    """
+    return dataset_document(AssetStore(workspace.database).dataset_version(name, parse_version(version)))
+
+
 def dataset_lineage(workspace: Workspace, name: str) -> list[dict[str, Any]]:
     """Each version of dataset `name`, oldest first: the run and step that produced it (when one did), the steps
     that read it, and the models registered from it.

@@ -230,3 +230,18 @@ def model_document(workspace: Workspace, row: models.ModelVersion) -> dict[str, 
         "produced_by": produced_by,
         "datasets": datasets,
     }
+
+
+def model_documents(workspace: Workspace, name: str | None = None) -> list[dict[str, Any]]:
+    """Every version of every registered model (or of `name`), by name then version."""
+    return [model_document(workspace, m._row) for m in Model.list(workspace, name=name)]
+
+
+def model_version_document(workspace: Workspace, name: str, version: int | str = "latest") -> dict[str, Any]:
+    """One version of a model ("latest" by default).
+
+    Raises:
+        AssetNotFoundError: no such model or version.
+        ConfigError: a version that is neither "latest" nor a number.
+    """
+    return model_document(workspace, Model(workspace, name, version=parse_version(version))._row)
