@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conftest import run_duto
-from duto import Dataset, Experiment, Model
+from duto import Dataset, Experiment
 from duto.pipeline import Pipeline
 from duto.pipeline.steps import PythonScriptStep
 
