@@ -122,6 +122,8 @@ def _store(workspace: Workspace, source: dict[str, Any]) -> tuple[str, str | Non
             return store_dataset(source, Path(scratch) / "dataset", cas, _datastores(workspace))
         except InputError as exc:
             raise ConfigError(f"cannot register: {exc}") from exc
+        except (OSError, ValueError) as exc:  # a name too long, a NUL in it, a file that cannot be read
+            raise ConfigError(f"cannot register: the dataset's files cannot be read: {exc}") from exc
 
 
 class _Files:
