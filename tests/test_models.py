@@ -80,6 +80,8 @@ def test_a_step_registers_a_model_and_another_reads_it_by_name(ws, write_script,
         os.makedirs("outputs", exist_ok=True)
         open("outputs/model.txt", "w").write("trained on " + open(sys.argv[1]).read())
         Run.get_context().register_model(model_name="from-step", model_path="outputs/model.txt", tags={"t": "1"})
+        from duto import Model, Workspace
+        Model.register(Workspace.from_config(), "outputs/model.txt", "by-sdk")
         """,
     )
     score = write_script(
@@ -98,6 +100,7 @@ def test_a_step_registers_a_model_and_another_reads_it_by_name(ws, write_script,
 
     model = Model(ws, "from-step")
     assert (model.version, model.tags, model.run_id) == (1, {"t": "1"}, train_run.id)
+    assert Model(ws, "by-sdk").run_id == train_run.id  # Model.register inside a step links the step run too
     document = model_document(ws, model._row)
     assert document["produced_by"] == {"pipeline_run_id": run.id, "step_run_id": train_run.id, "step_name": "train.py"}
     assert [d["name"] for d in document["datasets"]] == ["train"]
