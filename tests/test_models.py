@@ -44,7 +44,7 @@ def test_register_versions_by_content_and_get_list_download(ws, tmp_path):
 
     with pytest.raises(AssetNotFoundError, match="no version 9; its versions: 1, 2"):
         Model(ws, "churn", version=9)
-    with pytest.raises(ConfigError, match="model name '../escape'"):
+    with pytest.raises(ConfigError, match=r"model name '\.\./escape'"):
         Model.register(ws, str(model_file), "../escape")
     with pytest.raises(ConfigError, match="does not exist"):
         Model.register(ws, str(tmp_path / "missing"), "churn")
