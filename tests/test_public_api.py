@@ -26,6 +26,7 @@ PUBLIC_MODULES = [
     "duto.exceptions",
     "duto.compute_target",
     "duto.dataset",
+    "duto.model",
     "duto.data.datapath",
     "duto.data.data_reference",
     "duto.data.dataset_consumption_config",
@@ -71,6 +72,7 @@ V1_NAMES = {
         "Environment",
         "Experiment",
         "Keyvault",
+        "Model",
         "Run",
         "RunConfiguration",
         "ScriptRunConfig",
@@ -95,6 +97,7 @@ V1_NAMES = {
     "azureml.core.conda_dependencies": ["CondaDependencies"],
     "azureml.core.environment": ["CondaDependencies", "DockerSection", "Environment", "PythonSection"],
     "azureml.core.dataset": ["Dataset"],
+    "azureml.core.model": ["Model"],
     "azureml.exceptions": [
         "ActivityFailedException",
         "AzureMLException",

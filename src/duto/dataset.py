@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from duto.graph.datasets import Dataset
+from duto.facade.datasets import Dataset
 
 __all__ = ["Dataset"]

@@ -39,6 +39,9 @@ DutoError                                         (v1: AzureMLException)
 ├── UserCodeError                                 .path, .error, .shown: the user's own code raised
 ├── WheelExistsError (+ FileExistsError)          .wheel: a stored wheel of that name has other content
 ├── EnvironmentNotFoundError (+ KeyError)        .name, .version, .known
+├── AssetNotFoundError (+ KeyError)              .kind, .name, .version: no registered dataset or model by that
+├── AssetExistsError (+ ConfigError)             .kind, .name, .version: registered already with other content
+├── FieldError (+ ConfigError)                   .field: a request's bad value, by the field it came in
 └── EnvironmentBuildError                         .environment, .reason, .output
 
 `duto.exceptions` gives the bases marked "v1" their `azureml.exceptions` names, so `except ComputeTargetException`
@@ -418,6 +421,49 @@ class EnvironmentNotFoundError(DutoError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class AssetNotFoundError(DutoError, KeyError):
+    """No registered dataset or model of that name, id or version."""
+
+    def __init__(self, kind: str, name: str, version: int | str | None = None, known: list[int] | None = None) -> None:
+        self.kind = kind
+        self.name = name
+        self.version = version
+        if version is not None and known:
+            message = (
+                f"{kind} {name!r} has no version {version}; its versions: {', '.join(map(str, known))}; "
+                "leave the version out for the latest"
+            )
+        else:
+            message = f"no {kind} {name!r} is registered in this workspace; `duto {kind}s list` shows those that are"
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class FieldError(ConfigError):
+    """A request's value that is not right, naming the field it came in (e.g. "paths.0.path")."""
+
+    def __init__(self, message: str, field: str) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+class AssetExistsError(ConfigError):
+    """A dataset registered under a name taken by other content, without `create_new_version=True`."""
+
+    conflict = True
+
+    def __init__(self, kind: str, name: str, version: int) -> None:
+        self.kind = kind
+        self.name = name
+        self.version = version
+        super().__init__(
+            f"{kind} {name!r} is registered already (version {version}) with other content; pass "
+            "create_new_version=True to add a version, or register it under another name"
+        )
 
 
 class EnvironmentBuildError(DutoError):

@@ -92,6 +92,7 @@ def test_spec_document_shape() -> None:
             "is_directory": None,
             "pipeline_output_name": None,
             "training_output": None,
+            "register_as": None,
         }
     ]
     assert data["steps"][0]["inputs"][0]["source"]["paths"] == [
@@ -323,3 +324,33 @@ def test_any_parameters_and_literals_round_trip(parameters: dict[str, Any], lite
     assert spec.parameters == parameters
     assert spec.step("a.py").arguments == [{"value": v} for v in literals] + [{"parameter": n} for n in parameters]
     assert PipelineSpec.from_json(json.loads(json.dumps(spec.to_json()))) == spec
+
+
+def test_a_registered_dataset_is_pinned_in_the_spec_and_an_output_asks_to_be_registered() -> None:
+    from duto.data import OutputFileDatasetConfig
+    from duto.graph.datasets import DataPath, FileDataset, Registration, dataset_from_definition
+
+    registration = Registration("id-1", "raw-data", 3, "d" * 64, "a.csv", tags={"k": "v"})
+    dataset = dataset_from_definition(
+        FileDataset(paths=(DataPath("workspaceblobstore", "raw/a.csv"),))._definition(), registration
+    )
+    assert (dataset.name, dataset.version, dataset.id, dataset.tags) == ("raw-data", 3, "id-1", {"k": "v"})
+    assert dataset.as_download().name == "raw_data"
+    assert dataset.to_spec()["registered"] == {
+        "id": "id-1",
+        "name": "raw-data",
+        "version": 3,
+        "digest": "d" * 64,
+        "single_file": "a.csv",
+    }
+    output = OutputFileDatasetConfig("features").register_on_complete("features", tags={"a": "b"})
+    assert output.register_as == {
+        "name": "features",
+        "description": None,
+        "tags": {"a": "b"},
+        "create_new_version": True,
+    }
+    with pytest.raises(ConfigError, match="dataset name 'bad name'"):
+        OutputFileDatasetConfig("x").register_on_complete("bad name")
+    with pytest.raises(ConfigError, match="of type 'tabular', which this duto cannot read"):
+        dataset_from_definition({"type": "tabular"}, registration)

@@ -14,6 +14,7 @@ import typer
 from rich.text import Text
 
 from duto.cli import (
+    assets,
     cache,
     command_servers,
     compute,
@@ -55,6 +56,8 @@ app.add_typer(env.app, name="env")
 app.add_typer(publishing.pipelines, name="pipelines")
 app.add_typer(publishing.endpoints, name="endpoints")
 app.add_typer(schedules.app, name="schedules")
+app.add_typer(assets.datasets, name="datasets")
+app.add_typer(assets.models, name="models")
 app.add_typer(cache.app, name="cache")
 app.add_typer(command_servers.app, name="command-server")
 app.add_typer(runner.app, name="runner")

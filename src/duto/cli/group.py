@@ -25,6 +25,8 @@ COMMAND_ORDER: tuple[str, ...] = (
     "pipelines",
     "endpoints",
     "schedules",
+    "datasets",
+    "models",
     "server",
     "token",
     "secrets",

@@ -101,6 +101,15 @@ class ReuseDecisions:
             if port.source["kind"] == "step_output":
                 produced = upstream_outputs[port.source["step"]][port.source["output"]]
                 inputs[port.name] = {"digest": produced["digest"], "source": dict(port.source)}
+            elif port.source.get("registered"):
+                pinned = port.source["registered"]  # the content its version holds, in the store already
+                inputs[port.name] = {
+                    "digest": pinned["digest"],
+                    "source": {"kind": "dataset"},
+                    "files": {
+                        f"{pinned['name']}:{rel}": blob for rel, blob in self.cas.files_of(pinned["digest"]).items()
+                    },
+                }
             else:
                 files = dataset_files(
                     port,

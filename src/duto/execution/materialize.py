@@ -129,6 +129,8 @@ def place_input(
         except StoreDamagedError as exc:
             raise StoreDamagedError(exc.fault, what) from exc
         return str(target)
+    if source.get("registered"):
+        return _place_registered(spec, layout, cas, mounted)
     digests = fingerprinted or InputDigests({}, "")
     if in_place:
         folder = _local_folder(spec, datastores, parameters or {})
@@ -148,6 +150,23 @@ def _local_folder(spec: InputSpec, datastores: dict[str, DatastoreBackend], para
         return None
     folder = backend.local_path(paths[0]["path"])
     return folder if folder.is_dir() else None
+
+
+def _place_registered(spec: InputSpec, layout: StepLayout, cas: ContentStore, mounted: list[str]) -> str:
+    """A registered dataset version, laid out from the content it was registered with (hard links when mounted,
+    since the step reads it in place, watched as mounted files are; copies when downloaded): its one file when
+    it names one, else a folder."""
+    registered = spec.source["registered"]
+    target = layout.inputs / spec.name
+    what = f"input {spec.name!r} (dataset {registered['name']!r} version {registered['version']})"
+    try:
+        cas.materialize(registered["digest"], target, link=spec.mode == "mount")
+    except StoreDamagedError as exc:
+        raise StoreDamagedError(exc.fault, what) from exc
+    if spec.mode == "mount":
+        mounted.extend(_files_under(target))
+    single = registered.get("single_file")
+    return str(target / single) if single else str(target)
 
 
 def _place_transferred(
@@ -279,6 +298,30 @@ def _place_dataset(
     for backend, path, rel in fetches:
         remote.place(backend, path, fingerprinted.datastore_file(backend.name, path), folder / rel)
     return str(folder)
+
+
+def store_dataset(
+    source: dict[str, Any], scratch: Path, cas: ContentStore, datastores: dict[str, DatastoreBackend]
+) -> tuple[str, str | None]:
+    """Copy the files a dataset source names now into the content store, as a registered version keeps them.
+
+    Returns the manifest's digest and, when the dataset names one file, that file's name in it. `scratch` is an
+    empty folder on the store's filesystem, for the copy on its way in.
+
+    Raises:
+        InputError: the dataset names no files.
+    """
+    layout = StepLayout(scratch)
+    scratch.mkdir(parents=True, exist_ok=True)
+    spec = InputSpec("dataset", "download", {k: v for k, v in source.items() if k != "registered"})
+    placed = Path(_place_dataset(spec, layout, datastores, [], {}, RemoteFiles(cas), InputDigests({}, "")))
+    folder = layout.inputs / spec.name
+    files = [str(PurePosixPath(p.relative_to(folder).as_posix())) for p in folder.rglob("*") if p.is_file()]
+    if not files:
+        where = ", ".join(str(list(p.values())[-1]) for p in source["paths"])
+        raise InputError(f"the dataset names no files now (at {where}); nothing to register")
+    single = placed.relative_to(folder).as_posix() if placed.is_file() else None
+    return cas.put_tree(folder, move=True), single
 
 
 def at_path_on_compute(spec: InputSpec, placed: str, code: Path) -> str:
@@ -483,6 +526,7 @@ def step_api_folder(envs_dir: Path) -> Path:
         "parallel_run.py",
         "tracking/__init__.py",
         "tracking/step_context.py",
+        "tracking/model_paths.py",
         "tracking/entry_script.py",
         "tracking/parallel_driver.py",
         # A tabular dataset given as itself: standard library too, pandas imported when a frame is asked for.

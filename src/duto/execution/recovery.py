@@ -54,7 +54,7 @@ def recover(
         step = layout.step(row.id)
         if row.pid is not None:
             _kill_leftover(row.pid, row.pid_start_ticks)
-        StepEventsReader(step.events, run_id, row.id, row.name, offset=row.events_offset).ingest(store)
+        StepEventsReader(step.events, run_id, row.id, row.name, offset=row.events_offset, cas=cas).ingest(store)
         attempts: list[dict[str, Any]] = list(row.attempts or [])
         if row.attempt > 0 and step.root.exists():
             archive_attempt(step, row.attempt)

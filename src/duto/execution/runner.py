@@ -32,10 +32,12 @@ from duto.execution.materialize import InputDigests, InputError, PreparedStep, p
 from duto.execution.parallel_run import PARALLEL_RUN, THRESHOLD_EXIT, assemble, scored_items, scoring_key
 from duto.execution.parallel_run import plan as plan_parallel_run
 from duto.execution.recovery import GOING, recover
+from duto.execution.registration import register_outputs
 from duto.execution.running import POLL_SECONDS, RunningSteps, StepState, log_event, mounted_states
 from duto.execution.transfer import DATA_TRANSFER, RESULT_FILE, TransferPlan, transfer_key
 from duto.graph.spec import PipelineSpec
 from duto.graph.status import RunStatus
+from duto.storage.asset_store import AssetStore, Producer
 from duto.storage.cas import ContentStore, workspace_content_store
 from duto.storage.datastores import DatastoreBackend
 from duto.storage.db import Database
@@ -68,6 +70,7 @@ class Runner:
         db = Database(self.config.resolved_db_url())
         self.store = RunsStore(db)
         self.reuse = ReuseStore(db)
+        self.assets = AssetStore(db)
         self.cas = workspace_content_store(self.config.duto_dir)
         row = self.store.pipeline_run(run_id)
         self.run_id = row.id
@@ -396,17 +399,25 @@ class Runner:
         state.outputs = dict(entry.outputs)
         state.reasons = []
         why = f"reused from {entry.pipeline_run_id}/{entry.step_name}"
-        self._end(
-            state,
-            RunStatus.FINISHED,
-            why,
-            outputs=state.outputs,
-            reused_from=entry.step_run_id,
-            fingerprint=state.fingerprint,
-            components=state.components,
-            reasons=state.reasons,
-            decision=self._decision_event(state),
-        )
+        with self.store.db.batch():
+            problems = self._register_outputs(state)
+            self._end(
+                state,
+                RunStatus.FINISHED,
+                why,
+                outputs=state.outputs,
+                reused_from=entry.step_run_id,
+                fingerprint=state.fingerprint,
+                components=state.components,
+                reasons=state.reasons,
+                decision=self._decision_event(state),
+            )
+        for problem in problems:
+            log.warning("step %s: %s", state.spec.name, problem)
+
+    def _register_outputs(self, state: StepState) -> list[str]:
+        """Register the outputs the step asks for as dataset versions, in the transaction that finishes it."""
+        return register_outputs(self.assets, state.spec, state.outputs, Producer(self.run_id, state.step_run_id))
 
     def _claim(self, state: StepState) -> bool:
         """Hold the step's fingerprint while it runs; False while another run computes the same one."""
@@ -657,12 +668,13 @@ class Runner:
                     self.reuse.record(state.fingerprint, state.step_run_id, staged.outputs)
                 self._release(state)
                 state.outputs = staged.outputs
+                unregistered = self._register_outputs(state)
                 done = None if state.attempt <= 1 else f"finished on attempt {state.attempt}"  # 0: nothing started
                 self._end(state, RunStatus.FINISHED, done, exit_code=code, outputs=staged.outputs)
         except BaseException:
             staged.discard()
             raise
-        for problem in staged.promote():
+        for problem in [*unregistered, *staged.promote()]:
             log.warning("step %s: %s", state.spec.name, problem)
             _note_in_log(state.layout.std_log, problem)
 

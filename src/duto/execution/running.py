@@ -24,6 +24,7 @@ from duto.execution.transfer import TransferPlan
 from duto.graph.spec import StepSpec
 from duto.graph.status import RunStatus
 from duto.processes import start_ticks
+from duto.storage.cas import workspace_content_store
 from duto.storage.hashing import FileState
 from duto.storage.layout import StepLayout
 from duto.storage.runs_store import NewEvent, RunsStore
@@ -78,6 +79,7 @@ class RunningSteps:
         self.states: dict[str, StepState] = {}
         self.selector = selectors.DefaultSelector()
         self.targets: dict[str, Any] = {}  # compute targets other than local, opened when a step needs one
+        self.cas = workspace_content_store(config.duto_dir)  # where the models steps register are stored
 
     def start(self, state: StepState, prepared: PreparedStep | TransferPlan) -> None:
         """Start the step's next attempt on its target; record it Running.
@@ -92,7 +94,7 @@ class RunningSteps:
         state.started_at = time.time()
         state.deadline = None if spec.timeout_seconds is None else time.monotonic() + spec.timeout_seconds
         state.ending = None
-        state.reader = StepEventsReader(state.layout.events, self.run_id, state.step_run_id, spec.name)
+        state.reader = StepEventsReader(state.layout.events, self.run_id, state.step_run_id, spec.name, cas=self.cas)
         state.log_size = 0
         if process.exit_fd is not None:
             self.selector.register(process.exit_fd, selectors.EVENT_READ, state)

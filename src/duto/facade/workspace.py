@@ -6,7 +6,7 @@ import os
 import uuid
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from duto.config import WORKSPACE_DIR, WorkspaceConfig, find_workspace_root, updating
 from duto.errors import WorkspaceExistsError
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from duto.facade.environment_registry import Environment
     from duto.facade.experiment import Experiment
     from duto.facade.keyvault import Keyvault
+    from duto.facade.models import Model
     from duto.facade.runs import PipelineRun
 
 
@@ -163,6 +164,20 @@ class Workspace:
         from duto.facade.environment_registry import Environment
 
         return Environment.list(self)
+
+    @property
+    def datasets(self) -> dict[str, Any]:
+        """The registered datasets by name, each at its latest version."""
+        from duto.facade.datasets import Dataset
+
+        return Dataset.get_all(self)
+
+    @property
+    def models(self) -> dict[str, Model]:
+        """The registered models by name, each at its latest version."""
+        from duto.facade.models import Model
+
+        return {m.name: m for m in Model.list(self, latest=True)}
 
     @property
     def experiments(self) -> dict[str, Experiment]:

@@ -7,13 +7,27 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from duto.errors import ConfigError
-from duto.graph.datasets import InputMode, _datastore_name
+from duto.graph.datasets import InputMode, _datastore_name, check_registered_name
 
 if TYPE_CHECKING:
     from duto.graph.steps import Step
 
 OutputKind = Literal["pipeline_data", "output_file_dataset"]
 _unnamed_outputs = itertools.count(1)
+
+
+def registration_request(
+    name: str, description: str | None, tags: dict[str, str] | None, create_new_version: bool
+) -> dict[str, Any]:
+    """What an output asks to be registered as when its step finishes (an output's `register_as` in the spec)."""
+    if tags is not None and not (isinstance(tags, dict) and all(isinstance(v, str) for v in tags.values())):
+        raise ConfigError(f"dataset {name!r}: tags must be a dict of strings")
+    return {
+        "name": check_registered_name("dataset", name),
+        "description": description,
+        "tags": dict(tags or {}),
+        "create_new_version": bool(create_new_version),
+    }
 
 
 def _check_name(kind: str, name: Any) -> str:
@@ -68,6 +82,7 @@ class PipelineData:
     producers: list[Step] = field(default_factory=list, repr=False)
     pipeline_output_name: str | None = field(default=None, kw_only=True)
     training_output: TrainingOutput | None = field(default=None, kw_only=True)
+    register_as: dict[str, Any] | None = field(default=None, kw_only=True, repr=False)
 
     def __post_init__(self) -> None:
         _check_name("PipelineData", self.name)
@@ -100,6 +115,21 @@ class PipelineData:
         """Give the consuming step the producer's folder itself: no copy."""
         return DataConsumption(self, _check_name("input", input_name or self.name), "mount")
 
+    def as_dataset(self) -> PipelineData:
+        """This output as a file dataset, which `.register(name)` registers when its step finishes."""
+        return self
+
+    def register(
+        self,
+        name: str,
+        create_new_version: bool = True,
+        description: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> PipelineData:
+        """Register what the step writes here as a version of dataset `name` each time the step finishes."""
+        self.register_as = registration_request(name, description, tags, create_new_version)
+        return self
+
     def __repr__(self) -> str:
         return f"PipelineData(name={self.name!r})"
 
@@ -114,6 +144,7 @@ class OutputFileDatasetConfig:
     name: str | None = None
     destination: tuple[Any, str] | None = None
     producers: list[Step] = field(default_factory=list, repr=False)
+    register_as: dict[str, Any] | None = field(default=None, kw_only=True, repr=False)
 
     def __post_init__(self) -> None:
         if self.name is None:
@@ -145,6 +176,14 @@ class OutputFileDatasetConfig:
 
     def as_input(self, name: str | None = None) -> DataConsumption:
         return DataConsumption(self, _check_name("input", name or self.output_name), "mount")
+
+    def register_on_complete(
+        self, name: str, description: str | None = None, tags: dict[str, str] | None = None
+    ) -> OutputFileDatasetConfig:
+        """Register what the step writes here as a version of dataset `name` each time the step finishes
+        (a new version when the content is new; the same one when it is not)."""
+        self.register_as = registration_request(name, description, tags, create_new_version=True)
+        return self
 
     def as_mount(self) -> OutputFileDatasetConfig:
         """The output is written in place; accepted for v1 compatibility."""

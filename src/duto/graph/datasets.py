@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Literal
@@ -68,31 +69,138 @@ class LocalPath:
 
 
 GLOB_CHARACTERS = "*?["
+REGISTERED_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,254}")
+
+
+def check_registered_name(kind: str, name: Any) -> str:
+    """A dataset's or model's registered name: letters, digits, '_', '.', '-', starting with a letter or digit.
+
+    Raises:
+        ConfigError: any other name.
+    """
+    if not isinstance(name, str) or not REGISTERED_NAME.fullmatch(name):
+        raise ConfigError(
+            f"{kind} name {name!r} must be letters, digits, '_', '.' or '-' (starting with a letter or digit), "
+            "such as 'training-data'"
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class Registration:
+    """Which registered version a dataset is: pinned by the content it held (`digest`, the store's manifest)."""
+
+    id: str
+    name: str
+    version: int
+    digest: str
+    single_file: str | None = None  # its one file's name, when the dataset names one file
+    description: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def to_spec(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "version": self.version,
+            "digest": self.digest,
+            "single_file": self.single_file,
+        }
+
+
+def _path_from_spec(entry: Mapping[str, str]) -> DataPath | UrlPath | LocalPath:
+    if "url" in entry:
+        return UrlPath(entry["url"])
+    if "local" in entry:
+        return LocalPath(entry["local"])
+    return DataPath(entry["datastore"], entry["path"])
 
 
 @dataclass(frozen=True, eq=False)
 class FileDataset:
-    """A set of files on datastores, consumed by steps as a folder or, when it is one file, a file."""
+    """A set of files on datastores, consumed by steps as a folder or, when it is one file, a file.
+
+    A registered one (`Dataset.get_by_name`) carries its `registration`: a step reads the content that version
+    held, whatever its paths hold now.
+    """
 
     paths: tuple[DataPath | UrlPath | LocalPath, ...]
     name: str = field(default_factory=lambda: f"dataset_{next(_ids)}")
     parameter: str | None = None  # a DataPath pipeline parameter: `paths` holds its default, a run may override it
+    registration: Registration | None = field(default=None, kw_only=True)
+
+    DEFINITION_TYPE = "file"
+
+    @property
+    def id(self) -> str | None:
+        """The registered version's id; None for a dataset not registered."""
+        return None if self.registration is None else self.registration.id
+
+    @property
+    def version(self) -> int | None:
+        """The registered version; None for a dataset not registered."""
+        return None if self.registration is None else self.registration.version
+
+    @property
+    def description(self) -> str | None:
+        return None if self.registration is None else self.registration.description
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {} if self.registration is None else dict(self.registration.tags)
 
     def as_named_input(self, name: str) -> DatasetConsumptionConfig:
         """Name this dataset as a step input; `.as_download()` or `.as_mount()` pick how it arrives."""
         return DatasetConsumptionConfig(name=name, dataset=self, mode="mount")
 
     def as_download(self, path_on_compute: str | None = None) -> DatasetConsumptionConfig:
-        return self.as_named_input(self.name).as_download(path_on_compute)
+        return self.as_named_input(_input_name(self.name)).as_download(path_on_compute)
 
     def as_mount(self, path_on_compute: str | None = None) -> DatasetConsumptionConfig:
-        return self.as_named_input(self.name).as_mount(path_on_compute)
+        return self.as_named_input(_input_name(self.name)).as_mount(path_on_compute)
 
     def to_spec(self) -> dict[str, Any]:
         spec: dict[str, Any] = {"kind": "dataset", "paths": [p.to_spec() for p in self.paths]}
         if self.parameter is not None:
             spec["parameter"] = self.parameter
+        if self.registration is not None:
+            spec["registered"] = self.registration.to_spec()
         return spec
+
+    def _definition(self) -> dict[str, Any]:
+        """What a registered version keeps of this dataset to rebuild it: its type and paths."""
+        return {"type": self.DEFINITION_TYPE, "paths": [p.to_spec() for p in self.paths]}
+
+    @classmethod
+    def _from_definition(cls, definition: Mapping[str, Any], registration: Registration) -> FileDataset:
+        paths = tuple(_path_from_spec(p) for p in definition["paths"])
+        return cls(paths=paths, name=registration.name, registration=registration)
+
+
+def _input_name(name: str) -> str:
+    """An input name for a dataset's own name: a registered name such as 'raw-data' becomes 'raw_data'."""
+    text = re.sub(r"\W", "_", name)
+    return text if text.isidentifier() else f"dataset_{text}"
+
+
+DatasetFactory = Callable[[Mapping[str, Any], Registration], Any]
+# The classes a registered definition rebuilds, by its "type"; a new kind of dataset adds itself here.
+DEFINITION_TYPES: dict[str, DatasetFactory] = {FileDataset.DEFINITION_TYPE: FileDataset._from_definition}
+
+
+def dataset_from_definition(definition: Mapping[str, Any], registration: Registration) -> Any:
+    """The dataset a registered version's definition describes, carrying its registration.
+
+    Raises:
+        ConfigError: a definition of a type this duto does not know.
+    """
+    make = DEFINITION_TYPES.get(str(definition.get("type")))
+    if make is None:
+        raise ConfigError(
+            f"registered dataset {registration.name!r} version {registration.version} is of type "
+            f"{definition.get('type')!r}, which this duto cannot read; upgrade duto"
+        )
+    return make(definition, registration)
 
 
 @dataclass(frozen=True, eq=False)

@@ -19,7 +19,8 @@ SCHEMA_VERSION = 8
 # 7 the `data_transfer` step kind and a step's `transfer` (its reference types; null for other kinds);
 # 8 a dataset source's `tabular` recipe and `direct` (a tabular dataset given to the step as itself), the
 # `parallel_run` step kind and a step's `parallel_run` (its ParallelRunConfig; null for other kinds), and a step's
-# `module`: the module version a step was made from and its ports' types (null for other steps)
+# `module`: the module version a step was made from and its ports' types (null for other steps),
+# a dataset source's `registered` (the registered version it is pinned to) and an output's `register_as`
 READABLE_VERSIONS = (1, 2, 3, 4, 5, 6, 7, 8)
 SPEC_KIND = "duto.pipeline"
 
@@ -31,8 +32,9 @@ Argument = dict[str, str]
 class InputSpec:
     """One input port. `source` is {"kind": "step_output", "step", "output"} or
     {"kind": "dataset", "paths": [{"datastore", "path"} | {"url"} | {"local"}], "parameter"?: name,
-    "tabular"?: {"format", "options", "transforms"}, "direct"?: bool}.
-    `path_on_compute` places it at that path relative to the step's working folder."""
+    "tabular"?: {"format", "options", "transforms"}, "direct"?: bool,
+    "registered"?: {"id", "name", "version", "digest", "single_file"}}; a registered one is read from the store's
+    `digest`, the content its version held. `path_on_compute` places it at that path relative to the step's working folder."""
 
     name: str
     mode: Literal["mount", "download"]
@@ -53,7 +55,8 @@ def dataset_paths(source: dict[str, Any], parameters: Mapping[str, Any]) -> list
 class OutputSpec:
     """One output port; `destination` is a datastore path template for an OutputFileDatasetConfig.
 
-    `pipeline_output_name` names it for the whole run; `training_output` is {"type", "model_file"} as declared.
+    `pipeline_output_name` names it for the whole run; `training_output` is {"type", "model_file"} as declared;
+    `register_as` the dataset it is registered as when its step finishes.
     """
 
     name: str
@@ -63,6 +66,8 @@ class OutputSpec:
     is_directory: bool | None = None
     pipeline_output_name: str | None = None
     training_output: dict[str, Any] | None = None
+    # {"name", "description", "tags", "create_new_version"}: registered as a dataset version when the step finishes
+    register_as: dict[str, Any] | None = None
 
 
 def step_key(name: str, ordinal: int) -> str:

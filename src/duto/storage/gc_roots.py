@@ -48,6 +48,7 @@ WITHOUT_DIGESTS = frozenset(
         "schedule_firings",
         "modules",
         "data_types",
+        "dataset_consumptions",
     }
 )
 
@@ -133,8 +134,17 @@ def _module_versions(db: Database) -> set[str]:
     return ModuleStore(db).snapshots()
 
 
+def _registered_assets(db: Database) -> set[str]:
+    """A registered dataset's or model's version keeps its content for as long as it is registered."""
+    with db.reading() as s:
+        found = set(s.scalars(select(models.DatasetVersion.digest)))
+        found.update(s.scalars(select(models.ModelVersion.digest)))
+    return found
+
+
 register("runs", ("pipeline_runs", "step_runs"), _runs)
 register("module versions", ("module_versions",), _module_versions)
 register("schedules", ("schedules",), _schedules)
 register("published pipelines", ("published_pipelines",), _published_pipelines)
 register("reuse entries", ("reuse_entries",), _reuse_entries)
+register("datasets and models", ("dataset_versions", "model_versions"), _registered_assets)

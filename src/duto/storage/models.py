@@ -364,3 +364,61 @@ class DataTypeRecord(Base):
     is_directory: Mapped[bool] = mapped_column(Boolean)
     parent_datatypes: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class DatasetVersion(Base):
+    """One version of a registered dataset: its definition (what it reads) and the content it held, stored."""
+
+    __tablename__ = "dataset_versions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    version: Mapped[int] = mapped_column(Integer)
+    # What the dataset's class puts into a pipeline spec (its type and paths), to rebuild that class.
+    definition: Mapped[Any] = mapped_column(JSONText)
+    digest: Mapped[str] = mapped_column(String(80))  # the content store's manifest of its files
+    single_file: Mapped[str | None] = mapped_column(Text)  # its one file's name, when it names one file
+    description: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[Any] = mapped_column(JSONText)
+    # The step run whose output it is (register_on_complete, as_dataset().register), and that step's run.
+    step_run_id: Mapped[str | None] = mapped_column(String(64))
+    pipeline_run_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_dataset_versions_name_version"),)
+
+
+class DatasetConsumption(Base):
+    """A step of a run that took a registered dataset version as input."""
+
+    __tablename__ = "dataset_consumptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_version_id: Mapped[str] = mapped_column(ForeignKey("dataset_versions.id"), index=True)
+    pipeline_run_id: Mapped[str] = mapped_column(String(64), index=True)
+    step_run_id: Mapped[str | None] = mapped_column(String(64))
+    step_name: Mapped[str] = mapped_column(String(255))
+    input_name: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ModelVersion(Base):
+    """One version of a registered model: its file or folder, stored, and what made it."""
+
+    __tablename__ = "model_versions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    version: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(80))  # the content store's manifest of the file or folder
+    file_name: Mapped[str] = mapped_column(String(255))  # the registered file's or folder's own name
+    description: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[Any] = mapped_column(JSONText)
+    properties: Mapped[Any] = mapped_column(JSONText)
+    framework: Mapped[str | None] = mapped_column(String(64))
+    dataset_version_ids: Mapped[Any] = mapped_column(JSONText)  # the datasets passed as `datasets=`
+    step_run_id: Mapped[str | None] = mapped_column(String(64))
+    pipeline_run_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_model_versions_name_version"),)

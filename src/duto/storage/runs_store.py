@@ -34,6 +34,7 @@ from duto.storage.lease_store import HOLDER_COLUMNS, Holder
 # (Declarative classes type `__table__` as any FromClause; these are the Tables behind them.)
 _RUNS = cast(Table, models.PipelineRun.__table__)
 _STEPS = cast(Table, models.StepRun.__table__)
+_CONSUMPTIONS = cast(Table, models.DatasetConsumption.__table__)
 _EVENTS = cast(Table, models.Event.__table__)
 # How many of the runs an ambiguous run id prefix matches its error lists (the newest).
 AMBIGUOUS_LISTED = 10
@@ -49,6 +50,25 @@ def utcnow() -> datetime:
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def _consumptions(
+    run_id: str, spec: dict[str, Any], steps: Sequence[tuple[str, str, str]], now: datetime
+) -> list[dict[str, Any]]:
+    """The registered dataset versions a run's steps read (its lineage), given in spec order as its steps are."""
+    return [
+        {
+            "dataset_version_id": port["source"]["registered"]["id"],
+            "pipeline_run_id": run_id,
+            "step_run_id": step_run_id,
+            "step_name": name,
+            "input_name": port["name"],
+            "created_at": now,
+        }
+        for (step_run_id, name, _), step in zip(steps, spec.get("steps", []), strict=False)
+        for port in step.get("inputs", [])
+        if port["source"].get("registered")
+    ]
 
 
 def _status_values(status: RunStatus, reason: str | None, fields: dict[str, Any]) -> dict[str, Any]:
@@ -210,6 +230,9 @@ class RunsStore:
                         for position, (step_run_id, name, target) in enumerate(steps)
                     ],
                 )
+            consumed = _consumptions(run_id, spec, steps, now)
+            if consumed:
+                core.execute(insert(_CONSUMPTIONS), consumed)
             self._add_events(s, run_id, [NewEvent("run_status", {"status": RunStatus.NOT_STARTED.value})])
 
     def pipeline_run(self, run_id: str) -> models.PipelineRun:

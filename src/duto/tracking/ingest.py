@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from duto.errors import DutoError
+from duto.storage.asset_store import AssetStore, Producer
+from duto.storage.cas import ContentStore
+from duto.storage.model_files import store_model
 from duto.storage.models import Metric
 from duto.storage.runs_store import NewEvent, RunsStore
 
@@ -22,6 +26,7 @@ class StepEventsReader:
     offset: int = 0
     partial: bytes = b""
     tags: dict[str, str] = field(default_factory=dict)
+    cas: ContentStore | None = None  # where models the step registers are stored; None reads them as not there
 
     def ingest(self, store: RunsStore) -> int:
         """Store every complete line written since the last call; returns how many were stored.
@@ -44,6 +49,7 @@ class StepEventsReader:
         metrics: list[Metric] = []
         events: list[NewEvent] = []
         new_tags = False
+        registered: list[dict[str, Any]] = []
         for line in lines:
             record = _parse(line)
             if record is None:
@@ -86,12 +92,38 @@ class StepEventsReader:
                         event_step,
                     )
                 )
+            elif kind == "model":
+                registered.append(record)
+        for record in registered:
+            events.append(NewEvent("model", self._register_model(store, record), self.step_run_id))
         if lines:
             store.record_metrics(self.pipeline_run_id, metrics, events, (self.step_run_id, consumed))
         self.offset = read_to
         if new_tags:
             store.update_step(self.step_run_id, tags=dict(self.tags))
         return len(metrics) + len(events)
+
+    def _register_model(self, store: RunsStore, record: dict[str, Any]) -> dict[str, Any]:
+        """Register a model the step asked to (`run.register_model`); the same content again keeps its version,
+        so reading the line twice (a runner taking the run over) registers nothing twice."""
+        name = str(record.get("name"))
+        if self.cas is None:
+            return {"step": self.step_name, "name": name, "error": "the runner keeps no content store here"}
+        try:
+            row = store_model(
+                self.cas,
+                AssetStore(store.db),
+                Path(str(record["path"])),
+                name,
+                description=record.get("description"),
+                tags=dict(record.get("tags") or {}),
+                properties=dict(record.get("properties") or {}),
+                framework=record.get("framework"),
+                producer=Producer(self.pipeline_run_id, self.step_run_id),
+            )
+        except (DutoError, OSError) as exc:
+            return {"step": self.step_name, "name": name, "error": str(exc)}
+        return {"step": self.step_name, "name": name, "version": row.version, "id": row.id}
 
 
 def _parse(line: bytes) -> dict[str, Any] | None:

@@ -161,6 +161,44 @@ class Run:
         self._emit("file", name=name, path=str(stored))
         return str(stored)
 
+    def register_model(
+        self,
+        model_name: str,
+        model_path: str,
+        tags: dict[str, Any] | None = None,
+        properties: dict[str, Any] | None = None,
+        model_framework: str | None = None,
+        description: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Register the file or folder at `model_path` (relative to the step's working folder) as a version of
+        model `model_name`, linked to this run; the runner registers it as it reads the step's events (within
+        about a second, and before the step is recorded as ended)."""
+        del kwargs  # v1's asset_id, sample inputs and the like: nothing in duto reads them
+        source = os.path.abspath(model_path)
+        if not os.path.exists(source):
+            raise FileNotFoundError(f"register_model: model_path {model_path!r} does not exist")
+        stored = self._stored_path(os.path.join(model_name, os.path.basename(source.rstrip(os.sep))), prefix="models")
+        if stored is None:
+            print(f"Attempted to register model {model_name}")
+            return
+        import shutil
+
+        if os.path.isdir(source):
+            shutil.rmtree(stored, ignore_errors=True)
+            shutil.copytree(source, stored)
+        else:
+            _copy(source, stored)
+        self._emit(
+            "model",
+            name=model_name,
+            path=stored,
+            tags={str(k): str(v) for k, v in (tags or {}).items()},
+            properties={str(k): str(v) for k, v in (properties or {}).items()},
+            framework=model_framework,
+            description=description,
+        )
+
     def _stored_path(self, name: str, prefix: str) -> str | None:
         if self._files_dir is None:
             return None

@@ -45,6 +45,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/datasets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Datasets
+         * @description Every registered dataset at its latest version, by name.
+         */
+        get: operations["list_datasets_api_datasets_get"];
+        put?: never;
+        /**
+         * Register Dataset
+         * @description Register the files at datastore paths now as a version of a dataset (the latest again for the same
+         *     content; a conflict for other content without `create_new_version`).
+         */
+        post: operations["register_dataset_api_datasets_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show Dataset */
+        get: operations["show_dataset_api_datasets__name__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/{name}/lineage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Dataset Lineage
+         * @description Each version, oldest first: the run that produced it, the steps that read it, the models made from it.
+         */
+        get: operations["dataset_lineage_api_datasets__name__lineage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/endpoints": {
         parameters: {
             query?: never;
@@ -251,7 +313,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/modules": {
+    "/api/models": {
         parameters: {
             query?: never;
             header?: never;
@@ -259,10 +321,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Modules
-         * @description The modules, by name.
+         * List Models
+         * @description Every version of every registered model (or of `name`), by name then version.
          */
-        get: operations["list_modules_api_modules_get"];
+        get: operations["list_models_api_models_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -271,18 +333,15 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/modules/{name}": {
+    "/api/models/{name}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /**
-         * Show Module
-         * @description A module with each of its versions: script, ports with their data types, params.
-         */
-        get: operations["show_module_api_modules__name__get"];
+        /** Show Model */
+        get: operations["show_model_api_models__name__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -931,6 +990,139 @@ export interface components {
              */
             type: string;
         };
+        /** Consumer */
+        Consumer: {
+            /** Input Name */
+            input_name: string;
+            /** Pipeline Run Id */
+            pipeline_run_id: string;
+            /** Step Name */
+            step_name: string;
+            /** Step Run Id */
+            step_run_id: string | null;
+        };
+        /** DatasetPath */
+        DatasetPath: {
+            /** Datastore */
+            datastore: string;
+            /**
+             * Path
+             * @description a path or glob inside the datastore: 'raw/**'
+             */
+            path: string;
+        };
+        /** DatasetRef */
+        DatasetRef: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Version */
+            version: number;
+        };
+        /**
+         * DatasetRegistration
+         * @description Register the files on datastore paths as a version of a dataset (local paths are not taken over HTTP).
+         */
+        DatasetRegistration: {
+            /**
+             * Create New Version
+             * @default false
+             */
+            create_new_version: boolean;
+            /** Description */
+            description?: string | null;
+            /** Name */
+            name: string;
+            /** Paths */
+            paths: components["schemas"]["DatasetPath"][];
+            /** Tags */
+            tags?: {
+                [key: string]: string;
+            };
+        };
+        /** DatasetVersionInfo */
+        DatasetVersionInfo: {
+            /** Created At */
+            created_at: string;
+            /**
+             * Definition
+             * @description what it reads: {"type": "file", "paths": [...]}
+             */
+            definition: {
+                [key: string]: unknown;
+            };
+            /** Description */
+            description: string | null;
+            /**
+             * Digest
+             * @description the content store's manifest of the files the version holds
+             */
+            digest: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** @description the step run whose output it is, when one registered it */
+            produced_by: components["schemas"]["ProducedBy"] | null;
+            /**
+             * Single File
+             * @description its one file's name, when the dataset names one file
+             */
+            single_file: string | null;
+            /** Tags */
+            tags: {
+                [key: string]: string;
+            };
+            /** Version */
+            version: number;
+        };
+        /** DatasetVersionLineage */
+        DatasetVersionLineage: {
+            /**
+             * Consumed By
+             * @description the steps that read this version, oldest first
+             */
+            consumed_by: components["schemas"]["Consumer"][];
+            /** Created At */
+            created_at: string;
+            /**
+             * Definition
+             * @description what it reads: {"type": "file", "paths": [...]}
+             */
+            definition: {
+                [key: string]: unknown;
+            };
+            /** Description */
+            description: string | null;
+            /**
+             * Digest
+             * @description the content store's manifest of the files the version holds
+             */
+            digest: string;
+            /** Id */
+            id: string;
+            /**
+             * Models
+             * @description models registered with it, or by a step that read it
+             */
+            models: components["schemas"]["ModelRef"][];
+            /** Name */
+            name: string;
+            /** @description the step run whose output it is, when one registered it */
+            produced_by: components["schemas"]["ProducedBy"] | null;
+            /**
+             * Single File
+             * @description its one file's name, when the dataset names one file
+             */
+            single_file: string | null;
+            /** Tags */
+            tags: {
+                [key: string]: string;
+            };
+            /** Version */
+            version: number;
+        };
         /** Edge */
         Edge: {
             /** Source */
@@ -1103,18 +1295,6 @@ export interface components {
             /** Step Run Id */
             step_run_id: string;
         };
-        /** InputPortInfo */
-        InputPortInfo: {
-            /**
-             * Data Types
-             * @description the data types it accepts
-             */
-            data_types: string[];
-            /** Is Optional */
-            is_optional: boolean;
-            /** Name */
-            name: string;
-        };
         /** LastRun */
         LastRun: {
             /** Created */
@@ -1168,90 +1348,46 @@ export interface components {
             /** Series */
             series: components["schemas"]["MetricSeries"][];
         };
-        /** ModuleDetail */
-        ModuleDetail: {
-            /** Created At */
-            created_at: string;
-            /** Default Version */
-            default_version: string | null;
-            /** Description */
-            description: string | null;
-            /** Id */
-            id: string;
+        /** ModelRef */
+        ModelRef: {
             /** Name */
             name: string;
-            /**
-             * Status
-             * @description "Active", "Deprecated" or "Disabled"
-             */
-            status: string;
-            /**
-             * Version List
-             * @description its versions, in the order they were published
-             */
-            version_list: components["schemas"]["ModuleVersionInfo"][];
-            /**
-             * Versions
-             * @description how many versions it has
-             */
-            versions: number;
-        };
-        /** ModuleInfo */
-        ModuleInfo: {
-            /** Created At */
-            created_at: string;
-            /** Default Version */
-            default_version: string | null;
-            /** Description */
-            description: string | null;
-            /** Id */
-            id: string;
-            /** Name */
-            name: string;
-            /**
-             * Status
-             * @description "Active", "Deprecated" or "Disabled"
-             */
-            status: string;
-            /**
-             * Versions
-             * @description how many versions it has
-             */
-            versions: number;
-        };
-        /** ModuleVersionInfo */
-        ModuleVersionInfo: {
-            /** Created At */
-            created_at: string;
-            /** Description */
-            description: string | null;
-            /** Id */
-            id: string;
-            /** Inputs */
-            inputs: components["schemas"]["InputPortInfo"][];
-            /** Outputs */
-            outputs: components["schemas"]["OutputPortInfo"][];
-            /**
-             * Params
-             * @description its params and their defaults
-             */
-            params: {
-                [key: string]: unknown;
-            };
-            /** Script Name */
-            script_name: string;
-            /**
-             * Snapshot
-             * @description the digest of its code's snapshot in the content store
-             */
-            snapshot: string;
-            /**
-             * Status
-             * @description "Active", "Deprecated" or "Disabled"
-             */
-            status: string;
             /** Version */
-            version: string;
+            version: number;
+        };
+        /** ModelVersionInfo */
+        ModelVersionInfo: {
+            /** Created At */
+            created_at: string;
+            /**
+             * Datasets
+             * @description the dataset versions it came from
+             */
+            datasets: components["schemas"]["DatasetRef"][];
+            /** Description */
+            description: string | null;
+            /** Digest */
+            digest: string;
+            /** File Name */
+            file_name: string;
+            /** Framework */
+            framework: string | null;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** @description the step run that registered it, when a step did */
+            produced_by: components["schemas"]["ProducedBy"] | null;
+            /** Properties */
+            properties: {
+                [key: string]: string;
+            };
+            /** Tags */
+            tags: {
+                [key: string]: string;
+            };
+            /** Version */
+            version: number;
         };
         /** OutputFile */
         OutputFile: {
@@ -1263,15 +1399,6 @@ export interface components {
             /** Size */
             size: number;
         };
-        /** OutputPortInfo */
-        OutputPortInfo: {
-            /** Data Type */
-            data_type: string;
-            /** Is Directory */
-            is_directory: boolean | null;
-            /** Name */
-            name: string;
-        };
         /**
          * Problem
          * @description A 4xx answer: what is wrong and what to do; `field` names the request field at fault, when one is.
@@ -1281,6 +1408,15 @@ export interface components {
             detail: string;
             /** Field */
             field?: string | null;
+        };
+        /** ProducedBy */
+        ProducedBy: {
+            /** Pipeline Run Id */
+            pipeline_run_id: string;
+            /** Step Name */
+            step_name?: string | null;
+            /** Step Run Id */
+            step_run_id: string | null;
         };
         /**
          * PublishFromRun
@@ -1788,58 +1924,6 @@ export interface components {
             runs: components["schemas"]["StepChange"][];
         };
         /**
-         * StepDetail
-         * @description A step run with what its spec adds: the module version it was made from, when it was.
-         */
-        StepDetail: {
-            /** Compute Target */
-            compute_target: string;
-            /** Duration Seconds */
-            duration_seconds: number | null;
-            /** Ended */
-            ended: string | null;
-            /** Exit Code */
-            exit_code: number | null;
-            /** Fingerprint */
-            fingerprint: string | null;
-            /** Id */
-            id: string;
-            /** Is Reused */
-            is_reused: boolean;
-            /** Key */
-            key: string;
-            /**
-             * Module
-             * @description {"module", "module_id", "version", "module_version_id", "inputs", "outputs"} for a step made from a module version, else null
-             */
-            module: {
-                [key: string]: unknown;
-            } | null;
-            /** Name */
-            name: string;
-            /** Outputs */
-            outputs: {
-                [key: string]: unknown;
-            };
-            /** Reason */
-            reason: string | null;
-            /** Reused */
-            reused: boolean;
-            /** Reused From */
-            reused_from: {
-                [key: string]: unknown;
-            } | null;
-            /** Started */
-            started: string | null;
-            /** Status */
-            status: string;
-            /**
-             * Why
-             * @description why the step ran (empty when reused)
-             */
-            why: string[];
-        };
-        /**
          * StepEnvironment
          * @description The environment a step ran in, as its fingerprint recorded it.
          */
@@ -2248,6 +2332,216 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_datasets_api_datasets_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetVersionInfo"][];
+                };
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    register_dataset_api_datasets_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasetRegistration"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetVersionInfo"];
+                };
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    show_dataset_api_datasets__name__get: {
+        parameters: {
+            query?: {
+                /** @description a version number, or 'latest' */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the registered name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetVersionInfo"];
+                };
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such dataset or version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    dataset_lineage_api_datasets__name__lineage_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the registered name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetVersionLineage"][];
+                };
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such dataset or version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -2936,9 +3230,11 @@ export interface operations {
             };
         };
     };
-    list_modules_api_modules_get: {
+    list_models_api_models_get: {
         parameters: {
-            query?: never;
+            query?: {
+                name?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2951,7 +3247,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ModuleInfo"][];
+                    "application/json": components["schemas"]["ModelVersionInfo"][];
                 };
             };
             /** @description no token, or one that is unknown, revoked or expired */
@@ -2972,14 +3268,26 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
         };
     };
-    show_module_api_modules__name__get: {
+    show_model_api_models__name__get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description a version number, or 'latest' */
+                version?: string;
+            };
             header?: never;
             path: {
-                /** @description the module's name */
+                /** @description the registered name */
                 name: string;
             };
             cookie?: never;
@@ -2992,7 +3300,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ModuleDetail"];
+                    "application/json": components["schemas"]["ModelVersionInfo"];
                 };
             };
             /** @description no token, or one that is unknown, revoked or expired */
@@ -3013,7 +3321,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description no module has this name */
+            /** @description no such model or version */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4107,7 +4415,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["StepDetail"];
+                    "application/json": components["schemas"]["StepSummary"];
                 };
             };
             /** @description no token, or one that is unknown, revoked or expired */
