@@ -183,3 +183,15 @@ def test_an_output_that_would_replace_other_content_without_create_new_version_i
     assert dataset_lineage(ws, "kept")[0]["produced_by"]["pipeline_run_id"] == first.id
     log = second.get_steps()[0].get_stdout_log()
     assert "output 'kept' was not registered: dataset 'kept' is registered already (version 1)" in log
+
+
+def test_a_tabular_dataset_registers_and_comes_back_as_one_with_its_recipe(ws, tmp_path):
+    ds = _upload(ws, tmp_path, {"table/a.csv": "x,y\n1,2\n3,4\n5,6\n"})
+    recipe = Dataset.Tabular.from_delimited_files((ds, "table/a.csv")).skip(1).keep_columns(["y"])
+    first = recipe.register(ws, "table")
+    assert (first.version, recipe.register(ws, "table").version) == (1, 1)
+
+    again = Dataset.get_by_name(ws, "table")
+    assert type(again).__name__ == "TabularDataset" and (again.version, again.id) == (1, first.id)
+    assert again.recipe() == recipe.recipe()
+    assert again.to_pandas_dataframe()["y"].tolist() == [4, 6]

@@ -23,6 +23,7 @@ from duto.graph.datasets import (
 )
 from duto.graph.datasets import Dataset as DatasetDefinition
 from duto.graph.datasets import FileDataset as FileDatasetDefinition
+from duto.graph.tabular import TabularDataset as TabularDatasetDefinition
 from duto.storage import models
 from duto.storage.asset_store import AssetStore
 from duto.storage.datastores import DatastoreBackend
@@ -144,6 +145,50 @@ def _store(workspace: Workspace, source: dict[str, Any]) -> tuple[str, str | Non
             raise ConfigError(f"cannot register: the dataset's files cannot be read: {exc}") from exc
 
 
+@dataclass(frozen=True, eq=False)
+class TabularDataset(TabularDatasetDefinition):
+    """A tabular dataset that can register itself in a workspace (v1's `TabularDataset.register`): its files'
+    content and its recipe are kept, so `Dataset.get_by_name` gives back the same table."""
+
+    def register(
+        self,
+        workspace: Workspace,
+        name: str,
+        description: str | None = None,
+        tags: dict[str, str] | None = None,
+        create_new_version: bool = False,
+    ) -> TabularDataset:
+        """Register the files this dataset reads now, with its recipe, as a version of dataset `name`; the
+        rules are `FileDataset.register`'s.
+
+        Raises:
+            AssetExistsError: `name` holds other content and `create_new_version` is False.
+            ConfigError: a bad name or tags, or the dataset names no files now.
+        """
+        found: TabularDataset = register_dataset(workspace, self, name, description, tags, create_new_version)
+        return found
+
+
+def _registrable_table(made: TabularDatasetDefinition) -> TabularDataset:
+    return TabularDataset(made.paths, format=made.format, options=made.options, transforms=made.transforms)
+
+
+class _Tables:
+    """`Dataset.Tabular`: tabular datasets that can be registered (the factory's arguments are its own)."""
+
+    @staticmethod
+    def from_delimited_files(*args: Any, **kwargs: Any) -> TabularDataset:
+        return _registrable_table(DatasetDefinition.Tabular.from_delimited_files(*args, **kwargs))
+
+    @staticmethod
+    def from_parquet_files(*args: Any, **kwargs: Any) -> TabularDataset:
+        return _registrable_table(DatasetDefinition.Tabular.from_parquet_files(*args, **kwargs))
+
+    @staticmethod
+    def from_json_lines_files(*args: Any, **kwargs: Any) -> TabularDataset:
+        return _registrable_table(DatasetDefinition.Tabular.from_json_lines_files(*args, **kwargs))
+
+
 class _Files:
     """`Dataset.File`: file datasets that can be registered."""
 
@@ -158,6 +203,7 @@ class Dataset(DatasetDefinition):
     """The v1 entry point to datasets: `Dataset.File.from_files(...)`, and the registered ones of a workspace."""
 
     File = _Files  # type: ignore[assignment]  # the registrable kind of the same factory
+    Tabular = _Tables  # type: ignore[assignment]
 
     @staticmethod
     def get_by_name(workspace: Workspace, name: str, version: int | str = LATEST) -> Any:
@@ -184,8 +230,9 @@ class Dataset(DatasetDefinition):
         return {row.name: dataset_of(row) for row in AssetStore(workspace.database).dataset_versions()}
 
 
-# Registered file datasets come back registrable: a definition of type "file" rebuilds this class.
+# Registered datasets come back registrable: a definition of type "file" or "tabular" rebuilds these classes.
 DEFINITION_TYPES[FileDataset.DEFINITION_TYPE] = FileDataset._from_definition
+DEFINITION_TYPES[TabularDataset.DEFINITION_TYPE] = TabularDataset._from_definition
 
 
 def dataset_document(row: models.DatasetVersion) -> dict[str, Any]:

@@ -34,7 +34,8 @@ class InputSpec:
     {"kind": "dataset", "paths": [{"datastore", "path"} | {"url"} | {"local"}], "parameter"?: name,
     "tabular"?: {"format", "options", "transforms"}, "direct"?: bool,
     "registered"?: {"id", "name", "version", "digest", "single_file"}}; a registered one is read from the store's
-    `digest`, the content its version held. `path_on_compute` places it at that path relative to the step's working folder."""
+    `digest`, the content its version held. `path_on_compute` places it at that path relative to the step's
+    working folder."""
 
     name: str
     mode: Literal["mount", "download"]

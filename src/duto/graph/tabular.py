@@ -16,12 +16,15 @@ from typing import Any
 
 from duto.errors import ConfigError
 from duto.graph.datasets import (
+    DEFINITION_TYPES,
     GLOB_CHARACTERS,
     DataPath,
     DatasetConsumptionConfig,
     FileDataset,
     LocalPath,
+    Registration,
     UrlPath,
+    _ids,
 )
 
 FORMATS = ("delimited", "parquet", "json_lines")
@@ -124,13 +127,20 @@ class TabularDataset(FileDataset):
     transforms: tuple[dict[str, Any], ...] = ()
     direct: bool = False  # a step gets the dataset itself through `Run.get_context().input_datasets`
 
+    DEFINITION_TYPE = "tabular"
+
     def __getitem__(self, column: str) -> Column:
         """A column, to write a filter: `ds.filter(ds["age"] > 30)`."""
         return Column(_columns("a column", column)[0])
 
     def _then(self, transform: dict[str, Any]) -> TabularDataset:
-        return TabularDataset(
-            self.paths, format=self.format, options=self.options, transforms=(*self.transforms, transform)
+        # A new, unregistered recipe of the same class (a registrable one stays registrable).
+        return replace(
+            self,
+            name=f"dataset_{next(_ids)}",
+            registration=None,
+            direct=False,
+            transforms=(*self.transforms, transform),
         )
 
     def take(self, count: int) -> TabularDataset:
@@ -181,11 +191,18 @@ class TabularDataset(FileDataset):
 
     def _definition(self) -> dict[str, Any]:
         """The dataset as JSON: its paths and its recipe; `_from_definition` rebuilds it."""
-        return {"kind": DEFINITION_KIND, "paths": [p.to_spec() for p in self.paths], **self.recipe()}
+        return {
+            "type": self.DEFINITION_TYPE,
+            "kind": DEFINITION_KIND,
+            "paths": [p.to_spec() for p in self.paths],
+            **self.recipe(),
+        }
 
     @classmethod
-    def _from_definition(cls, definition: Mapping[str, Any]) -> TabularDataset:
-        """The dataset a `_definition()` describes.
+    def _from_definition(
+        cls, definition: Mapping[str, Any], registration: Registration | None = None
+    ) -> TabularDataset:
+        """The dataset a `_definition()` describes; a registered version's carries its `registration`.
 
         Raises:
             ConfigError: it is not a tabular dataset's definition.
@@ -195,12 +212,13 @@ class TabularDataset(FileDataset):
                 f"not a tabular dataset's definition (kind {definition.get('kind')!r}, format "
                 f"{definition.get('format')!r}); expected kind 'tabular' and a format of {', '.join(FORMATS)}"
             )
-        return cls(
+        dataset = cls(
             tuple(_path_of(p) for p in definition["paths"]),
             format=definition["format"],
             options=dict(definition["options"]),
             transforms=tuple(dict(t) for t in definition["transforms"]),
         )
+        return dataset if registration is None else replace(dataset, name=registration.name, registration=registration)
 
     @classmethod
     def _in_step(cls, name: str, recipe: Mapping[str, Any], placed: str) -> TabularDataset:
@@ -233,6 +251,10 @@ class TabularDataset(FileDataset):
 
     def __repr__(self) -> str:
         return f"TabularDataset(format={self.format!r}, paths={[p.to_spec() for p in self.paths]!r})"
+
+
+# A registered tabular dataset's version rebuilds as one (`Dataset.get_by_name`).
+DEFINITION_TYPES[TabularDataset.DEFINITION_TYPE] = TabularDataset._from_definition
 
 
 @dataclass(frozen=True, eq=False)
