@@ -352,5 +352,5 @@ def test_a_registered_dataset_is_pinned_in_the_spec_and_an_output_asks_to_be_reg
     }
     with pytest.raises(ConfigError, match="dataset name 'bad name'"):
         OutputFileDatasetConfig("x").register_on_complete("bad name")
-    with pytest.raises(ConfigError, match="of type 'tabular', which this duto cannot read"):
-        dataset_from_definition({"type": "tabular"}, registration)
+    with pytest.raises(ConfigError, match="of type 'image-folder', which this duto cannot read"):
+        dataset_from_definition({"type": "image-folder"}, registration)
