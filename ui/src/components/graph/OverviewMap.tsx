@@ -1,0 +1,111 @@
+import { Panel, useReactFlow, useStore } from "@xyflow/react";
+import { useEffect, useMemo, useRef, type PointerEvent } from "react";
+import { useAppliedTheme } from "../../metrics/useAppliedTheme";
+import { statusClass } from "../../status";
+import type { Layout } from "./layout";
+
+const WIDTH = 200;
+const HEIGHT = 140;
+const PAD = 6;
+
+interface Props {
+  layout: Layout;
+  /** each drawn item's status (a group's worst), for its colour */
+  statusOf: (id: string) => string;
+  nodeWidth: number;
+  nodeHeight: number;
+}
+
+/** The whole graph in a corner, drawn on one canvas whatever its size, with the view as a frame; a click or a drag
+ * on it moves the view there. The steps are drawn again only when the graph or a status changes, the frame on
+ * every move. */
+export function OverviewMap({ layout, statusOf, nodeWidth, nodeHeight }: Props) {
+  const flow = useReactFlow();
+  const theme = useAppliedTheme();
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const steps = useRef<HTMLCanvasElement | null>(null);
+  const [tx, ty, zoom] = useStore((s) => s.transform);
+  const viewWidth = useStore((s) => s.width);
+  const viewHeight = useStore((s) => s.height);
+  // flow coordinates -> map pixels: the graph fitted into the map, kept in proportion
+  const scale = useMemo(() => {
+    const w = Math.max(layout.width, nodeWidth);
+    const h = Math.max(layout.height, nodeHeight);
+    const k = Math.min((WIDTH - 2 * PAD) / w, (HEIGHT - 2 * PAD) / h);
+    return { k, dx: (WIDTH - w * k) / 2, dy: (HEIGHT - h * k) / 2 };
+  }, [layout, nodeWidth, nodeHeight]);
+  const ratio = typeof window === "undefined" ? 1 : Math.min(2, window.devicePixelRatio || 1);
+  const statuses = useMemo(() => layout.layers.flat().map(statusOf).join(","), [layout, statusOf]);
+
+  useEffect(() => {
+    const element = canvas.current;
+    if (!element) return;
+    const styles = getComputedStyle(element);
+    const colour = (status: string) => styles.getPropertyValue(`--status-${statusClass(status)}`).trim() || "#888";
+    const off = document.createElement("canvas");
+    off.width = WIDTH * ratio;
+    off.height = HEIGHT * ratio;
+    const g = off.getContext("2d");
+    if (!g) return;
+    g.scale(ratio, ratio);
+    const { k, dx, dy } = scale;
+    // at least a pixel each, so that a thousand-wide layer still shows as a band
+    const w = Math.max(1, nodeWidth * k);
+    const h = Math.max(1, nodeHeight * k);
+    for (const [id, at] of layout.positions) {
+      g.fillStyle = colour(statusOf(id));
+      g.fillRect(dx + at.x * k, dy + at.y * k, w, h);
+    }
+    steps.current = off;
+    // `statuses` stands for statusOf's answers: a new status draws again, a new function giving the same answers not
+  }, [layout, scale, statuses, theme, ratio, nodeWidth, nodeHeight]);
+
+  useEffect(() => {
+    const element = canvas.current;
+    const g = element?.getContext("2d");
+    if (!element || !g) return;
+    const styles = getComputedStyle(element);
+    g.setTransform(ratio, 0, 0, ratio, 0, 0);
+    g.clearRect(0, 0, WIDTH, HEIGHT);
+    if (steps.current) g.drawImage(steps.current, 0, 0, WIDTH, HEIGHT);
+    const { k, dx, dy } = scale;
+    const x = dx + (-tx / zoom) * k;
+    const y = dy + (-ty / zoom) * k;
+    const w = Math.max(3, (viewWidth / zoom) * k);
+    const h = Math.max(3, (viewHeight / zoom) * k);
+    g.fillStyle = styles.getPropertyValue("--overview-view").trim() || "rgba(0,0,0,0.08)";
+    g.fillRect(x, y, w, h);
+    g.strokeStyle = styles.getPropertyValue("--accent").trim() || "#36c";
+    g.lineWidth = 1.5;
+    g.strokeRect(x, y, w, h);
+  });
+
+  const moveTo = (event: PointerEvent<HTMLCanvasElement>) => {
+    const box = event.currentTarget.getBoundingClientRect();
+    const { k, dx, dy } = scale;
+    const x = (event.clientX - box.left - dx) / k;
+    const y = (event.clientY - box.top - dy) / k;
+    void flow.setCenter(x, y, { zoom: flow.getZoom() });
+  };
+
+  return (
+    <Panel position="bottom-right" className="overview-map">
+      <canvas
+        ref={canvas}
+        width={WIDTH * ratio}
+        height={HEIGHT * ratio}
+        style={{ width: WIDTH, height: HEIGHT }}
+        data-testid="graph-overview"
+        role="img"
+        aria-label="The whole graph; click or drag to move the view"
+        onPointerDown={(event) => {
+          event.currentTarget.setPointerCapture(event.pointerId);
+          moveTo(event);
+        }}
+        onPointerMove={(event) => {
+          if (event.buttons & 1) moveTo(event);
+        }}
+      />
+    </Panel>
+  );
+}
