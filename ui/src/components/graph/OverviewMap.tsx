@@ -27,12 +27,16 @@ export function OverviewMap({ layout, statusOf, nodeWidth, nodeHeight }: Props) 
   const [tx, ty, zoom] = useStore((s) => s.transform);
   const viewWidth = useStore((s) => s.width);
   const viewHeight = useStore((s) => s.height);
-  // flow coordinates -> map pixels: the graph fitted into the map, kept in proportion
+  // flow coordinates -> map pixels: the graph fitted into the map in proportion, except that an axis it would fill
+  // less than 40% of is stretched to that (a fan-out of a thousand is 1,000 times wider than tall: in proportion it
+  // would be a line a pixel high)
   const scale = useMemo(() => {
     const w = Math.max(layout.width, nodeWidth);
     const h = Math.max(layout.height, nodeHeight);
     const k = Math.min((WIDTH - 2 * PAD) / w, (HEIGHT - 2 * PAD) / h);
-    return { k, dx: (WIDTH - w * k) / 2, dy: (HEIGHT - h * k) / 2 };
+    const kx = Math.max(k, (0.4 * (WIDTH - 2 * PAD)) / w);
+    const ky = Math.max(k, (0.4 * (HEIGHT - 2 * PAD)) / h);
+    return { kx, ky, dx: (WIDTH - w * kx) / 2, dy: (HEIGHT - h * ky) / 2 };
   }, [layout, nodeWidth, nodeHeight]);
   const ratio = typeof window === "undefined" ? 1 : Math.min(2, window.devicePixelRatio || 1);
   const statuses = useMemo(() => layout.layers.flat().map(statusOf).join(","), [layout, statusOf]);
@@ -48,13 +52,13 @@ export function OverviewMap({ layout, statusOf, nodeWidth, nodeHeight }: Props) 
     const g = off.getContext("2d");
     if (!g) return;
     g.scale(ratio, ratio);
-    const { k, dx, dy } = scale;
+    const { kx, ky, dx, dy } = scale;
     // at least a pixel each, so that a thousand-wide layer still shows as a band
-    const w = Math.max(1, nodeWidth * k);
-    const h = Math.max(1, nodeHeight * k);
+    const w = Math.max(1, nodeWidth * kx);
+    const h = Math.max(1, nodeHeight * ky);
     for (const [id, at] of layout.positions) {
       g.fillStyle = colour(statusOf(id));
-      g.fillRect(dx + at.x * k, dy + at.y * k, w, h);
+      g.fillRect(dx + at.x * kx, dy + at.y * ky, w, h);
     }
     steps.current = off;
     // `statuses` stands for statusOf's answers: a new status draws again, a new function giving the same answers not
@@ -68,11 +72,11 @@ export function OverviewMap({ layout, statusOf, nodeWidth, nodeHeight }: Props) 
     g.setTransform(ratio, 0, 0, ratio, 0, 0);
     g.clearRect(0, 0, WIDTH, HEIGHT);
     if (steps.current) g.drawImage(steps.current, 0, 0, WIDTH, HEIGHT);
-    const { k, dx, dy } = scale;
-    const x = dx + (-tx / zoom) * k;
-    const y = dy + (-ty / zoom) * k;
-    const w = Math.max(3, (viewWidth / zoom) * k);
-    const h = Math.max(3, (viewHeight / zoom) * k);
+    const { kx, ky, dx, dy } = scale;
+    const x = dx + (-tx / zoom) * kx;
+    const y = dy + (-ty / zoom) * ky;
+    const w = Math.max(3, (viewWidth / zoom) * kx);
+    const h = Math.max(3, (viewHeight / zoom) * ky);
     g.fillStyle = styles.getPropertyValue("--overview-view").trim() || "rgba(0,0,0,0.08)";
     g.fillRect(x, y, w, h);
     g.strokeStyle = styles.getPropertyValue("--accent").trim() || "#36c";
@@ -82,9 +86,9 @@ export function OverviewMap({ layout, statusOf, nodeWidth, nodeHeight }: Props) 
 
   const moveTo = (event: PointerEvent<HTMLCanvasElement>) => {
     const box = event.currentTarget.getBoundingClientRect();
-    const { k, dx, dy } = scale;
-    const x = (event.clientX - box.left - dx) / k;
-    const y = (event.clientY - box.top - dy) / k;
+    const { kx, ky, dx, dy } = scale;
+    const x = (event.clientX - box.left - dx) / kx;
+    const y = (event.clientY - box.top - dy) / ky;
     void flow.setCenter(x, y, { zoom: flow.getZoom() });
   };
 

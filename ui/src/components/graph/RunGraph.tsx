@@ -14,6 +14,7 @@ import "@xyflow/react/dist/style.css";
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import { edgesNear, viewCell } from "./culling";
 import { DataEdge, type DataFlowEdge } from "./DataEdge";
+import { EdgeLabels } from "./EdgeLabels";
 import { EdgeLayer, type LayerEdge } from "./EdgeLayer";
 import { edgeId, placeLabels, type EdgeLabel } from "./edgeLabels";
 import { GroupNode } from "./GroupNode";
@@ -120,30 +121,24 @@ function Graph({ nodes, edges, openId, onOpen }: Props) {
     () => (layered ? { byEdge: new Map<string, EdgeLabel>(), merged: new Map<string, EdgeLabel>(), fanned: new Map<string, EdgeLabel>() } : placeLabels(grouped.edges, layout.positions, {}, layout.routes)),
     [grouped, layout, layered],
   );
-  const flowEdges: DataFlowEdge[] = useMemo(() => {
-    if (layered) return [];
-    const mergedShown = new Set<string>();
-    const fannedShown = new Set<string>();
-    return grouped.edges.map((e) => {
-      const running = byKey.get(e.source)?.status === "Running" || byKey.get(e.target)?.status === "Running";
-      const id = edgeId(e);
-      const own: EdgeLabel | undefined = labels.byEdge.get(id);
-      // a step's merged or fanned label is drawn once, by the first of its edges
-      const merged: EdgeLabel | undefined = mergedShown.has(e.target) ? undefined : labels.merged.get(e.target);
-      if (merged) mergedShown.add(e.target);
-      const fanned: EdgeLabel | undefined = fannedShown.has(e.source) ? undefined : labels.fanned.get(e.source);
-      if (fanned) fannedShown.add(e.source);
-      return {
-        id,
-        source: e.source,
-        target: e.target,
-        type: "data",
-        animated: running,
-        data: { labels: [own, merged, fanned].filter((l): l is EdgeLabel => l !== undefined), route: layout.routes.get(id) ?? [] },
-        className: e.data.length ? "data-edge" : "order-edge",
-      };
-    });
-  }, [labels, grouped, byKey, layout, layered]);
+  const flowEdges: DataFlowEdge[] = useMemo(
+    () =>
+      layered
+        ? []
+        : grouped.edges.map((e) => {
+            const id = edgeId(e);
+            return {
+              id,
+              source: e.source,
+              target: e.target,
+              type: "data",
+              animated: byKey.get(e.source)?.status === "Running" || byKey.get(e.target)?.status === "Running",
+              data: { route: layout.routes.get(id) ?? [] },
+              className: e.data.length ? "data-edge" : "order-edge",
+            };
+          }),
+    [grouped, byKey, layout, layered],
+  );
   const groupStatuses = useMemo(
     () =>
       new Map(
@@ -252,6 +247,7 @@ function Graph({ nodes, edges, openId, onOpen }: Props) {
       >
         <Background gap={24} size={1} />
         <Controls showInteractive={false} />
+        {!layered && <EdgeLabels plan={labels} />}
         {layered && <EdgeLayer edges={drawnEdges} positions={layout.positions} routes={layout.routes} nodeWidth={WIDTH} nodeHeight={HEIGHT} />}
         {grouped.items.length > OVERVIEW_ABOVE && <OverviewMap layout={layout} statusOf={statusOf} nodeWidth={WIDTH} nodeHeight={HEIGHT} />}
       </ReactFlow>
