@@ -1,7 +1,7 @@
 import { Panel, useReactFlow, useStore } from "@xyflow/react";
-import { useEffect, useMemo, useRef, type PointerEvent } from "react";
+import { useEffect, useMemo, useRef, useState, type PointerEvent } from "react";
 import { useAppliedTheme } from "../../metrics/useAppliedTheme";
-import { statusClass } from "../../status";
+import { STATUSES, statusClass } from "../../status";
 import type { Layout } from "./layout";
 
 const WIDTH = 200;
@@ -41,11 +41,25 @@ export function OverviewMap({ layout, statusOf, nodeWidth, nodeHeight }: Props) 
   const ratio = typeof window === "undefined" ? 1 : Math.min(2, window.devicePixelRatio || 1);
   const statuses = useMemo(() => layout.layers.flat().map(statusOf).join(","), [layout, statusOf]);
 
+  // The theme's colours, read once per theme: reading them on every frame would make the browser work out the
+  // page's styles again each time.
+  const [colours, setColours] = useState<{ status: Map<string, string>; view: string; frame: string } | null>(null);
   useEffect(() => {
     const element = canvas.current;
     if (!element) return;
     const styles = getComputedStyle(element);
-    const colour = (status: string) => styles.getPropertyValue(`--status-${statusClass(status)}`).trim() || "#888";
+    const read = (name: string, fallback: string) => styles.getPropertyValue(name).trim() || fallback;
+    setColours({
+      status: new Map(STATUSES.map((s) => [statusClass(s), read(`--status-${statusClass(s)}`, "#888")])),
+      view: read("--overview-view", "rgba(0,0,0,0.08)"),
+      frame: read("--accent", "#36c"),
+    });
+  }, [theme]);
+
+  useEffect(() => {
+    const element = canvas.current;
+    if (!element || !colours) return;
+    const colour = (status: string) => colours.status.get(statusClass(status))!;
     const off = document.createElement("canvas");
     off.width = WIDTH * ratio;
     off.height = HEIGHT * ratio;
@@ -62,13 +76,12 @@ export function OverviewMap({ layout, statusOf, nodeWidth, nodeHeight }: Props) 
     }
     steps.current = off;
     // `statuses` stands for statusOf's answers: a new status draws again, a new function giving the same answers not
-  }, [layout, scale, statuses, theme, ratio, nodeWidth, nodeHeight]);
+  }, [layout, scale, statuses, colours, ratio, nodeWidth, nodeHeight]);
 
   useEffect(() => {
     const element = canvas.current;
     const g = element?.getContext("2d");
-    if (!element || !g) return;
-    const styles = getComputedStyle(element);
+    if (!element || !g || !colours) return;
     g.setTransform(ratio, 0, 0, ratio, 0, 0);
     g.clearRect(0, 0, WIDTH, HEIGHT);
     if (steps.current) g.drawImage(steps.current, 0, 0, WIDTH, HEIGHT);
@@ -77,9 +90,9 @@ export function OverviewMap({ layout, statusOf, nodeWidth, nodeHeight }: Props) 
     const y = dy + (-ty / zoom) * ky;
     const w = Math.max(3, (viewWidth / zoom) * kx);
     const h = Math.max(3, (viewHeight / zoom) * ky);
-    g.fillStyle = styles.getPropertyValue("--overview-view").trim() || "rgba(0,0,0,0.08)";
+    g.fillStyle = colours.view;
     g.fillRect(x, y, w, h);
-    g.strokeStyle = styles.getPropertyValue("--accent").trim() || "#36c";
+    g.strokeStyle = colours.frame;
     g.lineWidth = 1.5;
     g.strokeRect(x, y, w, h);
   });
