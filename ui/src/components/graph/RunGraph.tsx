@@ -16,7 +16,7 @@ import { edgesNear, viewCell } from "./culling";
 import { DataEdge, type DataFlowEdge } from "./DataEdge";
 import { EdgeLabels } from "./EdgeLabels";
 import { EdgeLayer, type LayerEdge } from "./EdgeLayer";
-import { edgeId, placeLabels, type EdgeLabel } from "./edgeLabels";
+import { edgeId, placeLabels, type LabelPlan } from "./edgeLabels";
 import { GroupNode } from "./GroupNode";
 import { groupStatus, groupSteps, summarize, type StepEdgeData, type StepNodeData } from "./groupSteps";
 import { DEFAULT_LAYOUT, layeredLayout, startingNodes } from "./layout";
@@ -30,6 +30,7 @@ const EDGE_TYPES = { data: DataEdge };
 // would be noise), and only those whose box meets the view's cell (culling.ts); below it, each is an xyflow edge
 // with its label.
 const LAYER_EDGES_ABOVE = 200;
+const NO_LABELS: LabelPlan = { byEdge: new Map(), merged: new Map(), fanned: new Map() };
 const OVERVIEW_ABOVE = 60; // a graph of up to this many opens whole in view: an overview would only cover it
 const { nodeWidth: WIDTH, nodeHeight: HEIGHT } = DEFAULT_LAYOUT;
 // Every node is WIDTH x HEIGHT (graph.css fixes it) with a handle at the middle of its top and bottom edges. Told
@@ -117,10 +118,7 @@ function Graph({ nodes, edges, openId, onOpen }: Props) {
     );
   }, [cellKey, grouped, layout, store, byKey]);
   // Labels are placed once per layout, on every edge, so that a label does not jump as the view culls its neighbours.
-  const labels = useMemo(
-    () => (layered ? { byEdge: new Map<string, EdgeLabel>(), merged: new Map<string, EdgeLabel>(), fanned: new Map<string, EdgeLabel>() } : placeLabels(grouped.edges, layout.positions, {}, layout.routes)),
-    [grouped, layout, layered],
-  );
+  const labels = useMemo(() => (layered ? NO_LABELS : placeLabels(grouped.edges, layout.positions, {}, layout.routes)), [grouped, layout, layered]);
   const flowEdges: DataFlowEdge[] = useMemo(
     () =>
       layered
