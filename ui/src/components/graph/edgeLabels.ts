@@ -139,7 +139,6 @@ export function placeLabels(
   const fanned = new Map<string, EdgeLabel>();
   // Steps are taken room too: a label on a long edge must not land on a step it passes.
   const taken: Box[] = [...positions.values()].map((p) => ({ x: p.x + o.nodeWidth / 2, y: p.y + o.nodeHeight / 2, width: o.nodeWidth, height: o.nodeHeight }));
-  const steps = taken.length;
   const free = (box: Box) => !taken.some((t) => overlaps(t, box));
   const sized = (text: string, at: Point, title: string): EdgeLabel => ({
     x: at.x,
@@ -200,7 +199,7 @@ export function placeLabels(
     if (placed.length === into.length) for (const [id, label] of placed) byEdge.set(id, label);
     else {
       // some would cover others: name none apart, count them all in one label
-      taken.splice(Math.max(steps, taken.length - placed.length), placed.length);
+      taken.splice(taken.length - placed.length, placed.length);
       const label = mergedLabel(target, into);
       merged.set(target, label);
       taken.push(label);

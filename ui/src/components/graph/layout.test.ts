@@ -93,10 +93,11 @@ describe("startingNodes", () => {
     for (const id of first.slice(1)) expect(Math.abs(laid.positions.get(id)!.x - middle)).toBeLessThan(4 * 252);
   });
 
-  it("goes down a chain until it has the count", () => {
+  it("goes down a chain until it has the count or the layers, so that a long chain opens at a zoom that reads", () => {
     const ids = Array.from({ length: 50 }, (_, i) => `step_${i}`);
     const laid = layeredLayout(ids, ids.slice(1).map((id, i) => ({ source: ids[i]!, target: id })));
-    expect(startingNodes(laid, 5)).toEqual(ids.slice(0, 5));
+    expect(startingNodes(laid, 5, 6, 10)).toEqual(ids.slice(0, 5));
+    expect(startingNodes(laid)).toEqual(ids.slice(0, 4));
   });
 
   it("routes an edge that spans layers through a lane beside the nodes it passes, not through them", () => {

@@ -171,12 +171,13 @@ export function layeredLayout(ids: readonly string[], edges: readonly LayoutEdge
 }
 
 /** The nodes a big graph first shows, enough to read: from the top layer down, the `perLayer` nearest the middle
- * of each layer, until there are `count`. (Fitting a thousand-wide layer would draw every node as a speck.) */
-export function startingNodes(layout: Layout, count = 24, perLayer = 6): string[] {
+ * of each layer, until there are `count` or `layers` layers are taken. (Fitting a thousand-wide layer would draw
+ * every node as a speck, and fitting two dozen layers of a chain would too.) */
+export function startingNodes(layout: Layout, count = 24, perLayer = 6, layers = 4): string[] {
   const middle = layout.width / 2;
   const centre = (id: string) => Math.abs((layout.positions.get(id)?.x ?? 0) + DEFAULT_LAYOUT.nodeWidth / 2 - middle);
   const chosen: string[] = [];
-  for (const layer of layout.layers) {
+  for (const layer of layout.layers.slice(0, layers)) {
     const nearest = layer.length <= perLayer ? layer : [...layer].sort((a, b) => centre(a) - centre(b)).slice(0, perLayer);
     chosen.push(...nearest.slice(0, count - chosen.length));
     if (chosen.length >= count) break;
