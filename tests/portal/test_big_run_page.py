@@ -57,3 +57,35 @@ def test_a_run_of_ten_thousand_steps_opens_grouped_and_a_group_expands(world: Wo
     assert 0 < shards.count() < 200, shards.count()
     expect(shards.first.get_by_test_id("step-status")).to_have_text("Finished")
     screenshot(page, "run-page-10000-expanded")
+
+
+def test_a_fan_out_of_a_thousand_has_an_overview_that_moves_the_view_and_draws_its_edges_as_paths(
+    world: World, page: Page
+) -> None:
+    run_id = recorded_runs().record_finished_run(world.served.workspace, "fan-out", 1000, experiment="overview")
+    page.goto(f"{world.served.url}/?token={world.served.tokens['read']}")
+    expect(page.get_by_role("heading", name="Home")).to_be_visible()
+    page.goto(f"{world.served.url}/runs/{run_id}")
+
+    source = page.locator("[data-testid=step-node][data-key=source]")
+    expect(source).to_be_visible(timeout=30_000)
+    # each step shows how long it took (the recorded steps took 40 ms) beside its status word
+    expect(source.get_by_test_id("step-status")).to_have_text("Finished")
+    expect(source.get_by_test_id("step-duration")).to_have_text("0.0s")
+    # every edge leaves the source in view, so each is drawn, as curves of one layer rather than 999 elements
+    layer = page.get_by_test_id("edge-layer")
+    expect(layer).to_have_attribute("data-edges", "999")
+    assert page.locator(".react-flow__edge").count() == 0
+
+    overview = page.get_by_test_id("graph-overview")
+    expect(overview).to_be_visible()
+    drawn = set(page.locator("[data-testid=step-node]").evaluate_all("nodes => nodes.map(n => n.dataset.key)"))
+    assert "source" in drawn
+    box = overview.bounding_box()
+    assert box is not None
+    # a click at the overview's left end takes the view to the first shards, far from the source
+    overview.click(position={"x": 8, "y": box["height"] / 2})
+    expect(source).to_have_count(0)
+    moved = set(page.locator("[data-testid=step-node]").evaluate_all("nodes => nodes.map(n => n.dataset.key)"))
+    assert moved and moved.isdisjoint(drawn), (drawn, moved)
+    screenshot(page, "run-page-1000-overview")

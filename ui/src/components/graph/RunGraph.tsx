@@ -1,30 +1,37 @@
 import {
   Background,
   Controls,
-  MiniMap,
   Position,
   ReactFlow,
   ReactFlowProvider,
   useReactFlow,
   useStore,
   useStoreApi,
-  type Edge,
   type Node,
   type NodeHandle,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import { edgesNear, viewCell } from "./culling";
+import { DataEdge, type DataFlowEdge } from "./DataEdge";
+import { EdgeLabels } from "./EdgeLabels";
+import { EdgeLayer, type LayerEdge } from "./EdgeLayer";
+import { edgeId, placeLabels, type LabelPlan } from "./edgeLabels";
 import { GroupNode } from "./GroupNode";
-import { groupSteps, summarize, type StepEdgeData, type StepNodeData } from "./groupSteps";
+import { groupStatus, groupSteps, summarize, type StepEdgeData, type StepNodeData } from "./groupSteps";
 import { DEFAULT_LAYOUT, layeredLayout, startingNodes } from "./layout";
+import { OverviewMap } from "./OverviewMap";
 import { StepNode } from "./StepNode";
 import "./graph.css";
 
 const NODE_TYPES = { step: StepNode, group: GroupNode };
-const LABELS_UP_TO = 400; // edge labels beyond this many edges are noise, and cost a text element each
-const CULL_EDGES_ABOVE = 200; // past this many edges, only those with an end near the view are drawn (culling.ts)
-const MINIMAP_UP_TO = 400; // the minimap draws every node, in view or not: past this many it costs more than it shows
+const EDGE_TYPES = { data: DataEdge };
+// Past this many edges, the graph draws them in one layer of a few paths (EdgeLayer), unlabelled (a label per edge
+// would be noise), and only those whose box meets the view's cell (culling.ts); below it, each is an xyflow edge
+// with its label.
+const LAYER_EDGES_ABOVE = 200;
+const NO_LABELS: LabelPlan = { byEdge: new Map(), merged: new Map(), fanned: new Map() };
+const OVERVIEW_ABOVE = 60; // a graph of up to this many opens whole in view: an overview would only cover it
 const { nodeWidth: WIDTH, nodeHeight: HEIGHT } = DEFAULT_LAYOUT;
 // Every node is WIDTH x HEIGHT (graph.css fixes it) with a handle at the middle of its top and bottom edges. Told
 // so, xyflow draws only the nodes in view from the first frame; left to measure, it would draw every node once to
@@ -94,29 +101,50 @@ function Graph({ nodes, edges, openId, onOpen }: Props) {
     [grouped, layout, byKey, current, expand],
   );
   // The view's cell as a string: the graph renders again only when the view moves into another cell.
-  const cellKey = useStore((s) => (grouped.edges.length > CULL_EDGES_ABOVE ? viewCell(s.transform, s.width, s.height).key : ""));
+  const layered = grouped.edges.length > LAYER_EDGES_ABOVE;
+  const cellKey = useStore((s) => (layered ? viewCell(s.transform, s.width, s.height).key : ""));
   const store = useStoreApi();
   const drawnEdges = useMemo(() => {
-    if (!cellKey) return grouped.edges;
+    if (!cellKey) return [];
     const { transform, width, height } = store.getState();
     const { rect } = viewCell(transform, width, height);
-    return edgesNear(grouped.edges, layout.positions, rect, { width: WIDTH, height: HEIGHT });
-  }, [cellKey, grouped, layout, store]);
-  const flowEdges: Edge[] = useMemo(() => {
-    const labelled = grouped.edges.length <= LABELS_UP_TO;
-    return drawnEdges.map((e) => {
-      const running = byKey.get(e.source)?.status === "Running" || byKey.get(e.target)?.status === "Running";
-      return {
-        id: `${e.source}->${e.target}`,
+    return edgesNear(grouped.edges, layout.positions, rect, { width: WIDTH, height: HEIGHT }, layout.routes).map(
+      (e): LayerEdge => ({
         source: e.source,
         target: e.target,
-        type: "default", // curves: edges into one step arrive apart, each label on its own curve
-        animated: running,
-        label: labelled && e.data.length ? e.data.slice(0, 2).join(", ") + (e.data.length > 2 ? ` +${e.data.length - 2}` : "") : undefined,
-        className: e.data.length ? "data-edge" : "order-edge",
-      };
-    });
-  }, [grouped, drawnEdges, byKey]);
+        data: e.data.length > 0,
+        running: byKey.get(e.source)?.status === "Running" || byKey.get(e.target)?.status === "Running",
+      }),
+    );
+  }, [cellKey, grouped, layout, store, byKey]);
+  // Labels are placed once per layout, on every edge, so that a label does not jump as the view culls its neighbours.
+  const labels = useMemo(() => (layered ? NO_LABELS : placeLabels(grouped.edges, layout.positions, {}, layout.routes)), [grouped, layout, layered]);
+  const flowEdges: DataFlowEdge[] = useMemo(
+    () =>
+      layered
+        ? []
+        : grouped.edges.map((e) => {
+            const id = edgeId(e);
+            return {
+              id,
+              source: e.source,
+              target: e.target,
+              type: "data",
+              animated: byKey.get(e.source)?.status === "Running" || byKey.get(e.target)?.status === "Running",
+              data: { route: layout.routes.get(id) ?? [] },
+              className: e.data.length ? "data-edge" : "order-edge",
+            };
+          }),
+    [grouped, byKey, layout, layered],
+  );
+  const groupStatuses = useMemo(
+    () =>
+      new Map(
+        grouped.items.flatMap((i) => (i.kind === "group" ? [[i.id, groupStatus(summarize(i.id, i.prefix, i.steps.map((s) => byKey.get(s.key) ?? s)).statuses)] as const] : [])),
+      ),
+    [grouped, byKey],
+  );
+  const statusOf = useCallback((id: string) => byKey.get(id)?.status ?? groupStatuses.get(id) ?? "NotStarted", [byKey, groupStatuses]);
 
   // A big graph opens on its top, around the middle, at a zoom that reads; a small one shows whole.
   const fitViewOptions = useMemo(
@@ -199,6 +227,7 @@ function Graph({ nodes, edges, openId, onOpen }: Props) {
         nodes={flowNodes}
         edges={flowEdges}
         nodeTypes={NODE_TYPES}
+        edgeTypes={EDGE_TYPES}
         onlyRenderVisibleElements
         nodesConnectable={false}
         nodesDraggable={false}
@@ -216,7 +245,9 @@ function Graph({ nodes, edges, openId, onOpen }: Props) {
       >
         <Background gap={24} size={1} />
         <Controls showInteractive={false} />
-        {grouped.items.length > 12 && grouped.items.length <= MINIMAP_UP_TO && <MiniMap pannable zoomable className="minimap" nodeClassName={(n) => `mini ${((n.data as { step?: StepNodeData }).step?.status ?? "").toLowerCase()}`} />}
+        {!layered && <EdgeLabels plan={labels} />}
+        {layered && <EdgeLayer edges={drawnEdges} positions={layout.positions} routes={layout.routes} nodeWidth={WIDTH} nodeHeight={HEIGHT} />}
+        {grouped.items.length > OVERVIEW_ABOVE && <OverviewMap layout={layout} statusOf={statusOf} nodeWidth={WIDTH} nodeHeight={HEIGHT} />}
       </ReactFlow>
     </div>
   );

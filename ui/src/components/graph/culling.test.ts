@@ -14,18 +14,45 @@ describe("viewCell", () => {
 });
 
 describe("edgesNear", () => {
-  it("keeps the edges with both ends in the rect", () => {
+  const size = { width: 220, height: 64 };
+  const view = { x: 0, y: 0, width: 1000, height: 1000 };
+
+  it("draws a long edge whose two ends are both out of view but which crosses it", () => {
+    // a above the view, b below it: neither end is in view, the edge between them runs through it
     const positions = new Map([
-      ["a", { x: 0, y: 0 }],
-      ["b", { x: 500, y: 0 }],
-      ["c", { x: 9000, y: 0 }],
+      ["a", { x: 400, y: -5000 }],
+      ["b", { x: 400, y: 6000 }],
+      ["c", { x: 5000, y: 6000 }],
     ]);
     const edges = [
       { source: "a", target: "b" },
       { source: "b", target: "c" },
     ];
-    // c is 9,000 px off: the edge to it goes
-    const kept = edgesNear(edges, positions, { x: -100, y: -100, width: 1000, height: 1000 }, { width: 220, height: 64 });
-    expect(kept).toEqual([{ source: "a", target: "b" }]);
+    expect(edgesNear(edges, positions, view, size)).toEqual([{ source: "a", target: "b" }]);
+  });
+
+  it("draws an edge from a step in view to one far off, and leaves out one wholly beside the view", () => {
+    const positions = new Map([
+      ["a", { x: 0, y: 0 }],
+      ["b", { x: 9000, y: 200 }],
+      ["c", { x: -3000, y: 0 }],
+      ["d", { x: -3000, y: 900 }],
+    ]);
+    const edges = [
+      { source: "a", target: "b" },
+      { source: "c", target: "d" },
+      { source: "a", target: "missing" },
+    ];
+    expect(edgesNear(edges, positions, view, size)).toEqual([{ source: "a", target: "b" }]);
+  });
+
+  it("keeps an edge whose box only touches the view's corner", () => {
+    const positions = new Map([
+      ["a", { x: -500, y: -500 }],
+      ["b", { x: -220, y: -64 }],
+    ]);
+    expect(edgesNear([{ source: "a", target: "b" }], positions, view, size)).toHaveLength(1);
+    positions.set("b", { x: -221, y: -64 });
+    expect(edgesNear([{ source: "a", target: "b" }], positions, view, size)).toHaveLength(0);
   });
 });

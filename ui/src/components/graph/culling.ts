@@ -1,6 +1,6 @@
-// Which edges a big graph draws: xyflow culls an edge only when the box between its ends is out of view, so the
-// thousand edges of a fan-out (every one spans the screen) would all be drawn. These keep the edges whose two ends
-// are near the view (within a screen of it), recomputed only when the view moves into another cell of a grid.
+// Which edges a big graph hands to xyflow: those whose bounding box meets the view's cell (the view with a screen
+// of margin each side), recomputed only when the view moves into another cell of a grid, so that panning within a
+// cell costs no new edge list and an edge that crosses the view is drawn even when both its ends are out of it.
 
 export interface Rect {
   x: number;
@@ -21,20 +21,25 @@ export function viewCell(transform: readonly [number, number, number], width: nu
   return { key: `${zoom}:${ix}:${iy}`, rect: { x: (ix - 1) * w, y: (iy - 1) * h, width: 4 * w, height: 4 * h } };
 }
 
-/** The edges with both ends (nodes `size` wide and high at their positions) inside `rect`. An edge to a node
- * farther away is left out until the view comes near it: in a fan-out of a thousand, the edges to the steps a
- * screen away and more are lines in the same few pixels. */
+/** The edges whose bounding box (the box around both their nodes, `size` wide and high at their positions, and
+ * the lanes of their `routes`) meets `rect`: a long edge whose two ends are both out of view is still drawn where it crosses the view. */
 export function edgesNear<E extends { source: string; target: string }>(
   edges: readonly E[],
   positions: ReadonlyMap<string, { x: number; y: number }>,
   rect: Rect,
   size: { width: number; height: number },
+  routes: ReadonlyMap<string, readonly { x: number }[]> = new Map(),
 ): E[] {
-  const inside = (id: string) => {
-    const at = positions.get(id);
-    return (
-      at !== undefined && at.x + size.width >= rect.x && at.x <= rect.x + rect.width && at.y + size.height >= rect.y && at.y <= rect.y + rect.height
-    );
-  };
-  return edges.filter((e) => inside(e.source) && inside(e.target));
+  return edges.filter((e) => {
+    const a = positions.get(e.source);
+    const b = positions.get(e.target);
+    if (a === undefined || b === undefined) return false;
+    // a routed edge bulges out to its lanes: its box holds them too (lane points are middles, not corners)
+    const lanes = routes.get(`${e.source}->${e.target}`)?.map((p) => p.x - size.width / 2) ?? [];
+    const left = Math.min(a.x, b.x, ...lanes);
+    const right = Math.max(a.x, b.x, ...lanes) + size.width;
+    const top = Math.min(a.y, b.y);
+    const bottom = Math.max(a.y, b.y) + size.height;
+    return right >= rect.x && left <= rect.x + rect.width && bottom >= rect.y && top <= rect.y + rect.height;
+  });
 }

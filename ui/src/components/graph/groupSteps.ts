@@ -7,6 +7,9 @@ export interface StepNodeData {
   id: string;
   status: string;
   is_reused: boolean;
+  /** when it started and ended (ISO texts), for the duration its node shows; null until known */
+  started?: string | null;
+  ended?: string | null;
 }
 
 export interface StepEdgeData {

@@ -93,9 +93,31 @@ describe("startingNodes", () => {
     for (const id of first.slice(1)) expect(Math.abs(laid.positions.get(id)!.x - middle)).toBeLessThan(4 * 252);
   });
 
-  it("goes down a chain until it has the count", () => {
+  it("goes down a chain until it has the count or the layers, so that a long chain opens at a zoom that reads", () => {
     const ids = Array.from({ length: 50 }, (_, i) => `step_${i}`);
     const laid = layeredLayout(ids, ids.slice(1).map((id, i) => ({ source: ids[i]!, target: id })));
-    expect(startingNodes(laid, 5)).toEqual(ids.slice(0, 5));
+    expect(startingNodes(laid, 5, 6, 10)).toEqual(ids.slice(0, 5));
+    expect(startingNodes(laid)).toEqual(ids.slice(0, 4));
+  });
+
+  it("routes an edge that spans layers through a lane beside the nodes it passes, not through them", () => {
+    // a -> b -> c -> d, and a -> d past b and c
+    const edges = [
+      { source: "a", target: "b" },
+      { source: "b", target: "c" },
+      { source: "c", target: "d" },
+      { source: "a", target: "d" },
+    ];
+    const layout = layeredLayout(["a", "b", "c", "d"], edges);
+    expect([...layout.routes.keys()]).toEqual(["a->d"]);
+    const route = layout.routes.get("a->d")!;
+    // the top and bottom of its lane in each of the two layers it crosses, top to bottom
+    expect(route.map((p) => p.y)).toEqual([136, 200, 272, 336]);
+    for (const id of ["b", "c"]) {
+      const at = layout.positions.get(id)!;
+      for (const p of route) expect(p.x < at.x || p.x > at.x + 220).toBe(true);
+    }
+    // the lanes are layers of their own for the sweeps, never for the keyboard
+    expect(layout.layers).toEqual([["a"], ["b"], ["c"], ["d"]]);
   });
 });
