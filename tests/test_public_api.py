@@ -42,6 +42,7 @@ PUBLIC_MODULES = [
     "duto.experiment",
     "duto.datastore",
     "duto.run",
+    "duto.train.estimator",
 ]
 # v1's exception names are duto's errors under another name: `except ComputeTargetException` catches duto's.
 ALIASES = {
@@ -109,7 +110,11 @@ V1_NAMES = {
     "azureml.data.output_dataset_config": ["OutputFileDatasetConfig"],
     "azureml.data.file_dataset": ["FileDataset"],
     "azureml.pipeline.core": [
+        "InputPortDef",
+        "Module",
+        "ModuleVersion",
         "OutputFileDatasetConfig",
+        "OutputPortDef",
         "Pipeline",
         "PipelineData",
         "PipelineEndpoint",
@@ -123,12 +128,13 @@ V1_NAMES = {
         "StepSequence",
         "TimeZone",
     ],
-    "azureml.pipeline.core.graph": ["PipelineData", "PipelineParameter"],
+    "azureml.pipeline.core.graph": ["DataType", "InputPortDef", "OutputPortDef", "PipelineData", "PipelineParameter"],
     "azureml.pipeline.core.run": ["PipelineRun", "StepRun"],
     "azureml.pipeline.core.port_data_reference": ["PortDataReference"],
     "azureml.pipeline.core.pipeline_endpoint": ["PipelineEndpoint", "PipelineIdVersion"],
     "azureml.pipeline.core.schedule": ["Schedule", "ScheduleRecurrence", "TimeZone"],
-    "azureml.pipeline.steps": ["CommandStep", "DataTransferStep", "PythonScriptStep"],
+    "azureml.pipeline.steps": ["CommandStep", "DataTransferStep", "EstimatorStep", "ModuleStep", "PythonScriptStep"],
+    "azureml.train.estimator": ["Estimator"],
 }
 PREFIXES = [
     ("azureml.pipeline.core", "duto.pipeline"),
@@ -136,8 +142,9 @@ PREFIXES = [
     ("azureml.core", "duto"),
     ("azureml.data", "duto.data"),
     ("azureml.exceptions", "duto.exceptions"),
+    ("azureml.train", "duto.train"),
 ]
-LAZY_MODULES = ["duto", "duto.pipeline", "duto.compute", "duto.environment"]
+LAZY_MODULES = ["duto", "duto.pipeline", "duto.pipeline.steps", "duto.compute", "duto.environment"]
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 
 

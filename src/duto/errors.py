@@ -25,6 +25,7 @@ DutoError                                         (v1: AzureMLException)
 ├── PublishedPipelineNotFoundError (+ KeyError)  .key, .matches: no published pipeline (or several) has that id
 ├── PipelineEndpointNotFoundError (+ KeyError)   .key, .matches: no endpoint (or several) has that id or name
 ├── PipelineDisabledError                         .kind, .id, .name: a disabled pipeline or endpoint was triggered
+├── PipelineModuleNotFoundError (+ KeyError)     .key, .known: no module (or version, or data type) of that name
 ├── ExperimentError                               (v1: ExperimentExecutionException)
 │   ├── ExperimentNotFoundError (+ KeyError)     .name
 │   └── ExperimentArchivedError                   .name: submitting to an archived experiment
@@ -602,6 +603,19 @@ class PipelineDisabledError(DutoError):
             f"{kind} {name!r} ({id}) is disabled, so it starts no runs; enable it first (.enable(), "
             f"`duto {command} enable {id}`); nothing was started"
         )
+
+
+class PipelineModuleNotFoundError(DutoError, KeyError):
+    """No module, module version or data type answers to `key`; `known` lists those there are."""
+
+    def __init__(self, what: str, key: str, known: Sequence[str] = ()) -> None:
+        self.key = key
+        self.known = list(known)
+        listed = ", ".join(self.known) if self.known else "none"
+        super().__init__(f"no {what} {key!r} in this workspace; known: {listed}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 class ServerError(DutoError):

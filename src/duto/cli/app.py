@@ -108,7 +108,8 @@ def run(
         str,
         typer.Argument(
             metavar="FILE.py[:NAME]",
-            help="A Python file defining a Pipeline; NAME picks a Pipeline or a function returning one.",
+            help="A Python file defining a Pipeline (NAME picks a Pipeline or a function returning one), or a "
+            "pipeline YAML file in v1's shape.",
         ),
     ],
     experiment: Annotated[
@@ -126,7 +127,7 @@ def run(
     ] = False,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Submit the pipeline of a Python file, then follow it to its end (or return at once with --detach)."""
+    """Submit the pipeline of a Python or YAML file, then follow it to its end (or return at once with --detach)."""
     from duto.cli.loading import PipelineTarget, load_pipeline
 
     parameters = parse_parameters(param or [])

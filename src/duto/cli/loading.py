@@ -21,6 +21,7 @@ from duto.errors import DutoError, UserCodeError, UserFileError
 from duto.facade.submission import Pipeline
 
 MODULE_NAME = "duto_user_pipeline"
+YAML_SUFFIXES = (".yml", ".yaml")  # a pipeline in v1's YAML shape
 DUTO_PACKAGE = str(Path(__file__).resolve().parents[1])
 T = TypeVar("T")
 
@@ -55,6 +56,10 @@ def load_pipeline(target: PipelineTarget) -> Pipeline:
     path = Path(target.path).expanduser().resolve()
     if not path.is_file():
         raise UserFileError(target.path, "no such file; give the path of a Python file that defines a Pipeline")
+    if path.suffix in YAML_SUFFIXES:
+        from duto.facade.workspace import Workspace
+
+        return Pipeline.load_yaml(Workspace.from_config(), target.path)
     module = _import_file(path, target.path)
     if target.name is not None:
         return _named_pipeline(module, target)

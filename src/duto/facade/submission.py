@@ -50,8 +50,19 @@ class Pipeline:
     ) -> None:
         self.workspace = workspace
         self.graph = PipelineGraph(steps, description)
+        # As v1 does, a port type mismatch stops the pipeline from being built at all.
+        type_problems = self.graph.port_type_problems()
+        if type_problems:
+            raise PipelineValidationError(type_problems)
         self.description = description
         self.default_source_directory = default_source_directory
+
+    @classmethod
+    def load_yaml(cls, workspace: Workspace, filename: str | os.PathLike[str]) -> Pipeline:
+        """The pipeline a YAML file in v1's shape defines (see docs/porting.md)."""
+        from duto.facade.yaml_pipeline import load_yaml
+
+        return load_yaml(workspace, filename)
 
     @property
     def steps(self) -> list[Step]:
@@ -60,9 +71,10 @@ class Pipeline:
     def source_directory_of(self, step: Step) -> Path | None:
         """The folder snapshotted for a step: its own, the pipeline's default, else the current folder.
 
-        A command step that names no folder has no code to snapshot and runs in an empty folder.
+        A command step that names no folder has no code to snapshot and runs in an empty folder; a step made
+        from a module version has its code in the content store already.
         """
-        if not step.runs_code:
+        if not step.runs_code or step.snapshot is not None:
             return None
         folder = step.source_directory or self.default_source_directory
         if folder is None and isinstance(step, CommandStep):
@@ -267,7 +279,11 @@ def freeze_pipeline(
         for step in pipeline.graph.steps:
             key = pipeline.graph.key_of(step)
             folder = pipeline.source_directory_of(step)
-            if folder is None or cas is None:
+            if step.snapshot is not None:
+                sources[key] = (None, step.snapshot)
+                if cas is not None and snapshots == "hash":
+                    code[key] = cas.files_of(step.snapshot)
+            elif folder is None or cas is None:
                 sources[key] = (None if folder is None else str(folder), None)
             elif snapshots == "store":
                 if folder not in stored:

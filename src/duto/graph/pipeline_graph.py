@@ -12,6 +12,7 @@ from duto.errors import ConfigError, ValidationProblem
 from duto.graph.data import DataConsumption, OutputFileDatasetConfig, PipelineData, StepOutput, output_name
 from duto.graph.datasets import DatasetConsumptionConfig, FileDataset, InputMode
 from duto.graph.params import PipelineParameter, coerce_parameter, spec_value
+from duto.graph.ports import TypedPorts
 from duto.graph.sequence import flatten_steps
 from duto.graph.spec import Argument, EdgeSpec, InputSpec, OutputSpec, PipelineSpec, StepSpec, step_key
 from duto.graph.steps import ARGUMENT_TYPES, Step
@@ -253,6 +254,7 @@ class PipelineGraph:
                     )
                 )
         problems += self._pipeline_output_problems()
+        problems += self.port_type_problems()
         for step in self.steps:
             ports = self.ports_of(step)
             problems.extend(ValidationProblem(step.name, p) for p in ports.problems)
@@ -320,6 +322,32 @@ class PipelineGraph:
                 coerce_parameter(name, parameters[name].default_value, value)
             except ConfigError as exc:
                 problems.append(ValidationProblem(None, str(exc)))
+        return problems
+
+    def port_type_problems(self) -> list[ValidationProblem]:
+        """An edge from a typed output into a typed input that does not accept its type, naming both ends."""
+        problems = []
+        for step in self.steps:
+            if step.typed_ports is None:
+                continue
+            for typed in step.typed_ports.inputs:
+                source = typed.source.source if isinstance(typed.source, DataConsumption) else typed.source
+                if isinstance(source, FileDataset) or not getattr(source, "producers", None):
+                    continue
+                producer = self._producer(source)
+                written = producer.typed_ports.output_for(source) if producer.typed_ports is not None else None
+                if written is None or any(a.accepts(written.data_type) for a in typed.accepted):
+                    continue
+                accepted = " or ".join(a.name for a in typed.accepted)
+                problems.append(
+                    ValidationProblem(
+                        step.name,
+                        f"input port {typed.port!r} of step {step.name!r} accepts {accepted}, but it is bound to "
+                        f"output port {written.port!r} of step {producer.name!r}, which is of type "
+                        f"{written.data_type.name}; bind an output of an accepted type, or publish the module "
+                        f"with {written.data_type.name} among the input's data_types",
+                    )
+                )
         return problems
 
     def _pipeline_output_problems(self) -> list[ValidationProblem]:
@@ -476,6 +504,7 @@ class PipelineGraph:
             key=self.key_of(step),
             processes=step.runconfig.process_count(),
             transfer=getattr(step, "transfer_options", None),
+            module=_module_spec(step),
         )
 
 
@@ -486,3 +515,15 @@ def _environment_spec(step: Step, default: dict[str, Any] | None) -> dict[str, A
         return None
     environment = step.runconfig.effective_environment()
     return environment.to_spec() if environment is not None else default
+
+
+def _module_spec(step: Step) -> dict[str, Any] | None:
+    """Which module version a step was made from, with its ports' types; None for other steps."""
+    if step.module_origin is None:
+        return None
+    ports = step.typed_ports or TypedPorts()
+    return {
+        **step.module_origin,
+        "inputs": {t.port: [a.name for a in t.accepted] for t in ports.inputs},
+        "outputs": {t.port: t.data_type.name for t in ports.outputs},
+    }

@@ -17,7 +17,8 @@ SCHEMA_VERSION = 8
 # step's `key`, which edges, step-output sources and `upstream` name (in older documents the key is the name);
 # 5 a step's `processes`, how many v1 would start (1 in older documents); 6 a dataset's `local` paths;
 # 7 the `data_transfer` step kind and a step's `transfer` (its reference types; null for other kinds);
-# 8 a dataset source's `registered` (the registered version it is pinned to) and an output's `register_as`
+# 8 a dataset source's `registered` (the registered version it is pinned to) and an output's `register_as`;
+# 8 also a step's `module`: the module version a step was made from and its ports' types (null for other steps)
 READABLE_VERSIONS = (1, 2, 3, 4, 5, 6, 7, 8)
 SPEC_KIND = "duto.pipeline"
 
@@ -108,6 +109,9 @@ class StepSpec:
     processes: int = 1  # MPI's processes per node times nodes, as v1 would start them; duto starts one
     # A data_transfer step's {"source_reference_type", "destination_reference_type"}; None for other kinds.
     transfer: dict[str, Any] | None = None
+    # A step made from a module version: {"module", "module_id", "version", "inputs": {port: [accepted types]},
+    # "outputs": {port: type}}; None for other steps.
+    module: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if not self.key:

@@ -10,6 +10,7 @@ from duto.graph.data import DataConsumption, OutputFileDatasetConfig, PipelineDa
 from duto.graph.data_reference import bound_input
 from duto.graph.datasets import DatasetConsumptionConfig, FileDataset
 from duto.graph.params import PipelineParameter
+from duto.graph.ports import TypedPorts
 from duto.graph.runconfig import RunConfiguration, check_retries
 
 # What an argument may be; a bool is refused, since its text ('True') is rarely what a script parses.
@@ -41,6 +42,11 @@ class Step:
     kind: ClassVar[str] = "step"
     kind_version: ClassVar[int] = 1
     runs_code: ClassVar[bool] = True  # False for duto's own kinds (a data transfer): no snapshot, no environment
+    # Set by a step made from a module version: its code already in the content store, its typed ports, and
+    # which module and version it came from ({"module", "module_id", "version"}).
+    snapshot: str | None = None
+    typed_ports: TypedPorts | None = None
+    module_origin: dict[str, str] | None = None
 
     def __init__(
         self,

@@ -17,6 +17,10 @@ _EXPORTS = {
     "PublishedPipeline": "duto.facade.publishing",
     "PipelineEndpoint": "duto.facade.pipeline_endpoints",
     "Schedule": "duto.facade.schedules",
+    "Module": "duto.facade.modules",
+    "ModuleVersion": "duto.facade.modules",
+    "InputPortDef": "duto.graph.ports",
+    "OutputPortDef": "duto.graph.ports",
     "ScheduleRecurrence": "duto.scheduling.recurrence",
     "TimeZone": "duto.scheduling.recurrence",
 }
@@ -25,6 +29,8 @@ __getattr__ = lazy_exports(__name__, _EXPORTS)
 TYPE_CHECKING = False  # the idiom type checkers honour, without importing typing at run time
 
 if TYPE_CHECKING:
+    from duto.facade.modules import Module as Module
+    from duto.facade.modules import ModuleVersion as ModuleVersion
     from duto.facade.pipeline_endpoints import PipelineEndpoint as PipelineEndpoint
     from duto.facade.port_data import PortDataReference as PortDataReference
     from duto.facade.publishing import PublishedPipeline as PublishedPipeline
@@ -36,6 +42,8 @@ if TYPE_CHECKING:
     from duto.graph.data import PipelineData as PipelineData
     from duto.graph.data import TrainingOutput as TrainingOutput
     from duto.graph.params import PipelineParameter as PipelineParameter
+    from duto.graph.ports import InputPortDef as InputPortDef
+    from duto.graph.ports import OutputPortDef as OutputPortDef
     from duto.graph.sequence import StepSequence as StepSequence
     from duto.scheduling.recurrence import ScheduleRecurrence as ScheduleRecurrence
     from duto.scheduling.recurrence import TimeZone as TimeZone

@@ -28,6 +28,7 @@ from duto.server.routes import (
     events,
     experiments,
     health,
+    modules,
     pipelines,
     runs,
     schedules,
@@ -48,6 +49,7 @@ ROUTERS = [
     endpoints.router,
     schedules.router,
     compute.router,
+    modules.router,
 ]
 OPENAPI_URL = "/api/openapi.json"
 GZIP_ABOVE = 4096  # bytes; below, gzip saves less than it costs

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from duto.storage import models
 from duto.storage.db import Database
+from duto.storage.module_store import ModuleStore
 
 Digests = Callable[[Database], Iterable[str]]
 
@@ -46,6 +47,8 @@ WITHOUT_DIGESTS = frozenset(
         "api_tokens",
         "schedule_firings",
         "dataset_consumptions",
+        "modules",
+        "data_types",
     }
 )
 
@@ -134,7 +137,13 @@ def _registered_assets(db: Database) -> set[str]:
     return found
 
 
+def _module_versions(db: Database) -> set[str]:
+    """A module version keeps its code snapshot for as long as it exists, disabled or not."""
+    return ModuleStore(db).snapshots()
+
+
 register("runs", ("pipeline_runs", "step_runs"), _runs)
+register("module versions", ("module_versions",), _module_versions)
 register("schedules", ("schedules",), _schedules)
 register("published pipelines", ("published_pipelines",), _published_pipelines)
 register("reuse entries", ("reuse_entries",), _reuse_entries)

@@ -374,3 +374,51 @@ class ModelVersion(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
     __table_args__ = (UniqueConstraint("name", "version", name="uq_model_versions_name_version"),)
+
+
+class Module(Base):
+    """A module (v1's `Module`): a named, reusable step whose versions are published scripts with typed ports.
+
+    `status` is "Active", "Deprecated" or "Disabled"; `default_version` is what `resolve()` gives with no version.
+    """
+
+    __tablename__ = "modules"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    default_version: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ModuleVersion(Base):
+    """One published version of a module: its script, its code snapshot (a manifest digest in the content
+    store), and its interface ({"inputs", "outputs", "params", "arguments"}). `content` hashes all of it, so
+    publishing what a version already holds gives that version back."""
+
+    __tablename__ = "module_versions"
+    __table_args__ = (UniqueConstraint("module_id", "version", name="uq_module_versions_version"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    module_id: Mapped[str] = mapped_column(ForeignKey("modules.id"), index=True)
+    version: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    script_name: Mapped[str] = mapped_column(Text)
+    snapshot: Mapped[str] = mapped_column(String(80))
+    interface: Mapped[dict[str, Any]] = mapped_column(JSONText)
+    content: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class DataTypeRecord(Base):
+    """A user-defined data type of module ports (v1's `DataType.create`); AnyFile and AnyDirectory are built in."""
+
+    __tablename__ = "data_types"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    is_directory: Mapped[bool] = mapped_column(Boolean)
+    parent_datatypes: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime)

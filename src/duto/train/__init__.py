@@ -1,0 +1,1 @@
+"""Training: the v1 names of `azureml.train`."""
