@@ -40,6 +40,7 @@ DutoError                                         (v1: AzureMLException)
 ├── EnvironmentNotFoundError (+ KeyError)        .name, .version, .known
 ├── AssetNotFoundError (+ KeyError)              .kind, .name, .version: no registered dataset or model by that
 ├── AssetExistsError (+ ConfigError)             .kind, .name, .version: registered already with other content
+├── FieldError (+ ConfigError)                   .field: a request's bad value, by the field it came in
 └── EnvironmentBuildError                         .environment, .reason, .output
 
 `duto.exceptions` gives the bases marked "v1" their `azureml.exceptions` names, so `except ComputeTargetException`
@@ -438,6 +439,14 @@ class AssetNotFoundError(DutoError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class FieldError(ConfigError):
+    """A request's value that is not right, naming the field it came in (e.g. "paths.0.path")."""
+
+    def __init__(self, message: str, field: str) -> None:
+        self.field = field
+        super().__init__(message)
 
 
 class AssetExistsError(ConfigError):

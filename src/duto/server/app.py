@@ -22,6 +22,7 @@ from duto.server.finished_answers import FinishedAnswers
 from duto.server.hosts import HostCheck, allowed_hosts
 from duto.server.portal_files import install_portal
 from duto.server.routes import (
+    assets,
     compare,
     compute,
     endpoints,
@@ -50,6 +51,8 @@ ROUTERS = [
     schedules.router,
     compute.router,
     modules.router,
+    assets.datasets,
+    assets.models,
 ]
 OPENAPI_URL = "/api/openapi.json"
 GZIP_ABOVE = 4096  # bytes; below, gzip saves less than it costs
