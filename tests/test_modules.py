@@ -6,8 +6,10 @@ import json
 
 import pytest
 
+from conftest import run_duto
 from duto.errors import ConfigError, PipelineModuleNotFoundError, PipelineValidationError
 from duto.facade.content_cache import collect_garbage
+from duto.facade.submission import freeze_pipeline
 from duto.graph.spec import PipelineSpec
 from duto.pipeline import Module, ModuleVersion, Pipeline, PipelineData, PipelineParameter
 from duto.pipeline.graph import DataType, InputPortDef, OutputPortDef
@@ -121,6 +123,12 @@ def test_module_steps_run_in_a_pipeline_and_are_reused_on_a_rerun(ws, write_scri
         "inputs": {},
         "outputs": {"prepped": "AnyDirectory"},
     }
+    shown = run_duto("runs", "show", run.id, cwd=ws.root, workspace=ws.root)
+    assert shown.returncode == 0, shown.stderr
+    assert "│ prep  │ prep   │ 1       │ prepped -> AnyDirectory" in shown.stdout
+    assert "│ train │ train  │ 1       │ data <- AnyDirectory, model -> AnyDirectory" in shown.stdout
+    planned = freeze_pipeline(Pipeline(ws, [train]), None, snapshots="hash")
+    assert planned.code["prep"] == ws.content_store.files_of(prep_module.resolve("1").snapshot), "a dry run hashes it"
     again = Pipeline(ws, [ModuleStep(module=train_module, inputs_map={"data": prep.outputs[0]})]).submit("modules")
     assert again.wait_for_completion(show_output=False) == "Finished"
     assert all(s.is_reused for s in again.get_steps())

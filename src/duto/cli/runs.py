@@ -167,6 +167,9 @@ def show(
     environments = environments_table(steps)
     if environments.row_count:
         out.print(environments)
+    modules = modules_table(steps)
+    if modules.row_count:
+        out.print(modules)
 
 
 app.command()(runs_diff.diff)  # listed after show
@@ -178,6 +181,28 @@ def _status_with_runner(row: Any) -> Text:
     if row.status not in TERMINAL and not holder_of(row).live() and row.runner_pid is not None:
         text.append(" (its runner is gone: `duto runs resume`)", style="yellow")
     return text
+
+
+def modules_table(steps: list[StepRun]) -> Table:
+    """The module and version each step made from a module version came from (a spec's `module`)."""
+    table = Table(title="modules")
+    for column in ("step", "module", "version", "ports"):
+        table.add_column(column)
+    if not steps:
+        return table
+    from duto.facade.watching import step_labels
+
+    spec_steps = steps[0].parent.workspace.runs_store.pipeline_run(steps[0].parent.id).spec["steps"]
+    labels = step_labels((s.id, s.name) for s in steps)
+    for step in steps:
+        position = step._cached.position
+        module = spec_steps[position].get("module") if position < len(spec_steps) else None
+        if module is None:
+            continue
+        ports = [f"{p} <- {'|'.join(types)}" for p, types in module["inputs"].items()]
+        ports += [f"{p} -> {kind}" for p, kind in module["outputs"].items()]
+        table.add_row(Text(labels[step.id]), Text(module["module"]), Text(module["version"]), Text(", ".join(ports)))
+    return table
 
 
 def environments_table(steps: list[StepRun]) -> Table:
