@@ -45,6 +45,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/datasets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Datasets
+         * @description Every registered dataset at its latest version, by name.
+         */
+        get: operations["list_datasets_api_datasets_get"];
+        put?: never;
+        /**
+         * Register Dataset
+         * @description Register the files at datastore paths now as a version of a dataset (the latest again for the same
+         *     content; a conflict for other content without `create_new_version`).
+         */
+        post: operations["register_dataset_api_datasets_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show Dataset */
+        get: operations["show_dataset_api_datasets__name__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/{name}/lineage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Dataset Lineage
+         * @description Each version, oldest first: the run that produced it, the steps that read it, the models made from it.
+         */
+        get: operations["dataset_lineage_api_datasets__name__lineage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/endpoints": {
         parameters: {
             query?: never;
@@ -243,6 +305,43 @@ export interface paths {
         };
         /** Health */
         get: operations["health_api_health_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Models
+         * @description Every version of every registered model (or of `name`), by name then version.
+         */
+        get: operations["list_models_api_models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show Model */
+        get: operations["show_model_api_models__name__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -931,6 +1030,139 @@ export interface components {
              */
             type: string;
         };
+        /** Consumer */
+        Consumer: {
+            /** Input Name */
+            input_name: string;
+            /** Pipeline Run Id */
+            pipeline_run_id: string;
+            /** Step Name */
+            step_name: string;
+            /** Step Run Id */
+            step_run_id: string | null;
+        };
+        /** DatasetPath */
+        DatasetPath: {
+            /** Datastore */
+            datastore: string;
+            /**
+             * Path
+             * @description a path or glob inside the datastore: 'raw/**'
+             */
+            path: string;
+        };
+        /** DatasetRef */
+        DatasetRef: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Version */
+            version: number;
+        };
+        /**
+         * DatasetRegistration
+         * @description Register the files on datastore paths as a version of a dataset (local paths are not taken over HTTP).
+         */
+        DatasetRegistration: {
+            /**
+             * Create New Version
+             * @default false
+             */
+            create_new_version: boolean;
+            /** Description */
+            description?: string | null;
+            /** Name */
+            name: string;
+            /** Paths */
+            paths: components["schemas"]["DatasetPath"][];
+            /** Tags */
+            tags?: {
+                [key: string]: string;
+            };
+        };
+        /** DatasetVersionInfo */
+        DatasetVersionInfo: {
+            /** Created At */
+            created_at: string;
+            /**
+             * Definition
+             * @description what it reads: {"type": "file", "paths": [...]}
+             */
+            definition: {
+                [key: string]: unknown;
+            };
+            /** Description */
+            description: string | null;
+            /**
+             * Digest
+             * @description the content store's manifest of the files the version holds
+             */
+            digest: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** @description the step run whose output it is, when one registered it */
+            produced_by: components["schemas"]["ProducedBy"] | null;
+            /**
+             * Single File
+             * @description its one file's name, when the dataset names one file
+             */
+            single_file: string | null;
+            /** Tags */
+            tags: {
+                [key: string]: string;
+            };
+            /** Version */
+            version: number;
+        };
+        /** DatasetVersionLineage */
+        DatasetVersionLineage: {
+            /**
+             * Consumed By
+             * @description the steps that read this version, oldest first
+             */
+            consumed_by: components["schemas"]["Consumer"][];
+            /** Created At */
+            created_at: string;
+            /**
+             * Definition
+             * @description what it reads: {"type": "file", "paths": [...]}
+             */
+            definition: {
+                [key: string]: unknown;
+            };
+            /** Description */
+            description: string | null;
+            /**
+             * Digest
+             * @description the content store's manifest of the files the version holds
+             */
+            digest: string;
+            /** Id */
+            id: string;
+            /**
+             * Models
+             * @description models registered with it, or by a step that read it
+             */
+            models: components["schemas"]["ModelRef"][];
+            /** Name */
+            name: string;
+            /** @description the step run whose output it is, when one registered it */
+            produced_by: components["schemas"]["ProducedBy"] | null;
+            /**
+             * Single File
+             * @description its one file's name, when the dataset names one file
+             */
+            single_file: string | null;
+            /** Tags */
+            tags: {
+                [key: string]: string;
+            };
+            /** Version */
+            version: number;
+        };
         /** Edge */
         Edge: {
             /** Source */
@@ -1168,6 +1400,47 @@ export interface components {
             /** Series */
             series: components["schemas"]["MetricSeries"][];
         };
+        /** ModelRef */
+        ModelRef: {
+            /** Name */
+            name: string;
+            /** Version */
+            version: number;
+        };
+        /** ModelVersionInfo */
+        ModelVersionInfo: {
+            /** Created At */
+            created_at: string;
+            /**
+             * Datasets
+             * @description the dataset versions it came from
+             */
+            datasets: components["schemas"]["DatasetRef"][];
+            /** Description */
+            description: string | null;
+            /** Digest */
+            digest: string;
+            /** File Name */
+            file_name: string;
+            /** Framework */
+            framework: string | null;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** @description the step run that registered it, when a step did */
+            produced_by: components["schemas"]["ProducedBy"] | null;
+            /** Properties */
+            properties: {
+                [key: string]: string;
+            };
+            /** Tags */
+            tags: {
+                [key: string]: string;
+            };
+            /** Version */
+            version: number;
+        };
         /** ModuleDetail */
         ModuleDetail: {
             /** Created At */
@@ -1281,6 +1554,15 @@ export interface components {
             detail: string;
             /** Field */
             field?: string | null;
+        };
+        /** ProducedBy */
+        ProducedBy: {
+            /** Pipeline Run Id */
+            pipeline_run_id: string;
+            /** Step Name */
+            step_name?: string | null;
+            /** Step Run Id */
+            step_run_id: string | null;
         };
         /**
          * PublishFromRun
@@ -2200,6 +2482,216 @@ export interface operations {
             };
         };
     };
+    list_datasets_api_datasets_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetVersionInfo"][];
+                };
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    register_dataset_api_datasets_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasetRegistration"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetVersionInfo"];
+                };
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    show_dataset_api_datasets__name__get: {
+        parameters: {
+            query?: {
+                /** @description a version number, or 'latest' */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the registered name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetVersionInfo"];
+                };
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such dataset or version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    dataset_lineage_api_datasets__name__lineage_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the registered name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetVersionLineage"][];
+                };
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such dataset or version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_endpoints_api_endpoints_get: {
         parameters: {
             query?: {
@@ -2880,6 +3372,117 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    list_models_api_models_get: {
+        parameters: {
+            query?: {
+                name?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelVersionInfo"][];
+                };
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    show_model_api_models__name__get: {
+        parameters: {
+            query?: {
+                /** @description a version number, or 'latest' */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the registered name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelVersionInfo"];
+                };
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such model or version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

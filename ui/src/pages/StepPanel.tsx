@@ -1,4 +1,5 @@
 import { Link, useOutletContext, useParams } from "react-router-dom";
+import { StepData } from "../assets/StepData";
 import { StepLog } from "../components/log/StepLog";
 import { useStep, type RunOutline } from "../components/run/queries";
 import { StatusBadge } from "../components/StatusBadge";
@@ -67,6 +68,10 @@ export function StepPanel() {
       <section className="panel-section">
         <h3>Outputs</h3>
         <StepOutputs runId={run.id} stepId={step.id} />
+      </section>
+      <section className="panel-section">
+        <h3>Data</h3>
+        <StepData stepRunId={step.id} />
       </section>
       <section className="panel-section">
         <h3>Why it ran</h3>
