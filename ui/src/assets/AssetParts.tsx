@@ -22,17 +22,17 @@ export function ProducedBy({ by }: { by: RunRef | null | undefined }) {
   if (!by) return <span className="muted">registered by hand</span>;
   return (
     <Link to={runHref(by)} title={`run ${by.pipeline_run_id}`} className="run-cell">
-      {by.step_name && <span>{by.step_name}</span>}
+      <span>{by.step_name ?? "run"}</span>
       <span className="mono muted">{by.pipeline_run_id.slice(0, 8)}</span>
     </Link>
   );
 }
 
-/** A content digest, shortened, whole on hover. */
-export function Digest({ digest }: { digest: string }) {
+/** A content digest, shortened to `length` characters, whole on hover. */
+export function Digest({ digest, length = 20 }: { digest: string; length?: number }) {
   return (
-    <span className="mono" title={digest}>
-      {digest.length > 20 ? `${digest.slice(0, 20)}…` : digest}
+    <span className="mono digest" title={digest}>
+      {digest.length > length ? `${digest.slice(0, length)}…` : digest}
     </span>
   );
 }

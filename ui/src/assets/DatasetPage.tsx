@@ -59,9 +59,9 @@ export function DatasetPage() {
         </span>
       ),
     },
-    { label: "Produced by", width: "minmax(120px, 1fr)", cell: (v) => <ProducedBy by={v.produced_by} /> },
-    { label: "Read by", width: "80px", numeric: true, cell: (v) => v.consumed_by.length },
-    { label: "Fingerprint", width: "150px", cell: (v) => <Digest digest={v.digest} /> },
+    { label: "Produced by", width: "minmax(150px, 1fr)", cell: (v) => <ProducedBy by={v.produced_by} /> },
+    { label: "Read by", width: "90px", numeric: true, cell: (v) => v.consumed_by.length },
+    { label: "Fingerprint", width: "130px", cell: (v) => <Digest digest={v.digest} length={12} /> },
   ];
   const paths = definitionPaths(chosen.definition);
   return (
@@ -115,7 +115,7 @@ export function DatasetPage() {
             <dd>
               <span className="url-cell">
                 <Digest digest={chosen.digest} />
-                <CopyButton text={chosen.digest} label="Copy fingerprint" />
+                <CopyButton text={chosen.digest} />
               </span>
             </dd>
             <dt>Tags</dt>

@@ -1,4 +1,4 @@
-import { useQuery } from "@tanstack/react-query";
+import { useQueries, useQuery } from "@tanstack/react-query";
 import { useMemo } from "react";
 import { Link, useParams, useSearchParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
@@ -8,7 +8,7 @@ import { formatAgo, formatDateTime } from "../time";
 import { AssetGrid, type GridColumn } from "./AssetGrid";
 import { Digest, ProducedBy, Tags } from "./AssetParts";
 import { chosenVersion, type ModelVersion, newestFirst } from "./assets";
-import { buildLineage, datasetHref, modelNodeId } from "./lineage";
+import { datasetHref, modelLineage } from "./lineage";
 import { LineageGraph } from "./LineageGraph";
 import "./assets.css";
 
@@ -24,9 +24,23 @@ export function ModelPage() {
   const now = useNow(30_000);
   const versions = useMemo(() => newestFirst(models.data ?? []), [models.data]);
   const chosen = chosenVersion(versions, search.get("version"));
-  const graph = useMemo(() => (chosen ? buildLineage({ models: [chosen] }, modelNodeId(chosen)) : null), [chosen]);
+  // The lineage of the datasets it came from tells which its step read (and who produced them).
+  const names = [...new Set(chosen?.datasets.map((d) => d.name) ?? [])];
+  const lineages = useQueries({
+    queries: names.map((dataset) => ({
+      queryKey: ["dataset-lineage", dataset],
+      queryFn: () => unwrap(api.GET("/api/datasets/{name}/lineage", { params: { path: { name: dataset } } })),
+    })),
+  });
+  const read = lineages.every((l) => l.data || l.error);
+  // `useQueries` answers a new list each render: when each lineage was read says when the graph changes.
+  const stamp = lineages.map((l) => l.dataUpdatedAt).join(" ");
+  const graph = useMemo(
+    () => (chosen && read ? modelLineage(chosen, lineages.flatMap((l) => l.data ?? [])) : null),
+    [chosen, read, stamp]
+  );
 
-  if (!models.data || !chosen || !graph) {
+  if (!models.data || !chosen) {
     return (
       <section className="card">
         {models.data ? (
@@ -60,7 +74,7 @@ export function ModelPage() {
     },
     { label: "Produced by", width: "minmax(120px, 1fr)", cell: (v) => <ProducedBy by={v.produced_by} /> },
     { label: "Tags", width: "minmax(100px, 1fr)", cell: (v) => <Tags tags={v.tags} /> },
-    { label: "Fingerprint", width: "150px", cell: (v) => <Digest digest={v.digest} /> },
+    { label: "Fingerprint", width: "130px", cell: (v) => <Digest digest={v.digest} length={12} /> },
   ];
   const properties = Object.entries(chosen.properties);
   return (
@@ -98,7 +112,7 @@ export function ModelPage() {
             <dd>
               <span className="url-cell">
                 <Digest digest={chosen.digest} />
-                <CopyButton text={chosen.digest} label="Copy fingerprint" />
+                <CopyButton text={chosen.digest} />
               </span>
             </dd>
             <dt>Properties</dt>
@@ -153,7 +167,9 @@ export function ModelPage() {
           <span className="sub muted">the step that registered it and the datasets it was made from; click one to open it</span>
         </div>
         <div className="card-body">
-          {graph.nodes.length <= 1 ? (
+          {!graph ? (
+            <p className="loading">Loading…</p>
+          ) : graph.nodes.length <= 1 ? (
             <p className="muted">
               This version was registered by hand, with no datasets. Registered from a step's script with{" "}
               <code>run.register_model(...)</code>, a version keeps its run and the datasets the step read.

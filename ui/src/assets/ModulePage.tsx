@@ -32,7 +32,7 @@ export function ModulePage() {
   const columns: GridColumn<ModuleVersion>[] = [
     {
       label: "Version",
-      width: "110px",
+      width: "150px",
       cell: (v) => (
         <Link to={{ search: `?version=${encodeURIComponent(v.version)}` }} replace preventScrollReset className={`version ${v.version === m.default_version ? "default" : ""}`}>
           v{v.version}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildLineage, datasetNodeId, modelNodeId } from "./lineage";
+import { buildLineage, datasetNodeId, modelLineage, modelNodeId } from "./lineage";
 
 const prep = { pipeline_run_id: "run-one-1234", step_run_id: "sr-prep", step_name: "prep" };
 const train = { pipeline_run_id: "run-two-5678", step_run_id: "sr-train", step_name: "train" };
@@ -56,5 +56,24 @@ describe("buildLineage", () => {
 
   it("gives a page with nothing registered an empty graph", () => {
     expect(buildLineage({})).toEqual({ nodes: [], edges: [] });
+  });
+
+  it("joins a model to the datasets its step read through that step, and keeps other readers out", () => {
+    const other = { pipeline_run_id: "run-three", step_run_id: "sr-other", step_name: "score" };
+    const graph = modelLineage(
+      { name: "clf", version: 1, produced_by: train, datasets: [{ name: "clean", version: 2 }, { name: "extra", version: 1 }] },
+      [
+        { name: "clean", version: 1, consumed_by: [train] },
+        { name: "clean", version: 2, produced_by: prep, consumed_by: [{ ...train, input_name: "data" }, other] },
+        { name: "extra", version: 1, consumed_by: [other] },
+      ],
+    );
+    expect(graph.edges.map((e) => [e.source, e.target, e.label])).toEqual([
+      ["step:sr-prep", "dataset:clean:2", "produced"],
+      ["dataset:clean:2", "step:sr-train", "used as data"],
+      ["step:sr-train", "model:clf:1", "produced"],
+      ["dataset:extra:1", "model:clf:1", "made from"],
+    ]);
+    expect(graph.nodes.find((n) => n.focus)?.id).toBe("model:clf:1");
   });
 });

@@ -147,3 +147,20 @@ export function buildLineage(
   }
   return { nodes: [...nodes.values()], edges: [...edges.values()] };
 }
+
+/** A model version's lineage: the dataset versions it came from (with the run that produced each), joined to the
+ * model through its step where that step read them, else drawn "made from" (those passed as `datasets=`).
+ * `datasetVersions` are the datasets' lineage; other versions and other readers in it are left out. */
+export function modelLineage(model: ModelLineage, datasetVersions: readonly DatasetLineage[]): LineageGraph {
+  const step = model.produced_by?.step_run_id;
+  const wanted = new Set((model.datasets ?? []).map((d) => `${d.name}:${d.version}`));
+  const datasets = datasetVersions
+    .filter((d) => wanted.has(`${d.name}:${d.version}`))
+    .map((d) => ({
+      name: d.name,
+      version: d.version,
+      produced_by: d.produced_by ?? null,
+      consumed_by: step ? (d.consumed_by ?? []).filter((c) => c.step_run_id === step) : [],
+    }));
+  return buildLineage({ datasets, models: [model] }, modelNodeId(model));
+}
