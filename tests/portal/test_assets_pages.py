@@ -65,7 +65,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         raw = Dataset.get_by_name(ws, "raw").as_named_input("raw").as_download()
         features = PipelineData("features", datastore=ds, is_directory=True).as_dataset().register(name="features")
         train = PythonScriptStep(
-            "train.py", name="train", source_directory=str(src), arguments=[raw, features], inputs=[raw], outputs=[features]
+            "train.py",
+            name="train",
+            source_directory=str(src),
+            arguments=[raw, features],
+            inputs=[raw],
+            outputs=[features],
         )
         trained = Experiment(ws, "churn").submit(Pipeline(ws, [train]))
         assert trained.wait_for_completion(show_output=False) == "Finished"
