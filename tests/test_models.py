@@ -44,6 +44,8 @@ def test_register_versions_by_content_and_get_list_download(ws, tmp_path):
 
     with pytest.raises(AssetNotFoundError, match="no version 9; its versions: 1, 2"):
         Model(ws, "churn", version=9)
+    with pytest.raises(ConfigError, match=r"model name '\.\./escape'"):
+        Model.register(ws, str(model_file), "../escape")
     with pytest.raises(ConfigError, match="does not exist"):
         Model.register(ws, str(tmp_path / "missing"), "churn")
     with pytest.raises(ConfigError, match="not a registered dataset"):
@@ -80,6 +82,8 @@ def test_a_step_registers_a_model_and_another_reads_it_by_name(ws, write_script,
         os.makedirs("outputs", exist_ok=True)
         open("outputs/model.txt", "w").write("trained on " + open(sys.argv[1]).read())
         Run.get_context().register_model(model_name="from-step", model_path="outputs/model.txt", tags={"t": "1"})
+        from duto import Model, Workspace
+        Model.register(Workspace.from_config(), "outputs/model.txt", "by-sdk")
         """,
     )
     score = write_script(
@@ -98,6 +102,7 @@ def test_a_step_registers_a_model_and_another_reads_it_by_name(ws, write_script,
 
     model = Model(ws, "from-step")
     assert (model.version, model.tags, model.run_id) == (1, {"t": "1"}, train_run.id)
+    assert Model(ws, "by-sdk").run_id == train_run.id  # Model.register inside a step links the step run too
     document = model_document(ws, model._row)
     assert document["produced_by"] == {"pipeline_run_id": run.id, "step_run_id": train_run.id, "step_name": "train.py"}
     assert [d["name"] for d in document["datasets"]] == ["train"]
@@ -105,3 +110,35 @@ def test_a_step_registers_a_model_and_another_reads_it_by_name(ws, write_script,
     scoring = Experiment(ws, "models").submit(Pipeline(ws, [PythonScriptStep("score.py", source_directory=score)]))
     scoring.wait_for_completion(show_output=False, raise_on_error=True)
     assert scoring.get_steps()[0].get_stdout_log().strip().splitlines()[-1] == "trained on rows"
+
+
+def test_a_step_venv_without_dutos_dependencies_finds_a_model_by_name(ws, tmp_path):
+    """The step API alone (standard library only, no site-packages): `from duto import Model` is the step side's."""
+    import os
+    import subprocess
+    import sys
+
+    from duto.execution.materialize import step_api_folder
+
+    model_file = tmp_path / "m.pkl"
+    model_file.write_bytes(b"v1")
+    Model.register(ws, str(model_file), "bare")
+    model_file.write_bytes(b"v2")
+    Model.register(ws, str(model_file), "bare")
+    api = step_api_folder(tmp_path / "envs")
+    code = (
+        "from duto import Model; import sys; "
+        "print(Model.__module__, open(Model.get_model_path('bare')).read(), "
+        "open(Model.get_model_path('bare', version=1)).read())"
+    )
+    env = {"PYTHONPATH": str(api), "DUTO_WORKSPACE": str(ws.root), "PATH": os.environ["PATH"]}
+    done = subprocess.run([sys.executable, "-S", "-c", code], env=env, capture_output=True, text=True, timeout=30)
+    assert (done.returncode, done.stdout.strip()) == (0, "duto.tracking.model_paths v2 v1"), done.stderr
+    missing = subprocess.run(
+        [sys.executable, "-S", "-c", "from duto import Model; Model.get_model_path('nope')"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert missing.returncode == 1 and "no model 'nope'" in missing.stderr

@@ -23,7 +23,9 @@ _EXPORTS = {
     "DutoError": "duto.errors",
 }
 __all__ = sorted(_EXPORTS)
-__getattr__ = lazy_exports(__name__, _EXPORTS)
+# In a step's venv without duto's dependencies, `Model` is the step side's: `Model.get_model_path` alone.
+_STEP_SIDE = {"Model": "duto.tracking.model_paths"}
+__getattr__ = lazy_exports(__name__, _EXPORTS, _STEP_SIDE)
 TYPE_CHECKING = False  # the idiom type checkers honour, without importing typing at run time
 
 if TYPE_CHECKING:

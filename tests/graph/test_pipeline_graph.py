@@ -622,3 +622,14 @@ def test_two_outputs_with_one_pipeline_output_name() -> None:
 def test_training_and_pipeline_outputs_are_checked_when_made(make: Any, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         make()
+
+
+def test_a_data_transfer_output_registered_on_complete_is_a_validation_problem() -> None:
+    from duto.graph.data_transfer import DataTransferStep
+
+    copied = OutputFileDatasetConfig("copied", destination=("lake", "copies/{run-id}")).register_on_complete("copies")
+    step = DataTransferStep(
+        "copy", source_data_reference=DataPath("workspaceblobstore", "raw"), destination_data_reference=copied
+    )
+    (problem,) = PipelineGraph([step]).validate()
+    assert problem.step_name == "copy" and "of a data transfer cannot be registered" in problem.message

@@ -125,6 +125,23 @@ def test_a_token_of_the_route_scope_or_above_gets_past_the_check(world: World) -
                 assert status not in (401, 403), f"GET {path} with {enough}: {status}"
 
 
+def test_datasets_and_models_are_read_to_look_and_submit_to_register(world: World) -> None:
+    """The scopes the registered datasets' and models' routes declare, which the matrix above holds them to."""
+    scopes = {
+        (m, p): o.get("x-duto-scope")
+        for m, p, o in world.operations()
+        if p.startswith(("/api/datasets", "/api/models"))
+    }
+    assert scopes == {
+        ("get", "/api/datasets"): "read",
+        ("post", "/api/datasets"): "submit",
+        ("get", "/api/datasets/{name}"): "read",
+        ("get", "/api/datasets/{name}/lineage"): "read",
+        ("get", "/api/models"): "read",
+        ("get", "/api/models/{name}"): "read",
+    }
+
+
 def test_snapshot_sees_a_change(world: World) -> None:
     """The "nothing changed" check would see a change: a token made through the API changes a table."""
     before = snapshot(world.served.workspace)

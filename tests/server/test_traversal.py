@@ -160,3 +160,20 @@ def test_a_traversal_in_a_portal_path_reaches_no_file(world: World) -> None:
                     if problem:
                         problems.append(problem)
     assert not problems, "\n".join(problems)
+
+
+def test_a_dataset_registered_over_http_reads_nothing_outside_its_datastore(world: World) -> None:
+    """`POST /api/datasets` takes datastore paths in its body: each payload is refused (a 4xx naming the path)
+    or stays inside the datastore, where it names no files; nothing outside is ever registered."""
+    problems: list[str] = []
+    with world.served.client("submit", timeout=15) as client:
+        for payload in PAYLOADS:
+            body = {"name": "escape", "paths": [{"datastore": "workspaceblobstore", "path": payload}]}
+            answer = client.post("/api/datasets", json=body)
+            found = check(answer, f"POST /api/datasets path={payload[:30]!r}", REFUSED)
+            if found is None and answer.json().get("field") not in ("paths", "paths.0.path"):
+                found = f"path={payload[:30]!r}: {answer.json()} names no path field"
+            if found is not None:
+                problems.append(found)
+        assert client.get("/api/datasets/escape").status_code == 404
+    assert not problems, "\n".join(problems)

@@ -125,14 +125,15 @@ def place_input(
             raise StoreDamagedError(exc.fault, what) from exc
         return str(target)
     if source.get("registered"):
-        return _place_registered(spec, layout, cas)
+        return _place_registered(spec, layout, cas, mounted)
     digests = fingerprinted or InputDigests({}, "")
     return _place_dataset(spec, layout, datastores, mounted, parameters or {}, RemoteFiles(cas), digests)
 
 
-def _place_registered(spec: InputSpec, layout: StepLayout, cas: ContentStore) -> str:
+def _place_registered(spec: InputSpec, layout: StepLayout, cas: ContentStore, mounted: list[str]) -> str:
     """A registered dataset version, laid out from the content it was registered with (hard links when mounted,
-    since the step reads it in place; copies when downloaded): its one file when it names one, else a folder."""
+    since the step reads it in place, watched as mounted files are; copies when downloaded): its one file when
+    it names one, else a folder."""
     registered = spec.source["registered"]
     target = layout.inputs / spec.name
     what = f"input {spec.name!r} (dataset {registered['name']!r} version {registered['version']})"
@@ -140,6 +141,8 @@ def _place_registered(spec: InputSpec, layout: StepLayout, cas: ContentStore) ->
         cas.materialize(registered["digest"], target, link=spec.mode == "mount")
     except StoreDamagedError as exc:
         raise StoreDamagedError(exc.fault, what) from exc
+    if spec.mode == "mount":
+        mounted.extend(_files_under(target))
     single = registered.get("single_file")
     return str(target / single) if single else str(target)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from duto.errors import ConfigError
-from duto.execution.materialize import store_dataset
+from duto.execution.materialize import InputError, store_dataset
 from duto.graph.datasets import (
     DEFINITION_TYPES,
     PathSource,
@@ -100,28 +100,48 @@ class FileDataset(FileDatasetDefinition):
             AssetExistsError: `name` holds other content and `create_new_version` is False.
             ConfigError: a bad name or tags, or the dataset names no files now.
         """
-        check_registered_name("dataset", name)
-        tag_map = _check_tags(tags)
-        if self.registration is not None:  # registered already: its content is in the store
-            digest, single = self.registration.digest, self.registration.single_file
-        else:
-            digest, single = _store(workspace, self.to_spec())
-        row = AssetStore(workspace.database).add_dataset_version(
-            name, self._definition(), digest, single, description, tag_map, create_new_version
-        )
-        found: FileDataset = dataset_of(row)
+        found: FileDataset = register_dataset(workspace, self, name, description, tags, create_new_version)
         return found
 
 
-def _store(workspace: Workspace, source: dict[str, Any]) -> tuple[str, str | None]:
-    from duto.execution.materialize import InputError
+def register_dataset(
+    workspace: Workspace,
+    dataset: Any,
+    name: str,
+    description: str | None = None,
+    tags: dict[str, str] | None = None,
+    create_new_version: bool = False,
+) -> Any:
+    """Register any kind of dataset: one with `to_spec()` (the files it reads), `_definition()` (what rebuilds it,
+    by a type in `DEFINITION_TYPES`) and `registration` (None, or the version it is already). Returns the
+    dataset of the version it became, of the class its definition names.
 
+    Raises:
+        AssetExistsError: `name` holds other content and `create_new_version` is False.
+        ConfigError: a bad name or tags, or the dataset names no files now.
+    """
+    check_registered_name("dataset", name)
+    tag_map = _check_tags(tags)
+    registration: Registration | None = dataset.registration
+    if registration is not None:  # registered already: its content is in the store
+        digest, single = registration.digest, registration.single_file
+    else:
+        digest, single = _store(workspace, dataset.to_spec())
+    row = AssetStore(workspace.database).add_dataset_version(
+        name, dataset._definition(), digest, single, description, tag_map, create_new_version
+    )
+    return dataset_of(row)
+
+
+def _store(workspace: Workspace, source: dict[str, Any]) -> tuple[str, str | None]:
     cas = workspace.content_store
     with tempfile.TemporaryDirectory(dir=cas.tmp, prefix="register-") as scratch:
         try:
             return store_dataset(source, Path(scratch) / "dataset", cas, _datastores(workspace))
         except InputError as exc:
             raise ConfigError(f"cannot register: {exc}") from exc
+        except (OSError, ValueError) as exc:  # a name too long, a NUL in it, a file that cannot be read
+            raise ConfigError(f"cannot register: the dataset's files cannot be read: {exc}") from exc
 
 
 class _Files:

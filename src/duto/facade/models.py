@@ -12,9 +12,10 @@ from duto.errors import AssetNotFoundError, ConfigError
 from duto.facade.datasets import parse_version
 from duto.graph.datasets import check_registered_name
 from duto.storage import models
-from duto.storage.asset_store import MODEL, AssetStore
+from duto.storage.asset_store import MODEL, AssetStore, Producer
 from duto.storage.model_files import lay_out_model, store_model
 from duto.tracking.model_paths import model_path, step_models_root
+from duto.tracking.step_context import PARENT_ID_ENV, RUN_ID_ENV, WORKSPACE_ENV
 
 if TYPE_CHECKING:
     from duto.facade.workspace import Workspace
@@ -26,6 +27,15 @@ def _strings(what: str, value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         raise ConfigError(f"{what} must be a dict, such as {{'area': 'churn'}}, not {value!r}")
     return {str(k): str(v) for k, v in value.items()}
+
+
+def _step_producer(workspace: Workspace) -> Producer | None:
+    """The step run registering a model, when `Model.register` is called inside a step of this workspace."""
+    step_run_id, pipeline_run_id = os.environ.get(RUN_ID_ENV), os.environ.get(PARENT_ID_ENV)
+    here = os.environ.get(WORKSPACE_ENV)
+    if not step_run_id or not pipeline_run_id or here is None or Path(here).resolve() != workspace.root.resolve():
+        return None
+    return Producer(pipeline_run_id, step_run_id)
 
 
 def _dataset_ids(datasets: Any) -> list[str]:
@@ -135,6 +145,7 @@ class Model:
             properties=_strings("properties", properties),
             framework=model_framework,
             dataset_version_ids=_dataset_ids(datasets),
+            producer=_step_producer(workspace),
         )
         return Model._of(workspace, row)
 

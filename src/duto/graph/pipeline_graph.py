@@ -272,6 +272,15 @@ class PipelineGraph:
                         )
                     )
             for output in ports.outputs:
+                if output.register_as is not None and step.kind == "data_transfer":
+                    problems.append(
+                        ValidationProblem(
+                            step.name,
+                            f"output {output_name(output)!r} of a data transfer cannot be registered when the "
+                            "step finishes (its files stay on the datastore, not in the store); register the "
+                            "destination with Dataset.File.from_files(...).register(ws, name) after the run",
+                        )
+                    )
                 writers = [p.name for p in self.writers(output)]
                 if len(writers) > 1 and self.writers(output)[0] is step:
                     problems.append(

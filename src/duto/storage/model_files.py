@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 from duto.errors import ConfigError
+from duto.graph.datasets import check_registered_name
 from duto.storage import models
 from duto.storage.asset_store import AssetStore, Producer
 from duto.storage.cas import ContentStore
@@ -38,8 +39,9 @@ def store_model(
     holds the same content already); its files are then laid out where `get_model_path` finds them.
 
     Raises:
-        ConfigError: nothing at `path`, or an empty folder.
+        ConfigError: a bad name, nothing at `path`, or an empty folder.
     """
+    check_registered_name("model", name)  # it names a folder under .duto/models
     if not path.exists():
         raise ConfigError(f"model {name!r}: model_path {str(path)!r} does not exist; give a file or a folder")
     if path.is_dir():

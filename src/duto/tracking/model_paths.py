@@ -46,3 +46,19 @@ def step_models_root() -> str | None:
     """The models folder of the workspace a step runs in, or None outside a step."""
     root = os.environ.get(WORKSPACE_ENV)
     return None if root is None else os.path.join(root, ".duto", MODELS_FOLDER)
+
+
+class Model:
+    """`Model` inside a step whose venv has none of duto's dependencies: it finds registered models by name."""
+
+    @staticmethod
+    def get_model_path(model_name: str, version: int | None = None, _workspace: object = None) -> str:
+        """The path of the model's file or folder in the workspace the step runs in.
+
+        Raises:
+            LookupError: outside a step, or no such model or version.
+        """
+        root = step_models_root()
+        if root is None or _workspace is not None:
+            raise LookupError("outside a step, Model.get_model_path needs duto installed and _workspace=ws")
+        return model_path(root, model_name, version)
