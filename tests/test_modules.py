@@ -14,6 +14,7 @@ from duto.graph.spec import PipelineSpec
 from duto.pipeline import Module, ModuleVersion, Pipeline, PipelineData, PipelineParameter
 from duto.pipeline.graph import DataType, InputPortDef, OutputPortDef
 from duto.pipeline.steps import ModuleStep, PythonScriptStep
+from duto.runconfig import RunConfiguration
 
 PREP = """
 import argparse, os, pathlib
@@ -199,3 +200,17 @@ def test_a_plain_script_step_feeds_a_module_unchecked(ws, write_script):
     run = Pipeline(ws, [make, ModuleStep(train_module, inputs_map={"data": data})]).submit("plain")
     assert run.wait_for_completion(show_output=False) == "Finished"
     assert json.dumps(spec_of(ws, run).step("train").module["inputs"]) == '{"data": ["AnyFile"]}'
+
+
+@pytest.mark.timeout(120)
+def test_a_version_runs_with_the_runconfig_it_was_published_with_unless_the_step_gives_one(ws, write_script):
+    folder = write_script("who.py", "import os; print('who', os.environ['WHO'])", folder="modules/who")
+    module = Module.create(ws, "who", "says who")
+    published = RunConfiguration(environment_variables={"WHO": "published"})
+    module.publish_python_script("who.py", "w", [], [], source_directory=folder, runconfig=published)
+    assert module.resolve().runconfig().environment_variables == {"WHO": "published"}
+    own = ModuleStep(module, name="own", runconfig=RunConfiguration(environment_variables={"WHO": "the step"}))
+    run = Pipeline(ws, [ModuleStep(module), own]).submit("who")
+    assert run.wait_for_completion(show_output=False) == "Finished"
+    assert run.find_step_run("who")[0].get_stdout_log().strip() == "who published"
+    assert run.find_step_run("own")[0].get_stdout_log().strip() == "who the step"

@@ -38,6 +38,9 @@ pipeline:
     raw_data:
       datastore: workspaceblobstore
       path_on_datastore: raw/data.txt
+    copied:
+      datastore: workspaceblobstore
+      path_on_datastore: copies/prepped
   default_compute: local
   steps:
     PrepStep:
@@ -60,6 +63,15 @@ pipeline:
           destination: prepped_data
           datastore: workspaceblobstore
           bind_mode: mount
+    CopyStep:
+      type: DataTransferStep
+      name: copy
+      source_data_reference:
+        prepped_data:
+          source: prepped_data
+      destination_data_reference:
+        copied:
+          source: copied
     ScoreStep:
       type: ModuleStep
       name: score
@@ -90,12 +102,14 @@ def project(ws, write_script):  # type: ignore[no-untyped-def]
 @pytest.mark.timeout(120)
 def test_a_yaml_pipeline_loads_and_runs(ws, project):
     pipeline = Pipeline.load_yaml(ws, project)
-    assert [s.name for s in pipeline.steps] == ["prep", "score"]
+    assert [s.name for s in pipeline.steps] == ["prep", "copy", "score"]
     run = pipeline.submit("yaml", pipeline_parameters={"Times": 3})
     assert run.wait_for_completion(show_output=False) == "Finished"
     assert run.find_step_run("score")[0].get_stdout_log().strip() == "scored ababab fast"
     spec = PipelineSpec.from_json(ws.runs_store.pipeline_run(run.id).spec)
     assert spec.description == "from-yaml" and spec.step("score").module["module"] == "scorer"
+    copied = ws.get_default_datastore().root / "copies" / "prepped" / "data.txt"
+    assert copied.read_text() == "ababab fast", "the transfer copied prep's output to the data reference"
 
 
 @pytest.mark.timeout(180)
@@ -122,7 +136,7 @@ def write(tmp: Path, text: str) -> Path:
         (
             "pipeline: {steps: {a: {type: HyperDriveStep}}}\n",
             "bad.yml: pipeline.steps.a.type: expected one of PythonScriptStep, CommandStep, ModuleStep, "
-            "not 'HyperDriveStep'",
+            "DataTransferStep, not 'HyperDriveStep'",
         ),
         (
             "pipeline: {parameters: {p: {type: int, default: x}}, steps: {a: {type: CommandStep, command: ls}}}\n",
@@ -154,6 +168,12 @@ def write(tmp: Path, text: str) -> Path:
             "bad.yml: pipeline.steps.a.runconfig: runconfig files are not read",
         ),
         ("pipeline: {stepz: {}}\n", "bad.yml: pipeline.stepz: unknown key"),
+        (
+            "pipeline:\n  data_references: {r: {datastore: workspaceblobstore, path_on_datastore: a}}\n"
+            "  steps: {t: {type: DataTransferStep, source_data_reference: r, destination_data_reference: {x: {}}}}\n",
+            "bad.yml: pipeline.steps.t.destination_data_reference: 'x' names no data reference nor output of this "
+            "step; expected one of: r",
+        ),
         (
             "pipeline: {steps: {a: {type: CommandStep, command: ls, environment: nope}}}\n",
             "bad.yml: pipeline.steps.a.environment: ",

@@ -1,6 +1,7 @@
 """The run page in a real Chromium against a real `duto server`: a running run followed live (a step turns
 Finished with no reload), its log on the page growing while the step writes it, the Reused badge on a re-run's
-steps, the timeline, and no console error. Each page is saved to build/screenshots/."""
+steps, the timeline, a module step's module and version, and no console error. Each page is saved to
+build/screenshots/."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from duto import Experiment
-from duto.pipeline import Pipeline, PublishedPipeline
-from duto.pipeline.steps import CommandStep
+from duto.pipeline import Module, Pipeline, PublishedPipeline
+from duto.pipeline.steps import CommandStep, ModuleStep
 from portal.browsing import screenshot
 from server.live import World, served_world
 
@@ -86,3 +87,18 @@ def test_a_re_run_shows_its_reused_steps_and_a_timeline(world: World, page: Page
     page.get_by_role("tab", name="Graph").click()
     expect(page.get_by_test_id("step-node").first).to_be_visible()
     screenshot(page, "run-page-dark")
+
+
+def test_a_module_steps_panel_names_its_module_and_version(world: World, page: Page) -> None:
+    ws = world.served.workspace
+    folder = ws.root / "modules" / "hello"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "hello.py").write_text("print('hello from a module')")
+    module = Module.create(ws, "hello", "says hello")
+    module.publish_python_script("hello.py", "first", [], [], source_directory=folder)
+    run = Experiment(ws, "modules").submit(Pipeline(ws, [ModuleStep(module)]))
+    assert run.wait_for_completion(show_output=False) == "Finished"
+    sign_in(world, page, f"/runs/{run.id}/steps/hello")
+    expect(page.get_by_test_id("step-module")).to_have_text("hello v1")
+    expect(page.get_by_test_id("step-log")).to_contain_text("hello from a module")
+    screenshot(page, "run-page-module-step")

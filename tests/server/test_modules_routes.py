@@ -1,11 +1,13 @@
-"""Modules over real HTTP: the list, and one module with its versions' typed ports and params."""
+"""Modules over real HTTP: the list, one module with its versions' typed ports and params, and the module a step
+run came from."""
 
 from __future__ import annotations
 
 import pytest
 
-from duto.pipeline import Module
+from duto.pipeline import Module, Pipeline
 from duto.pipeline.graph import DataType, InputPortDef, OutputPortDef
+from duto.pipeline.steps import ModuleStep, PythonScriptStep
 
 
 @pytest.mark.timeout(120)
@@ -37,3 +39,24 @@ def test_modules_list_and_show_their_versions_with_ports(served, ws, write_scrip
         assert missing.status_code == 404 and "no module 'nope'" in missing.json()["detail"]
     with served.client(None) as anonymous:
         assert anonymous.get("/api/modules").status_code == 401
+
+
+@pytest.mark.timeout(120)
+def test_a_steps_document_names_the_module_version_it_came_from(served, ws, write_script) -> None:  # type: ignore[no-untyped-def]
+    folder = write_script("say.py", "print('said')", folder="modules/say")
+    module = Module.create(ws, "say", "says")
+    version = module.publish_python_script("say.py", "first", [], [], source_directory=folder)
+    plain = PythonScriptStep("say.py", name="plain", source_directory=folder)
+    run = Pipeline(ws, [ModuleStep(module), plain]).submit("modules")
+    assert run.wait_for_completion(show_output=False) == "Finished"
+    with served.client("read") as reader:
+        made = reader.get(f"/api/runs/{run.id}/steps/say").json()
+        assert made["module"] == {
+            "module": "say",
+            "module_id": module.id,
+            "version": "1",
+            "module_version_id": version.id,
+            "inputs": {},
+            "outputs": {},
+        }
+        assert reader.get(f"/api/runs/{run.id}/steps/plain").json()["module"] is None

@@ -69,6 +69,14 @@ def step_document(step: StepRun) -> dict[str, Any]:
     return _step_fields(step._row, step.key, step.get_reuse_info()["reused_from"])
 
 
+def step_module(step: StepRun) -> dict[str, Any] | None:
+    """The module version a step run's step was made from (its spec's `module`), read alone from the spec."""
+    found: dict[str, Any] | None = RunOutlineStore(step.parent.workspace.database).step_spec_part(
+        step.parent.id, step._cached.position, "module"
+    )
+    return found
+
+
 def _step_fields(row: StepRunFields, key: str, reused_from: dict[str, Any] | None) -> dict[str, Any]:
     """A step run's document from its row, its key in the spec and where it was reused from (None: it ran)."""
     reused = reused_from is not None

@@ -25,6 +25,8 @@ import yaml
 
 from duto.errors import ConfigError, DutoError, UserFileError
 from duto.graph.data import PipelineData
+from duto.graph.data_reference import DataReference
+from duto.graph.data_transfer import DataTransferStep
 from duto.graph.datasets import DataPath, Dataset, FileDataset
 from duto.graph.params import PipelineParameter
 from duto.graph.steps import CommandStep, PythonScriptStep, Step
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
     from duto.facade.workspace import Workspace
 
 PARAMETER_TYPES: dict[str, Callable[[Any], Any]] = {"string": str, "int": int, "float": float, "bool": bool}
-STEP_TYPES = ("PythonScriptStep", "CommandStep", "ModuleStep")
+STEP_TYPES = ("PythonScriptStep", "CommandStep", "ModuleStep", "DataTransferStep")
 BIND_MODES = ("mount", "download")
 
 
@@ -121,6 +123,7 @@ class _Reader:
 
     def _references(self, found: dict[str, Any]) -> dict[str, FileDataset]:
         references = {}
+        self.reference_paths: dict[str, tuple[str, str]] = {}
         for name, body in found.items():
             where = f"pipeline.data_references.{name}"
             body = self.mapping(body, where, optional=False)
@@ -134,6 +137,7 @@ class _Reader:
             if datastore not in self.workspace.config.datastores:
                 known = ", ".join(sorted(self.workspace.config.datastores))
                 raise self.fail(f"{where}.datastore", f"no datastore {datastore!r} in this workspace; known: {known}")
+            self.reference_paths[name] = (datastore, path)
             try:
                 references[name] = Dataset.File.from_files(DataPath(datastore, path))
             except ConfigError as exc:
@@ -214,6 +218,8 @@ class _Reader:
             common["runconfig"] = runconfig
         name = body.get("name", key)
         try:
+            if kind == "DataTransferStep":
+                return self._transfer(where, name, body, outputs, common)
             if kind == "ModuleStep":
                 return self._module_step(where, name, body, inputs, outputs, params, arguments, common)
             if kind == "CommandStep":
@@ -238,6 +244,43 @@ class _Reader:
             )
         except ConfigError as exc:
             raise self.fail(where, str(exc)) from exc
+
+    def _one_reference(self, where: str, value: Any) -> str:
+        """The name a transfer's `{key: {source: NAME}}` (or plain `NAME`) gives."""
+        if isinstance(value, dict) and len(value) == 1:
+            [(key, inner)] = value.items()
+            value = inner.get("source", key) if isinstance(inner, dict) else key
+        return self.text(value, where)
+
+    def _transfer(
+        self, where: str, name: str, body: dict[str, Any], outputs: dict[str, Any], common: dict[str, Any]
+    ) -> Step:
+        source = self._source(
+            f"{where}.source_data_reference",
+            self._one_reference(f"{where}.source_data_reference", body.get("source_data_reference")),
+        )
+        target_where = f"{where}.destination_data_reference"
+        target = self._one_reference(target_where, body.get("destination_data_reference"))
+        own = [data for key, data in outputs.items() if target in (key, data.name)]
+        if target in self.reference_paths:
+            datastore, path = self.reference_paths[target]
+            destination: Any = DataReference(datastore, target, path)
+        elif own:
+            destination = own[0]
+        else:
+            known = ", ".join(sorted({*self.reference_paths, *outputs})) or "none"
+            raise self.fail(
+                target_where, f"{target!r} names no data reference nor output of this step; expected one of: {known}"
+            )
+        return DataTransferStep(
+            name,
+            source_data_reference=source,
+            destination_data_reference=destination,
+            compute_target=common["compute_target"],
+            source_reference_type=body.get("source_reference_type"),
+            destination_reference_type=body.get("destination_reference_type"),
+            allow_reuse=common["allow_reuse"],
+        )
 
     def _argument(
         self, where: str, item: Any, inputs: dict[str, Any], outputs: dict[str, Any], params: dict[str, Any]

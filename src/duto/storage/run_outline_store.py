@@ -45,3 +45,9 @@ class RunOutlineStore:
         that part alone."""
         with self.db.reading() as s:
             return s.scalar(select(_RUNS.c.spec[name]).where(_RUNS.c.id == run_id))
+
+    def step_spec_part(self, run_id: str, position: int, name: str) -> Any:
+        """The value at `name` of the run's spec's step at `position` (None when it has none), taken out by the DB
+        without the rest of the spec."""
+        with self.db.reading() as s:
+            return s.scalar(select(_RUNS.c.spec[("steps", position, name)]).where(_RUNS.c.id == run_id))

@@ -1924,6 +1924,58 @@ export interface components {
             runs: components["schemas"]["StepChange"][];
         };
         /**
+         * StepDetail
+         * @description A step run with what its spec adds: the module version it was made from, when it was.
+         */
+        StepDetail: {
+            /** Compute Target */
+            compute_target: string;
+            /** Duration Seconds */
+            duration_seconds: number | null;
+            /** Ended */
+            ended: string | null;
+            /** Exit Code */
+            exit_code: number | null;
+            /** Fingerprint */
+            fingerprint: string | null;
+            /** Id */
+            id: string;
+            /** Is Reused */
+            is_reused: boolean;
+            /** Key */
+            key: string;
+            /**
+             * Module
+             * @description {"module", "module_id", "version", "module_version_id", "inputs", "outputs"} for a step made from a module version, else null
+             */
+            module: {
+                [key: string]: unknown;
+            } | null;
+            /** Name */
+            name: string;
+            /** Outputs */
+            outputs: {
+                [key: string]: unknown;
+            };
+            /** Reason */
+            reason: string | null;
+            /** Reused */
+            reused: boolean;
+            /** Reused From */
+            reused_from: {
+                [key: string]: unknown;
+            } | null;
+            /** Started */
+            started: string | null;
+            /** Status */
+            status: string;
+            /**
+             * Why
+             * @description why the step ran (empty when reused)
+             */
+            why: string[];
+        };
+        /**
          * StepEnvironment
          * @description The environment a step ran in, as its fingerprint recorded it.
          */
@@ -4415,7 +4467,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["StepSummary"];
+                    "application/json": components["schemas"]["StepDetail"];
                 };
             };
             /** @description no token, or one that is unknown, revoked or expired */

@@ -31,6 +31,11 @@ export function StepPanel() {
     ["Exit code", whole?.exit_code ?? "—"],
     ["Compute", <span className="mono">{whole?.compute_target ?? "—"}</span>],
   ];
+  const made = whole?.module;
+  if (made) {
+    // A step made from a module version: which module, and which of its versions ran.
+    facts.push(["Module", <span data-testid="step-module">{`${String(made.module)} v${String(made.version)}`}</span>]);
+  }
   return (
     <aside className="step-panel card" data-testid="step-panel" aria-label={`Step ${step.name}`}>
       <header className="step-panel-header">

@@ -26,9 +26,9 @@ from duto.server.schemas.runs import (
     RunMetricSeries,
     RunOutline,
     RunSummary,
+    StepDetail,
     StepEnvironment,
     StepOutput,
-    StepSummary,
     StepWhy,
 )
 
@@ -82,8 +82,9 @@ def step_of(workspace: Workspace, run_id: str, step: str) -> StepRun:
     return workspace.get_run(run_id).step_run(step)
 
 
-def show_step(workspace: Workspace, run_id: str, step: str) -> StepSummary:
-    return StepSummary(**documents.step_document(step_of(workspace, run_id, step)))
+def show_step(workspace: Workspace, run_id: str, step: str) -> StepDetail:
+    step_run = step_of(workspace, run_id, step)
+    return StepDetail(**documents.step_document(step_run), module=documents.step_module(step_run))
 
 
 def why(workspace: Workspace, run_id: str, step: str) -> StepWhy:

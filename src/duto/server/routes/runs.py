@@ -23,9 +23,9 @@ from duto.server.schemas.runs import (
     RunMetricSeries,
     RunOutline,
     RunSummary,
+    StepDetail,
     StepEnvironment,
     StepOutput,
-    StepSummary,
     StepWhy,
 )
 
@@ -94,8 +94,8 @@ def run_metric_series(request: Request, run_id: RunId) -> RunMetricSeries:
     return runs.metric_series(workspace_of(request), run_id)
 
 
-@router.get("/{run_id}/steps/{step}", response_model=StepSummary, **read)
-def show_step(request: Request, run_id: RunId, step: StepKey) -> StepSummary:
+@router.get("/{run_id}/steps/{step}", response_model=StepDetail, **read)
+def show_step(request: Request, run_id: RunId, step: StepKey) -> StepDetail:
     return runs.show_step(workspace_of(request), run_id, step)
 
 

@@ -44,6 +44,15 @@ class StepSummary(BaseModel):
     outputs: dict[str, Any]
 
 
+class StepDetail(StepSummary):
+    """A step run with what its spec adds: the module version it was made from, when it was."""
+
+    module: dict[str, Any] | None = Field(
+        description='{"module", "module_id", "version", "module_version_id", "inputs", "outputs"} for a step made '
+        "from a module version, else null"
+    )
+
+
 class RunDetail(RunSummary):
     """A run with its description and its steps, in the order they can run."""
 
