@@ -350,6 +350,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/modules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Modules
+         * @description The modules, by name.
+         */
+        get: operations["list_modules_api_modules_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/modules/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show Module
+         * @description A module with each of its versions: script, ports with their data types, params.
+         */
+        get: operations["show_module_api_modules__name__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/pipelines": {
         parameters: {
             query?: never;
@@ -1295,6 +1335,18 @@ export interface components {
             /** Step Run Id */
             step_run_id: string;
         };
+        /** InputPortInfo */
+        InputPortInfo: {
+            /**
+             * Data Types
+             * @description the data types it accepts
+             */
+            data_types: string[];
+            /** Is Optional */
+            is_optional: boolean;
+            /** Name */
+            name: string;
+        };
         /** LastRun */
         LastRun: {
             /** Created */
@@ -1389,6 +1441,91 @@ export interface components {
             /** Version */
             version: number;
         };
+        /** ModuleDetail */
+        ModuleDetail: {
+            /** Created At */
+            created_at: string;
+            /** Default Version */
+            default_version: string | null;
+            /** Description */
+            description: string | null;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Status
+             * @description "Active", "Deprecated" or "Disabled"
+             */
+            status: string;
+            /**
+             * Version List
+             * @description its versions, in the order they were published
+             */
+            version_list: components["schemas"]["ModuleVersionInfo"][];
+            /**
+             * Versions
+             * @description how many versions it has
+             */
+            versions: number;
+        };
+        /** ModuleInfo */
+        ModuleInfo: {
+            /** Created At */
+            created_at: string;
+            /** Default Version */
+            default_version: string | null;
+            /** Description */
+            description: string | null;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Status
+             * @description "Active", "Deprecated" or "Disabled"
+             */
+            status: string;
+            /**
+             * Versions
+             * @description how many versions it has
+             */
+            versions: number;
+        };
+        /** ModuleVersionInfo */
+        ModuleVersionInfo: {
+            /** Created At */
+            created_at: string;
+            /** Description */
+            description: string | null;
+            /** Id */
+            id: string;
+            /** Inputs */
+            inputs: components["schemas"]["InputPortInfo"][];
+            /** Outputs */
+            outputs: components["schemas"]["OutputPortInfo"][];
+            /**
+             * Params
+             * @description its params and their defaults
+             */
+            params: {
+                [key: string]: unknown;
+            };
+            /** Script Name */
+            script_name: string;
+            /**
+             * Snapshot
+             * @description the digest of its code's snapshot in the content store
+             */
+            snapshot: string;
+            /**
+             * Status
+             * @description "Active", "Deprecated" or "Disabled"
+             */
+            status: string;
+            /** Version */
+            version: string;
+        };
         /** OutputFile */
         OutputFile: {
             /**
@@ -1398,6 +1535,15 @@ export interface components {
             path: string;
             /** Size */
             size: number;
+        };
+        /** OutputPortInfo */
+        OutputPortInfo: {
+            /** Data Type */
+            data_type: string;
+            /** Is Directory */
+            is_directory: boolean | null;
+            /** Name */
+            name: string;
         };
         /**
          * Problem
@@ -3374,6 +3520,103 @@ export interface operations {
                 };
             };
             /** @description no such model or version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_modules_api_modules_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModuleInfo"][];
+                };
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    show_module_api_modules__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the module's name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModuleDetail"];
+                };
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no module has this name */
             404: {
                 headers: {
                     [name: string]: unknown;

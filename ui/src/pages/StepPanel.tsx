@@ -34,7 +34,7 @@ export function StepPanel() {
   const made = whole?.module;
   if (made) {
     // A step made from a module version: which module, and which of its versions ran.
-    facts.push(["Module", <span data-testid="step-module">{`${String(made.module)} v${String(made.version)}`}</span>]);
+    facts.push(["Module", <Link data-testid="step-module" to={`/modules/${encodeURIComponent(String(made.module))}?version=${encodeURIComponent(String(made.version))}`}>{`${String(made.module)} v${String(made.version)}`}</Link>]);
   }
   return (
     <aside className="step-panel card" data-testid="step-panel" aria-label={`Step ${step.name}`}>
