@@ -27,13 +27,13 @@ export function DatasetPage() {
   const versions = useMemo(() => newestFirst(lineage.data ?? []), [lineage.data]);
   const chosen = chosenVersion(versions, search.get("version"));
   const graph = useMemo(() => {
-    if (!chosen) return null;
+    if (!chosen || (!models.data && !models.error)) return null;
     const made = new Set(chosen.models.map((m) => `${m.name}:${m.version}`));
     const fromIt = (models.data ?? []).filter((m) => made.has(`${m.name}:${m.version}`));
     return buildLineage({ datasets: [chosen], models: fromIt }, datasetNodeId(chosen));
   }, [chosen, models.data]);
 
-  if (!lineage.data || !chosen || !graph) {
+  if (!lineage.data || !chosen) {
     return (
       <section className="card">
         <QueryState error={lineage.error} />
@@ -163,13 +163,15 @@ export function DatasetPage() {
           </dl>
         </section>
       </div>
-      <section className="card" aria-label="Lineage">
+      <section className="card lineage-card" aria-label="Lineage">
         <div className="card-header">
           <h2>Lineage of v{chosen.version}</h2>
           <span className="sub muted">the step that produced it, the steps that read it, the models made from it; click one to open it</span>
         </div>
         <div className="card-body">
-          {graph.nodes.length <= 1 ? (
+          {!graph ? (
+            <p className="loading">Loading…</p>
+          ) : graph.nodes.length <= 1 ? (
             <p className="muted">
               No run has produced or read this version yet. Use it in a step with{" "}
               <code>{`Dataset.get_by_name(ws, "${chosen.name}").as_named_input("${chosen.name}")`}</code> and the run will show here.

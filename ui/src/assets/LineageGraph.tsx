@@ -44,8 +44,10 @@ const NODE_TYPES = { asset: AssetNode };
 /** A version's lineage, top to bottom: the step that produced it, the steps that read it, the models made from it.
  * A click on a run or step opens its run; on a dataset or model, that version's page. */
 export function LineageGraph({ graph }: { graph: Graph }) {
+  // A graph of another shape (another version picked) is a new flow, fitted to the view anew.
+  const shape = graph.nodes.map((n) => n.id).join("\n");
   return (
-    <ReactFlowProvider>
+    <ReactFlowProvider key={shape}>
       <Lineage graph={graph} />
     </ReactFlowProvider>
   );

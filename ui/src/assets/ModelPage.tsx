@@ -161,7 +161,7 @@ export function ModelPage() {
           </dl>
         </section>
       </div>
-      <section className="card" aria-label="Lineage">
+      <section className="card lineage-card" aria-label="Lineage">
         <div className="card-header">
           <h2>Lineage of v{chosen.version}</h2>
           <span className="sub muted">the step that registered it and the datasets it was made from; click one to open it</span>
