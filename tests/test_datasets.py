@@ -152,3 +152,34 @@ def test_cache_gc_keeps_a_registered_version_after_its_source_is_gone(ws, write_
     run = Experiment(ws, "gc").submit(Pipeline(ws, [step]))
     run.wait_for_completion(show_output=False, raise_on_error=True)
     assert json.loads(run.get_steps()[0].get_stdout_log().strip().splitlines()[-1].replace("'", '"')) == ["kept"]
+
+
+@pytest.mark.timeout(120)
+def test_an_output_that_would_replace_other_content_without_create_new_version_is_left_unregistered(ws, write_script):
+    from duto.pipeline import PipelineParameter
+
+    src = write_script(
+        "write.py",
+        """
+        import os, sys
+        os.makedirs(sys.argv[1], exist_ok=True)
+        open(os.path.join(sys.argv[1], "out.txt"), "w").write(sys.argv[2])
+        """,
+    )
+    value = PipelineParameter("value", default_value="a")
+    kept = (
+        PipelineData("kept", datastore=ws.get_default_datastore())
+        .as_dataset()
+        .register("kept", create_new_version=False)
+    )
+    step = PythonScriptStep("write.py", source_directory=src, arguments=[kept, value], outputs=[kept])
+    first = Experiment(ws, "kept").submit(Pipeline(ws, [step]))
+    first.wait_for_completion(show_output=False, raise_on_error=True)
+    second = Experiment(ws, "kept").submit(Pipeline(ws, [step]), pipeline_parameters={"value": "b"})
+    second.wait_for_completion(show_output=False, raise_on_error=True)
+
+    assert second.get_status() == "Finished"
+    assert [v["version"] for v in dataset_lineage(ws, "kept")] == [1]
+    assert dataset_lineage(ws, "kept")[0]["produced_by"]["pipeline_run_id"] == first.id
+    log = second.get_steps()[0].get_stdout_log()
+    assert "output 'kept' was not registered: dataset 'kept' is registered already (version 1)" in log
