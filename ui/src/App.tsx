@@ -1,4 +1,10 @@
 import { Route, Routes } from "react-router-dom";
+import { DatasetPage } from "./assets/DatasetPage";
+import { DatasetsPage } from "./assets/DatasetsPage";
+import { ModelPage } from "./assets/ModelPage";
+import { ModelsPage } from "./assets/ModelsPage";
+import { ModulePage } from "./assets/ModulePage";
+import { ModulesPage } from "./assets/ModulesPage";
 import { AppShell } from "./components/AppShell";
 import { Compare } from "./pages/Compare";
 import { ComputePage } from "./compute/ComputePage";
@@ -36,6 +42,12 @@ export function App() {
         <Route path="/pipelines/:id" element={<PipelinePage />} />
         <Route path="/endpoints" element={<EndpointsPage />} />
         <Route path="/endpoints/:name" element={<EndpointPage />} />
+        <Route path="/datasets" element={<DatasetsPage />} />
+        <Route path="/datasets/:name" element={<DatasetPage />} />
+        <Route path="/models" element={<ModelsPage />} />
+        <Route path="/models/:name" element={<ModelPage />} />
+        <Route path="/modules" element={<ModulesPage />} />
+        <Route path="/modules/:name" element={<ModulePage />} />
         <Route path="/schedules" element={<SchedulesPage />} />
         <Route path="/compute" element={<ComputePage />} />
         <Route path="/tokens" element={<TokensPage />} />

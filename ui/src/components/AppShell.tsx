@@ -7,6 +7,7 @@ const NAV = [
   { to: "/experiments", label: "Experiments", end: false },
   { to: "/pipelines", label: "Pipelines", end: false },
   { to: "/endpoints", label: "Endpoints", end: false },
+  { to: "/datasets", label: "Data", end: false },
   { to: "/schedules", label: "Schedules", end: false },
   { to: "/compute", label: "Compute", end: false },
   { to: "/tokens", label: "Tokens", end: false },

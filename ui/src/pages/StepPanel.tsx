@@ -1,4 +1,5 @@
 import { Link, useOutletContext, useParams } from "react-router-dom";
+import { StepData } from "../assets/StepData";
 import { StepLog } from "../components/log/StepLog";
 import { useStep, type RunOutline } from "../components/run/queries";
 import { StatusBadge } from "../components/StatusBadge";
@@ -33,7 +34,7 @@ export function StepPanel() {
   const made = whole?.module;
   if (made) {
     // A step made from a module version: which module, and which of its versions ran.
-    facts.push(["Module", <span data-testid="step-module">{`${String(made.module)} v${String(made.version)}`}</span>]);
+    facts.push(["Module", <Link data-testid="step-module" to={`/modules/${encodeURIComponent(String(made.module))}?version=${encodeURIComponent(String(made.version))}`}>{`${String(made.module)} v${String(made.version)}`}</Link>]);
   }
   return (
     <aside className="step-panel card" data-testid="step-panel" aria-label={`Step ${step.name}`}>
@@ -72,6 +73,10 @@ export function StepPanel() {
       <section className="panel-section">
         <h3>Outputs</h3>
         <StepOutputs runId={run.id} stepId={step.id} />
+      </section>
+      <section className="panel-section">
+        <h3>Data</h3>
+        <StepData stepRunId={step.id} />
       </section>
       <section className="panel-section">
         <h3>Why it ran</h3>
