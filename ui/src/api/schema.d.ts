@@ -449,7 +449,8 @@ export interface paths {
          * Run Logs
          * @description Every step's log in one answer, for reading a whole run's output: each step's last `tail` bytes (from a line's
          *     start), or what it wrote after the offset `from` gives for it. Each part carries `next_offset`, so a page follows
-         *     a running run by asking again `from` each step's `next_offset`.
+         *     a running run by asking again `from` each step's `next_offset`. One answer carries 8 MiB at most: a step past
+         *     that has empty text, and its `next_offset` is where to ask from.
          */
         get: operations["run_logs_api_runs__run_id__logs_get"];
         put?: never;

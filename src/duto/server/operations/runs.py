@@ -141,9 +141,10 @@ def _whole_characters(chunk: bytes) -> tuple[str, int]:
     return text, len(chunk) - len(pending)
 
 
-def run_logs(workspace: Workspace, run_id: str, asked: list[str], tail: int, length: int) -> RunLogs:
+def run_logs(workspace: Workspace, run_id: str, asked: list[str], tail: int, length: int, budget: int) -> RunLogs:
     """Each step's log: from the offset `asked` gives for it (`length` bytes at most), else its last `tail` bytes
-    from the start of a line. A step of another run named in `asked` is left out, as a step that no longer is."""
+    from the start of a line; `budget` bytes in all, so a run of many steps is read over several answers (a step
+    past the budget has empty text and a `next_offset` to ask from). A step of another run in `asked` is ignored."""
     offsets = _offsets(asked)
     run = workspace.get_run(run_id)
     outline = run_outline(run)
@@ -154,14 +155,15 @@ def run_logs(workspace: Workspace, run_id: str, asked: list[str], tail: int, len
         if start is None:
             _, size = step_run.read_log(0, 0)
             start = max(0, size - tail)
-            chunk, size = step_run.read_log(start, tail)
+            chunk, size = step_run.read_log(start, min(tail, budget))
             if start > 0 and b"\n" in chunk:  # a tail starts at a line, not inside one
                 cut = chunk.index(b"\n") + 1
                 chunk, start = chunk[cut:], start + cut
         else:
-            chunk, size = step_run.read_log(start, length)
+            chunk, size = step_run.read_log(start, min(length, budget))
             start = min(start, size)
         text, used = _whole_characters(chunk)
+        budget -= used
         fields = {k: step[k] for k in ("id", "key", "name", "status", "started")}
         parts.append(StepLogPart(**fields, offset=start, next_offset=start + used, size=size, text=text))
     return RunLogs(id=run.id, status=outline["status"], steps=parts)

@@ -47,6 +47,7 @@ StepKey = Annotated[
 LOG_CHUNK_MAX = 16 * 1024 * 1024
 RUN_LOG_MAX = MAX = 1024 * 1024  # bytes of each step's log one answer of GET /logs carries at most
 TAIL = 64 * 1024  # and of a step's tail, unless asked otherwise
+RUN_LOG_BUDGET = 8 * 1024 * 1024  # and of all steps' logs together: a run of many steps is read in several answers
 read = requires(Scope.READ)
 submit = requires(Scope.SUBMIT)
 
@@ -157,8 +158,9 @@ def run_logs(
 ) -> RunLogs:
     """Every step's log in one answer, for reading a whole run's output: each step's last `tail` bytes (from a line's
     start), or what it wrote after the offset `from` gives for it. Each part carries `next_offset`, so a page follows
-    a running run by asking again `from` each step's `next_offset`."""
-    return runs.run_logs(workspace_of(request), run_id, after or [], tail, length)
+    a running run by asking again `from` each step's `next_offset`. One answer carries 8 MiB at most: a step past
+    that has empty text, and its `next_offset` is where to ask from."""
+    return runs.run_logs(workspace_of(request), run_id, after or [], tail, length, RUN_LOG_BUDGET)
 
 
 @router.get(
