@@ -56,9 +56,8 @@ def test_every_steps_log_comes_in_one_answer_with_offsets_to_follow_it(served, w
 
         # Asked from an offset: what comes after it; from the end, nothing; a character is never cut in two.
         cafe = expected.index("é".encode())
-        after = reader.get(
-            f"/api/runs/{run.id}/logs", params={"from": [f"{first['id']}:{cafe - 3}", f"{second['id']}:{second['size']}"]}
-        ).json()["steps"]
+        asked = [f"{first['id']}:{cafe - 3}", f"{second['id']}:{second['size']}"]
+        after = reader.get(f"/api/runs/{run.id}/logs", params={"from": asked}).json()["steps"]
         assert after[0]["offset"] == cafe - 3 and after[0]["text"] == expected[cafe - 3 :].decode()
         assert after[1]["text"] == "" and after[1]["next_offset"] == second["size"]
         cut = reader.get(
