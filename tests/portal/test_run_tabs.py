@@ -62,8 +62,12 @@ def training(world: World) -> PipelineRun:
     (folder / "train.py").write_text(textwrap.dedent(TRAIN))
     (folder / "prep.py").write_text(textwrap.dedent(PREP))
     prep = PythonScriptStep("prep.py", name="prep", source_directory=str(folder), allow_reuse=False)
-    wide = PythonScriptStep("train.py", name="train-wide", source_directory=str(folder), arguments=["2.0"], allow_reuse=False)
-    narrow = PythonScriptStep("train.py", name="train-narrow", source_directory=str(folder), arguments=["1.0"], allow_reuse=False)
+    wide = PythonScriptStep(
+        "train.py", name="train-wide", source_directory=str(folder), arguments=["2.0"], allow_reuse=False
+    )
+    narrow = PythonScriptStep(
+        "train.py", name="train-narrow", source_directory=str(folder), arguments=["1.0"], allow_reuse=False
+    )
     wide.run_after(prep)
     narrow.run_after(prep)
     return Experiment(ws, "tabs").submit(Pipeline(ws, [prep, wide, narrow]), tags={"team": "vision"})
