@@ -153,7 +153,7 @@ export function StepPanel() {
           </Link>
         </div>
       </header>
-      <dl className={`facts${full ? "" : " compact"}`}>
+      <dl className={full ? "run-facts" : "facts compact"}>
         {facts.map(([label, value]) => (
           <div key={label}>
             <dt>{label}</dt>

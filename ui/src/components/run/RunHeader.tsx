@@ -29,26 +29,31 @@ export function RunHeader({ run, metrics }: { run: RunOutline; metrics: Record<s
   const counts = run.steps.reduce<Record<string, number>>((c, s) => ((c[s.status] = (c[s.status] ?? 0) + 1), c), {});
   return (
     <header className="run-header">
-      <div className="run-title">
-        <div className="crumbs">
-          <Link to="/">Runs</Link>
-          <span aria-hidden="true">/</span>
-          <Link to={`/experiments/${encodeURIComponent(run.experiment)}`} data-testid="run-experiment">
-            {run.experiment}
-          </Link>
+      <div className="run-title-row">
+        <div className="run-title">
+          <div className="crumbs">
+            <Link to="/">Runs</Link>
+            <span aria-hidden="true">/</span>
+            <Link to={`/experiments/${encodeURIComponent(run.experiment)}`} data-testid="run-experiment">
+              {run.experiment}
+            </Link>
+          </div>
+          <h1>
+            <span className="mono run-id" title={run.id} data-testid="run-id">
+              {shortId(run.id)}
+            </span>
+            <CopyButton text={run.id} label="Copy id" />
+            <span data-testid="run-status">
+              <StatusBadge status={run.status} reused={run.reused} />
+            </span>
+          </h1>
+          {run.description && <p className="run-description">{run.description}</p>}
         </div>
-        <h1>
-          <span className="mono run-id" title={run.id} data-testid="run-id">
-            {shortId(run.id)}
-          </span>
-          <CopyButton text={run.id} label="Copy id" />
-          <span data-testid="run-status">
-            <StatusBadge status={run.status} reused={run.reused} />
-          </span>
-        </h1>
-        {run.description && <p className="run-description">{run.description}</p>}
+        <div className="run-actions">
+          <ResubmitButton run={run} />
+        </div>
       </div>
-      <dl className="facts">
+      <dl className="run-facts">
         <div>
           <dt>Started</dt>
           <dd title={formatDateTime(run.started)}>{formatAgo(run.started, now)}</dd>
@@ -80,9 +85,6 @@ export function RunHeader({ run, metrics }: { run: RunOutline; metrics: Record<s
           </div>
         )}
       </dl>
-      <div className="run-actions">
-        <ResubmitButton run={run} />
-      </div>
       {(parameters.length > 0 || logged.length > 0 || tags.length > 0) && (
         <div className="chips-rows">
           {parameters.length > 0 && (

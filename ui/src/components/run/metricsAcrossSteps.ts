@@ -15,7 +15,8 @@ export interface MetricCharts {
   charts: { name: string; lines: Line[] }[];
   /** metric name -> step label -> value, for numbers logged once. */
   scalars: Record<string, Record<string, unknown>>;
-  /** the labels of the steps (and the run) that logged anything, in the run's order: the scalar table's columns. */
+  /** the labels of the steps (and the run) that logged a number once, in the run's order: the scalar table's
+   * columns. */
   labels: string[];
   canUseTime: boolean;
 }
@@ -47,5 +48,6 @@ export function chartsByMetric(metrics: RunMetricSeries, steps: StepName[], axis
     for (const [name, value] of Object.entries(set.scalars)) (scalars[name] ??= {})[label] = value;
   });
   const charts = [...byName.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, lines]) => ({ name, lines }));
-  return { charts, scalars, labels: sources.map((s) => s.label), canUseTime };
+  const labels = sources.filter((s) => Object.keys(s.set.scalars).length > 0).map((s) => s.label);
+  return { charts, scalars, labels, canUseTime };
 }
