@@ -45,7 +45,9 @@ function Section({ section, query, onOpen }: { section: LogSection; query: strin
           lines.map((line) => (
             <div key={line.number} className="run-log-line">
               <span className="run-log-number">{line.number}</span>
-              <Highlighted text={line.text} query={query} />
+              <span>
+                <Highlighted text={line.text} query={query} />
+              </span>
             </div>
           ))
         ) : section.text === "" ? (
