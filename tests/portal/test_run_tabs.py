@@ -108,7 +108,9 @@ def test_the_run_log_follows_every_step_live_and_the_metrics_tab_draws_every_ste
         loss = page.locator("[data-testid=metric-chart][data-metric=loss]")
         expect(loss).to_have_attribute("data-points", "48")  # 24 points from each training step
         expect(loss.locator(".chart-legend li")).to_have_text(["train-wide", "train-narrow"])
-        expect(page.locator("[data-testid=metric-chart][data-metric=rows]")).to_have_attribute("data-points", "5")
+        rows = page.locator("[data-testid=metric-chart][data-metric=rows]")
+        expect(rows).to_have_attribute("data-points", "5")
+        expect(rows.locator(".chart-legend li")).to_have_text(["prep"])  # a lone line names its step too
         expect(page.locator("[data-testid=metric-chart]")).to_have_count(3)  # accuracy, loss, rows
         scalars = page.get_by_test_id("run-metric-scalars")
         expect(scalars.locator("tr", has_text="final_loss")).to_contain_text("0.0833333")

@@ -46,7 +46,7 @@ export function RunMetrics({ runId, steps }: { runId: string; steps: StepName[] 
           <ChartControls settings={settings} onChange={setSettings} canUseTime={canUseTime} />
           <div className="chart-grid wide">
             {charts.map((chart) => (
-              <MetricChart key={chart.name} title={chart.name} lines={chart.lines} settings={settings} />
+              <MetricChart key={chart.name} title={chart.name} lines={chart.lines} settings={settings} legend />
             ))}
           </div>
         </>
