@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import { api, unwrap } from "../../api/client";
 import { isActive } from "../../status";
 import { StatusBadge } from "../StatusBadge";
-import { byStart, followFrom, type LogSection, type LogSections, matchingLines, mergeLogs } from "./runLog";
+import { byStart, followFrom, hasMore, type LogSection, type LogSections, matchingLines, mergeLogs } from "./runLog";
 import "./log.css";
 import "./runLog.css";
 
@@ -77,7 +77,11 @@ export function RunLog({ runId, status, onOpen }: { runId: string; status: strin
 
   useEffect(() => {
     let stopped = false;
+    let more: ReturnType<typeof setTimeout> | undefined;
+    let reading = false; // one ask at a time: two from the same offsets would each append the same bytes
     const read = async () => {
+      if (reading) return;
+      reading = true;
       try {
         const from = followFrom(held.current);
         const answer = await unwrap(
@@ -90,16 +94,19 @@ export function RunLog({ runId, status, onOpen }: { runId: string; status: strin
         setSections(held.current);
         setError(null);
         if (stick && live) requestAnimationFrame(() => element && (element.scrollTop = element.scrollHeight));
+        if (hasMore(held.current)) more = setTimeout(read, 0); // an answer's size limit left some unread
       } catch (caught) {
         if (!stopped) setError(caught instanceof Error ? caught.message : String(caught));
+      } finally {
+        reading = false;
       }
     };
     void read();
-    if (!live) return () => void (stopped = true);
-    const timer = setInterval(read, POLL_MS);
+    const timer = live ? setInterval(read, POLL_MS) : undefined;
     return () => {
       stopped = true;
       clearInterval(timer);
+      clearTimeout(more);
     };
   }, [runId, live]);
 

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { byStart, followFrom, type LogSection, matchingLines, mergeLogs, type StepLogPart } from "./runLog";
+import {
+  byStart,
+  followFrom,
+  hasMore,
+  keepEnd,
+  type LogSection,
+  matchingLines,
+  mergeLogs,
+  type StepLogPart,
+} from "./runLog";
 
 function part(id: string, offset: number, text: string, extra: Partial<StepLogPart> = {}): StepLogPart {
   const size = offset + text.length;
@@ -21,6 +30,20 @@ describe("mergeLogs", () => {
   it("asks each known step from where its text ends", () => {
     const held = mergeLogs({}, [part("a", 4, "xy"), part("b", 0, "")]);
     expect(followFrom(held)).toEqual(["a:6", "b:0"]);
+  });
+});
+
+describe("what the page holds", () => {
+  it("keeps a step's newest lines, its start moved by the bytes cut", () => {
+    expect(keepEnd("short", 10)).toEqual({ text: "short", cutBytes: 0 });
+    expect(keepEnd("é1\nline2\nline3\n", 9)).toEqual({ text: "line3\n", cutBytes: 10 });
+    const held = mergeLogs(mergeLogs({}, [part("a", 0, "one\ntwo\n")], 8), [part("a", 8, "three\n")], 8);
+    expect(held.a).toMatchObject({ text: "three\n", start: 8, next: 14 });
+  });
+
+  it("sees a step left unread", () => {
+    expect(hasMore(mergeLogs({}, [part("a", 0, "xy", { size: 10 })]))).toBe(true);
+    expect(hasMore(mergeLogs({}, [part("a", 0, "xy")]))).toBe(false);
   });
 });
 

@@ -18,25 +18,43 @@ export interface LogSection {
 
 export type LogSections = Record<string, LogSection>;
 
+/** Characters of a step's log the page holds at most: a step that writes for hours keeps its newest lines. */
+export const HELD_MAX = 512 * 1024;
+
+/** `text` cut to its last `most` characters from a line's start, and how many bytes (UTF-8) were cut. */
+export function keepEnd(text: string, most: number): { text: string; cutBytes: number } {
+  if (text.length <= most) return { text, cutBytes: 0 };
+  let from = text.length - most;
+  const newline = text.indexOf("\n", from);
+  if (newline !== -1 && newline < text.length - 1) from = newline + 1;
+  return { text: text.slice(from), cutBytes: new TextEncoder().encode(text.slice(0, from)).length };
+}
+
 /** The sections after an answer: a part that continues a section (it starts where the section ends) is appended,
  * any other (a tail, a step seen for the first time) replaces it. Status and start time are always the newest. */
-export function mergeLogs(was: LogSections, parts: StepLogPart[]): LogSections {
+export function mergeLogs(was: LogSections, parts: StepLogPart[], most = HELD_MAX): LogSections {
   const next: LogSections = {};
   for (const part of parts) {
     const old = was[part.id];
     const continues = old !== undefined && part.offset === old.next;
+    const kept = keepEnd(continues ? old.text + part.text : part.text, most);
     next[part.id] = {
       id: part.id,
       name: part.name,
       status: part.status,
       started: part.started,
-      start: continues ? old.start : part.offset,
+      start: (continues ? old.start : part.offset) + kept.cutBytes,
       next: part.next_offset,
       size: part.size,
-      text: continues ? old.text + part.text : part.text,
+      text: kept.text,
     };
   }
   return next;
+}
+
+/** Whether an answer left some step's text unread (past its size limit): the page asks again at once. */
+export function hasMore(sections: LogSections): boolean {
+  return Object.values(sections).some((s) => s.next < s.size);
 }
 
 /** The `from` values that ask for what each known step wrote after what is held. */
