@@ -11,6 +11,7 @@ from duto import Experiment
 from duto.facade.runs import PipelineRun
 from duto.pipeline import Pipeline, PipelineParameter
 from duto.pipeline.steps import PythonScriptStep
+from duto.server.operations import runs
 
 SAY = """
 import sys
@@ -65,6 +66,11 @@ def test_every_steps_log_comes_in_one_answer_with_offsets_to_follow_it(served, w
         ).json()["steps"]
         assert cut[0]["text"] == "" and cut[0]["next_offset"] == cafe, "half of 'é' waits for its other half"
         assert cut[1]["text"] == "" and cut[1]["offset"] == cut[1]["size"], "tail 0: nothing of the other step"
+
+        # An answer's budget: the first step's bytes fill it, the second's wait, with where to ask from.
+        capped = runs.run_logs(ws, run.id, [], 1024 * 1024, 1024 * 1024, 100).steps
+        assert capped[0].text == expected.decode()[:100] and capped[0].next_offset == 100
+        assert capped[1].text == "" and capped[1].next_offset == capped[1].offset == 0 < capped[1].size
 
         for bad in ("nocolon", f"{first['id']}:-1", f"{first['id']}:x", ":12"):
             answer = reader.get(f"/api/runs/{run.id}/logs", params={"from": bad})

@@ -148,9 +148,10 @@ def run_logs(workspace: Workspace, run_id: str, asked: list[str], tail: int, len
     offsets = _offsets(asked)
     run = workspace.get_run(run_id)
     outline = run_outline(run)
+    step_runs = {s.id: s for s in run.steps_in_order()}  # read once: step_run(key) reads them all for each key
     parts = []
     for step in outline["steps"]:
-        step_run = run.step_run(step["id"])
+        step_run = step_runs[step["id"]]
         start = offsets.get(step["id"])
         if start is None:
             _, size = step_run.read_log(0, 0)
