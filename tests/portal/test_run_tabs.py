@@ -93,6 +93,8 @@ def test_the_run_log_follows_every_step_live_and_the_metrics_tab_draws_every_ste
         expect(log.locator("[data-testid=run-log-section][data-step=prep]")).to_contain_text("prepared chunk 4")
         assert run.wait_for_completion(show_output=False) == "Finished"
         expect(wide).to_contain_text("epoch 24 loss 0.0833", timeout=15_000)
+        for section in log.locator("[data-testid=run-log-section]").all():
+            expect(section.locator("header")).to_contain_text("Finished", timeout=15_000)  # read once it ended
         names = log.locator("[data-testid=run-log-section]").evaluate_all("els => els.map(e => e.dataset.step)")
         assert names[0] == "prep" and set(names) == {"prep", "train-wide", "train-narrow"}, "in the order they started"
         screenshot(page, "run-tab-logs")
