@@ -43,11 +43,14 @@ function usePanelWidth() {
       dragging.current = null;
       document.body.classList.remove("resizing");
     };
+    const fit = () => setWidth((was) => clampWidth(was, window.innerWidth)); // a narrower window keeps the run's view
     window.addEventListener("pointermove", move);
     window.addEventListener("pointerup", up);
+    window.addEventListener("resize", fit);
     return () => {
       window.removeEventListener("pointermove", move);
       window.removeEventListener("pointerup", up);
+      window.removeEventListener("resize", fit);
     };
   }, [keep]);
   const handle = (
