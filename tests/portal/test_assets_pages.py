@@ -149,6 +149,7 @@ def test_a_datasets_versions_lineage_and_the_run_that_read_it(world: World, page
     expect(page).to_have_url(re.compile(r"/runs/[^/]+/steps/[^/]+$"))
     panel = page.get_by_test_id("step-panel")
     expect(panel.get_by_test_id("panel-step-name")).to_have_text("train")
+    panel.get_by_role("tab", name="Data").click()
     data = panel.get_by_test_id("step-data")
     expect(data).to_contain_text("raw v2 as raw")
     expect(data).to_contain_text("features v1")

@@ -126,7 +126,7 @@ def test_compare_marks_the_changed_parameter_and_the_step_it_changed(compared: C
 def test_a_metric_of_100000_points_is_drawn_whole_and_fast(compared: Compared, tab: Page) -> None:
     page = tab
     sign_in(page, compared)
-    page.goto(f"{compared.world.served.url}/runs/{compared.second}/steps/train")
+    page.goto(f"{compared.world.served.url}/runs/{compared.second}/steps/train?tab=metrics")
     big = page.locator("[data-testid=metric-chart][data-metric=big]")
     expect(big).to_have_attribute("data-points", str(BIG))
     expect(big.locator("h3")).to_have_text("big")
@@ -148,6 +148,7 @@ def test_a_metric_of_100000_points_is_drawn_whole_and_fast(compared: Compared, t
     page.get_by_label("Log scale").check()
     page.get_by_label("Smoothing").fill("0.9")
     expect(big.locator("canvas")).to_be_visible()
+    page.get_by_role("tab", name="Why").click()
     why = page.get_by_test_id("step-why")
     expect(why.locator("tr.reason", has_text="parameter lr")).to_contain_text("0.2")
     top_screenshot(page, "step-train")
@@ -156,7 +157,7 @@ def test_a_metric_of_100000_points_is_drawn_whole_and_fast(compared: Compared, t
 def test_outputs_show_as_a_tree_with_previews(compared: Compared, tab: Page) -> None:
     page = tab
     sign_in(page, compared)
-    page.goto(f"{compared.world.served.url}/runs/{compared.first}/steps/prep")
+    page.goto(f"{compared.world.served.url}/runs/{compared.first}/steps/prep?tab=outputs")
     outputs = page.get_by_test_id("step-outputs")
     expect(outputs.get_by_role("button", name="prepped/")).to_be_visible()
     outputs.get_by_role("button", name="rows.csv").click()

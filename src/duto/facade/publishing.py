@@ -173,7 +173,21 @@ def resolve_trigger(
         TriggerError: naming the field at fault (`ParameterAssignments.lr`, `DataPathAssignments.raw.DataStoreName`)
             for an unknown parameter, a value of the wrong type, an unknown datastore or a malformed body.
     """
-    defaults = published.parameters
+    return resolve_assignments(published.workspace, published.parameters, parameter_assignments, data_path_assignments)
+
+
+def resolve_assignments(
+    workspace: Workspace,
+    defaults: Mapping[str, Any],
+    parameter_assignments: Mapping[str, Any] | None,
+    data_path_assignments: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """`defaults` (parameter values as a spec or a run records them) overridden by what a caller assigns, each
+    checked as `resolve_trigger` says: the one check behind a trigger and a re-submitted run.
+
+    Raises:
+        TriggerError: naming the field at fault.
+    """
     assigned = _mapping(parameter_assignments, "ParameterAssignments")
     paths = _mapping(data_path_assignments, "DataPathAssignments")
     known = ", ".join(sorted(defaults)) or "none"
@@ -181,8 +195,8 @@ def resolve_trigger(
         for name in names:
             if name not in defaults:
                 raise TriggerError(f"{section}.{name}", f"no such parameter; this pipeline's parameters: {known}")
-    published.workspace.reload()
-    datastores = builtins.list(published.workspace.config.datastores)
+    workspace.reload()
+    datastores = builtins.list(workspace.config.datastores)
     values = dict(defaults)
     for name, value in assigned.items():
         field = f"ParameterAssignments.{name}"

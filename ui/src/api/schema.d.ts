@@ -577,6 +577,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{run_id}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Run Logs
+         * @description Every step's log in one answer, for reading a whole run's output: each step's last `tail` bytes (from a line's
+         *     start), or what it wrote after the offset `from` gives for it. Each part carries `next_offset`, so a page follows
+         *     a running run by asking again `from` each step's `next_offset`. One answer carries 8 MiB at most: a step past
+         *     that has empty text, and its `next_offset` is where to ask from.
+         */
+        get: operations["run_logs_api_runs__run_id__logs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs/{run_id}/metrics": {
         parameters: {
             query?: never;
@@ -634,6 +657,28 @@ export interface paths {
         get: operations["run_outline_api_runs__run_id__outline_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_id}/resubmit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resubmit Run
+         * @description Start the run's pipeline again, as frozen (its code snapshots), under its experiment, with its parameter
+         *     values or those `ParameterAssignments` and `DataPathAssignments` change; the new run is tagged
+         *     `resubmitted_from`. An unknown parameter or a value of the wrong type is a 422 naming it.
+         */
+        post: operations["resubmit_run_api_runs__run_id__resubmit_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1625,6 +1670,53 @@ export interface components {
             version: string | null;
         };
         /**
+         * ResubmitAnswer
+         * @description The run a re-submit started: its id, status and the parameter values it runs with.
+         */
+        ResubmitAnswer: {
+            /** Experiment */
+            experiment: string;
+            /** Id */
+            id: string;
+            /** Parameters */
+            parameters: {
+                [key: string]: unknown;
+            };
+            /**
+             * Resubmitted From
+             * @description the id of the run it repeats
+             */
+            resubmitted_from: string;
+            /** Status */
+            status: string;
+        };
+        /**
+         * ResubmitBody
+         * @description What to change when a run is submitted again; left out, the run's own parameter values are used. The fields
+         *     are spelled as a published pipeline's trigger spells them.
+         * @example {
+         *       "ParameterAssignments": {
+         *         "lr": 0.05
+         *       }
+         *     }
+         */
+        ResubmitBody: {
+            /**
+             * Datapathassignments
+             * @description DataPath parameter name -> {"DataStoreName": ..., "RelativePath": ...}
+             */
+            DataPathAssignments?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Parameterassignments
+             * @description parameter name -> value; text stands for numbers and booleans
+             */
+            ParameterAssignments?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /**
          * RunAction
          * @description What a cancel or resume did: `done` is false when there was nothing to do, and `detail` says why.
          */
@@ -1690,6 +1782,18 @@ export interface components {
             nodes: components["schemas"]["GraphNode"][];
             /** Status */
             status: string;
+        };
+        /**
+         * RunLogs
+         * @description Every step's log of a run, in the order the steps can run, with the offsets to follow them.
+         */
+        RunLogs: {
+            /** Id */
+            id: string;
+            /** Status */
+            status: string;
+            /** Steps */
+            steps: components["schemas"]["StepLogPart"][];
         };
         /**
          * RunMetricSeries
@@ -2146,6 +2250,45 @@ export interface components {
             variables: {
                 [key: string]: string;
             };
+        };
+        /**
+         * StepLogPart
+         * @description A piece of one step's `std_log.txt`: its tail, or what it wrote after an offset the caller gave.
+         */
+        StepLogPart: {
+            /**
+             * Id
+             * @description the step run's id
+             */
+            id: string;
+            /** Key */
+            key: string;
+            /** Name */
+            name: string;
+            /**
+             * Next Offset
+             * @description where `text` ends: ask `from=ID:next_offset` for what comes after
+             */
+            next_offset: number;
+            /**
+             * Offset
+             * @description where `text` starts in the log, in bytes
+             */
+            offset: number;
+            /**
+             * Size
+             * @description the log's size so far, in bytes
+             */
+            size: number;
+            /** Started */
+            started: string | null;
+            /** Status */
+            status: string;
+            /**
+             * Text
+             * @description whole characters and, for a tail, whole lines
+             */
+            text: string;
         };
         /**
          * StepOutline
@@ -4409,6 +4552,81 @@ export interface operations {
             };
         };
     };
+    run_logs_api_runs__run_id__logs_get: {
+        parameters: {
+            query?: {
+                /** @description STEP_RUN_ID:OFFSET: that step's log from that byte; repeat for more steps */
+                from?: string[] | null;
+                /** @description bytes of each other step's log, from its end */
+                tail?: number;
+                /** @description bytes at most of a step asked `from` */
+                length?: number;
+            };
+            header?: never;
+            path: {
+                /** @description a run id, or a unique prefix of one */
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunLogs"];
+                };
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such run, step, output or file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a run-id prefix or a step name that several share; the answer lists them */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     run_metrics_api_runs__run_id__metrics_get: {
         parameters: {
             query?: never;
@@ -4572,6 +4790,78 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such run, step, output or file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a run-id prefix or a step name that several share; the answer lists them */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    resubmit_run_api_runs__run_id__resubmit_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a run id, or a unique prefix of one */
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ResubmitBody"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResubmitAnswer"];
+                };
             };
             /** @description no token, or one that is unknown, revoked or expired */
             401: {

@@ -82,11 +82,14 @@ export function MetricChart({
   lines,
   settings,
   height = 220,
+  legend = false,
 }: {
   title: string;
   lines: Line[];
   settings: ChartSettings;
   height?: number;
+  /** name a lone line too (a step's, among charts whose other lines are other steps') */
+  legend?: boolean;
 }) {
   const holder = useRef<HTMLDivElement>(null);
   const theme = useAppliedTheme();
@@ -200,7 +203,7 @@ export function MetricChart({
           {points.toLocaleString()} points
         </span>
       </figcaption>
-      {lines.length > 1 && (
+      {(lines.length > 1 || legend) && (
         <ul className="chart-legend">
           {lines.map((line) => (
             <li key={line.label}>

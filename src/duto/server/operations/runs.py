@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
 from pathlib import Path
@@ -10,6 +11,7 @@ from urllib.parse import quote
 from duto import __version__
 from duto.errors import DutoError
 from duto.facade import documents
+from duto.facade.resubmission import resubmit as resubmit_run
 from duto.facade.run_filters import parse_since, parse_statuses, parse_tags
 from duto.facade.run_graph import run_graph, run_head, run_outline
 from duto.facade.runs import PipelineRun
@@ -19,15 +21,19 @@ from duto.graph.status import TERMINAL
 from duto.server.schemas.runs import (
     MetricSet,
     OutputFile,
+    ResubmitAnswer,
+    ResubmitBody,
     RunAction,
     RunDetail,
     RunGraph,
+    RunLogs,
     RunMetrics,
     RunMetricSeries,
     RunOutline,
     RunSummary,
     StepDetail,
     StepEnvironment,
+    StepLogPart,
     StepOutput,
     StepWhy,
 )
@@ -105,6 +111,77 @@ def why(workspace: Workspace, run_id: str, step: str) -> StepWhy:
 
 def log(workspace: Workspace, run_id: str, step: str, offset: int, length: int | None) -> tuple[bytes, int]:
     return step_of(workspace, run_id, step).read_log(offset, length)
+
+
+def _offsets(asked: list[str]) -> dict[str, int]:
+    """`from=STEP_RUN_ID:OFFSET` values as {step run id: offset}; a malformed one is a 422 naming `from`."""
+    offsets: dict[str, int] = {}
+    for value in asked:
+        step, colon, offset = value.rpartition(":")
+        if not colon or not step or not offset.isdigit():
+            raise LogOffsetError(value)
+        offsets[step] = int(offset)
+    return offsets
+
+
+class LogOffsetError(DutoError, ValueError):
+    """A `from` value that is not STEP_RUN_ID:OFFSET: 422."""
+
+    field = "from"
+
+    def __init__(self, value: str) -> None:
+        super().__init__(f"from: {value!r} is not STEP_RUN_ID:OFFSET (a step run's id, a colon, a byte offset)")
+
+
+def _whole_characters(chunk: bytes) -> tuple[str, int]:
+    """The chunk's text up to its last whole UTF-8 character, and how many bytes that is: a character a step is
+    still writing is read with the next chunk rather than broken in two."""
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    text = decoder.decode(chunk, final=False)
+    pending, _ = decoder.getstate()
+    return text, len(chunk) - len(pending)
+
+
+def run_logs(workspace: Workspace, run_id: str, asked: list[str], tail: int, length: int, budget: int) -> RunLogs:
+    """Each step's log: from the offset `asked` gives for it (`length` bytes at most), else its last `tail` bytes
+    from the start of a line; `budget` bytes in all, so a run of many steps is read over several answers (a step
+    past the budget has empty text and a `next_offset` to ask from). A step of another run in `asked` is ignored."""
+    offsets = _offsets(asked)
+    run = workspace.get_run(run_id)
+    outline = run_outline(run)
+    step_runs = {s.id: s for s in run.steps_in_order()}  # read once: step_run(key) reads them all for each key
+    parts = []
+    for step in outline["steps"]:
+        step_run = step_runs[step["id"]]
+        start = offsets.get(step["id"])
+        if start is None:
+            _, size = step_run.read_log(0, 0)
+            start = max(0, size - tail)
+            chunk, size = step_run.read_log(start, min(tail, budget))
+            if start > 0 and b"\n" in chunk:  # a tail starts at a line, not inside one
+                cut = chunk.index(b"\n") + 1
+                chunk, start = chunk[cut:], start + cut
+        else:
+            chunk, size = step_run.read_log(start, min(length, budget))
+            start = min(start, size)
+        text, used = _whole_characters(chunk)
+        budget -= used
+        fields = {k: step[k] for k in ("id", "key", "name", "status", "started")}
+        parts.append(StepLogPart(**fields, offset=start, next_offset=start + used, size=size, text=text))
+    return RunLogs(id=run.id, status=outline["status"], steps=parts)
+
+
+def resubmit(workspace: Workspace, run_id: str, body: ResubmitBody) -> ResubmitAnswer:
+    """Start the run's pipeline again (see `duto.facade.resubmission`); the server's runner daemon decides reuse."""
+    run = workspace.get_run(run_id)
+    new = resubmit_run(run, body.ParameterAssignments, body.DataPathAssignments, decide_reuse=False)
+    return ResubmitAnswer(
+        id=new.id,
+        status=new.get_status(),
+        experiment=new.experiment_name,
+        resubmitted_from=run.id,
+        parameters=new.parameters,
+    )
 
 
 def image_url(run_id: str, step_run_id: str, name: str) -> str:

@@ -1,5 +1,5 @@
-"""`/api/runs`: list and show runs, their steps, reuse explanations, logs, metrics and outputs (read); follow a
-run's events live (read); cancel and resume a run (submit)."""
+"""`/api/runs`: list and show runs, their steps, reuse explanations, logs (a step's, or every step's at once),
+metrics and outputs (read); follow a run's events live (read); cancel, resume and re-submit a run (submit)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,12 @@ from duto.server.routes.events import after_event, event_stream
 from duto.server.schemas.common import PROBLEMS, Problem
 from duto.server.schemas.runs import (
     MetricSet,
+    ResubmitAnswer,
+    ResubmitBody,
     RunAction,
     RunDetail,
     RunGraph,
+    RunLogs,
     RunMetrics,
     RunMetricSeries,
     RunOutline,
@@ -42,6 +45,9 @@ StepKey = Annotated[
     str, Path(min_length=1, max_length=300, description="a step-run id, or a step name no other step of the run has")
 ]
 LOG_CHUNK_MAX = 16 * 1024 * 1024
+RUN_LOG_MAX = MAX = 1024 * 1024  # bytes of each step's log one answer of GET /logs carries at most
+TAIL = 64 * 1024  # and of a step's tail, unless asked otherwise
+RUN_LOG_BUDGET = 8 * 1024 * 1024  # and of all steps' logs together: a run of many steps is read in several answers
 read = requires(Scope.READ)
 submit = requires(Scope.SUBMIT)
 
@@ -137,6 +143,26 @@ def step_log(
     return Response(chunk, media_type="text/plain; charset=utf-8", headers=headers)
 
 
+@router.get("/{run_id}/logs", response_model=RunLogs, **read)
+def run_logs(
+    request: Request,
+    run_id: RunId,
+    after: Annotated[
+        list[str] | None,
+        Query(alias="from", description="STEP_RUN_ID:OFFSET: that step's log from that byte; repeat for more steps"),
+    ] = None,
+    tail: Annotated[
+        int, Query(ge=0, le=RUN_LOG_MAX, description="bytes of each other step's log, from its end")
+    ] = TAIL,
+    length: Annotated[int, Query(ge=0, le=RUN_LOG_MAX, description="bytes at most of a step asked `from`")] = MAX,
+) -> RunLogs:
+    """Every step's log in one answer, for reading a whole run's output: each step's last `tail` bytes (from a line's
+    start), or what it wrote after the offset `from` gives for it. Each part carries `next_offset`, so a page follows
+    a running run by asking again `from` each step's `next_offset`. One answer carries 8 MiB at most: a step past
+    that has empty text, and its `next_offset` is where to ask from."""
+    return runs.run_logs(workspace_of(request), run_id, after or [], tail, length, RUN_LOG_BUDGET)
+
+
 @router.get(
     "/{run_id}/steps/{step}/images/{name}",
     response_class=FileResponse,
@@ -186,6 +212,14 @@ async def run_events(
 def cancel_run(request: Request, run_id: RunId) -> RunAction:
     """Cancel a run: running steps are stopped, steps not started end Canceled."""
     return runs.cancel(workspace_of(request), run_id)
+
+
+@router.post("/{run_id}/resubmit", response_model=ResubmitAnswer, status_code=201, **submit)
+def resubmit_run(request: Request, run_id: RunId, body: ResubmitBody | None = None) -> ResubmitAnswer:
+    """Start the run's pipeline again, as frozen (its code snapshots), under its experiment, with its parameter
+    values or those `ParameterAssignments` and `DataPathAssignments` change; the new run is tagged
+    `resubmitted_from`. An unknown parameter or a value of the wrong type is a 422 naming it."""
+    return runs.resubmit(workspace_of(request), run_id, body or ResubmitBody())
 
 
 @router.post("/{run_id}/resume", response_model=RunAction, **submit)

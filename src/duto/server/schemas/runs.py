@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class RunSummary(BaseModel):
@@ -193,3 +193,49 @@ class StepEnvironment(BaseModel):
     )
     variables: dict[str, str]
     docker_image: str | None
+
+
+class ResubmitBody(BaseModel):
+    """What to change when a run is submitted again; left out, the run's own parameter values are used. The fields
+    are spelled as a published pipeline's trigger spells them."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"ParameterAssignments": {"lr": 0.05}}]})
+
+    ParameterAssignments: dict[str, Any] | None = Field(
+        default=None, description="parameter name -> value; text stands for numbers and booleans"
+    )
+    DataPathAssignments: dict[str, Any] | None = Field(
+        default=None, description='DataPath parameter name -> {"DataStoreName": ..., "RelativePath": ...}'
+    )
+
+
+class StepLogPart(BaseModel):
+    """A piece of one step's `std_log.txt`: its tail, or what it wrote after an offset the caller gave."""
+
+    id: str = Field(description="the step run's id")
+    key: str
+    name: str
+    status: str
+    started: str | None
+    offset: int = Field(description="where `text` starts in the log, in bytes")
+    next_offset: int = Field(description="where `text` ends: ask `from=ID:next_offset` for what comes after")
+    size: int = Field(description="the log's size so far, in bytes")
+    text: str = Field(description="whole characters and, for a tail, whole lines")
+
+
+class RunLogs(BaseModel):
+    """Every step's log of a run, in the order the steps can run, with the offsets to follow them."""
+
+    id: str
+    status: str
+    steps: list[StepLogPart]
+
+
+class ResubmitAnswer(BaseModel):
+    """The run a re-submit started: its id, status and the parameter values it runs with."""
+
+    id: str
+    status: str
+    experiment: str
+    resubmitted_from: str = Field(description="the id of the run it repeats")
+    parameters: dict[str, Any]
