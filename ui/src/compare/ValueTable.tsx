@@ -156,7 +156,7 @@ export function ValueTable({
             {metrics && (
               <label className="toggle" title="Which value of a row is starred as the best">
                 Best
-                <select className="input small" value={goal} onChange={(e) => setGoal(e.target.value as Goal)}>
+                <select className="input small" aria-label="Which value is best" value={goal} onChange={(e) => setGoal(e.target.value as Goal)}>
                   <option value="auto">by name (loss, error: lowest)</option>
                   <option value="higher">highest</option>
                   <option value="lower">lowest</option>

@@ -82,6 +82,10 @@ export function StepLog({ runId, stepId }: { runId: string; stepId: string; stat
     setFollow(false);
     rows.scrollToIndex(matches[next]!, { align: "center" });
   };
+  // A new search shows its first match, as a browser's find does; the log stops following to keep it in view.
+  useEffect(() => {
+    if (query && matches.length) goTo(0);
+  }, [query]);
   const onScroll = () => {
     const el = box.current;
     if (!el) return;
