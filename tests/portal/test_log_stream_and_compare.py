@@ -209,10 +209,11 @@ def test_pipelines_link_to_their_endpoints_and_home_shows_the_workspace(portal: 
     sign_in(portal, page, "/pipelines")
     expect(page.get_by_role("heading", name="Pipelines", exact=True)).to_be_visible()
     expect(page.get_by_role("region", name="Endpoints")).to_have_count(0)
-    served_by = page.get_by_role("region", name="Published pipelines").get_by_test_id("pipeline-endpoints").first
-    expect(served_by.get_by_role("link")).to_contain_text(world.endpoint_name)
+    served_by = page.get_by_role("region", name="Published pipelines").get_by_test_id("pipeline-endpoints")
+    link = served_by.get_by_role("link", name=world.endpoint_name)
+    expect(link).to_have_count(1)
     both_themes(page, "pipelines")
-    served_by.get_by_role("link").first.click()
+    link.click()
     expect(page).to_have_url(f"{world.served.url}/endpoints/{world.endpoint_name}")
 
     page.goto(world.served.url)
