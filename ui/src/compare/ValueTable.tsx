@@ -194,7 +194,7 @@ export function ValueTable({
                 {grouped && (
                   <tr className="group-row">
                     <th className="name-col" scope="rowgroup">
-                      {group.name === "run" ? "the run itself" : group.name}
+                      {group.name === "run" ? "the run itself" : `step ${group.name}`}
                     </th>
                     <td colSpan={runs.length} />
                   </tr>

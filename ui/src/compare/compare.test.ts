@@ -45,8 +45,10 @@ describe("values", () => {
     expect(formatNumber(12, 0)).toBe("12");
     expect(rowDecimals([1234.5, 1300.25])).toBe(0);
     expect(rowDecimals([0.91231, 0.91234]), "numbers that differ never read the same").toBe(5);
-    expect(rowDecimals([2.5, 3])).toBe(3);
-    expect(formatNumber(3, 3)).toBe("3.000");
+    expect(rowDecimals([2.5, 3])).toBe(1);
+    expect(formatNumber(3, 1)).toBe("3.0");
+    expect(rowDecimals([0.1, 0.2]), "as written, not padded").toBe(1);
+    expect(rowDecimals([0.77, 0.77])).toBe(2);
     expect(formatNumber(0.0000012, 4)).toBe("1.200e-6");
     expect(formatNumber(1.5e12, 0)).toBe("1.500e+12");
   });

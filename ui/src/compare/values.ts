@@ -51,16 +51,26 @@ export function bestOf(values: unknown[], lower: boolean): number[] {
   return numbers.filter(([v]) => v === best).map(([, i]) => i);
 }
 
-/** The decimals that show a row's numbers alike: four significant digits of its smallest, more where two numbers
- * that differ would otherwise read the same, none for integers (at most 8). */
+/** The decimals that show a row's numbers alike: as many as the most precise of them has, at most four
+ * significant digits of the smallest (more where two numbers that differ would otherwise read the same), none
+ * for integers, at most 8. */
 export function rowDecimals(values: unknown[]): number {
   const numbers = values.filter(isNumber);
   if (numbers.every(Number.isInteger)) return 0;
+  const written = Math.max(...numbers.map(decimalsWritten));
   const smallest = Math.min(...numbers.filter((v) => v !== 0).map(Math.abs));
-  let decimals = Number.isFinite(smallest) ? Math.max(0, Math.min(8, 3 - Math.floor(Math.log10(smallest)))) : 2;
+  const significant = Number.isFinite(smallest) ? Math.max(0, 3 - Math.floor(Math.log10(smallest))) : 2;
+  let decimals = Math.min(8, written, significant);
   const distinct = new Set(numbers);
   while (decimals < 8 && new Set(numbers.map((v) => v.toFixed(decimals))).size < distinct.size) decimals++;
   return decimals;
+}
+
+/** How many decimals a number has as it is written at its shortest (0.25: 2; 1e-7: 7). */
+function decimalsWritten(value: number): number {
+  const [digits = "", exponent = "0"] = String(Math.abs(value)).split("e");
+  const fraction = digits.split(".")[1]?.length ?? 0;
+  return Math.max(0, fraction - Number(exponent));
 }
 
 /** A number as the row shows it: `decimals` places, or in exponent form when very large or very small. */

@@ -13,6 +13,7 @@ import { TriggerForm } from "./TriggerForm";
 import { parametersOf } from "./trigger";
 import { endpointPath } from "../endpoints/endpoints";
 import { type EndpointVersion, endpointsByPipeline, useEndpoints } from "./endpointsOf";
+import "./pipelines.css";
 
 /** `/pipelines/:id`: a published pipeline's parameters, its trigger (with the `curl` line) and its runs;
  * enable and disable for an admin. */

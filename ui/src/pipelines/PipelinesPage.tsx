@@ -7,6 +7,7 @@ import { EmptyState } from "../components/EmptyState";
 import { QueryState, useNow } from "../components/QueryState";
 import { endpointPath } from "../endpoints/endpoints";
 import { endpointsByPipeline, useEndpoints } from "./endpointsOf";
+import "./pipelines.css";
 import { formatAgo, formatDateTime } from "../time";
 
 /** `/pipelines`: the published pipelines, each with the URL it is triggered at and the endpoints that run it
@@ -58,7 +59,7 @@ function PublishedPipelines() {
           </pre>
         </EmptyState>
       ) : (
-        <table className="table">
+        <table className="table pipelines-table">
           <thead>
             <tr>
               <th>Name</th>
