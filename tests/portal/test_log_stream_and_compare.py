@@ -120,7 +120,7 @@ def test_a_running_steps_log_grows_live_through_one_stream(portal: Portal, page:
         assert int(size.inner_text().split()[0]) > first, "the log grows while the step writes it"
         follow = page.get_by_role("button", name="Follow")
         expect(follow).to_have_attribute("aria-pressed", "true")
-        both_themes(page, "step-log-running")
+        both_themes(page, "step-log-live-1440")
 
         # Scrolled up, the reader stays where they are while lines come; Follow takes them back to the end.
         log.evaluate("box => { box.scrollTop = 0; box.dispatchEvent(new Event('scroll')); }")
@@ -196,7 +196,7 @@ def test_compare_stars_the_best_value_of_each_metric(portal: Portal, page: Page)
     thumb = metrics.locator("tr[data-name='train/confusion'] img.thumb").first
     expect(thumb).to_be_visible()
     assert thumb.evaluate("img => img.naturalWidth") == 96
-    both_themes(page, "compare")
+    both_themes(page, "compare-metrics-1440")
     metrics.get_by_label("Only differing rows").check()
     expect(metrics.locator("tr[data-name='train/f1']")).to_have_count(0)
     expect(accuracy).to_be_visible()
@@ -212,7 +212,7 @@ def test_pipelines_link_to_their_endpoints_and_home_shows_the_workspace(portal: 
     served_by = page.get_by_role("region", name="Published pipelines").get_by_test_id("pipeline-endpoints")
     link = served_by.get_by_role("link", name=world.endpoint_name)
     expect(link).to_have_count(1)
-    both_themes(page, "pipelines")
+    both_themes(page, "pipelines-1440")
     link.click()
     expect(page).to_have_url(f"{world.served.url}/endpoints/{world.endpoint_name}")
 
@@ -223,4 +223,4 @@ def test_pipelines_link_to_their_endpoints_and_home_shows_the_workspace(portal: 
     expect(page.get_by_role("region", name="Published pipelines")).to_contain_text("say")
     expect(page.get_by_role("region", name="Endpoints")).to_contain_text(world.endpoint_name)
     expect(page.get_by_role("region", name="Schedules")).to_contain_text("yearly-later")
-    both_themes(page, "home")
+    both_themes(page, "home-1440")

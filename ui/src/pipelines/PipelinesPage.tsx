@@ -59,6 +59,7 @@ function PublishedPipelines() {
           </pre>
         </EmptyState>
       ) : (
+        <div className="pipelines-scroll">
         <table className="table pipelines-table">
           <thead>
             <tr>
@@ -112,6 +113,7 @@ function PublishedPipelines() {
             ))}
           </tbody>
         </table>
+        </div>
       )}
     </section>
   );
