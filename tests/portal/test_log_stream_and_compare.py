@@ -23,11 +23,11 @@ pytestmark = pytest.mark.timeout(240)
 WIDE = {"width": 1440, "height": 900}
 
 # Writes a line every 0.15 s for about 12 s, an epoch's loss as a trainer would.
-TRAINING = "for i in $(seq 1 80); do echo \"epoch $i/80  loss=0.$((99 - i))  acc=0.$((10 + i))\"; sleep 0.15; done"
+TRAINING = 'for i in $(seq 1 80); do echo "epoch $i/80  loss=0.$((99 - i))  acc=0.$((10 + i))"; sleep 0.15; done'
 # Prints 100,000 lines at once.
 LONG_LOG = "import sys\nsys.stdout.writelines(f'line {i} of the long log: ' + 'x' * 40 + '\\n' for i in range(100_000))"
 # Logs what a trainer logs: a loss curve, a final accuracy and F1, a confusion table, a picture, and its optimizer.
-TRAIN = '''
+TRAIN = """
 import struct, sys, zlib
 from duto import Run
 run = Run.get_context()
@@ -38,11 +38,13 @@ run.log("val_loss", 0.4123456 - lr / 3)
 run.log("accuracy", 0.81234 + lr / 2)
 run.log("f1", 0.77)
 run.log("optimizer", "adam")
-run.log_table("per_class", {"class": ["cat", "dog", "fox"], "precision": [0.9, 0.8 + lr / 10, 0.7], "recall": [0.85, 0.8, 0.6]})
+per_class = {"class": ["cat", "dog", "fox"], "precision": [0.9, 0.8 + lr / 10, 0.7], "recall": [0.85, 0.8, 0.6]}
+run.log_table("per_class", per_class)
 run.log_table("predictions", {"id": list(range(40)), "score": [round(i / 40, 3) for i in range(40)]})
 width, height = 96, 64
 rows = b"".join(
-    b"\\x00" + bytes(v for x in range(width) for v in (int(255 * x / width), int(255 * y / height), int(255 * lr * 4) % 256))
+    b"\\x00"
+    + bytes(v for x in range(width) for v in (int(255 * x / width), int(255 * y / height), int(255 * lr * 4) % 256))
     for y in range(height)
 )
 chunk = lambda kind, data: struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
@@ -50,7 +52,7 @@ png = b"\\x89PNG\\r\\n\\x1a\\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, 
 png += chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 open("confusion.png", "wb").write(png)
 run.log_image("confusion", path="confusion.png")
-'''
+"""
 
 
 @dataclass
@@ -192,7 +194,7 @@ def test_compare_stars_the_best_value_of_each_metric(portal: Portal, page: Page)
     per_class = metrics.locator("tr[data-name='train/per_class']").locator("td.value-cell").first
     expect(per_class.locator("table.mini-table th")).to_have_text(["class", "precision", "recall"])
     predictions = metrics.locator("tr[data-name='train/predictions']").locator("td.value-cell").first
-    expect(predictions).to_contain_text("40 rows × 2 columns")
+    expect(predictions).to_contain_text("40 rows \N{MULTIPLICATION SIGN} 2 columns")
     thumb = metrics.locator("tr[data-name='train/confusion'] img.thumb").first
     expect(thumb).to_be_visible()
     assert thumb.evaluate("img => img.naturalWidth") == 96
