@@ -8,7 +8,18 @@ from typing import Any
 import pytest
 
 from duto import Experiment
+from duto.pipeline import Pipeline
+from duto.pipeline.steps import PythonScriptStep
 from server.pipeline_helpers import prep_train
+
+PICTURES = """
+from duto import Run
+open("plot.png", "wb").write(bytes.fromhex("89504e470d0a1a0a") + b"a tiny stand-in for a picture")
+context = Run.get_context()
+context.log_image("confusion", path="plot.png")
+context.log_table("per_class", {"digit": [0, 1], "f1": [0.9, 1.0]})
+context.log("loss", 0.25)
+"""
 
 
 def finished(run) -> Any:  # type: ignore[no-untyped-def]
@@ -26,7 +37,7 @@ def test_compare_names_the_changed_parameter_and_the_steps_it_changed(served, ws
         assert answer.status_code == 200, answer.text
         compared = answer.json()
         assert [r["id"] for r in compared["runs"]] == [first.id, second.id]
-        assert compared["parameters"] == [{"name": "lr", "values": [0.1, 0.2], "differs": True}]
+        assert compared["parameters"] == [{"name": "lr", "values": [0.1, 0.2], "differs": True, "image": False}]
         metrics = {m["name"]: m for m in compared["metrics"]}
         assert metrics["train/accuracy"]["values"] == [pytest.approx(0.6), pytest.approx(0.7)]
         assert metrics["train/accuracy"]["differs"] is True
@@ -77,3 +88,24 @@ def test_step_metrics_give_every_point_and_the_environment_what_the_step_ran_in(
         assert described["python"] and described["variables"] == {} and described["docker_image"] is None
         assert described["name"] is None and described["packages"] is None, "duto's own interpreter: no built env"
         assert reader.get(f"/api/runs/{run.id}/steps/nosuch/metrics").status_code == 404
+
+
+@pytest.mark.timeout(120)
+def test_compare_gives_an_image_metric_as_the_url_that_serves_it(served, ws, write_script) -> None:  # type: ignore[no-untyped-def]
+    folder = write_script("pictures.py", PICTURES, "i")
+    pipeline = Pipeline(
+        ws, [PythonScriptStep("pictures.py", name="pictures", source_directory=folder, allow_reuse=False)]
+    )
+    runs = [finished(Experiment(ws, "images").submit(pipeline)) for _ in range(2)]
+    with served.client("read") as reader:
+        answer = reader.get("/api/compare", params={"runs": ",".join(r.id for r in runs)})
+        assert answer.status_code == 200, answer.text
+        assert str(ws.root) not in answer.text, "where the server keeps files is not told"
+        metrics = {m["name"]: m for m in answer.json()["metrics"]}
+        image = metrics["pictures/confusion"]
+        assert image["image"] is True and not metrics["pictures/loss"]["image"]
+        for run, url in zip(runs, image["values"], strict=True):
+            step_id = run.get_steps()[0].id
+            assert url == f"/api/runs/{run.id}/steps/{step_id}/images/confusion"
+            assert reader.get(url).content.startswith(bytes.fromhex("89504e470d0a1a0a"))
+        assert metrics["pictures/per_class"]["values"][0] == {"digit": [0, 1], "f1": [0.9, 1.0]}

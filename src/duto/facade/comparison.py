@@ -3,7 +3,7 @@ environment, arguments) from its fingerprint components. `duto runs diff` and `G
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from duto.caching.compare import GROUPS, differences
@@ -36,18 +36,24 @@ def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, di
     return found
 
 
-def last_metrics(run: PipelineRun) -> dict[str, Any]:
+def last_metrics(run: PipelineRun, image_address: Callable[[str, str], str] | None = None) -> dict[str, Any]:
     """The last value of each metric of a run: the pipeline's by name, each step's as `step/name` (a reused
     step's are its original's).
 
     Read as the last row of each metric (one query, `MetricStore.last_metrics`), with what `get_metrics` would give
     for it: a value logged once as it is (a list: its last item), a value logged again its last, a row or
-    table metric (rare and small) its whole table, from one more query each.
+    table metric (rare and small) its whole table, from one more query each. With `image_address`, an image a
+    step logged is `image_address(step_run_id, name)` rather than the place of its file on this machine.
     """
+    return {name: value for name, (value, _) in _last_metrics(run, image_address).items()}
+
+
+def _last_metrics(run: PipelineRun, image_address: Callable[[str, str], str] | None) -> dict[str, tuple[Any, str]]:
+    """`last_metrics`, each value with the kind of its metric (scalar, list, row, table, image)."""
     store = run.workspace.metric_store
     steps = run.steps_in_order()
     source = {step.id: step._row.reused_from or step.id for step in steps}
-    by_run: dict[str, dict[str, Any]] = {}
+    by_run: dict[str, dict[str, tuple[Any, str]]] = {}
     for row, rows in store.last_metrics([run.id, *source.values()]):
         if row.kind in TABLE_KINDS:
             value = aggregate(store.metric_rows(row.run_id, row.name))[row.name]
@@ -55,10 +61,12 @@ def last_metrics(run: PipelineRun) -> dict[str, Any]:
             value = row.value[-1]
         else:
             value = row.value
-        by_run.setdefault(row.run_id, {})[row.name] = value
+        by_run.setdefault(row.run_id, {})[row.name] = (value, str(row.kind))
     named = dict(by_run.get(run.id, {}))
     for step in steps:
-        named.update({f"{step.key}/{name}": value for name, value in by_run.get(source[step.id], {}).items()})
+        for name, (value, kind) in by_run.get(source[step.id], {}).items():
+            shown = image_address(step.id, name) if kind == "image" and image_address is not None else value
+            named[f"{step.key}/{name}"] = (shown, kind)
     return named
 
 
@@ -99,8 +107,13 @@ def step_changes(a: PipelineRun, b: PipelineRun) -> dict[str, dict[str, Any]]:
     return found
 
 
-def compare(workspace: Workspace, run_ids: Sequence[str]) -> dict[str, Any]:
+def compare(
+    workspace: Workspace, run_ids: Sequence[str], image_address: Callable[[str, str, str], str] | None = None
+) -> dict[str, Any]:
     """Two or more runs side by side, each against the first (the baseline).
+
+    With `image_address`, an image a step logged is `image_address(run_id, step_run_id, name)`, and its metric's
+    row says `image`.
 
     Returns:
         `runs` (as `duto runs list --json` gives them), `parameters` and `metrics` (each name with its value in
@@ -135,10 +148,26 @@ def compare(workspace: Workspace, run_ids: Sequence[str]) -> dict[str, Any]:
     return {
         "runs": documents.runs_by_id(workspace, [run.id for run in runs]),
         "parameters": _side_by_side([run.parameters for run in runs]),
-        "metrics": _side_by_side([last_metrics(run) for run in runs]),
+        "metrics": _metric_rows(runs, image_address),
         "steps": steps,
         "edges": [{"source": source, "target": target} for source, target in edges],
     }
+
+
+def _metric_rows(
+    runs: Sequence[PipelineRun], image_address: Callable[[str, str, str], str] | None
+) -> list[dict[str, Any]]:
+    found = [_last_metrics(run, _address_in(run.id, image_address)) for run in runs]
+    images = {name for named in found for name, (_, kind) in named.items() if kind == "image"}
+    rows = _side_by_side([{name: value for name, (value, _) in named.items()} for named in found])
+    return [{**row, "image": row["name"] in images} for row in rows]
+
+
+def _address_in(run_id: str, image_address: Callable[[str, str, str], str] | None) -> Callable[[str, str], str] | None:
+    """`image_address` for the steps of run `run_id`."""
+    if image_address is None:
+        return None
+    return lambda step_run_id, name: image_address(run_id, step_run_id, name)
 
 
 def _side_by_side(values: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -227,6 +227,15 @@ class StepRun:
         except FileNotFoundError:
             return b"", 0
 
+    def log_place(self) -> tuple[str, int, Path | None]:
+        """The step's status, its attempt (0 before its first), and the file its current log is in, from one
+        read: the original's file when reused, None when the run it reused was deleted."""
+        row = self._row
+        if row.reused_from is None:
+            return str(row.status), row.attempt, self.layout.std_log
+        origin = self.reused_from
+        return str(row.status), row.attempt, None if origin is None else origin.layout.std_log
+
     @property
     def attempts(self) -> list[dict[str, Any]]:
         """The attempts that ended before the current one (retried, or interrupted by a runner stopping)."""

@@ -783,6 +783,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{run_id}/steps/{step}/log/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Step Log Stream
+         * @description The step's `std_log.txt` as it is written, as server-sent events, from byte `offset` (or after
+         *     `Last-Event-ID`) until the step ends: `log` (data: `offset`, `text`; id `ATTEMPT:OFFSET`), `reset` (data:
+         *     `attempt`; a retry's log starts over, drop what was shown) and, last, `end` (data: `status`, `size`).
+         */
+        get: operations["step_log_stream_api_runs__run_id__steps__step__log_stream_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs/{run_id}/steps/{step}/metrics": {
         parameters: {
             query?: never;
@@ -2557,6 +2579,12 @@ export interface components {
         ValueRow: {
             /** Differs */
             differs: boolean;
+            /**
+             * Image
+             * @description the values are the URLs of images a step logged (log_image)
+             * @default false
+             */
+            image: boolean;
             /** Name */
             name: string;
             /** Values */
@@ -5215,6 +5243,90 @@ export interface operations {
                 };
                 content: {
                     "text/plain": unknown;
+                };
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such run, step, output or file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a run-id prefix or a step name that several share; the answer lists them */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    step_log_stream_api_runs__run_id__steps__step__log_stream_get: {
+        parameters: {
+            query?: {
+                /** @description the byte of the log to start at, without Last-Event-ID */
+                offset?: number;
+            };
+            header?: {
+                "last-event-id"?: string | null;
+            };
+            path: {
+                /** @description a run id, or a unique prefix of one */
+                run_id: string;
+                /** @description a step-run id, or a step name no other step of the run has */
+                step: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description server-sent events, until the step ends */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description a Last-Event-ID that is not a mark of this stream */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description no token, or one that is unknown, revoked or expired */

@@ -140,7 +140,7 @@ export function Compare() {
       </ul>
       <div className="compare-columns">
         <ValueTable title="Parameters" rows={parameters} runs={runs} empty="None of these runs has parameters." />
-        <ValueTable title="Metrics" rows={metrics} runs={runs} deltas empty="None of these runs logged metrics." />
+        <ValueTable title="Metrics" rows={metrics} runs={runs} metrics empty="None of these runs logged metrics." />
       </div>
       <section className="card" aria-label="Steps">
         <header className="card-header">

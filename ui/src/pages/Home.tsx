@@ -9,6 +9,7 @@ import { RunHeaderCells, RunRow } from "../components/RunRow";
 import { endpointPath } from "../endpoints/endpoints";
 import { NoEndpoints } from "../endpoints/EndpointsPage";
 import { formatDateTime, formatDuration } from "../time";
+import "./home.css";
 
 const RECENT_RUNS = 20;
 
@@ -57,6 +58,15 @@ function Section({ title, count, end, children }: { title: string; count?: numbe
   );
 }
 
+/** A section's link to the page that lists all of what it shows a glance of. */
+function AllLink({ to, what }: { to: string; what: string }) {
+  return (
+    <Link className="all-link" to={to} aria-label={`All ${what}`}>
+      All {what} →
+    </Link>
+  );
+}
+
 function Loading({ error }: { error: Error | null }) {
   return error ? (
     <p className="loading error-text" role="alert">
@@ -76,7 +86,15 @@ function RecentRuns() {
   });
   const now = useNow(1000);
   return (
-    <Section title="Recent runs" end={<LiveMark poll={poll} />}>
+    <Section
+      title="Recent runs"
+      end={
+        <span className="section-end">
+          <LiveMark poll={poll} />
+          <AllLink to="/experiments" what="experiments" />
+        </span>
+      }
+    >
       {!runs.data ? (
         <Loading error={runs.error} />
       ) : runs.data.length === 0 ? (
@@ -110,7 +128,7 @@ function Pipelines() {
     queryFn: () => unwrap(api.GET("/api/pipelines")),
   });
   return (
-    <Section title="Published pipelines" count={pipelines.data?.length}>
+    <Section title="Published pipelines" count={pipelines.data?.length} end={<AllLink to="/pipelines" what="pipelines" />}>
       {!pipelines.data ? (
         <Loading error={pipelines.error} />
       ) : pipelines.data.length === 0 ? (
@@ -146,7 +164,7 @@ function Endpoints() {
     queryFn: () => unwrap(api.GET("/api/endpoints")),
   });
   return (
-    <Section title="Endpoints" count={endpoints.data?.length}>
+    <Section title="Endpoints" count={endpoints.data?.length} end={<AllLink to="/endpoints" what="endpoints" />}>
       {!endpoints.data ? (
         <Loading error={endpoints.error} />
       ) : endpoints.data.length === 0 ? (
@@ -178,7 +196,7 @@ function Schedules() {
   });
   const now = useNow(30_000);
   return (
-    <Section title="Schedules" count={schedules.data?.length}>
+    <Section title="Schedules" count={schedules.data?.length} end={<AllLink to="/schedules" what="schedules" />}>
       {!schedules.data ? (
         <Loading error={schedules.error} />
       ) : schedules.data.length === 0 ? (

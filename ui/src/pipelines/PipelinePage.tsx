@@ -11,6 +11,9 @@ import { useAllows } from "../session/scope";
 import { formatDateTime } from "../time";
 import { TriggerForm } from "./TriggerForm";
 import { parametersOf } from "./trigger";
+import { endpointPath } from "../endpoints/endpoints";
+import { type EndpointVersion, endpointsByPipeline, useEndpoints } from "./endpointsOf";
+import "./pipelines.css";
 
 /** `/pipelines/:id`: a published pipeline's parameters, its trigger (with the `curl` line) and its runs;
  * enable and disable for an admin. */
@@ -20,6 +23,7 @@ export function PipelinePage() {
     queryKey: ["pipeline", id],
     queryFn: () => unwrap(api.GET("/api/pipelines/{id}", { params: { path: { id } } })),
   });
+  const endpoints = useEndpoints();
   const canTrigger = useAllows("submit");
   const isAdmin = useAllows("admin");
   const client = useQueryClient();
@@ -58,6 +62,7 @@ export function PipelinePage() {
             <span className={`status ${active ? "finished" : "notstarted"}`}>{p.status}</span>
           </h1>
           <p>{p.description ?? "A published pipeline."}</p>
+          <ServedBy versions={endpointsByPipeline(endpoints.data ?? []).get(p.id) ?? []} />
         </div>
         {isAdmin && (
           <div className="actions">
@@ -183,5 +188,24 @@ function PipelineRuns({ id }: { id: string }) {
         </table>
       )}
     </section>
+  );
+}
+
+/** The endpoints that run this pipeline, each a link to its page. */
+function ServedBy({ versions }: { versions: EndpointVersion[] }) {
+  if (versions.length === 0) return null;
+  return (
+    <p className="served-by" data-testid="pipeline-endpoints">
+      Run by{" "}
+      {versions.map(({ endpoint, version, isDefault }, i) => (
+        <span key={`${endpoint.id} ${version}`}>
+          {i > 0 && ", "}
+          <Link to={endpointPath(endpoint)}>{endpoint.name}</Link> v{version}
+          {isDefault && " (default)"}
+        </span>
+      ))}
+      {" · "}
+      <Link to="/endpoints">all endpoints</Link>
+    </p>
   );
 }

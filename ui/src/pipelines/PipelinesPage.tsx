@@ -6,23 +6,30 @@ import { CopyButton } from "../components/CopyButton";
 import { EmptyState } from "../components/EmptyState";
 import { QueryState, useNow } from "../components/QueryState";
 import { endpointPath } from "../endpoints/endpoints";
-import { NoEndpoints } from "../endpoints/EndpointsPage";
+import { endpointsByPipeline, useEndpoints } from "./endpointsOf";
+import "./pipelines.css";
 import { formatAgo, formatDateTime } from "../time";
 
-/** `/pipelines`: the published pipelines and the pipeline endpoints, with the URL each is triggered at. */
+/** `/pipelines`: the published pipelines, each with the URL it is triggered at and the endpoints that run it
+ * (the endpoints themselves have their own pages, at /endpoints). */
 export function PipelinesPage() {
   return (
     <>
       <div className="page-header">
         <div>
           <h1>Pipelines</h1>
-          <p>Published pipelines start runs of a fixed snapshot of code; endpoints give several versions one URL.</p>
+          <p>
+            Published pipelines start runs of a fixed snapshot of code.{" "}
+            <Link to="/endpoints">Endpoints</Link> give several versions of a pipeline one URL.
+          </p>
+        </div>
+        <div className="actions">
+          <Link className="button" to="/endpoints">
+            Endpoints →
+          </Link>
         </div>
       </div>
-      <div className="stack">
-        <PublishedPipelines />
-        <Endpoints />
-      </div>
+      <PublishedPipelines />
     </>
   );
 }
@@ -32,6 +39,8 @@ function PublishedPipelines() {
     queryKey: ["pipelines"],
     queryFn: () => unwrap(api.GET("/api/pipelines", { params: { query: { active_only: false } } })),
   });
+  const endpoints = useEndpoints();
+  const servedBy = endpointsByPipeline(endpoints.data ?? []);
   const now = useNow(60_000);
   return (
     <section className="card" aria-label="Published pipelines">
@@ -50,7 +59,8 @@ function PublishedPipelines() {
           </pre>
         </EmptyState>
       ) : (
-        <table className="table">
+        <div className="pipelines-scroll">
+        <table className="table pipelines-table">
           <thead>
             <tr>
               <th>Name</th>
@@ -58,7 +68,8 @@ function PublishedPipelines() {
               <th>Status</th>
               <th>Id</th>
               <th>Published</th>
-              <th>Endpoint URL</th>
+              <th>Endpoints</th>
+              <th>Trigger URL</th>
             </tr>
           </thead>
           <tbody>
@@ -78,70 +89,31 @@ function PublishedPipelines() {
                 <td className="muted" title={formatDateTime(p.created)}>
                   {formatAgo(p.created, now)}
                 </td>
+                <td data-testid="pipeline-endpoints">
+                  {(servedBy.get(p.id) ?? []).length === 0 ? (
+                    <span className="muted">—</span>
+                  ) : (
+                    <span className="versions">
+                      {servedBy.get(p.id)!.map(({ endpoint, version, isDefault }) => (
+                        <Link
+                          key={`${endpoint.id} ${version}`}
+                          to={endpointPath(endpoint)}
+                          className={`version ${isDefault ? "default" : ""}`}
+                          title={`endpoint ${endpoint.name}, version ${version}${isDefault ? " (its default)" : ""}`}
+                        >
+                          {endpoint.name} v{version}
+                          {isDefault && " · default"}
+                        </Link>
+                      ))}
+                    </span>
+                  )}
+                </td>
                 <UrlCell url={p.endpoint} />
               </tr>
             ))}
           </tbody>
         </table>
-      )}
-    </section>
-  );
-}
-
-function Endpoints() {
-  const endpoints = useQuery({
-    queryKey: ["endpoints"],
-    queryFn: () => unwrap(api.GET("/api/endpoints", { params: { query: { active_only: false } } })),
-  });
-  return (
-    <section className="card" aria-label="Endpoints">
-      <div className="card-header">
-        <h2>Endpoints {endpoints.data && <span className="count">{endpoints.data.length}</span>}</h2>
-      </div>
-      {!endpoints.data ? (
-        <QueryState error={endpoints.error} />
-      ) : endpoints.data.length === 0 ? (
-        <NoEndpoints />
-      ) : (
-        <table className="table">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Status</th>
-              <th>Versions</th>
-              <th>Endpoint URL</th>
-            </tr>
-          </thead>
-          <tbody>
-            {endpoints.data.map((e) => (
-              <tr key={e.id}>
-                <td>
-                  <Link to={endpointPath(e)}>{e.name}</Link>
-                  {e.description && <span className="sub muted">{e.description}</span>}
-                </td>
-                <td>
-                  <ActiveStatus status={e.status} />
-                </td>
-                <td>
-                  <span className="versions">
-                    {e.versions.map((v) => (
-                      <Link
-                        key={v.version}
-                        to={`/pipelines/${encodeURIComponent(v.pipeline_id)}`}
-                        className={`version ${v.version === e.default_version ? "default" : ""}`}
-                        title={`version ${v.version}: pipeline ${v.pipeline_id}${v.version === e.default_version ? " (the default)" : ""}`}
-                      >
-                        v{v.version}
-                        {v.version === e.default_version && " · default"}
-                      </Link>
-                    ))}
-                  </span>
-                </td>
-                <UrlCell url={e.endpoint} />
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        </div>
       )}
     </section>
   );

@@ -5,6 +5,7 @@ from __future__ import annotations
 from duto.errors import ConfigError
 from duto.facade import comparison
 from duto.facade.workspace import Workspace
+from duto.server.operations.runs import image_url
 from duto.server.schemas.compare import Comparison
 
 MAX_RUNS = 10
@@ -24,4 +25,4 @@ def compare(workspace: Workspace, runs: list[str]) -> Comparison:
     ids = [part.strip() for text in runs for part in text.split(",") if part.strip()]
     if not 2 <= len(ids) <= MAX_RUNS:
         raise RunsToCompareError(len(ids))
-    return Comparison(**comparison.compare(workspace, ids))
+    return Comparison(**comparison.compare(workspace, ids, image_url))

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from duto.facade.tokens import Scope
 from duto.server.auth import requires, tails_of, workspace_of
 from duto.server.finished_answers import answers_of
+from duto.server.log_streams import LogMarkError, follow_log, parse_mark
 from duto.server.operations import runs
 from duto.server.routes.events import after_event, event_stream
 from duto.server.schemas.common import PROBLEMS, Problem
@@ -226,3 +228,33 @@ def resubmit_run(request: Request, run_id: RunId, body: ResubmitBody | None = No
 def resume_run(request: Request, run_id: RunId, force: bool = False) -> RunAction:
     """Have a new runner take over a run whose runner stopped (`force`: stop a stuck one of this machine first)."""
     return runs.resume(workspace_of(request), run_id, force)
+
+
+# The step's log, live -------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/{run_id}/steps/{step}/log/stream",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "server-sent events, until the step ends"},
+        400: {"model": Problem, "description": "a Last-Event-ID that is not a mark of this stream"},
+    },
+    **read,
+)
+async def step_log_stream(
+    request: Request,
+    run_id: RunId,
+    step: StepKey,
+    offset: Annotated[int, Query(ge=0, description="the byte of the log to start at, without Last-Event-ID")] = 0,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> StreamingResponse:
+    """The step's `std_log.txt` as it is written, as server-sent events, from byte `offset` (or after
+    `Last-Event-ID`) until the step ends: `log` (data: `offset`, `text`; id `ATTEMPT:OFFSET`), `reset` (data:
+    `attempt`; a retry's log starts over, drop what was shown) and, last, `end` (data: `status`, `size`)."""
+    try:
+        mark = parse_mark(last_event_id, offset)
+    except LogMarkError as error:
+        raise HTTPException(400, detail=str(error)) from None
+    found = await run_in_threadpool(runs.step_of, workspace_of(request), run_id, step)
+    return event_stream(follow_log(found, mark, request.is_disconnected))

@@ -17,6 +17,7 @@ class ValueRow(BaseModel):
     name: str
     values: list[Any]
     differs: bool
+    image: bool = Field(default=False, description="the values are the URLs of images a step logged (log_image)")
 
 
 class StepChange(BaseModel):
