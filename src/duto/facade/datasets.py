@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from duto.errors import ConfigError
 from duto.execution.materialize import InputError, store_dataset
@@ -79,9 +79,8 @@ def _datastores(workspace: Workspace) -> dict[str, DatastoreBackend]:
     return {name: DatastoreBackend(name, settings, config.root) for name, settings in config.datastores.items()}
 
 
-@dataclass(frozen=True, eq=False)
-class FileDataset(FileDatasetDefinition):
-    """A file dataset that can register itself in a workspace (v1's `FileDataset.register`)."""
+class _Registrable:
+    """`register`, for the datasets of the graph layer: what a version keeps is the dataset's own definition."""
 
     def register(
         self,
@@ -90,8 +89,8 @@ class FileDataset(FileDatasetDefinition):
         description: str | None = None,
         tags: dict[str, str] | None = None,
         create_new_version: bool = False,
-    ) -> FileDataset:
-        """Register the files this dataset names now as a version of dataset `name`.
+    ) -> Self:
+        """Register the files this dataset reads now (and a tabular one's recipe) as a version of dataset `name`.
 
         The first registration is version 1. Registering the content the latest version holds gives that
         version back; other content becomes a new version with `create_new_version=True`, and is refused
@@ -101,8 +100,13 @@ class FileDataset(FileDatasetDefinition):
             AssetExistsError: `name` holds other content and `create_new_version` is False.
             ConfigError: a bad name or tags, or the dataset names no files now.
         """
-        found: FileDataset = register_dataset(workspace, self, name, description, tags, create_new_version)
+        found: Self = register_dataset(workspace, self, name, description, tags, create_new_version)
         return found
+
+
+@dataclass(frozen=True, eq=False)
+class FileDataset(_Registrable, FileDatasetDefinition):
+    """A file dataset that can register itself in a workspace (v1's `FileDataset.register`)."""
 
 
 def register_dataset(
@@ -146,27 +150,9 @@ def _store(workspace: Workspace, source: dict[str, Any]) -> tuple[str, str | Non
 
 
 @dataclass(frozen=True, eq=False)
-class TabularDataset(TabularDatasetDefinition):
+class TabularDataset(_Registrable, TabularDatasetDefinition):
     """A tabular dataset that can register itself in a workspace (v1's `TabularDataset.register`): its files'
     content and its recipe are kept, so `Dataset.get_by_name` gives back the same table."""
-
-    def register(
-        self,
-        workspace: Workspace,
-        name: str,
-        description: str | None = None,
-        tags: dict[str, str] | None = None,
-        create_new_version: bool = False,
-    ) -> TabularDataset:
-        """Register the files this dataset reads now, with its recipe, as a version of dataset `name`; the
-        rules are `FileDataset.register`'s.
-
-        Raises:
-            AssetExistsError: `name` holds other content and `create_new_version` is False.
-            ConfigError: a bad name or tags, or the dataset names no files now.
-        """
-        found: TabularDataset = register_dataset(workspace, self, name, description, tags, create_new_version)
-        return found
 
 
 def _registrable_table(made: TabularDatasetDefinition) -> TabularDataset:

@@ -10,7 +10,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from duto.errors import AssetExistsError, AssetNotFoundError
@@ -114,19 +114,16 @@ class AssetStore:
 
     def consumers(self, version_ids: Collection[str]) -> list[Consumption]:
         """The steps that read these versions, oldest first."""
-        table = models.DatasetConsumption
-        with self.db.reading() as s:
-            rows = s.scalars(select(table).where(table.dataset_version_id.in_(version_ids)).order_by(table.id))
-            return [
-                Consumption(r.dataset_version_id, r.pipeline_run_id, r.step_name, r.input_name, r.step_run_id)
-                for r in rows
-            ]
+        return self._consumptions(models.DatasetConsumption.dataset_version_id.in_(version_ids))
 
     def consumers_of_step(self, step_run_id: str) -> list[Consumption]:
         """The registered dataset versions one step run read."""
+        return self._consumptions(models.DatasetConsumption.step_run_id == step_run_id)
+
+    def _consumptions(self, condition: ColumnElement[bool]) -> list[Consumption]:
         table = models.DatasetConsumption
         with self.db.reading() as s:
-            rows = s.scalars(select(table).where(table.step_run_id == step_run_id).order_by(table.id))
+            rows = s.scalars(select(table).where(condition).order_by(table.id))
             return [
                 Consumption(r.dataset_version_id, r.pipeline_run_id, r.step_name, r.input_name, r.step_run_id)
                 for r in rows

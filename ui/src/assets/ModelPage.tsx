@@ -4,9 +4,9 @@ import { Link, useParams, useSearchParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
 import { CopyButton } from "../components/CopyButton";
 import { QueryState, useNow } from "../components/QueryState";
-import { formatAgo, formatDateTime } from "../time";
+import { formatDateTime } from "../time";
 import { AssetGrid, type GridColumn } from "./AssetGrid";
-import { Digest, ProducedBy, Tags } from "./AssetParts";
+import { AssetHeader, Digest, ProducedBy, Tags, versionColumns } from "./AssetParts";
 import { chosenVersion, type ModelVersion, newestFirst } from "./assets";
 import { datasetHref, modelLineage } from "./lineage";
 import { LineageGraph } from "./LineageGraph";
@@ -54,24 +54,7 @@ export function ModelPage() {
     );
   }
   const columns: GridColumn<ModelVersion>[] = [
-    {
-      label: "Version",
-      width: "90px",
-      cell: (v) => (
-        <Link to={{ search: `?version=${v.version}` }} replace preventScrollReset className="version">
-          v{v.version}
-        </Link>
-      ),
-    },
-    {
-      label: "Registered",
-      width: "120px",
-      cell: (v) => (
-        <span className="muted" title={formatDateTime(v.created_at)}>
-          {formatAgo(v.created_at, now)}
-        </span>
-      ),
-    },
+    ...versionColumns(now),
     { label: "Produced by", width: "minmax(120px, 1fr)", cell: (v) => <ProducedBy by={v.produced_by} /> },
     { label: "Tags", width: "minmax(100px, 1fr)", cell: (v) => <Tags tags={v.tags} /> },
     { label: "Fingerprint", width: "130px", cell: (v) => <Digest digest={v.digest} length={12} /> },
@@ -79,17 +62,16 @@ export function ModelPage() {
   const properties = Object.entries(chosen.properties);
   return (
     <>
-      <div className="page-header">
-        <div>
-          <p className="crumbs">
-            <Link to="/models">Models</Link> /
-          </p>
-          <h1>
+      <AssetHeader
+        list="/models"
+        listLabel="Models"
+        title={
+          <>
             {chosen.name} <span className="version default">v{chosen.version}</span>
-          </h1>
-          <p>{chosen.description ?? `A registered model with ${versions.length} version${versions.length === 1 ? "" : "s"}.`}</p>
-        </div>
-      </div>
+          </>
+        }
+        description={chosen.description ?? `A registered model with ${versions.length} version${versions.length === 1 ? "" : "s"}.`}
+      />
       <div className="two-columns">
         <section className="card" aria-label="Versions">
           <div className="card-header">

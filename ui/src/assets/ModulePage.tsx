@@ -5,7 +5,7 @@ import { ActiveStatus } from "../components/ActiveStatus";
 import { QueryState, useNow } from "../components/QueryState";
 import { formatAgo, formatDateTime } from "../time";
 import { AssetGrid, type GridColumn } from "./AssetGrid";
-import { Digest } from "./AssetParts";
+import { AssetHeader, Digest } from "./AssetParts";
 import { chosenModuleVersion, type ModuleVersion, modulesNewestFirst } from "./assets";
 import "./assets.css";
 
@@ -54,18 +54,17 @@ export function ModulePage() {
   ];
   return (
     <>
-      <div className="page-header">
-        <div>
-          <p className="crumbs">
-            <Link to="/modules">Modules</Link> /
-          </p>
-          <h1>
+      <AssetHeader
+        list="/modules"
+        listLabel="Modules"
+        title={
+          <>
             {m.name}
             <ActiveStatus status={m.status} />
-          </h1>
-          <p>{m.description ?? "A module: a named, reusable step with typed ports."}</p>
-        </div>
-      </div>
+          </>
+        }
+        description={m.description ?? "A module: a named, reusable step with typed ports."}
+      />
       <div className="two-columns">
         <section className="card" aria-label="Versions">
           <div className="card-header">
