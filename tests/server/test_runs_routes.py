@@ -3,6 +3,7 @@ live events of a run, against runs submitted with the SDK to the served workspac
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -10,19 +11,27 @@ import signal
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
+import uvicorn
+from fastapi import FastAPI
 
 from conftest import poll
 from duto import Experiment
 from duto.facade import documents, submission
+from duto.facade.tokens import create_token
 from duto.pipeline import Pipeline, PipelineData
 from duto.pipeline.steps import PythonScriptStep
 from duto.processes import alive
+from duto.server.app import create_app
+from duto.server.event_tails import DISCONNECT_CHECK_SECONDS, RunTails
 from duto.storage.lease_store import LeaseStore
+from server.conftest import free_port
 
 PRODUCE = """
 import os, sys
@@ -245,7 +254,9 @@ def test_shared_step_names_conflict_and_a_long_run_is_canceled(served, ws, write
 
 def hold_runs(ws, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     """Let no runner take a run submitted from now on until it is resumed: stop the server's runner daemon, and
-    start no runner at submit."""
+    start no runner at submit. The server replaces its daemon within DAEMON_WATCH_SECONDS and the new one takes
+    the run: the hold lasts about that long, so a test that needs a run unfinished for longer holds it with a step
+    that waits (see GATE)."""
     for daemon in LeaseStore(ws.database).live_daemons():
         os.kill(daemon.pid, signal.SIGTERM)
         poll(lambda pid=daemon.pid: not alive(pid), timeout=10)
@@ -321,16 +332,63 @@ def test_events_follow_a_run_live_from_before_it_starts_and_resume_after_an_id(
         assert reader.get("/api/runs/nosuchrun/events").status_code == 404
 
 
-@pytest.mark.timeout(60)
-def test_a_follower_that_goes_away_is_let_go(served, ws, write_script, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    hold_runs(ws, monkeypatch)  # never starts: the stream stays
-    run = Experiment(ws, "held").submit(produce_consume(ws, write_script))
-    for _ in range(20):  # more followers than the server's thread pool has threads, each let go in turn
-        with served.client("read", timeout=10) as reader, reader.stream("GET", f"/api/runs/{run.id}/events") as answer:
-            assert answer.status_code == 200
-            assert next(answer.iter_lines()).startswith("id: ")
-    with served.client("read", timeout=5) as reader:
-        assert reader.get(f"/api/runs/{run.id}").json()["status"] == "NotStarted", "the server still answers"
+@contextlib.contextmanager
+def served_here(ws) -> Iterator[tuple[FastAPI, httpx.Client]]:  # type: ignore[no-untyped-def]
+    """The workspace's app served over real HTTP from a thread of this process, and a client with a read token:
+    the test can look at the app's state (its followers) while clients come and go."""
+    app = create_app(ws.root)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
+    thread = threading.Thread(target=server.run, name="served-here", daemon=True)
+    thread.start()
+    try:
+        poll(lambda: server.started, timeout=30)
+        token = create_token(ws, "test-read", "read")[0]
+        url = f"http://127.0.0.1:{server.config.port}"
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as reader:
+            yield app, reader
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        assert not thread.is_alive(), "the server stopped"
+
+
+GATE = """
+import os, sys, time
+print("waiting for", sys.argv[1], flush=True)
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.05)
+"""
+
+
+@pytest.mark.timeout(120)
+def test_a_follower_that_goes_away_is_let_go(ws, write_script, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # The run stays Running until the test opens its gate, however loaded the machine: its followers' streams
+    # stay open until they go away.
+    gate = tmp_path / "gate"
+    step = PythonScriptStep(
+        "gate.py", name="gate", source_directory=write_script("gate.py", GATE, "g"), arguments=[str(gate)]
+    )
+    run = Experiment(ws, "held").submit(Pipeline(ws, [step]))
+    try:
+        poll(lambda: run.get_status() == "Running", timeout=60)
+        with served_here(ws) as (app, reader):
+            tails: RunTails = app.state.tails
+            for n in range(20):  # one follower after another, each let go in turn: none is left behind
+                with reader.stream("GET", f"/api/runs/{run.id}/events") as answer:
+                    assert answer.status_code == 200
+                    lines = answer.iter_lines()  # kept: a line iterator dropped would close the connection
+                    assert next(lines).startswith("id: ")
+                    assert tails.followers(run.id) == 1, "followed while the client reads"
+                    if n == 0:
+                        time.sleep(DISCONNECT_CHECK_SECONDS * 1.5)
+                        assert tails.followers(run.id) == 1, "and kept while the client stays, past its check"
+                # Noticed at once (the server listens for the client leaving) or, at the latest, at the follower's
+                # next check, DISCONNECT_CHECK_SECONDS later.
+                poll(lambda: tails.followers(run.id) == 0 and len(tails) == 0, timeout=10)
+            assert reader.get(f"/api/runs/{run.id}").json()["status"] == "Running", "the run was held all along"
+    finally:
+        gate.touch()
+    finished(run)
 
 
 @pytest.mark.timeout(60)

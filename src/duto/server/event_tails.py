@@ -167,6 +167,11 @@ class RunTails:
     def __len__(self) -> int:
         return len(self._tails)
 
+    def followers(self, run_id: str) -> int:
+        """How many clients follow the run `run_id` now (0 once the last one is let go, and its reader with it)."""
+        tail = self._tails.get(run_id)
+        return 0 if tail is None else tail.followers
+
     async def run(self, run_id: str, look_up: Callable[[str], PipelineRun]) -> PipelineRun:
         """The run `run_id` names: the one followed already, else `look_up(run_id)` in a worker thread, once
         for the followers that arrive together (a hundred clients opening a run's page at once)."""
