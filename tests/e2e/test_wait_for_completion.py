@@ -34,7 +34,8 @@ run.wait_for_completion(show_output=False)
 def test_ctrl_c_in_wait_for_completion_says_the_run_goes_on_and_raises_keyboard_interrupt(ws: Workspace) -> None:
     (ws.root / "program.py").write_text(textwrap.dedent(PROGRAM))
     environ = {k: v for k, v in os.environ.items() if k not in ("DUTO_WORKSPACE", "DUTO_RUNNER")}
-    program = subprocess.Popen(
+    # `with`: the pipes are closed and the program reaped whatever happens, a kill below included.
+    with subprocess.Popen(
         [sys.executable, "program.py"],
         cwd=ws.root,
         env=environ,
@@ -42,18 +43,17 @@ def test_ctrl_c_in_wait_for_completion_says_the_run_goes_on_and_raises_keyboard_
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-    )
-    try:
-        assert program.stdout is not None
-        run = ws.get_run(program.stdout.readline().strip())
-        poll(lambda: "sleeping" in run.get_steps()[0].get_stdout_log(), timeout=30)
+    ) as program:
+        try:
+            assert program.stdout is not None
+            run = ws.get_run(program.stdout.readline().strip())
+            poll(lambda: "sleeping" in run.get_steps()[0].get_stdout_log(), timeout=30)
 
-        program.send_signal(signal.SIGINT)
-        _, stderr = program.communicate(timeout=30)
-    finally:
-        if program.poll() is None:
-            program.kill()
-            program.wait()
+            program.send_signal(signal.SIGINT)
+            _, stderr = program.communicate(timeout=30)
+        finally:
+            if program.poll() is None:
+                program.kill()
 
     assert program.returncode == -signal.SIGINT, stderr
     lines = stderr.rstrip("\n").splitlines()

@@ -318,9 +318,10 @@ class PipelineRun:
             KeyboardInterrupt: on Ctrl-C, once it has said on stderr that the run goes on and how to follow or
                 cancel it; only the waiting stops.
         """
-        from duto.facade.watching import follow_run, stopped_following
-
         try:
+            # The import inside: it takes a while on a loaded machine, and a Ctrl-C then says the same.
+            from duto.facade.watching import follow_run
+
             status = follow_run(self, show_output=show_output, timeout_seconds=timeout_seconds)
         except KeyboardInterrupt:
             print(stopped_following(self.id), file=sys.stderr, flush=True)
@@ -372,3 +373,11 @@ class PipelineRun:
 
     def __repr__(self) -> str:
         return f"PipelineRun(id={self.id!r}, status={self.get_status()!r})"
+
+
+def stopped_following(run_id: str) -> str:
+    """What a follower stopped by Ctrl-C says: the run goes on, and how to follow or stop it again."""
+    return (
+        f"stopped following; run {run_id} goes on: `duto logs {run_id} --follow` follows it again, "
+        f"`duto runs cancel {run_id}` stops it (from Python: `run.wait_for_completion()`, `run.cancel()`)"
+    )

@@ -166,14 +166,6 @@ def status_counts(views: Iterable[StepView]) -> str:
     return ", ".join(f"{n} {status}" for status, n in counts.most_common())
 
 
-def stopped_following(run_id: str) -> str:
-    """What a follower stopped by Ctrl-C says: the run goes on, and how to follow or stop it again."""
-    return (
-        f"stopped following; run {run_id} goes on: `duto logs {run_id} --follow` follows it again, "
-        f"`duto runs cancel {run_id}` stops it (from Python: `run.wait_for_completion()`, `run.cancel()`)"
-    )
-
-
 def follow_run(
     run: PipelineRun,
     show_output: bool = True,
