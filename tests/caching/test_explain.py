@@ -195,3 +195,21 @@ def test_a_result_that_is_gone_is_the_one_reason_and_says_how_it_went():
     assert gone(output_fault("blob 1a2b3c4d5e6f7a8b is missing")) == (
         "the earlier result with this fingerprint is gone (its output blob 1a2b3c4d5e6f7a8b is missing)"
     )
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ({"a": {"b": 1}}, {"a": {"b": True}}),  # equal in Python, not in canonical JSON
+        ({"a": {"b": 1}}, {"a": {"b": 1.5}}),
+        ({"a": {"b": "x"}}, {"a": {"b": "x", "c": "y"}}),
+        ({"a": [1, {"b": "x"}]}, {"a": [1, {"b": "y"}]}),
+        ({"a": {"b": "x"}}, {"a": {"b": "x"}}),
+        ({"a": (1, 2)}, {"a": [1, 2]}),  # a tuple and a list write the same JSON
+    ],
+)
+def test_values_are_compared_as_their_canonical_json_is(old: Any, new: Any) -> None:
+    from duto.caching.explain import _same
+    from duto.caching.fingerprint import canonical_json
+
+    assert _same(old, new) == (canonical_json(old) == canonical_json(new))

@@ -11,7 +11,7 @@ from typing import Any
 from duto.graph.spec import Argument, InputSpec, StepSpec, dataset_paths
 from duto.storage.cas import canonical
 from duto.storage.datastores import DatastoreBackend, local_files
-from duto.storage.hashing import FileHasher, hash_bytes
+from duto.storage.hashing import FileHasher, FileState, hash_bytes
 from duto.storage.remote_files import RemoteFiles
 
 
@@ -42,12 +42,14 @@ def dataset_files(
     fetch: Callable[[str], Path] | None = None,
     remote: RemoteFiles | None = None,
     keep: bool = True,
+    states: dict[str, FileState] | None = None,
 ) -> dict[str, str]:
     """Datastore path (or URL, or absolute local path) -> content digest of every file a dataset input names.
 
     A URL is fetched with `fetch` and hashed by content; an object store's file through `remote`, read only when
-    its stamp changed, and with `keep` kept in the content store for the step. Raises FileNotFoundError, or
-    what `fetch` and `remote` raise.
+    its stamp changed, and with `keep` kept in the content store for the step. `states` gets the stat of each
+    local file its digest stands for, by absolute path. Raises FileNotFoundError, or what `fetch` and `remote`
+    raise.
     """
     files: dict[str, str] = {}
     for entry in dataset_paths(spec.source, parameters or {}):
@@ -71,7 +73,7 @@ def dataset_files(
         matched = backend.expand(pattern)
         root = os.path.abspath(backend.local_path(".")).rstrip("/") if matched else ""  # "" for the local root
         local = {path: f"{root}/{path}" for path in matched}  # clean paths inside the root: expand found them
-        digests = hasher.digests(list(local.values()))
+        digests = hasher.digests(list(local.values()), states)
         for path in matched:
             files[prefix + path] = digests[local[path]]
     return files

@@ -96,8 +96,12 @@ def summarize(reasons: list[str], width: int = 200) -> str:
 
 
 def _same(old: Any, new: Any) -> bool:
+    """Whether two component values have the same canonical JSON, without writing out a dataset's thousands of
+    entries: mappings are compared key by key (as their canonical JSON is), strings directly."""
     if isinstance(old, str) and isinstance(new, str):  # a digest: most of a dataset's thousands of entries
         return old == new
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        return old.keys() == new.keys() and all(_same(old[key], new[key]) for key in old)
     return canonical_json(old) == canonical_json(new)
 
 

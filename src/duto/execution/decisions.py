@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from duto.graph.spec import StepSpec
 from duto.graph.status import RunStatus
 from duto.storage.cas import ContentStore
 from duto.storage.datastores import DatastoreBackend
+from duto.storage.hashing import FileState
 from duto.storage.remote_files import RemoteFiles
 from duto.storage.reuse_store import Entry, Previous, ReuseStore
 
@@ -33,6 +34,9 @@ class Decision:
     fingerprint: str
     components: dict[str, Any]
     reasons: list[str]
+    # The stat of each local dataset file, by absolute path, as it was hashed: the runner's watch on the files
+    # a step reads in place starts from it rather than stat them all again.
+    file_states: dict[str, FileState] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,7 @@ class ReuseDecisions:
             OSError: when an input cannot be read (HashingTooSlow when hashing passes its deadline).
         """
         inputs: dict[str, dict[str, Any]] = {}
+        states: dict[str, FileState] = {}
         for port in spec.inputs:
             if port.source["kind"] == "step_output":
                 produced = upstream_outputs[port.source["step"]][port.source["output"]]
@@ -120,6 +125,7 @@ class ReuseDecisions:
                     lambda url: fetch_url(url, url_cache(self.cas)),
                     self.remote,
                     keep=spec.kind not in READS_AT_SOURCE,
+                    states=states,
                 )
                 inputs[port.name] = {"digest": tree_digest(files), "source": {"kind": "dataset"}, "files": files}
                 if "tabular" in port.source:  # the recipe too: a new transformation reads the same files otherwise
@@ -141,7 +147,7 @@ class ReuseDecisions:
         )
         if previous is not None and previous.status != RunStatus.FINISHED and reasons == [SAME_FINGERPRINT]:
             reasons = [f"the previous run of this step ended {previous.status}, with no outputs to reuse"]
-        return Decision(fingerprint(components), components, reasons)
+        return Decision(fingerprint(components), components, reasons, states)
 
     def reusable(self, decision: Decision, allow_reuse: bool, settle: bool) -> tuple[Entry | None, str | None]:
         """The finished step run a step may reuse, its outputs checked to be in the store.

@@ -56,6 +56,8 @@ log = logging.getLogger("duto.runner")
 # hashing and up to half a second more, on every first run and every run after a touch).
 SUBMIT_HASHING_SECONDS = 0.5
 SUBMIT_HASHING_BYTES = 64 * 1024 * 1024
+# How long after its decision a starting step's watch may begin from the stats the decision hashed by.
+HASHED_STATES_FRESH_SECONDS = 2.0
 
 
 class RunnerStopped(Exception):
@@ -367,6 +369,7 @@ class Runner:
             decision.components,
             decision.reasons,
         )
+        state.hashed_states, state.decided_at = decision.file_states, time.monotonic()
 
     def _record_decision(self, state: StepState) -> None:
         """Keep the step's fingerprint, its parts and why it runs with the step run, and say so in the stream."""
@@ -483,7 +486,11 @@ class Runner:
                 (self.experiment_name, str(self.config.root)),
                 InputDigests.of(state.components, self.config.default_datastore),
             )
-            state.watched = mounted_states(prepared.mounted_files)
+            # The stats the decision took stand for what the fingerprint says the step reads, when it was made
+            # moments ago; a step that waited longer (for a slot, or a claim) is watched from a stat now.
+            fresh = time.monotonic() - state.decided_at < HASHED_STATES_FRESH_SECONDS
+            state.watched = mounted_states(prepared.mounted_files, state.hashed_states if fresh else None)
+            state.hashed_states = {}
             if spec.kind == PARALLEL_RUN and not self._plan_parallel_run(state, prepared):
                 self.executed.add(spec.key)
                 self._commit(state, 0)  # every item's row is known: nothing to start

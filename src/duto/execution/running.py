@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import selectors
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -52,6 +53,10 @@ class StepState:
     claimed: bool = False
     interpreter: Interpreter | None = None
     watched: dict[str, FileState] = field(default_factory=dict)
+    # The stat of each local dataset file as its decision hashed it, and when (time.monotonic()): the watch
+    # starts from it when the step starts soon after (see `mounted_states`).
+    hashed_states: dict[str, FileState] = field(default_factory=dict)
+    decided_at: float = 0.0
     attempt: int = 0  # attempts started so far
     attempts: list[dict[str, Any]] = field(default_factory=list)  # ended (and kept) attempts before this one
     started_at: float | None = None  # the current attempt's start, time.time()
@@ -244,6 +249,10 @@ def _attempt_note(state: StepState) -> str | None:
     return f"attempt {state.attempt}: attempt {last['attempt']} was interrupted (its runner stopped)"
 
 
-def mounted_states(paths: list[str]) -> dict[str, FileState]:
-    """The stat of each input file a step reads in place, to tell afterwards whether it changed them."""
-    return {p: FileState.of(os.stat(p)) for p in paths}
+def mounted_states(paths: list[str], hashed: Mapping[str, FileState] | None = None) -> dict[str, FileState]:
+    """The stat of each input file a step reads in place, to tell afterwards whether it changed them: the one
+    its digest stands for where `hashed` has it (taken moments before, when the step's inputs were hashed),
+    else taken now."""
+    if not hashed:
+        return {p: FileState.of(os.stat(p)) for p in paths}
+    return {p: hashed.get(p) or FileState.of(os.stat(p)) for p in paths}

@@ -167,38 +167,39 @@ class FileHasher:
             return None
         return str(row[4])
 
-    def cached_many(self, paths: list[str]) -> dict[str, tuple[FileState, str]]:
-        """The remembered (state, digest) of each of `paths` the cache holds, in a few queries rather than one a
-        file (for the thousands of files of a folder)."""
-        found: dict[str, tuple[FileState, str]] = {}
+    def cached_many(self, paths: list[str]) -> dict[str, tuple[tuple[int, int, int, int], str]]:
+        """The remembered ((device, inode, size, mtime_ns), digest) of each of `paths` the cache holds, in a few
+        queries rather than one a file (for the thousands of files of a folder)."""
+        found: dict[str, tuple[tuple[int, int, int, int], str]] = {}
         conn = self._db()
         for start in range(0, len(paths), LOOKUP_CHUNK):
             chunk = paths[start : start + LOOKUP_CHUNK]
             marks = ", ".join("?" * len(chunk))
             query = f"SELECT path, device, inode, size, mtime_ns, digest FROM stat_cache WHERE path IN ({marks})"
             for path, device, inode, size, mtime_ns, digest in conn.execute(query, chunk):
-                found[path] = (FileState(device, inode, size, mtime_ns), str(digest))
+                found[path] = ((device, inode, size, mtime_ns), digest)
         return found
 
-    def digests(self, paths: list[str]) -> dict[str, str]:
+    def digests(self, paths: list[str], states: dict[str, FileState] | None = None) -> dict[str, str]:
         """The content digest of each file of `paths` (absolute), as `digest` gives it, with one batched cache
-        lookup: a file whose stat is unchanged is not read."""
+        lookup: a file whose stat is unchanged is not read. `states`, when given, gets the stat each digest
+        stands for (for the runner's watch on files a step reads in place, which then need no second stat)."""
         known = self.cached_many(paths)
         result: dict[str, str] = {}
         with self.batched():
             for path in paths:
                 entry = known.get(path)
                 if entry is not None:
-                    st, was = os.stat(path), entry[0]
-                    if (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) == (
-                        was.device,
-                        was.inode,
-                        was.size,
-                        was.mtime_ns,
-                    ):
+                    st = os.stat(path)
+                    now = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+                    if now == entry[0]:
                         result[path] = entry[1]
+                        if states is not None:
+                            states[path] = FileState(*now)
                         continue
-                result[path] = self.digest(path)
+                result[path], state = self._digest(path)
+                if states is not None:
+                    states[path] = state
         return result
 
     def remember(self, path: str, state: FileState, digest: str) -> None:
@@ -261,11 +262,15 @@ class FileHasher:
 
     def digest(self, path: str | os.PathLike[str]) -> str:
         """The content digest of a file: from the cache when its state is unchanged, read otherwise."""
+        return self._digest(path)[0]
+
+    def _digest(self, path: str | os.PathLike[str]) -> tuple[str, FileState]:
+        """The digest, and the file's state it stands for (taken before it was read)."""
         key = os.path.abspath(path)
         state = FileState.of(os.stat(key))
         found = self.cached(key, state)
         if found is not None:
-            return found
+            return found, state
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise HashingTooSlow(key)
         if self.read_budget is not None:
@@ -279,7 +284,7 @@ class FileHasher:
         racy = time.time_ns() - state.mtime_ns < RACY_NS
         if not racy and FileState.of(os.stat(key)) == state:
             self.remember(key, state, digest)
-        return digest
+        return digest, state
 
     def needs_reading(self, path: str | os.PathLike[str]) -> int:
         """How many bytes `digest(path)` would read: 0 when the cache holds it."""
