@@ -167,18 +167,17 @@ class FileHasher:
             return None
         return str(row[4])
 
-    def cached_many(self, paths: list[str]) -> dict[str, tuple[tuple[int, int, int, int], str]]:
-        """The remembered ((device, inode, size, mtime_ns), digest) of each of `paths` the cache holds, in a few
-        queries rather than one a file (for the thousands of files of a folder)."""
-        found: dict[str, tuple[tuple[int, int, int, int], str]] = {}
+    def cached_many(self, paths: list[str]) -> dict[str, tuple[str, int, int, int, int, str]]:
+        """The remembered (path, device, inode, size, mtime_ns, digest) of each of `paths` the cache holds, in a
+        few queries rather than one a file (for the thousands of files of a folder)."""
         conn = self._db()
+        rows: list[tuple[str, int, int, int, int, str]] = []
         for start in range(0, len(paths), LOOKUP_CHUNK):
             chunk = paths[start : start + LOOKUP_CHUNK]
             marks = ", ".join("?" * len(chunk))
             query = f"SELECT path, device, inode, size, mtime_ns, digest FROM stat_cache WHERE path IN ({marks})"
-            for path, device, inode, size, mtime_ns, digest in conn.execute(query, chunk):
-                found[path] = ((device, inode, size, mtime_ns), digest)
-        return found
+            rows.extend(conn.execute(query, chunk).fetchall())
+        return {row[0]: row for row in rows}
 
     def digests(self, paths: list[str], states: dict[str, FileState] | None = None) -> dict[str, str]:
         """The content digest of each file of `paths` (absolute), as `digest` gives it, with one batched cache
@@ -186,14 +185,15 @@ class FileHasher:
         stands for (for the runner's watch on files a step reads in place, which then need no second stat)."""
         known = self.cached_many(paths)
         result: dict[str, str] = {}
+        stat = os.stat
         with self.batched():
             for path in paths:
                 entry = known.get(path)
                 if entry is not None:
-                    st = os.stat(path)
+                    st = stat(path)
                     now = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-                    if now == entry[0]:
-                        result[path] = entry[1]
+                    if now == entry[1:5]:
+                        result[path] = entry[5]
                         if states is not None:
                             states[path] = FileState(*now)
                         continue
