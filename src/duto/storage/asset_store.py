@@ -41,8 +41,19 @@ class Producer:
     step_run_id: str | None
 
 
-def _latest(s: Session, table: type[models.DatasetVersion] | type[models.ModelVersion], name: str) -> Any:
-    return s.scalars(select(table).where(table.name == name).order_by(table.version.desc()).limit(1)).first()
+Table = type[models.DatasetVersion] | type[models.ModelVersion]
+
+
+def _latest(s: Session, table: Table, name: str) -> Any:
+    """The newest version of `name` still registered, or None."""
+    query = select(table).where(table.name == name, table.unregistered_at.is_(None))
+    return s.scalars(query.order_by(table.version.desc()).limit(1)).first()
+
+
+def _next_number(s: Session, table: Table, name: str) -> int:
+    """The number the next version of `name` gets: never one an unregistered version had."""
+    highest = s.scalar(select(func.max(table.version)).where(table.name == name))
+    return 1 if highest is None else int(highest) + 1
 
 
 class AssetStore:
@@ -78,7 +89,7 @@ class AssetStore:
             row = models.DatasetVersion(
                 id=new_id(),
                 name=name,
-                version=1 if latest is None else latest.version + 1,
+                version=_next_number(s, models.DatasetVersion, name),
                 definition=definition,
                 digest=digest,
                 single_file=single_file,
@@ -136,7 +147,8 @@ class AssetStore:
         table = models.ModelVersion
         wanted = set(dataset_version_ids)
         with self.db.reading() as s:
-            rows = list(s.scalars(select(table).order_by(table.name, table.version)))
+            query = select(table).where(table.unregistered_at.is_(None))
+            rows = list(s.scalars(query.order_by(table.name, table.version)))
         return [r for r in rows if r.step_run_id in step_run_ids or wanted.intersection(r.dataset_version_ids or [])]
 
     # models --------------------------------------------------------------------------------------
@@ -161,7 +173,7 @@ class AssetStore:
             row = models.ModelVersion(
                 id=new_id(),
                 name=name,
-                version=1 if latest is None else latest.version + 1,
+                version=_next_number(s, models.ModelVersion, name),
                 digest=digest,
                 file_name=file_name,
                 description=description,
@@ -190,25 +202,65 @@ class AssetStore:
         """Every version of `name` (oldest first), or the latest version of every model by name."""
         return self._versions(models.ModelVersion, MODEL, name)
 
+    def unregister_dataset(self, name: str, version: int | None = None) -> list[int]:
+        """Unregister one version of a dataset, or every version when `version` is None; the numbers unregistered.
+
+        Raises:
+            AssetNotFoundError: no such dataset, or no such version of it.
+        """
+        return self._unregister(models.DatasetVersion, DATASET, name, version)
+
+    def unregister_model(self, name: str, version: int | None = None) -> list[int]:
+        """Unregister one version of a model, or every version when `version` is None; the numbers unregistered.
+
+        Raises:
+            AssetNotFoundError: no such model, or no such version of it.
+        """
+        return self._unregister(models.ModelVersion, MODEL, name, version)
+
     # shared --------------------------------------------------------------------------------------
+    def _unregister(self, table: Table, kind: str, name: str, version: int | None) -> list[int]:
+        with self.db.writing() as s:
+            live = select(table).where(table.name == name, table.unregistered_at.is_(None))
+            if version is not None:
+                live = live.where(table.version == version)
+            rows: list[models.DatasetVersion | models.ModelVersion] = list(s.scalars(live.order_by(table.version)))
+            if not rows:
+                raise AssetNotFoundError(kind, name, version, self._registered_numbers(s, table, name))
+            now = utcnow()
+            for row in rows:
+                row.unregistered_at = now
+            return [row.version for row in rows]
+
+    @staticmethod
+    def _registered_numbers(s: Session, table: Table, name: str) -> list[int]:
+        query = select(table.version).where(table.name == name, table.unregistered_at.is_(None))
+        return list(s.scalars(query.order_by(table.version)))
+
     def _version(self, table: Any, kind: str, name: str, version: int | None) -> Any:
         with self.db.reading() as s:
             if version is None:
                 row = _latest(s, table, name)
             else:
-                row = s.scalars(select(table).where(table.name == name, table.version == version)).first()
+                query = select(table).where(table.name == name, table.version == version)
+                row = s.scalars(query.where(table.unregistered_at.is_(None))).first()
             if row is None:
-                known = list(s.scalars(select(table.version).where(table.name == name).order_by(table.version)))
-                raise AssetNotFoundError(kind, name, version, known)
+                raise AssetNotFoundError(kind, name, version, self._registered_numbers(s, table, name))
             return row
 
     def _versions(self, table: Any, kind: str, name: str | None) -> list[Any]:
         with self.db.reading() as s:
+            registered = select(table).where(table.unregistered_at.is_(None))
             if name is not None:
-                rows = list(s.scalars(select(table).where(table.name == name).order_by(table.version)))
+                rows = list(s.scalars(registered.where(table.name == name).order_by(table.version)))
                 if not rows:
                     raise AssetNotFoundError(kind, name)
                 return rows
-            newest = select(table.name, func.max(table.version).label("version")).group_by(table.name).subquery()
+            newest = (
+                select(table.name, func.max(table.version).label("version"))
+                .where(table.unregistered_at.is_(None))
+                .group_by(table.name)
+                .subquery()
+            )
             query = select(table).join(newest, (table.name == newest.c.name) & (table.version == newest.c.version))
             return list(s.scalars(query.order_by(table.name)))

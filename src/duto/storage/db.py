@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from duto.storage.write_gate import gate_for
 
 # The newest migration in migrations/versions; opening a DB at this revision skips Alembic entirely.
-HEAD_REVISION = "0012"
+HEAD_REVISION = "0013"
 BUSY_TIMEOUT_MS = 30_000
 COMMIT_WATCH_SECONDS = 0.005
 POOL_SIZE = 16

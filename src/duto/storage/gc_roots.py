@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -90,14 +91,27 @@ def live_digests(db: Database) -> set[str]:
     return keep
 
 
+def _spec_contents(spec: dict[str, Any]) -> Iterator[str]:
+    """What a pipeline spec pins by content: its steps' code snapshots, and the registered dataset versions its
+    inputs read (kept when a version is unregistered, for the runs and pipelines that read it)."""
+    for step in spec.get("steps", []):
+        if step.get("snapshot"):
+            yield step["snapshot"]
+        for port in step.get("inputs", []):
+            registered = port.get("source", {}).get("registered")
+            if registered and registered.get("digest"):
+                yield registered["digest"]
+
+
 def _runs(db: Database) -> set[str]:
-    """A run keeps its steps' outputs and the code snapshots its spec names, for as long as it exists."""
+    """A run keeps its steps' outputs, the code snapshots and the registered datasets its spec names, for as long
+    as it exists."""
     keep: set[str] = set()
     with db.reading() as s:
         for outputs in s.scalars(select(models.StepRun.outputs)):
             keep.update(o["digest"] for o in (outputs or {}).values() if o.get("digest"))
         for spec in s.scalars(select(models.PipelineRun.spec)):
-            keep.update(step["snapshot"] for step in spec.get("steps", []) if step.get("snapshot"))
+            keep.update(_spec_contents(spec))
     return keep
 
 
@@ -113,14 +127,10 @@ def _reuse_entries(db: Database) -> set[str]:
 
 
 def _published_pipelines(db: Database) -> set[str]:
-    """A published pipeline keeps the code snapshots its frozen spec names, enabled or not, until deleted."""
+    """A published pipeline keeps the code snapshots and registered datasets its frozen spec names, enabled or
+    not, until deleted."""
     with db.reading() as s:
-        return {
-            step["snapshot"]
-            for spec in s.scalars(select(models.PublishedPipeline.spec))
-            for step in spec.get("steps", [])
-            if step.get("snapshot")
-        }
+        return {digest for spec in s.scalars(select(models.PublishedPipeline.spec)) for digest in _spec_contents(spec)}
 
 
 def _schedules(db: Database) -> set[str]:
@@ -136,9 +146,10 @@ def _module_versions(db: Database) -> set[str]:
 
 def _registered_assets(db: Database) -> set[str]:
     """A registered dataset's or model's version keeps its content for as long as it is registered."""
+    datasets, models_ = models.DatasetVersion, models.ModelVersion
     with db.reading() as s:
-        found = set(s.scalars(select(models.DatasetVersion.digest)))
-        found.update(s.scalars(select(models.ModelVersion.digest)))
+        found = set(s.scalars(select(datasets.digest).where(datasets.unregistered_at.is_(None))))
+        found.update(s.scalars(select(models_.digest).where(models_.unregistered_at.is_(None))))
     return found
 
 

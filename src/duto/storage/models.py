@@ -384,6 +384,9 @@ class DatasetVersion(Base):
     step_run_id: Mapped[str | None] = mapped_column(String(64))
     pipeline_run_id: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # When the version was unregistered (None while registered): its row stays, so its number is never given
+    # again and the runs that read it still name it.
+    unregistered_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
     __table_args__ = (UniqueConstraint("name", "version", name="uq_dataset_versions_name_version"),)
 
@@ -420,5 +423,6 @@ class ModelVersion(Base):
     step_run_id: Mapped[str | None] = mapped_column(String(64))
     pipeline_run_id: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    unregistered_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # as a dataset version's
 
     __table_args__ = (UniqueConstraint("name", "version", name="uq_model_versions_name_version"),)
