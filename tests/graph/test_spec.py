@@ -137,7 +137,7 @@ def test_missing_kind_is_refused() -> None:
         PipelineSpec.from_json(data)
 
 
-@pytest.mark.parametrize("version", [0, 9, None, "1"])
+@pytest.mark.parametrize("version", [0, 10, None, "1"])
 def test_unreadable_schema_version_is_refused(version: Any) -> None:
     data = full_spec().to_json()
     data["schema_version"] = version

@@ -25,7 +25,8 @@ PartitionValue = str | datetime
 
 def _date_pattern(key: str, layout: str, fmt: str) -> tuple[str, list[str]]:
     """The regex of a date layout such as 'yyyy/MM/dd', and the fields its groups set, in order."""
-    pattern, fields, at = "", [], 0
+    pattern, at = "", 0
+    fields: list[str] = []
     for token in _DATE_TOKEN.finditer(layout):
         literal = layout[at : token.start()]
         if any(c.isalpha() for c in literal):
@@ -117,9 +118,14 @@ class PartitionFormat:
                 continue
             parts = {f: int(found.group(f"_{i}_{key}")) for i, f in enumerate(self.dates[key])}
             try:
-                values[key] = datetime(parts["year"], parts.get("month", 1), parts.get("day", 1), **{
-                    f: parts[f] for f in ("hour", "minute", "second") if f in parts
-                })
+                values[key] = datetime(
+                    parts["year"],
+                    parts.get("month", 1),
+                    parts.get("day", 1),
+                    parts.get("hour", 0),
+                    parts.get("minute", 0),
+                    parts.get("second", 0),
+                )
             except ValueError as exc:
                 raise ConfigError(
                     f"file {path!r}: the {key!r} of partition_format {self.text!r} is not a date: {exc}"
