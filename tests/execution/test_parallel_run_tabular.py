@@ -109,6 +109,8 @@ def test_a_byte_size_cuts_files_into_mini_batches_and_a_rerun_scores_only_the_ch
     assert all(len(n["ids"]) <= 1024 // 24 + 1 for n in notes)
     before = appended(step)
     assert len(before) == 300
+    cuts = ws.root / ".duto" / "parallel_runs"
+    assert len(list(cuts.glob("*/cuts/*.json"))) == 3, "where each file's rows are cut is kept by its content"
 
     write_table(table, "part1.csv", 1000, 100)
     for note in (tmp_path / "notes").iterdir():
@@ -121,6 +123,7 @@ def test_a_byte_size_cuts_files_into_mini_batches_and_a_rerun_scores_only_the_ch
     after = appended(step)
     assert after[:100] == before[:100] and after[200:] == before[200:]
     assert after[100] == "1000 0"
+    assert len(list(cuts.glob("*/cuts/*.json"))) == 4, "the changed file is cut anew; the others are cut as kept"
 
 
 def test_a_partitioned_file_dataset_gives_one_mini_batch_per_country(ws, write_script, tmp_path):  # type: ignore[no-untyped-def]
@@ -143,6 +146,16 @@ def test_a_partitioned_file_dataset_gives_one_mini_batch_per_country(ws, write_s
     ]
     assert appended(step)[:2] == ["de0.txt DE0", "de1.txt DE1"], "partitions in the order of their values"
     assert "scored in this run: 9 items in 3 mini-batches" in job_result(step)
+
+    again = score(ws, write_script, dataset, tmp_path / "notes", script=SCORE_FILES, partition_keys=["country"])
+    assert again.is_reused, "the same files, format and keys: the step is reused"
+    regrouped = Dataset.File.from_files(
+        DataPath(ws.get_default_datastore(), "by-country"), partition_format="{country}/{name}.txt"
+    )
+    step = score(ws, write_script, regrouped, tmp_path / "notes", script=SCORE_FILES, partition_keys=["country"])
+    assert step.get_status() == "Finished" and not step.is_reused
+    assert "input 'input_data': its partition_format changed" in step.get_reuse_info()["reasons"]
+    assert "0 reused from earlier mini-batches, 9 to score in 3 mini-batches" in step.get_stdout_log()
 
 
 def test_a_partitioned_tabular_dataset_gives_one_dataframe_per_partition_with_its_columns(ws, write_script, tmp_path):  # type: ignore[no-untyped-def]
@@ -167,6 +180,30 @@ def test_a_partitioned_tabular_dataset_gives_one_dataframe_per_partition_with_it
     assert "scored in this run: 22 items in 2 mini-batches" in job_result(step)
 
 
+def test_parquet_and_json_lines_datasets_are_scored_with_their_path_column(ws, write_script, tmp_path):  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    root = ws.get_default_datastore().root
+    (root / "pq").mkdir()
+    pd.DataFrame({"id": range(50), "value": [i % 10 for i in range(50)]}).to_parquet(root / "pq" / "a.parquet")
+    parquet = Dataset.Tabular.from_parquet_files(DataPath(ws.get_default_datastore(), "pq"), include_path=True)
+    step = score(ws, write_script, parquet, tmp_path / "pq-notes", mini_batch_size=200)
+    assert step.get_status() == "Finished", step.reason
+    notes = notes_of(tmp_path / "pq-notes")
+    assert len(notes) > 1 and sorted(i for n in notes for i in n["ids"]) == list(range(50))
+    assert all(n["columns"] == ["Path", "id", "value"] for n in notes), "include_path: the Path column first"
+    assert len(appended(step)) == 50
+
+    (root / "jl").mkdir()
+    (root / "jl" / "a.jsonl").write_text("".join(f'{{"id": {i}, "value": {i}}}\n' for i in range(30)))
+    lines = Dataset.Tabular.from_json_lines_files(DataPath(ws.get_default_datastore(), "jl"))
+    step = score(ws, write_script, lines, tmp_path / "jl-notes", mini_batch_size=100)
+    assert step.get_status() == "Finished", step.reason
+    notes = notes_of(tmp_path / "jl-notes")
+    assert len(notes) > 1 and sorted(i for n in notes for i in n["ids"]) == list(range(30))
+    assert appended(step)[:2] == ["0 0", "1 2"]
+
+
 def test_a_mini_batch_that_raises_counts_all_its_rows_as_failed(ws, write_script, tmp_path):  # type: ignore[no-untyped-def]
     write_table(ws.get_default_datastore().root / "table", "all.csv", 0, 100)
     dataset = Dataset.Tabular.from_delimited_files(DataPath(ws.get_default_datastore(), "table/all.csv"))
@@ -179,8 +216,11 @@ def test_a_mini_batch_that_raises_counts_all_its_rows_as_failed(ws, write_script
     assert len(appended(step)) == 100 - len(failed["ids"])
     assert "cannot score id 13" in (step.layout.files / "logs" / "sys" / "failed_items.txt").read_text()
 
+    for note in (tmp_path / "notes").iterdir():
+        note.unlink()
     step = score(ws, write_script, dataset, tmp_path / "notes", error_threshold=5, **config)
     assert step.get_status() == "Failed"
+    assert notes_of(tmp_path / "notes") == [failed], "the finished mini-batches are kept; the failed one is tried again"
     assert f"{len(failed['ids'])} items failed, more than error_threshold (5) allows" in (step.reason or "")
 
 

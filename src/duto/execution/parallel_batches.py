@@ -23,27 +23,102 @@ Item = tuple[str, str]  # (path relative to the scored input, content digest), a
 
 
 def content_batches(
-    options: Mapping[str, Any], recipe: Mapping[str, Any] | None, items: Sequence[Item], folder: str
+    options: Mapping[str, Any],
+    recipe: Mapping[str, Any] | None,
+    items: Sequence[Item],
+    folder: str,
+    store: Path | None = None,
 ) -> list[dict[str, Any]] | None:
     """The mini-batches of a tabular input or of partition keys, in output order; None for a file input counted
     in files (execution/parallel_run.py plans those item by item).
 
     Each is {"id", "keys": [[name, digest]...], "records": rows (tabular) or files, "paths": files, "order", and
-    for a tabular input "parts": what `tabular_reading.read_parts` reads}.
+    for a tabular input "parts": what `tabular_reading.read_parts` reads}. Where a file's rows are cut is kept by
+    its content digest under `store`/cuts, so a re-run reads only new and changed files to plan.
 
     Raises:
         ConfigError: a file does not match the partition format.
     """
+    rows = None if recipe is None else _Rows(recipe, None if store is None else store / CUTS_FOLDER)
     keys = options.get("partition_keys")
     if keys:
-        return _partitions(PartitionFormat.parse(options["partition_format"]), keys, recipe, items, folder)
-    if recipe is not None:
-        return _tabular_parts(recipe, int(options["mini_batch_size"]), items, folder)
+        return _partitions(PartitionFormat.parse(options["partition_format"]), keys, rows, items, folder)
+    if rows is not None:
+        return _tabular_parts(rows, int(options["mini_batch_size"]), items, folder)
     return None
 
 
+CUTS_FOLDER = "cuts"
+Cut = tuple[tuple[int, int], list[int] | None]  # ((first row, row past the last), [first byte, byte past] | None)
+
+
+class _Rows:
+    """Where a tabular file's rows are, by the recipe's format, kept by the file's digest in `cache`."""
+
+    def __init__(self, recipe: Mapping[str, Any], cache: Path | None) -> None:
+        self.recipe, self.cache = recipe, cache
+
+    def cuts(self, path: str, digest: str, size: int) -> list[Cut]:
+        """The parts of about `size` bytes of rows (of rows, for parquet) a file is cut into."""
+        kept = self._kept(f"{digest}-{size}")
+        if kept is not None:
+            return [((a, b), span) for (a, b), span in kept]
+        cuts = self._parquet_cuts(path, size) if self.recipe["format"] == "parquet" else self._line_cuts(path, size)
+        self._keep(f"{digest}-{size}", cuts)
+        return cuts
+
+    def count(self, path: str, digest: str) -> int:
+        """How many rows a file holds."""
+        return sum(stop - start for (start, stop), _ in self.cuts(path, digest, 1 << 62))
+
+    def _parquet_cuts(self, path: str, size: int) -> list[Cut]:
+        from duto.graph.tabular_reading import _require_pyarrow
+
+        _require_pyarrow("a ParallelRunStep over parquet files")
+        import pyarrow.parquet
+
+        rows = int(pyarrow.parquet.ParquetFile(path).metadata.num_rows)
+        per = max(1, min(rows, size * rows // max(1, os.path.getsize(path))))
+        return [((start, min(start + per, rows)), None) for start in range(0, rows, per)]
+
+    def _line_cuts(self, path: str, size: int) -> list[Cut]:
+        cuts: list[Cut] = []
+        with open(path, "rb") as handle:
+            if self.recipe["format"] == "delimited" and self.recipe["options"].get("header", True):
+                handle.readline()
+            begin = at = handle.tell()
+            start = count = 0
+            for line in handle:
+                at += len(line)
+                count += 1 if line.strip() else 0  # pandas skips blank lines
+                if at - begin >= size:
+                    if count > start:
+                        cuts.append(((start, count), [begin, at]))
+                    begin, start = at, count
+            if count > start:
+                cuts.append(((start, count), [begin, at]))
+        return cuts
+
+    def _kept(self, name: str) -> list[Any] | None:
+        if self.cache is None:
+            return None
+        try:
+            kept: list[Any] = json.loads((self.cache / f"{name}.json").read_text())
+        except (OSError, ValueError):
+            return None
+        return kept
+
+    def _keep(self, name: str, cuts: list[Cut]) -> None:
+        if self.cache is None:
+            return
+        self.cache.mkdir(parents=True, exist_ok=True)
+        temporary = self.cache / f"{name}.json.tmp-{os.getpid()}"
+        temporary.write_text(json.dumps(cuts))
+        os.replace(temporary, self.cache / f"{name}.json")
+
+
 def _partitions(
-    fmt: PartitionFormat, keys: Sequence[str], recipe: Mapping[str, Any] | None, items: Sequence[Item], folder: str
+    fmt: PartitionFormat, keys: Sequence[str], rows: _Rows | None, items: Sequence[Item], folder: str
 ) -> list[dict[str, Any]]:
     groups: dict[tuple[PartitionValue, ...], list[Item]] = {}
     for item in items:
@@ -53,21 +128,21 @@ def _partitions(
     for position, (_, members) in enumerate(sorted(groups.items(), key=lambda group: group[0])):
         paths = [os.path.join(folder, rel) for rel, _ in members]
         batch: dict[str, Any] = {"keys": [list(i) for i in members], "records": len(members), "paths": paths}
-        if recipe is not None:
+        if rows is not None:
             batch["parts"] = [
                 {"path": p, "shown": rel, "bytes": None, "rows": None}
                 for p, (rel, _) in zip(paths, members, strict=True)
             ]
-            batch["records"] = sum(_row_count(recipe, p) for p in paths)
+            batch["records"] = sum(rows.count(p, digest) for p, (_, digest) in zip(paths, members, strict=True))
         batches.append(_finished(batch, position))
     return batches
 
 
-def _tabular_parts(recipe: Mapping[str, Any], size: int, items: Sequence[Item], folder: str) -> list[dict[str, Any]]:
+def _tabular_parts(rows: _Rows, size: int, items: Sequence[Item], folder: str) -> list[dict[str, Any]]:
     batches: list[dict[str, Any]] = []
     for rel, digest in items:
         path = os.path.join(folder, rel)
-        for (start, stop), span in _cuts(recipe, path, size):
+        for (start, stop), span in rows.cuts(path, digest, size):
             part = {"path": path, "shown": rel, "bytes": span, "rows": [start, stop] if span is None else None}
             batch = {"keys": [[f"{rel} rows {start}-{stop}", digest]], "records": stop - start, "paths": [path]}
             batches.append(_finished({**batch, "parts": [part]}, len(batches)))
@@ -77,52 +152,6 @@ def _tabular_parts(recipe: Mapping[str, Any], size: int, items: Sequence[Item], 
 def _finished(batch: dict[str, Any], position: int) -> dict[str, Any]:
     """The batch with its id (the digest of its keys) and its place in the output."""
     return {"id": hash_bytes(canonical(batch["keys"])), **batch, "order": f"{position:09d}"}
-
-
-def _cuts(recipe: Mapping[str, Any], path: str, size: int) -> list[tuple[tuple[int, int], list[int] | None]]:
-    """((first row, row past the last), [first byte, byte past the last] or None for parquet) of each part."""
-    if recipe["format"] == "parquet":
-        rows = _parquet_rows(path)
-        per = max(1, size * rows // max(1, os.path.getsize(path)))
-        return [((start, min(start + per, rows)), None) for start in range(0, rows, per)]
-    cuts: list[tuple[tuple[int, int], list[int] | None]] = []
-    with open(path, "rb") as handle:
-        if _has_header(recipe):
-            handle.readline()
-        begin = at = handle.tell()
-        start = count = 0
-        for line in handle:
-            at += len(line)
-            count += 1 if line.strip() else 0
-            if at - begin >= size:
-                if count > start:
-                    cuts.append(((start, count), [begin, at]))
-                begin, start = at, count
-        if count > start:
-            cuts.append(((start, count), [begin, at]))
-    return cuts
-
-
-def _row_count(recipe: Mapping[str, Any], path: str) -> int:
-    if recipe["format"] == "parquet":
-        return _parquet_rows(path)
-    with open(path, "rb") as handle:
-        if _has_header(recipe):
-            handle.readline()
-        return sum(1 for line in handle if line.strip())
-
-
-def _has_header(recipe: Mapping[str, Any]) -> bool:
-    return recipe["format"] == "delimited" and bool(recipe["options"].get("header", True))
-
-
-def _parquet_rows(path: str) -> int:
-    from duto.graph.tabular_reading import _require_pyarrow
-
-    _require_pyarrow("a ParallelRunStep over parquet files")
-    import pyarrow.parquet
-
-    return int(pyarrow.parquet.ParquetFile(path).metadata.num_rows)
 
 
 def kept_batches(

@@ -136,7 +136,7 @@ def plan(
     options = spec.parallel_run or {}
     folder = input_path if not os.path.isfile(input_path) else os.path.dirname(input_path)
     recipe = spec.input(options["input"]).source.get("tabular")
-    grouped = content_batches(options, recipe, items, folder)
+    grouped = content_batches(options, recipe, items, folder, store)
     if grouped is not None:
         todo_batches, kept = kept_batches(store, grouped) if reuse else (grouped, [])
         total = sum(b["records"] for b in grouped)
