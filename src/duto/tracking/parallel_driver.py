@@ -268,7 +268,7 @@ class Node:
         with open(temporary, "w") as handle:
             json.dump(result, handle)
         os.replace(temporary, path)
-        self.say(f"mini-batch {batch['id']}: {len(batch['keys'])} items, {len(rows or [])} rows, error {error!r}")
+        self.say(f"mini-batch {batch['id']}: {records} items, {len(rows or [])} rows, error {error!r}")
 
     def _error(self, worker: Worker, what: str, text: str) -> None:
         with open(self.user_dir("error") / f"process{worker.number:03d}.txt", "a") as log:
