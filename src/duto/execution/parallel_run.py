@@ -6,7 +6,9 @@ item: code, entry script, arguments, side inputs, environment), and the batch id
 items (path and content digest each). A mini-batch that returned one row per item gives each item its row; the
 plan then scores only the items that have none (new or changed files), in new mini-batches, and reuses the rest.
 A mini-batch whose rows cannot be told apart by item (more rows than items) is reused whole while all of its items
-are unchanged; one that failed, or returned fewer rows than items, is scored again.
+are unchanged; one that failed, or returned fewer rows than items, is scored again. A tabular input's mini-batches
+(parts of files) and partitions are fixed by content instead (execution/parallel_batches.py): each is reused whole
+by its id.
 """
 
 from __future__ import annotations

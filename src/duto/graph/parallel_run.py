@@ -1,8 +1,9 @@
-"""v1's `ParallelRunStep` and `ParallelRunConfig`: batch scoring of a folder of files by an entry script.
+"""v1's `ParallelRunStep` and `ParallelRunConfig`: batch scoring of a folder of files, or a tabular dataset's rows,
+by an entry script.
 
 The entry script defines `init()` and `run(mini_batch)`; duto's driver (`tracking/parallel_driver.py`) calls them
-over mini-batches of the input's files in worker processes, and the runner keeps each mini-batch's result by the
-content of its items, so a re-run scores only the files that changed.
+over mini-batches of the input's files (or DataFrames of its rows, or its partitions) in worker processes, and the
+runner keeps each mini-batch's result by the content of its items, so a re-run scores only the files that changed.
 """
 
 from __future__ import annotations
@@ -219,7 +220,7 @@ class ParallelRunStep(Step):
     Args:
         name: the step's name.
         parallel_run_config: a ParallelRunConfig.
-        inputs: one FileDataset (or its named input), or a folder another step writes.
+        inputs: one FileDataset or TabularDataset (or its named input), or a folder another step writes.
         output: a PipelineData or OutputFileDatasetConfig: where the appended rows go (and the script may write).
         side_inputs: more data every worker reads whole (a model, a lookup table).
         arguments: what the entry script finds in `sys.argv` (data objects resolved to paths).
@@ -252,7 +253,7 @@ class ParallelRunStep(Step):
             raise ConfigError(f"ParallelRunStep {name!r}: output_action 'append_row' needs an output to append to")
         self.parallel_run_config = config
         self.scored = _scored_input(inputs[0])
-        self.scoring = _scoring(name, config, self.scored)
+        self._batching = _batching(name, config, self.scored)
         self.side_inputs = [_scored_input(s) for s in side_inputs or []]
         self.output = output
         self.script_name = config.entry_script
@@ -276,13 +277,13 @@ class ParallelRunStep(Step):
     def parallel_run_options(self) -> Mapping[str, Any]:
         return {
             **self.parallel_run_config.options(),
-            **self.scoring,
+            **self._batching,
             "input": self.scored.name,
             "side_inputs": [s.name for s in self.side_inputs],
         }
 
 
-def _scoring(
+def _batching(
     step: str, config: ParallelRunConfig, scored: DataConsumption | DatasetConsumptionConfig
 ) -> dict[str, Any]:
     """What a mini-batch is: `mini_batch_size` in files or bytes, or `partition_keys` with the input's format.
