@@ -179,6 +179,13 @@ def test_a_partitioned_tabular_dataset_gives_one_dataframe_per_partition_with_it
     assert len(appended(step)) == 22
     assert "scored in this run: 22 items in 2 mini-batches" in job_result(step)
 
+    cut = score(ws, write_script, dataset, tmp_path / "cut-notes", mini_batch_size=100)
+    assert cut.get_status() == "Finished", cut.reason
+    notes = notes_of(tmp_path / "cut-notes")
+    assert len(notes) > 3, "without partition_keys: parts of about 100 bytes of rows"
+    assert all(n["columns"] == ["id", "value", "label", "country", "date"] for n in notes), "partition columns kept"
+    assert sorted(i for n in notes for i in n["ids"]) == [*range(15), *range(20, 27)]
+
 
 def test_parquet_and_json_lines_datasets_are_scored_with_their_path_column(ws, write_script, tmp_path):  # type: ignore[no-untyped-def]
     import pandas as pd
