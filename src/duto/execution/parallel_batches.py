@@ -4,7 +4,8 @@ about `mini_batch_size` bytes of rows, or the groups of files sharing the values
 Such a mini-batch is fixed by content: its id is the digest of its files' paths, content digests and, for a part
 of a file, its row range. So a re-run finds a mini-batch's kept result by its id, scores only the mini-batches of
 changed files, and a killed run goes on from the ones it finished. Known debt: delimited and JSON lines files are
-cut at line ends, so a quoted value holding a line break must not sit on a cut (v1 reads such files whole).
+cut at line ends, so a quoted value holding a line break must not sit on a cut (give such a file a
+`mini_batch_size` larger than itself, or partitions).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from duto.storage.cas import canonical
 from duto.storage.hashing import hash_bytes
 
 Item = tuple[str, str]  # (path relative to the scored input, content digest), as execution/parallel_run.py has it
+CUTS_FOLDER = "cuts"  # under a scoring key's results: where each file's rows are cut, by its content digest
+Cut = tuple[tuple[int, int], list[int] | None]  # ((first row, row past the last), [first byte, byte past] | None)
 
 
 def content_batches(
@@ -46,10 +49,6 @@ def content_batches(
     if rows is not None:
         return _tabular_parts(rows, int(options["mini_batch_size"]), items, folder)
     return None
-
-
-CUTS_FOLDER = "cuts"
-Cut = tuple[tuple[int, int], list[int] | None]  # ((first row, row past the last), [first byte, byte past] | None)
 
 
 class _Rows:
