@@ -195,3 +195,15 @@ def test_a_tabular_dataset_registers_and_comes_back_as_one_with_its_recipe(ws, t
     assert type(again).__name__ == "TabularDataset" and (again.version, again.id) == (1, first.id)
     assert again.recipe() == recipe.recipe()
     assert again.to_pandas_dataframe()["y"].tolist() == [4, 6]
+
+
+def test_a_partitioned_dataset_registers_and_comes_back_with_its_partition_format(ws, tmp_path):
+    ds = _upload(ws, tmp_path, {"sales/US/a.csv": "x\n1\n", "sales/FR/b.csv": "x\n2\n"})
+    files = Dataset.File.from_files((ds, "sales"), partition_format="{country}/*.csv").register(ws, "sales-files")
+    table = Dataset.Tabular.from_delimited_files((ds, "sales/**"), partition_format="{country}/*.csv")
+    table.register(ws, "sales-table")
+
+    assert Dataset.get_by_name(ws, "sales-files").partition_keys == ["country"] == files.partition_keys
+    again = Dataset.get_by_name(ws, "sales-table")
+    assert again.partition_keys == ["country"] and again.recipe() == table.recipe()
+    assert again.to_pandas_dataframe().to_dict("list") == {"x": [2, 1], "country": ["FR", "US"]}

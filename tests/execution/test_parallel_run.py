@@ -180,9 +180,13 @@ def test_bad_configurations_are_refused_naming_the_field():  # type: ignore[no-u
     with pytest.raises(ConfigError, match="output_action"):
         ParallelRunConfig(entry_script="s.py", output_action="append")
     with pytest.raises(ConfigError, match=r"mini_batch_size .* tabular"):
-        ParallelRunConfig(entry_script="s.py", mini_batch_size="1MB")
-    with pytest.raises(ConfigError, match="partition_keys"):
-        ParallelRunConfig(entry_script="s.py", partition_keys=["state"])
+        files = Dataset.File.from_files("x", validate=False)
+        ParallelRunStep("s", ParallelRunConfig(entry_script="s.py", mini_batch_size="1MB"), [files], PipelineData("o"))
+    with pytest.raises(ConfigError, match=r"partition_keys .* need a partitioned input"):
+        files = Dataset.File.from_files("x", validate=False)
+        ParallelRunStep(
+            "s", ParallelRunConfig(entry_script="s.py", partition_keys=["state"]), [files], PipelineData("o")
+        )
     with pytest.raises(ConfigError, match="allowed_failed_percent"):
         ParallelRunConfig(entry_script="s.py", allowed_failed_percent=150)
     with pytest.raises(ConfigError, match="needs an output"):

@@ -70,7 +70,7 @@ def test_json_round_trip_through_text() -> None:
 
 def test_spec_document_shape() -> None:
     data = full_spec().to_json()
-    assert (data["kind"], data["schema_version"]) == (SPEC_KIND, SCHEMA_VERSION) == ("duto.pipeline", 8)
+    assert (data["kind"], data["schema_version"]) == (SPEC_KIND, SCHEMA_VERSION) == ("duto.pipeline", 9)
     assert set(data) == {"kind", "schema_version", "steps", "edges", "parameters", "description"}
     assert data["parameters"] == {"flag": True, "lr": 0.01}
     assert [s["name"] for s in data["steps"]] == ["prep.py", "train.py", "register", "report"]
@@ -137,7 +137,7 @@ def test_missing_kind_is_refused() -> None:
         PipelineSpec.from_json(data)
 
 
-@pytest.mark.parametrize("version", [0, 9, None, "1"])
+@pytest.mark.parametrize("version", [0, 10, None, "1"])
 def test_unreadable_schema_version_is_refused(version: Any) -> None:
     data = full_spec().to_json()
     data["schema_version"] = version

@@ -128,5 +128,5 @@ def test_the_spec_holds_the_recipe_and_whether_the_step_gets_the_dataset_itself(
     assert inputs["rows"].source["tabular"]["transforms"] == [{"op": "take", "count": 2}]
     assert inputs["files"].mode == "download" and inputs["files"].source["direct"] is False
     assert inputs["files"].source["paths"] == [{"datastore": "workspaceblobstore", "path": "t/*.csv"}]
-    assert spec.schema_version == 8
+    assert spec.schema_version == 9
     assert PipelineSpec.from_json(json.loads(json.dumps(spec.to_json()))) == spec

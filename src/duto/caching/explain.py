@@ -235,6 +235,8 @@ def _input(name: str, was: Mapping[str, Any], now: Mapping[str, Any], executed: 
     lines = []
     if was.get("tabular") != now.get("tabular"):
         lines.append(f"input {name!r}: its tabular dataset's recipe changed")
+    if was.get("partition_format") != now.get("partition_format"):
+        lines.append(f"input {name!r}: its partition_format changed")
     if "files" in was and "files" in now:
         lines.extend(_paths("file", was["files"], now["files"]))
     if lines:

@@ -130,6 +130,8 @@ class ReuseDecisions:
                 inputs[port.name] = {"digest": tree_digest(files), "source": {"kind": "dataset"}, "files": files}
                 if "tabular" in port.source:  # the recipe too: a new transformation reads the same files otherwise
                     inputs[port.name]["tabular"] = {**port.source["tabular"], "direct": port.source.get("direct")}
+                if "partition_format" in port.source:  # what a ParallelRunStep groups by, or a frame's columns
+                    inputs[port.name]["partition_format"] = port.source["partition_format"]
         hashed = {
             entry: path_digest(Path(spec.source_directory or ".", entry), self.cas.hasher) for entry in spec.hash_paths
         }

@@ -532,6 +532,7 @@ def step_api_folder(envs_dir: Path) -> Path:
         # A tabular dataset given as itself: standard library too, pandas imported when a frame is asked for.
         "graph/__init__.py",
         "graph/datasets.py",
+        "graph/partitions.py",
         "graph/tabular.py",
         "graph/tabular_factory.py",
         "graph/tabular_reading.py",

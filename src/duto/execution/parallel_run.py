@@ -6,7 +6,9 @@ item: code, entry script, arguments, side inputs, environment), and the batch id
 items (path and content digest each). A mini-batch that returned one row per item gives each item its row; the
 plan then scores only the items that have none (new or changed files), in new mini-batches, and reuses the rest.
 A mini-batch whose rows cannot be told apart by item (more rows than items) is reused whole while all of its items
-are unchanged; one that failed, or returned fewer rows than items, is scored again.
+are unchanged; one that failed, or returned fewer rows than items, is scored again. A tabular input's mini-batches
+(parts of files) and partitions are fixed by content instead (execution/parallel_batches.py): each is reused whole
+by its id.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 from duto.caching.components import file_key
 from duto.execution.materialize import InputError, fixed_prefix
+from duto.execution.parallel_batches import content_batches, kept_batches
 from duto.graph.spec import StepSpec, dataset_paths
 from duto.storage.cas import ContentStore, canonical
 from duto.storage.hashing import hash_bytes
@@ -46,7 +49,23 @@ def scoring_key(components: Mapping[str, Any], options: Mapping[str, Any]) -> st
     """What an item's row depends on besides the item itself."""
     inputs = {k: v for k, v in components["inputs"].items() if k != options["input"]}
     kept = {k: v for k, v in components.items() if k not in ("inputs", "command", "outputs")}
-    return hash_bytes(canonical({**kept, "inputs": inputs, "entry_script": options["entry_script"]}))
+    return hash_bytes(
+        canonical({**kept, "inputs": inputs, "entry_script": options["entry_script"], **_grouping(components, options)})
+    )
+
+
+def _grouping(components: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
+    """What makes a mini-batch besides its items, where it is more than a count of files: a tabular input's recipe
+    (how rows are read), the partition keys and format. A tabular part's row range is in its id already, so
+    `mini_batch_size` need not be here. Empty for a file input counted in files, whose keys stay as they were."""
+    grouping: dict[str, Any] = {}
+    recipe = components["inputs"].get(options["input"], {}).get("tabular")
+    if recipe is not None:
+        grouping["tabular"] = {k: v for k, v in recipe.items() if k != "direct"}
+    if options.get("partition_keys"):
+        grouping["partition_keys"] = list(options["partition_keys"])
+        grouping["partition_format"] = options["partition_format"]
+    return grouping
 
 
 def scored_items(
@@ -117,6 +136,14 @@ def plan(
     """Write the plan the nodes read (`PLAN_FILE`) and the rows reused (`REUSED_FILE`) in the step's folder;
     without `reuse` (allow_reuse=False, regenerate_outputs) every item is scored."""
     options = spec.parallel_run or {}
+    folder = input_path if not os.path.isfile(input_path) else os.path.dirname(input_path)
+    recipe = spec.input(options["input"]).source.get("tabular")
+    grouped = content_batches(options, recipe, items, folder, store)
+    if grouped is not None:
+        todo_batches, kept = kept_batches(store, grouped) if reuse else (grouped, [])
+        total = sum(b["records"] for b in grouped)
+        written = _write_plan(options, recipe, todo_batches, kept, store, layout, output_dir)
+        return ParallelPlan(written, total - sum(b["records"] for b in todo_batches), total)
     rows, whole = _known(store) if reuse else ({}, {})
     reused: list[tuple[str, list[str]]] = []
     covered: set[Item] = set()
@@ -137,11 +164,24 @@ def plan(
             reused.append((item[0], [row]))
     size = int(options["mini_batch_size"])
     batches = []
-    folder = input_path if not os.path.isfile(input_path) else os.path.dirname(input_path)
     for start in range(0, len(todo), size):
         chunk = todo[start : start + size]
         paths = [os.path.join(folder, rel) for rel, _ in chunk]
         batches.append({"id": _batch_id(chunk), "keys": [list(i) for i in chunk], "paths": paths})
+    _write_plan(options, None, batches, reused, store, layout, output_dir)
+    return ParallelPlan(batches, len(items) - len(todo), len(items))
+
+
+def _write_plan(
+    options: Mapping[str, Any],
+    recipe: Mapping[str, Any] | None,
+    batches: list[dict[str, Any]],
+    reused: list[tuple[str, list[str]]],
+    store: Path,
+    layout: StepLayout,
+    output_dir: str | None,
+) -> list[dict[str, Any]]:
+    """Write the plan the nodes read (with the tabular recipe they read rows by) and the rows reused."""
     document = {
         **options,
         "batches": batches,
@@ -149,10 +189,12 @@ def plan(
         "logs": str(logs_dir(layout)),
         "output_dir": output_dir,
     }
+    if recipe is not None:
+        document["tabular"] = dict(recipe)
     layout.root.mkdir(parents=True, exist_ok=True)
     (layout.root / PLAN_FILE).write_text(json.dumps(document))
     (layout.root / REUSED_FILE).write_text(json.dumps(reused))
-    return ParallelPlan(batches, len(items) - len(todo), len(items))
+    return batches
 
 
 def logs_dir(layout: StepLayout) -> Path:
@@ -171,24 +213,27 @@ def assemble(spec: StepSpec, layout: StepLayout, output_dir: str | None) -> str 
     failures: list[tuple[str, str]] = []
     failed_items = failed_batches = unscored = 0
     for batch in document["batches"]:
-        keys = batch["keys"]
+        keys, records = batch["keys"], records_of(batch)
         try:
             result = json.loads((store / f"{batch['id']}.json").read_text())
         except (OSError, ValueError):  # not scored (a node stopped at a threshold), or torn by a power cut
-            unscored += len(keys)
+            unscored += records
             continue
         got = result.get("rows")
         if result.get("error") is not None or got is None:
             failed_batches += 1
-            failed_items += len(keys)
+            failed_items += records
             failures.extend((k[0], result.get("error") or "no rows") for k in keys)
             continue
-        if len(got) < len(keys):
-            short = len(keys) - len(got)
+        if len(got) < records:
+            short = records - len(got)
             failed_items += short
             items = ", ".join(k[0] for k in keys)
-            failures.append((f"{short} of [{items}]", f"run() returned {len(got)} rows for {len(keys)} items"))
-        if len(got) == len(keys):
+            what = "rows" if "parts" in batch else "items"
+            failures.append((f"{short} of [{items}]", f"run() returned {len(got)} rows for {records} {what}"))
+        if "order" in batch:  # a mini-batch fixed by content: its rows stay together, in its place
+            pieces.append((batch["order"], list(got)))
+        elif len(got) == len(keys):
             pieces.extend((k[0], [row]) for k, row in zip(keys, got, strict=True))
         else:
             pieces.append((keys[0][0], list(got)))
@@ -204,7 +249,7 @@ def assemble(spec: StepSpec, layout: StepLayout, output_dir: str | None) -> str 
     (logs / "sys").mkdir(parents=True, exist_ok=True)
     with open(logs / "sys" / "failed_items.txt", "w") as handle:
         handle.writelines(f"{item}\t{_last_line(error)}\n" for item, error in failures)
-    scored = sum(len(b["keys"]) for b in document["batches"])
+    scored = sum(records_of(b) for b in document["batches"])
     summary = [
         f"finished at {time.strftime('%Y-%m-%d %H:%M:%S')}",
         f"items: {len(rows) + failed_items + unscored if options['output_action'] == 'append_row' else scored}",
@@ -216,6 +261,11 @@ def assemble(spec: StepSpec, layout: StepLayout, output_dir: str | None) -> str 
     ]
     (logs / "job_result.txt").write_text("\n".join(summary) + "\n")
     return why
+
+
+def records_of(batch: Mapping[str, Any]) -> int:
+    """What error_threshold counts in a mini-batch: its files, or its rows for a tabular input."""
+    return int(batch.get("records", len(batch["keys"])))
 
 
 def _threshold_passed(options: Mapping[str, Any], failed_items: int, failed_batches: int, batches: int) -> str | None:

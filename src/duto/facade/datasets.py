@@ -156,7 +156,13 @@ class TabularDataset(_Registrable, TabularDatasetDefinition):
 
 
 def _registrable_table(made: TabularDatasetDefinition) -> TabularDataset:
-    return TabularDataset(made.paths, format=made.format, options=made.options, transforms=made.transforms)
+    return TabularDataset(
+        made.paths,
+        format=made.format,
+        options=made.options,
+        transforms=made.transforms,
+        partition_format=made.partition_format,
+    )
 
 
 class _Tables:
@@ -179,10 +185,12 @@ class _Files:
     """`Dataset.File`: file datasets that can be registered."""
 
     @staticmethod
-    def from_files(path: PathSource | Sequence[PathSource], validate: bool = True) -> FileDataset:
+    def from_files(
+        path: PathSource | Sequence[PathSource], validate: bool = True, partition_format: str | None = None
+    ) -> FileDataset:
         """Make a dataset of the files at `path` (see `duto.data.FileDataset`); `.register(ws, name)` keeps it."""
-        made = DatasetDefinition.File.from_files(path, validate)
-        return FileDataset(paths=made.paths)
+        made = DatasetDefinition.File.from_files(path, validate, partition_format)
+        return FileDataset(paths=made.paths, partition_format=made.partition_format)
 
 
 class Dataset(DatasetDefinition):

@@ -11,6 +11,7 @@ from pathlib import PurePosixPath
 from typing import Any, Literal
 
 from duto.errors import ConfigError
+from duto.graph.partitions import PartitionFormat, partition_keys_of
 from duto.graph.tabular_factory import TabularDatasetFactory
 
 InputMode = Literal["mount", "download"]
@@ -128,8 +129,15 @@ class FileDataset:
     name: str = field(default_factory=lambda: f"dataset_{next(_ids)}")
     parameter: str | None = None  # a DataPath pipeline parameter: `paths` holds its default, a run may override it
     registration: Registration | None = field(default=None, kw_only=True)
+    # v1's partition_format, such as '{country}/{date:yyyy/MM/dd}/*.csv', relative to the dataset's path
+    partition_format: str | None = field(default=None, kw_only=True)
 
     DEFINITION_TYPE = "file"
+
+    @property
+    def partition_keys(self) -> list[str]:
+        """The keys `partition_format` names, in order; [] when the dataset is not partitioned."""
+        return partition_keys_of(self.partition_format)
 
     @property
     def id(self) -> str | None:
@@ -165,16 +173,26 @@ class FileDataset:
             spec["parameter"] = self.parameter
         if self.registration is not None:
             spec["registered"] = self.registration.to_spec()
+        if self.partition_format is not None:
+            spec["partition_format"] = self.partition_format
         return spec
 
     def _definition(self) -> dict[str, Any]:
-        """What a registered version keeps of this dataset to rebuild it: its type and paths."""
-        return {"type": self.DEFINITION_TYPE, "paths": [p.to_spec() for p in self.paths]}
+        """What a registered version keeps of this dataset to rebuild it: its type and paths (and partition_format)."""
+        definition: dict[str, Any] = {"type": self.DEFINITION_TYPE, "paths": [p.to_spec() for p in self.paths]}
+        if self.partition_format is not None:
+            definition["partition_format"] = self.partition_format
+        return definition
 
     @classmethod
     def _from_definition(cls, definition: Mapping[str, Any], registration: Registration) -> FileDataset:
         paths = tuple(_path_from_spec(p) for p in definition["paths"])
-        return cls(paths=paths, name=registration.name, registration=registration)
+        return cls(
+            paths=paths,
+            name=registration.name,
+            registration=registration,
+            partition_format=definition.get("partition_format"),
+        )
 
 
 def _input_name(name: str) -> str:
@@ -274,21 +292,39 @@ def _to_data_path(item: Any, validate: bool) -> DataPath | UrlPath | LocalPath:
     )
 
 
+def checked_partition_format(text: str | None) -> str | None:
+    """`partition_format` as given, once it parses (None stays None).
+
+    Raises:
+        ConfigError: a format that does not parse.
+    """
+    if text is not None:
+        PartitionFormat.parse(text)
+    return text
+
+
 class _FileFactory:
     """`Dataset.File`: the factory of file datasets."""
 
     @staticmethod
-    def from_files(path: PathSource | Sequence[PathSource], validate: bool = True) -> FileDataset:
+    def from_files(
+        path: PathSource | Sequence[PathSource], validate: bool = True, partition_format: str | None = None
+    ) -> FileDataset:
         """Make a dataset of the files at `path`: a DataPath, `(datastore, "glob/**")`, an http(s) URL, a local
         path or glob (relative to the current folder), or a list of them.
 
         With `validate`, a local path without a glob must exist now; everything else is checked when a step
         consumes it. Local files are fingerprinted by content, like a datastore's, each time a run needs them.
+        `partition_format` ('{country}/{date:yyyy/MM/dd}/*.txt', relative to the dataset's path) names the values
+        the files' paths carry: the dataset's `partition_keys`, which a ParallelRunStep can group files by.
         """
         items = list(path) if isinstance(path, list) else [path]
         if not items:
             raise ConfigError("Dataset.File.from_files needs at least one path")
-        return FileDataset(paths=tuple(_to_data_path(i, validate) for i in items))
+        return FileDataset(
+            paths=tuple(_to_data_path(i, validate) for i in items),
+            partition_format=checked_partition_format(partition_format),
+        )
 
 
 class Dataset:

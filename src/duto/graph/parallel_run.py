@@ -1,12 +1,15 @@
-"""v1's `ParallelRunStep` and `ParallelRunConfig`: batch scoring of a folder of files by an entry script.
+"""v1's `ParallelRunStep` and `ParallelRunConfig`: batch scoring of a folder of files, or a tabular dataset's rows,
+by an entry script.
 
 The entry script defines `init()` and `run(mini_batch)`; duto's driver (`tracking/parallel_driver.py`) calls them
-over mini-batches of the input's files in worker processes, and the runner keeps each mini-batch's result by the
-content of its items, so a re-run scores only the files that changed.
+over mini-batches of the input's files (or DataFrames of its rows, or its partitions) in worker processes, and the
+runner keeps each mini-batch's result by the content of its items, so a re-run scores only the files that changed.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -17,10 +20,16 @@ from duto.graph.datasets import DatasetConsumptionConfig, FileDataset
 from duto.graph.environment import Environment
 from duto.graph.runconfig import RunConfiguration
 from duto.graph.steps import Step
+from duto.graph.tabular import TabularDataset
 
 OUTPUT_ACTIONS = ("append_row", "summary_only")
 DEFAULT_APPEND_FILE = "parallel_run_step.txt"
 DEFAULT_MINI_BATCH_FILES = 10
+DEFAULT_MINI_BATCH_BYTES = "1MB"
+_SIZE = re.compile(r"\s*(\d+)\s*(KB|MB|GB)?\s*", re.IGNORECASE)
+_UNITS = {"": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
+# A tabular mini-batch is read on its own: transformations over the whole table would act on one mini-batch only.
+WHOLE_TABLE_TRANSFORMS = ("take", "skip", "random_split")
 
 
 def _count(field_name: str, value: Any, least: int) -> int:
@@ -29,18 +38,60 @@ def _count(field_name: str, value: Any, least: int) -> int:
     return value
 
 
-def _mini_batch_size(value: Any) -> int:
-    """Files per mini-batch; v1 takes a number or its text ("10")."""
-    if value is None:
-        return DEFAULT_MINI_BATCH_FILES
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+def _mini_batch_size(value: Any) -> int | str | None:
+    """As given, once it reads: None, a number, or its text ("10", or a size such as "1024KB", "10MB", "1GB")."""
+    if value is None or (isinstance(value, str) and _SIZE.fullmatch(value)):
+        return value
     if isinstance(value, str):
         raise ConfigError(
-            f"ParallelRunConfig: mini_batch_size {value!r} is a size in bytes, which is for tabular datasets; duto "
-            "reads file datasets, so give a number of files such as 10"
+            f"ParallelRunConfig: mini_batch_size {value!r} must be a number (files per mini-batch) or, for a tabular "
+            "dataset, a size in bytes such as '1024', '1024KB', '10MB' or '1GB'"
         )
     return _count("mini_batch_size", value, 1)
+
+
+def mini_batch_bytes(value: int | str | None) -> int:
+    """A tabular mini-batch's size in bytes, from v1's forms: 1024, "1024", "1024KB", "10MB", "1GB" ("1MB" if None)."""
+    found = _SIZE.fullmatch(DEFAULT_MINI_BATCH_BYTES if value is None else str(value))
+    assert found is not None  # checked by ParallelRunConfig
+    return max(1, int(found.group(1)) * _UNITS[(found.group(2) or "").upper()])
+
+
+def mini_batch_files(step: str, value: int | str | None) -> int:
+    """Files per mini-batch (10 if None).
+
+    Raises:
+        ConfigError: a size with a unit, which is for tabular datasets.
+    """
+    if value is None:
+        return DEFAULT_MINI_BATCH_FILES
+    if isinstance(value, str) and not value.strip().isdigit():
+        raise ConfigError(
+            f"ParallelRunStep {step!r}: mini_batch_size {value!r} is a size in bytes, which is for tabular datasets; "
+            "a file dataset's mini-batches are counted in files, so give a number such as 10"
+        )
+    return _count("mini_batch_size", int(value), 1)
+
+
+def _partition_keys(value: Any) -> list[str] | None:
+    """A list of key names, or the JSON text of one (v1's form when it is a PipelineParameter); None if empty."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ConfigError(
+                f"ParallelRunConfig: partition_keys {value!r} is text that is not JSON; give a list such as "
+                '["country"] or its JSON text \'["country"]\''
+            ) from None
+    if value is None or (isinstance(value, list | tuple) and not value):
+        return None
+    if not isinstance(value, list | tuple) or not all(isinstance(k, str) and k for k in value):
+        raise ConfigError(
+            f"ParallelRunConfig: partition_keys must be a list of key names such as ['country'], not {value!r}"
+        )
+    if len(set(value)) != len(value):
+        raise ConfigError(f"ParallelRunConfig: partition_keys {list(value)!r} names a key twice")
+    return list(value)
 
 
 @dataclass
@@ -50,13 +101,14 @@ class ParallelRunConfig:
     Args:
         environment: the Environment the entry script runs in (the workspace's default when None).
         entry_script: the script, relative to `source_directory`, that defines `init()` and `run(mini_batch)`.
-        error_threshold: how many failed files are tolerated; -1 tolerates any number.
+        error_threshold: how many failed files (rows, for a tabular dataset) are tolerated; -1 tolerates any number.
         output_action: "append_row" (every row `run` returns goes to `append_row_file_name` in the output) or
             "summary_only" (the script writes its own outputs).
         compute_target: a ComputeTarget or its name (a Dask target spreads nodes over its workers).
         node_count: how many nodes share the mini-batches (on a Dask target, tasks on its workers).
         process_count_per_node: worker processes per node, each calling `init()` once (1 when None).
-        mini_batch_size: files per call of `run` (10 when None).
+        mini_batch_size: files per call of `run` (10 when None); for a tabular dataset a size in bytes of rows,
+            1024 or v1's text "1024", "1024KB", "10MB", "1GB" ("1MB" when None).
         source_directory: the folder snapshotted with the entry script.
         description, logging_level: kept, as v1 does; `logging_level` sets the EntryScript logger's level.
         run_invocation_timeout: seconds a call of `run` may take; past that its process is killed.
@@ -65,7 +117,8 @@ class ParallelRunConfig:
         allowed_failed_count: how many failed mini-batches are tolerated (None: no limit of this kind).
         allowed_failed_percent: what percentage of mini-batches may fail (None: no limit of this kind).
         environment_variables: extra variables for the worker processes.
-        partition_keys: for partitioned tabular data, which duto does not read yet (refused when given).
+        partition_keys: keys of the input's partition_format (a list, or its JSON text): each mini-batch is the
+            files (or the rows) sharing one value of each key; not with mini_batch_size.
     """
 
     environment: Environment | None = None
@@ -75,7 +128,7 @@ class ParallelRunConfig:
     compute_target: Any = None
     node_count: int = 1
     process_count_per_node: int | None = None
-    mini_batch_size: Any = None
+    mini_batch_size: int | str | None = None
     source_directory: str | None = None
     description: str | None = None
     logging_level: str = "INFO"
@@ -85,7 +138,7 @@ class ParallelRunConfig:
     allowed_failed_count: int | None = None
     allowed_failed_percent: float | None = None
     environment_variables: dict[str, str] = field(default_factory=dict)
-    partition_keys: list[str] | None = None
+    partition_keys: list[str] | str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.entry_script, str) or not self.entry_script.strip():
@@ -116,10 +169,11 @@ class ParallelRunConfig:
         name = self.append_row_file_name
         if name is not None and (not isinstance(name, str) or not name or "/" in name or name in (".", "..")):
             raise ConfigError(f"ParallelRunConfig: append_row_file_name must be a file name, not {name!r}")
-        if self.partition_keys:
+        self.partition_keys = _partition_keys(self.partition_keys)
+        if self.partition_keys is not None and self.mini_batch_size is not None:
             raise ConfigError(
-                "ParallelRunConfig: partition_keys are for partitioned tabular datasets, which duto does not read "
-                "yet; leave them out to score a file dataset"
+                "ParallelRunConfig: give partition_keys or mini_batch_size, not both: with partition_keys each "
+                "mini-batch is one partition, whatever its size; leave mini_batch_size out"
             )
         if self.environment is not None and not isinstance(self.environment, Environment):
             raise ConfigError(f"ParallelRunConfig: environment must be an Environment, not {self.environment!r}")
@@ -132,7 +186,7 @@ class ParallelRunConfig:
             "output_action": self.output_action,
             "node_count": self.node_count,
             "process_count_per_node": self.process_count_per_node or 1,
-            "mini_batch_size": self.mini_batch_size,
+            "mini_batch_size": self.mini_batch_size,  # as given: the step counts it in files or bytes
             "logging_level": self.logging_level,
             "run_invocation_timeout": self.run_invocation_timeout,
             "run_max_try": self.run_max_try,
@@ -166,7 +220,7 @@ class ParallelRunStep(Step):
     Args:
         name: the step's name.
         parallel_run_config: a ParallelRunConfig.
-        inputs: one FileDataset (or its named input), or a folder another step writes.
+        inputs: one FileDataset or TabularDataset (or its named input), or a folder another step writes.
         output: a PipelineData or OutputFileDatasetConfig: where the appended rows go (and the script may write).
         side_inputs: more data every worker reads whole (a model, a lookup table).
         arguments: what the entry script finds in `sys.argv` (data objects resolved to paths).
@@ -199,6 +253,7 @@ class ParallelRunStep(Step):
             raise ConfigError(f"ParallelRunStep {name!r}: output_action 'append_row' needs an output to append to")
         self.parallel_run_config = config
         self.scored = _scored_input(inputs[0])
+        self._batching = _batching(name, config, self.scored)
         self.side_inputs = [_scored_input(s) for s in side_inputs or []]
         self.output = output
         self.script_name = config.entry_script
@@ -222,6 +277,48 @@ class ParallelRunStep(Step):
     def parallel_run_options(self) -> Mapping[str, Any]:
         return {
             **self.parallel_run_config.options(),
+            **self._batching,
             "input": self.scored.name,
             "side_inputs": [s.name for s in self.side_inputs],
         }
+
+
+def _batching(
+    step: str, config: ParallelRunConfig, scored: DataConsumption | DatasetConsumptionConfig
+) -> dict[str, Any]:
+    """What a mini-batch is: `mini_batch_size` in files or bytes, or `partition_keys` with the input's format.
+
+    Raises:
+        ConfigError: partition keys over an input that is not partitioned or has no such keys, a size with a unit
+            over a file dataset, or a tabular dataset whose transformations need the whole table.
+    """
+    dataset = scored.dataset if isinstance(scored, DatasetConsumptionConfig) else None
+    tabular = isinstance(dataset, TabularDataset)
+    if isinstance(dataset, TabularDataset):
+        whole = [t["op"] for t in dataset.transforms if t["op"] in WHOLE_TABLE_TRANSFORMS]
+        if whole:
+            raise ConfigError(
+                f"ParallelRunStep {step!r}: the tabular dataset's {', '.join(whole)} act on the whole table, and each "
+                "mini-batch is read on its own; make the dataset without them (filter, keep_columns, drop_columns "
+                "and set_column_types work), or write the table in a step before"
+            )
+    keys = config.partition_keys
+    if keys is None:
+        size = mini_batch_bytes(config.mini_batch_size) if tabular else mini_batch_files(step, config.mini_batch_size)
+        return {"mini_batch_size": size}
+    assert isinstance(keys, list)  # ParallelRunConfig made it one
+    known = dataset.partition_keys if dataset is not None else []
+    if not known:
+        raise ConfigError(
+            f"ParallelRunStep {step!r}: partition_keys {keys!r} need a partitioned input, and {scored.name!r} is not "
+            "one; make it with partition_format (such as Dataset.File.from_files(path, "
+            "partition_format='{country}/*.txt')), or leave partition_keys out"
+        )
+    missing = [k for k in keys if k not in known]
+    if missing:
+        raise ConfigError(
+            f"ParallelRunStep {step!r}: partition_keys {keys!r} are not all keys of input {scored.name!r}, whose "
+            f"partition_format names {known!r}; {missing!r} are not among them"
+        )
+    assert dataset is not None
+    return {"mini_batch_size": None, "partition_keys": keys, "partition_format": dataset.partition_format}

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from duto.errors import ConfigError
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 # 2 added a step's max_retries, retry_backoff_seconds and timeout_seconds; 3 an input's path_on_compute, a
 # dataset source's `parameter` and `url` paths, and an output's pipeline_output_name and training_output; 4 a
 # step's `key`, which edges, step-output sources and `upstream` name (in older documents the key is the name);
@@ -20,8 +20,10 @@ SCHEMA_VERSION = 8
 # 8 a dataset source's `tabular` recipe and `direct` (a tabular dataset given to the step as itself), the
 # `parallel_run` step kind and a step's `parallel_run` (its ParallelRunConfig; null for other kinds), and a step's
 # `module`: the module version a step was made from and its ports' types (null for other steps),
-# a dataset source's `registered` (the registered version it is pinned to) and an output's `register_as`
-READABLE_VERSIONS = (1, 2, 3, 4, 5, 6, 7, 8)
+# a dataset source's `registered` (the registered version it is pinned to) and an output's `register_as`;
+# 9 a dataset source's `partition_format` (absent when unpartitioned; a tabular recipe's options carry it too) and
+# a parallel_run step's `partition_keys` and `partition_format` (absent when it does not group by partition)
+READABLE_VERSIONS = (1, 2, 3, 4, 5, 6, 7, 8, 9)
 SPEC_KIND = "duto.pipeline"
 
 # An argument: {"value": "text"} | {"parameter": "lr"} | {"input": "prepped"} | {"output": "model"}
@@ -32,7 +34,7 @@ Argument = dict[str, str]
 class InputSpec:
     """One input port. `source` is {"kind": "step_output", "step", "output"} or
     {"kind": "dataset", "paths": [{"datastore", "path"} | {"url"} | {"local"}], "parameter"?: name,
-    "tabular"?: {"format", "options", "transforms"}, "direct"?: bool,
+    "tabular"?: {"format", "options", "transforms"}, "direct"?: bool, "partition_format"?: str,
     "registered"?: {"id", "name", "version", "digest", "single_file"}}; a registered one is read from the store's
     `digest`, the content its version held. `path_on_compute` places it at that path relative to the step's
     working folder."""

@@ -186,8 +186,12 @@ class TabularDataset(FileDataset):
         return TabularConsumptionConfig(name=name, dataset=replace(self, direct=True), mode="mount")
 
     def recipe(self) -> dict[str, Any]:
-        """How the files are read and what is done to their rows, as JSON."""
-        return {"format": self.format, "options": dict(self.options), "transforms": [dict(t) for t in self.transforms]}
+        """How the files are read (with the partition_format whose columns they gain) and what is done to their
+        rows, as JSON."""
+        options = dict(self.options)
+        if self.partition_format is not None:
+            options["partition_format"] = self.partition_format
+        return {"format": self.format, "options": options, "transforms": [dict(t) for t in self.transforms]}
 
     def _definition(self) -> dict[str, Any]:
         """The dataset as JSON: its paths and its recipe; `_from_definition` rebuilds it."""
@@ -212,24 +216,28 @@ class TabularDataset(FileDataset):
                 f"not a tabular dataset's definition (kind {definition.get('kind')!r}, format "
                 f"{definition.get('format')!r}); expected kind 'tabular' and a format of {', '.join(FORMATS)}"
             )
+        options = dict(definition["options"])
         dataset = cls(
             tuple(_path_of(p) for p in definition["paths"]),
             format=definition["format"],
-            options=dict(definition["options"]),
+            options=options,
             transforms=tuple(dict(t) for t in definition["transforms"]),
+            partition_format=options.pop("partition_format", None),
         )
         return dataset if registration is None else replace(dataset, name=registration.name, registration=registration)
 
     @classmethod
     def _in_step(cls, name: str, recipe: Mapping[str, Any], placed: str) -> TabularDataset:
         """The dataset a step was given as `name`: its recipe over the files placed at `placed`."""
+        options = dict(recipe["options"])
         return cls(
             (LocalPath(placed),),
             name=name,
             format=recipe["format"],
-            options=dict(recipe["options"]),
+            options=options,
             transforms=tuple(dict(t) for t in recipe["transforms"]),
             direct=True,
+            partition_format=options.pop("partition_format", None),
         )
 
     def to_spec(self) -> dict[str, Any]:
@@ -237,6 +245,7 @@ class TabularDataset(FileDataset):
 
     def to_pandas_dataframe(self) -> Any:
         """Read the files and apply the transformations; needs pandas (and pyarrow for parquet): `duto[data]`.
+        A partitioned dataset's frame gains its partition columns, last (strings, or datetimes for a date key).
 
         Outside a step it reads local paths, http(s) URLs and DataPaths on a local-folder datastore of the
         workspace found from the current folder; a step reads what the runner placed for it, from any datastore.

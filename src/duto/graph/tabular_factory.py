@@ -88,6 +88,12 @@ def _types(set_column_types: Mapping[str, Any] | None) -> dict[str, str]:
     return {str(column): _type_name(str(column), given) for column, given in set_column_types.items()}
 
 
+def _partition_format(text: str | None) -> str | None:
+    from duto.graph.datasets import checked_partition_format
+
+    return checked_partition_format(text)
+
+
 def _flag(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"{name} must be True or False, not {value!r}")
@@ -107,10 +113,12 @@ class TabularDatasetFactory:
         separator: str = ",",
         header: bool = True,
         encoding: str = "utf8",
+        partition_format: str | None = None,
     ) -> TabularDataset:
         """A table of CSV (or other delimited) files: a DataPath, `(datastore, "glob")`, an http(s) URL, a local
         path or glob, or a list of them. Without `header`, columns are named Column1, Column2, ...; without
-        `infer_column_types`, every value is a string; `include_path` adds a first column, Path."""
+        `infer_column_types`, every value is a string; `include_path` adds a first column, Path. `partition_format`
+        ('{country}/{date:yyyy/MM/dd}/*.csv', relative to the dataset's path) adds a column per key it names."""
         if not isinstance(separator, str) or not separator:
             raise ConfigError(f"separator must be a non-empty string such as ',' or '\\t', not {separator!r}")
         options = {
@@ -123,7 +131,12 @@ class TabularDatasetFactory:
         }
         from duto.graph.tabular import TabularDataset
 
-        return TabularDataset(_sources(path, validate, "from_delimited_files"), format="delimited", options=options)
+        return TabularDataset(
+            _sources(path, validate, "from_delimited_files"),
+            format="delimited",
+            options=options,
+            partition_format=_partition_format(partition_format),
+        )
 
     @staticmethod
     def from_parquet_files(
@@ -131,12 +144,18 @@ class TabularDatasetFactory:
         validate: bool = True,
         include_path: bool = False,
         set_column_types: Mapping[str, Any] | None = None,
+        partition_format: str | None = None,
     ) -> TabularDataset:
-        """A table of parquet files (read with pyarrow)."""
+        """A table of parquet files (read with pyarrow); `partition_format` as for delimited files."""
         options = {"set_column_types": _types(set_column_types), "include_path": _flag("include_path", include_path)}
         from duto.graph.tabular import TabularDataset
 
-        return TabularDataset(_sources(path, validate, "from_parquet_files"), format="parquet", options=options)
+        return TabularDataset(
+            _sources(path, validate, "from_parquet_files"),
+            format="parquet",
+            options=options,
+            partition_format=_partition_format(partition_format),
+        )
 
     @staticmethod
     def from_json_lines_files(
@@ -145,8 +164,10 @@ class TabularDatasetFactory:
         include_path: bool = False,
         set_column_types: Mapping[str, Any] | None = None,
         encoding: str = "utf8",
+        partition_format: str | None = None,
     ) -> TabularDataset:
-        """A table of JSON lines files: one JSON object a line, one row each."""
+        """A table of JSON lines files: one JSON object a line, one row each; `partition_format` as for delimited
+        files."""
         options = {
             "set_column_types": _types(set_column_types),
             "include_path": _flag("include_path", include_path),
@@ -154,4 +175,9 @@ class TabularDatasetFactory:
         }
         from duto.graph.tabular import TabularDataset
 
-        return TabularDataset(_sources(path, validate, "from_json_lines_files"), format="json_lines", options=options)
+        return TabularDataset(
+            _sources(path, validate, "from_json_lines_files"),
+            format="json_lines",
+            options=options,
+            partition_format=_partition_format(partition_format),
+        )

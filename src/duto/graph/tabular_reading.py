@@ -46,14 +46,69 @@ def read_frame(recipe: Mapping[str, Any], files: Sequence[tuple[str, str]]) -> A
     fmt, options = recipe["format"], recipe["options"]
     if fmt == "parquet":
         _require_pyarrow("reading parquet files")
+    partitions = _partition_format(options)
+    frames = [_labelled(pd, _read_one(pd, fmt, options, source), options, shown, partitions) for source, shown in files]
+    return _finished(pd, recipe, pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
+
+
+def read_parts(recipe: Mapping[str, Any], parts: Sequence[Mapping[str, Any]]) -> Any:
+    """The DataFrame of some rows of some files of a recipe: a ParallelRunStep's tabular mini-batch.
+
+    Args:
+        recipe: as for `read_frame`; its transformations must each act on rows alone (no take, skip, random_split).
+        parts: {"path": where to read, "shown": its Path column and what partition_format matches, "bytes": [begin,
+            end] of a delimited or JSON lines file's rows (the header line is read too) or null for all of them,
+            "rows": [start, stop] of a parquet file's rows or null}, in order.
+    """
+    pd = import_pandas("a ParallelRunStep over a tabular dataset")
+    fmt, options = recipe["format"], recipe["options"]
+    if fmt == "parquet":
+        _require_pyarrow("reading parquet files")
+    partitions = _partition_format(options)
     frames = []
-    for source, shown in files:
-        frame = _read_one(pd, fmt, options, source)
-        if options.get("include_path"):
-            frame.insert(0, PATH_COLUMN, shown)
-        frames.append(frame)
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    for column, type_name in (options.get("set_column_types") or {}).items():
+    for part in parts:
+        if fmt == "parquet":
+            frame = pd.read_parquet(part["path"])
+            if part.get("rows"):
+                frame = frame.iloc[part["rows"][0] : part["rows"][1]].reset_index(drop=True)
+        else:
+            frame = _read_one(pd, fmt, options, _byte_range(fmt, options, part["path"], part.get("bytes")))
+        frames.append(_labelled(pd, frame, options, part["shown"], partitions))
+    return _finished(pd, recipe, pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
+
+
+def _byte_range(fmt: str, options: Mapping[str, Any], path: str, span: Sequence[int] | None) -> Any:
+    """A file, or a stream of its header line and the bytes `span` of it."""
+    if span is None:
+        return path
+    import io
+
+    with open(path, "rb") as handle:
+        header = handle.readline() if fmt == "delimited" and options.get("header", True) else b""
+        handle.seek(span[0])
+        return io.BytesIO(header + handle.read(span[1] - span[0]))
+
+
+def _partition_format(options: Mapping[str, Any]) -> Any:
+    from duto.graph.partitions import PartitionFormat
+
+    text = options.get("partition_format")
+    return None if text is None else PartitionFormat.parse(text)
+
+
+def _labelled(pd: Any, frame: Any, options: Mapping[str, Any], shown: str, partitions: Any) -> Any:
+    """A file's frame with its Path column (include_path) first and its partition columns last."""
+    if options.get("include_path"):
+        frame.insert(0, PATH_COLUMN, shown)
+    if partitions is not None:
+        for key, value in partitions.values_of(shown).items():
+            frame[key] = pd.Timestamp(value) if not isinstance(value, str) else value
+    return frame
+
+
+def _finished(pd: Any, recipe: Mapping[str, Any], frame: Any) -> Any:
+    """The frame with the recipe's column types set and its transformations done."""
+    for column, type_name in (recipe["options"].get("set_column_types") or {}).items():
         _check_columns(frame, [column], "set_column_types")
         frame[column] = _converted(pd, frame[column], type_name, column)
     for transform in recipe["transforms"]:

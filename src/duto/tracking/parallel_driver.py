@@ -1,4 +1,5 @@
-"""A ParallelRunStep's node: scores the mini-batches the runner planned, in worker processes. Standard library only.
+"""A ParallelRunStep's node: scores the mini-batches the runner planned, in worker processes. Standard library only
+(a worker scoring a tabular input reads its rows with pandas, which the step's environment then needs).
 
 `python -m duto.tracking.parallel_driver PLAN [ARGUMENTS...]` runs one node (DUTO_PARALLEL_NODE, 0 when unset):
 it takes every mini-batch of the plan whose position modulo `node_count` is its own, and hands them out to
@@ -65,7 +66,7 @@ def _worker(requests: int, replies: int, entry_script: str, arguments: list[str]
     for line in os.fdopen(requests):
         request = json.loads(line)
         try:
-            rows = rows_of(module.run(list(request["items"])))
+            rows = rows_of(module.run(_mini_batch(request)))
             answer: dict[str, Any] = {"rows": rows}
         except BaseException:
             answer = {"error": traceback.format_exc()}
@@ -73,6 +74,15 @@ def _worker(requests: int, replies: int, entry_script: str, arguments: list[str]
         sys.stderr.flush()
         reply.write(json.dumps(answer) + "\n")
     return 0
+
+
+def _mini_batch(request: dict[str, Any]) -> Any:
+    """What `run` is given: the files' paths, or for a tabular input its rows as one pandas DataFrame."""
+    if "parts" not in request:
+        return list(request["items"])
+    from duto.graph.tabular_reading import read_parts  # pandas, in the step's environment, only now
+
+    return read_parts(request["tabular"], request["parts"])
 
 
 # the node -----------------------------------------------------------------------------------------------------
@@ -133,7 +143,10 @@ class Worker:
     def send(self, batch: dict[str, Any]) -> None:
         self.batch = batch
         self.deadline = time.monotonic() + float(self.node.plan["run_invocation_timeout"])
-        os.write(self.request_write, (json.dumps({"items": batch["paths"]}) + "\n").encode())
+        request: dict[str, Any] = {"items": batch["paths"]}
+        if "parts" in batch:
+            request.update(parts=batch["parts"], tabular=self.node.plan["tabular"])
+        os.write(self.request_write, (json.dumps(request) + "\n").encode())
 
     def read(self) -> list[dict[str, Any]] | None:
         """The messages that arrived; None when the worker is gone."""
@@ -244,17 +257,18 @@ class Node:
     def _record(self, batch: dict[str, Any], rows: list[str] | None, error: str | None) -> None:
         tries = len(self.tries.get(batch["id"], [])) + (1 if error is None else 0)
         result = {"id": batch["id"], "keys": batch["keys"], "rows": rows, "error": error, "tries": tries}
+        records = int(batch.get("records", len(batch["keys"])))  # rows, for a tabular input
         if error is not None:
-            self.failed_items += len(batch["keys"])
-        elif len(rows or []) < len(batch["keys"]):
-            self.failed_items += len(batch["keys"]) - len(rows or [])
+            self.failed_items += records
+        elif len(rows or []) < records:
+            self.failed_items += records - len(rows or [])
         path = os.path.join(self.plan["results"], f"{batch['id']}.json")
         temporary = f"{path}.tmp-{os.getpid()}"
         # A rename, with no fsync: a killed node leaves whole files; one torn by a power cut is read as unscored.
         with open(temporary, "w") as handle:
             json.dump(result, handle)
         os.replace(temporary, path)
-        self.say(f"mini-batch {batch['id']}: {len(batch['keys'])} items, {len(rows or [])} rows, error {error!r}")
+        self.say(f"mini-batch {batch['id']}: {records} items, {len(rows or [])} rows, error {error!r}")
 
     def _error(self, worker: Worker, what: str, text: str) -> None:
         with open(self.user_dir("error") / f"process{worker.number:03d}.txt", "a") as log:
