@@ -207,3 +207,41 @@ def test_a_partitioned_dataset_registers_and_comes_back_with_its_partition_forma
     again = Dataset.get_by_name(ws, "sales-table")
     assert again.partition_keys == ["country"] and again.recipe() == table.recipe()
     assert again.to_pandas_dataframe().to_dict("list") == {"x": [2, 1], "country": ["FR", "US"]}
+
+
+@pytest.mark.timeout(120)
+def test_unregistered_versions_are_gone_by_name_and_what_a_run_read_is_kept(ws, write_script, tmp_path):
+    from duto.facade.datasets import unregister_dataset
+
+    ds = _upload(ws, tmp_path, {"raw/a.csv": "one"})
+    first = Dataset.File.from_files((ds, "raw/a.csv")).register(ws, "table")
+    _upload(ws, tmp_path, {"raw/a.csv": "two"})
+    Dataset.File.from_files((ds, "raw/a.csv")).register(ws, "table", create_new_version=True)
+    src = write_script("read.py", READ)
+    table = Dataset.get_by_name(ws, "table", version=1).as_named_input("table").as_download()
+    step = PythonScriptStep("read.py", source_directory=src, arguments=[table], inputs=[table])
+    run = Experiment(ws, "unregistered").submit(Pipeline(ws, [step]))
+    run.wait_for_completion(show_output=False, raise_on_error=True)
+
+    assert unregister_dataset(ws, "table", "latest") == [2]
+    assert Dataset.get_by_name(ws, "table").version == 1
+    with pytest.raises(AssetNotFoundError, match="no version 2; its versions: 1"):
+        unregister_dataset(ws, "table", 2)
+    assert first.unregister_all_versions(ws) == [1]
+    with pytest.raises(AssetNotFoundError, match="no dataset 'table'"):
+        Dataset.get_by_name(ws, "table")
+    assert "table" not in ws.datasets
+    with pytest.raises(ConfigError, match="not registered"):
+        Dataset.File.from_files((ds, "raw/a.csv")).unregister_all_versions(ws)
+
+    # The run that read version 1 keeps its content through cache gc: it re-runs, reused.
+    (ds.root / "raw" / "a.csv").unlink()
+    collect_garbage(ws)
+    assert ws.content_store.intact(first.registration.digest)
+    again = Experiment(ws, "unregistered").submit(Pipeline(ws, [step]))
+    again.wait_for_completion(show_output=False, raise_on_error=True)
+    assert again.get_steps()[0].is_reused
+
+    # A new registration takes the next number, never an unregistered one.
+    _upload(ws, tmp_path, {"raw/a.csv": "three"})
+    assert Dataset.File.from_files((ds, "raw/a.csv")).register(ws, "table").version == 3

@@ -142,3 +142,27 @@ def test_a_step_venv_without_dutos_dependencies_finds_a_model_by_name(ws, tmp_pa
         timeout=30,
     )
     assert missing.returncode == 1 and "no model 'nope'" in missing.stderr
+
+
+def test_a_deleted_version_is_gone_by_name_its_number_is_never_given_again_and_gc_reclaims_it(ws, tmp_path):
+    model_file = tmp_path / "model.pkl"
+    model_file.write_bytes(b"weights 1")
+    first = Model.register(ws, str(model_file), "churn")
+    model_file.write_bytes(b"weights 2")
+    second = Model.register(ws, str(model_file), "churn")
+
+    second.delete()
+    assert Model(ws, "churn").version == 1, "the latest is the newest version still registered"
+    with pytest.raises(AssetNotFoundError, match="no version 2; its versions: 1"):
+        Model(ws, "churn", version=2)
+    with pytest.raises(AssetNotFoundError, match="no version 2"):
+        second.delete()
+    assert [m.id for m in Model.list(ws)] == ["churn:1"]
+
+    # The same content again is a new version: the deleted number is not given twice.
+    assert Model.register(ws, str(model_file), "churn").version == 3
+
+    first.delete()
+    collect_garbage(ws)
+    assert not ws.content_store.intact(first._row.digest), "nothing keeps a deleted version's file"
+    assert ws.content_store.intact(second._row.digest), "version 3 holds the same content as deleted version 2"

@@ -48,3 +48,28 @@ def test_datasets_and_models_commands(ws, tmp_path, write_script):  # type: igno
     assert missing.returncode == 1 and "no dataset 'nope'" in missing.stderr
     bad = run_duto("models", "show", "clf", "--version", "x", cwd=ws.root)
     assert bad.returncode == 1 and "version 'x'" in bad.stderr
+
+
+def test_unregistering_datasets_and_deleting_models(ws, tmp_path):  # type: ignore[no-untyped-def]
+    from duto import Model
+
+    data = tmp_path / "train.csv"
+    data.write_text("rows")
+    Dataset.File.from_files(str(data)).register(ws, "train")
+    Model.register(ws, str(data), "clf")
+    data.write_text("more rows")
+    Model.register(ws, str(data), "clf")
+
+    neither = run_duto("models", "delete", "clf", "--yes", cwd=ws.root)
+    assert neither.returncode == 2 and "--all" in neither.stderr
+    asked = run_duto("models", "delete", "clf", "--version", "1", cwd=ws.root)
+    assert asked.returncode == 1 and [m.version for m in Model.list(ws)] == [1, 2], "no answer, nothing deleted"
+    deleted = run_duto("models", "delete", "clf", "--version", "1", "--yes", cwd=ws.root)
+    assert deleted.returncode == 0 and "unregistered model 'clf' version 1" in deleted.stdout, deleted.stderr
+    assert [m.version for m in Model.list(ws)] == [2]
+    again = run_duto("models", "delete", "clf", "--version", "1", "--yes", cwd=ws.root)
+    assert again.returncode == 1 and "its versions: 2" in again.stderr
+
+    gone = run_duto("datasets", "unregister", "train", "--all", "--yes", cwd=ws.root)
+    assert gone.returncode == 0 and "version 1" in gone.stdout
+    assert run_duto("datasets", "show", "train", cwd=ws.root).returncode == 1

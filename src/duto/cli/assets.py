@@ -1,4 +1,5 @@
-"""`duto datasets list|show|lineage` and `duto models list|show`: the registered versions and where they came from."""
+"""`duto datasets list|show|lineage|unregister` and `duto models list|show|delete`: the registered versions and where
+they came from."""
 
 from __future__ import annotations
 
@@ -151,3 +152,53 @@ def show_model(
         return
     keys = ["name", "version", "id", "file_name", "digest", "framework", "description", "tags", "properties"]
     out.print(_facts(document, [*keys, "created_at", "produced_by", "datasets"]))
+
+
+AllOption = Annotated[bool, typer.Option("--all", help="Every version of the name.")]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+
+
+def _unregister(kind: str, name: str, version: str | None, every: bool, yes: bool, unregister: Any) -> None:
+    """Unregister a version (or every version) of a dataset or model, asking first unless `yes`."""
+    if (version is None) == (not every):
+        raise typer.BadParameter(
+            f"give the version to unregister (--version N, or 'latest'), or --all for every version of {name!r}"
+        )
+    what = f"every version of {kind} {name!r}" if every else f"version {version} of {kind} {name!r}"
+    if not yes and not typer.confirm(f"unregister {what}?", default=False, err=True):
+        raise typer.Exit(1)
+    numbers = unregister(name, None if every else version)
+    out.print(
+        f"unregistered {kind} {name!r} version{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers))}; "
+        "runs that used them still name them, and `duto cache gc` reclaims what nothing else keeps"
+    )
+
+
+@datasets.command("unregister")
+def unregister_dataset(
+    name: NameArgument,
+    version: Annotated[str | None, typer.Option("--version", "-v", help="The version, or 'latest'.")] = None,
+    every: AllOption = False,
+    yes: YesOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Unregister a version of a dataset (or every version, with --all); its number is never given again."""
+    from duto.facade.datasets import unregister_dataset as unregister
+
+    ws = open_workspace(workspace)
+    _unregister("dataset", name, version, every, yes, lambda n, v: unregister(ws, n, v))
+
+
+@models.command("delete")
+def delete_model(
+    name: NameArgument,
+    version: Annotated[str | None, typer.Option("--version", "-v", help="The version, or 'latest'.")] = None,
+    every: AllOption = False,
+    yes: YesOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Unregister a version of a model (or every version, with --all); its number is never given again."""
+    from duto.facade.models import unregister_model
+
+    ws = open_workspace(workspace)
+    _unregister("model", name, version, every, yes, lambda n, v: unregister_model(ws, n, v))

@@ -103,6 +103,41 @@ class _Registrable:
         found: Self = register_dataset(workspace, self, name, description, tags, create_new_version)
         return found
 
+    def unregister_all_versions(self, workspace: Workspace | None = None) -> list[int]:
+        """Unregister every version of the name this dataset is registered under (v1's method); the version
+        numbers unregistered. `workspace` is the one it came from (the current folder's when None).
+
+        The versions' rows stay, unregistered: their numbers are never given again, and the runs that read them
+        still name them; their content stays while a run or a published pipeline pins it (see `cache gc`).
+
+        Raises:
+            ConfigError: the dataset is not a registered one.
+            AssetNotFoundError: no version of that name is registered any more.
+        """
+        registration: Registration | None = getattr(self, "registration", None)
+        if registration is None:
+            raise ConfigError(
+                "unregister_all_versions is for a registered dataset (from Dataset.get_by_name or register); this "
+                "one is not registered"
+            )
+        if workspace is None:
+            from duto.facade.workspace import Workspace
+
+            workspace = Workspace.from_config()
+        return unregister_dataset(workspace, registration.name)
+
+
+def unregister_dataset(workspace: Workspace, name: str, version: int | str | None = None) -> list[int]:
+    """Unregister one version of dataset `name`, or all of them when `version` is None; the numbers unregistered.
+
+    Raises:
+        AssetNotFoundError: no such dataset, or no such version of it registered.
+    """
+    store = AssetStore(workspace.database)
+    if version is None:
+        return store.unregister_dataset(name)
+    return store.unregister_dataset(name, parse_version(version) or store.dataset_version(name).version)
+
 
 @dataclass(frozen=True, eq=False)
 class FileDataset(_Registrable, FileDatasetDefinition):

@@ -202,8 +202,31 @@ class Model:
             shutil.copyfile(source, target)
         return str(target)
 
+    def delete(self) -> None:
+        """Unregister this version (v1's `Model.delete`): `Model(ws, name, version)` and `get_model_path` no
+        longer find it, its number is never given again, and the runs that registered it still name it. Its
+        file stays in the content store until `cache gc` finds nothing else keeping it.
+
+        Raises:
+            AssetNotFoundError: it was unregistered already.
+        """
+        AssetStore(self.workspace.database).unregister_model(self.name, self.version)
+
     def __repr__(self) -> str:
         return f"Model(name={self.name!r}, version={self.version})"
+
+
+def unregister_model(workspace: Workspace, name: str, version: int | str | None = None) -> list[int]:
+    """Unregister one version of model `name` ("latest" for the newest), or all of them when `version` is None;
+    the numbers unregistered.
+
+    Raises:
+        AssetNotFoundError: no such model, or no such version of it registered.
+    """
+    store = AssetStore(workspace.database)
+    if version is None:
+        return store.unregister_model(name)
+    return store.unregister_model(name, parse_version(version) or store.model_version(name).version)
 
 
 def model_document(workspace: Workspace, row: models.ModelVersion) -> dict[str, Any]:
