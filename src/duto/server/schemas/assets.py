@@ -81,3 +81,36 @@ class ModelVersionInfo(BaseModel):
     created_at: str
     produced_by: ProducedBy | None = Field(description="the step run that registered it, when a step did")
     datasets: list[DatasetRef] = Field(description="the dataset versions it came from")
+
+
+class RunDatasetRead(BaseModel):
+    name: str
+    version: int
+    id: str = Field(description="the dataset version's id")
+    input_name: str = Field(description="the step's input that read it")
+
+
+class RunDatasetProduced(BaseModel):
+    name: str
+    version: int
+    id: str = Field(description="the dataset version's id")
+
+
+class StepRunData(BaseModel):
+    step_run_id: str
+    step_name: str
+    status: str = Field(
+        description="the step run's status: a read is recorded at submit, so a step Canceled or NotStarted read "
+        "nothing yet"
+    )
+    read: list[RunDatasetRead] = Field(description="the registered dataset versions it takes as inputs")
+    produced: list[RunDatasetProduced] = Field(description="the dataset versions its outputs were registered as")
+    models: list[ModelRef] = Field(description="the model versions its code registered")
+
+
+class RunData(BaseModel):
+    """The registered data a pipeline run read and made."""
+
+    steps: list[StepRunData] = Field(
+        description="each step that read or registered registered data, in the run's order; the others are left out"
+    )
