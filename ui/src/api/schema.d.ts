@@ -537,6 +537,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{run_id}/data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Run Data
+         * @description The registered data the run read and made, step by step in the run's order (only steps that did): the
+         *     dataset versions each read (by input), the ones its outputs were registered as, the models its code
+         *     registered, and its status (a read is recorded at submit, as Azure records it, so a step Canceled before it
+         *     started has reads it never made).
+         */
+        get: operations["run_data_api_runs__run_id__data_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs/{run_id}/events": {
         parameters: {
             query?: never;
@@ -1753,6 +1776,46 @@ export interface components {
             status: string;
         };
         /**
+         * RunData
+         * @description The registered data a pipeline run read and made.
+         */
+        RunData: {
+            /**
+             * Steps
+             * @description each step that read or registered registered data, in the run's order; the others are left out
+             */
+            steps: components["schemas"]["StepRunData"][];
+        };
+        /** RunDatasetProduced */
+        RunDatasetProduced: {
+            /**
+             * Id
+             * @description the dataset version's id
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Version */
+            version: number;
+        };
+        /** RunDatasetRead */
+        RunDatasetRead: {
+            /**
+             * Id
+             * @description the dataset version's id
+             */
+            id: string;
+            /**
+             * Input Name
+             * @description the step's input that read it
+             */
+            input_name: string;
+            /** Name */
+            name: string;
+            /** Version */
+            version: number;
+        };
+        /**
          * RunDetail
          * @description A run with its description and its steps, in the order they can run.
          */
@@ -2346,6 +2409,33 @@ export interface components {
             name: string;
             /** Path On Datastore */
             path_on_datastore: string;
+        };
+        /** StepRunData */
+        StepRunData: {
+            /**
+             * Models
+             * @description the model versions its code registered
+             */
+            models: components["schemas"]["ModelRef"][];
+            /**
+             * Produced
+             * @description the dataset versions its outputs were registered as
+             */
+            produced: components["schemas"]["RunDatasetProduced"][];
+            /**
+             * Read
+             * @description the registered dataset versions it takes as inputs
+             */
+            read: components["schemas"]["RunDatasetRead"][];
+            /**
+             * Status
+             * @description the step run's status: a read is recorded at submit, so a step Canceled or NotStarted read nothing yet
+             */
+            status: string;
+            /** Step Name */
+            step_name: string;
+            /** Step Run Id */
+            step_run_id: string;
         };
         /**
          * StepSummary
@@ -4386,6 +4476,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunAction"];
+                };
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such run, step, output or file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a run-id prefix or a step name that several share; the answer lists them */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    run_data_api_runs__run_id__data_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a run id, or a unique prefix of one */
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunData"];
                 };
             };
             /** @description no token, or one that is unknown, revoked or expired */
