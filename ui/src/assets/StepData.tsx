@@ -1,28 +1,27 @@
-import { useQueries, useQuery } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router-dom";
 import { api, unwrap } from "../api/client";
-import { stepData } from "./assets";
+import { runDataKey } from "../components/run/queries";
+import { dataOfStep, unreadNote } from "./assets";
 import { datasetHref, modelHref } from "./lineage";
 
-/** The registered datasets a step read and produced, and the models it registered, each linked to its page.
- * The runs' routes do not name them, so they are found in each dataset's lineage and in the models' versions. */
-export function StepData({ stepRunId }: { stepRunId: string }) {
-  const datasets = useQuery({ queryKey: ["datasets"], queryFn: () => unwrap(api.GET("/api/datasets")) });
-  const models = useQuery({ queryKey: ["models"], queryFn: () => unwrap(api.GET("/api/models")) });
-  const lineages = useQueries({
-    queries: (datasets.data ?? []).map((d) => ({
-      queryKey: ["dataset-lineage", d.name],
-      queryFn: () => unwrap(api.GET("/api/datasets/{name}/lineage", { params: { path: { name: d.name } } })),
-    })),
+/** The registered datasets a step read and produced, and the models its code registered, each linked to its page.
+ * One answer for the whole run (`GET /api/runs/{id}/data`), cached by run: every step's tab reads it. `started` is
+ * the step's start from the run's outline: a step that never started read nothing, though its reads are listed. */
+export function StepData(props: { runId: string; stepRunId: string; started: string | null | undefined }) {
+  const { runId, stepRunId, started } = props;
+  const data = useQuery({
+    queryKey: runDataKey(runId),
+    queryFn: () => unwrap(api.GET("/api/runs/{run_id}/data", { params: { path: { run_id: runId } } })),
   });
-  if (!datasets.data || !models.data || lineages.some((l) => !l.data)) {
-    const failed = datasets.error ?? models.error ?? lineages.find((l) => l.error)?.error;
-    return <p className="muted">{failed ? `Could not load the registered data: ${failed.message}` : "Loading…"}</p>;
+  if (!data.data) {
+    return <p className="muted">{data.error ? `Could not load the registered data: ${data.error.message}` : "Loading…"}</p>;
   }
-  const found = stepData(stepRunId, lineages.map((l) => l.data ?? []), models.data);
-  if (found.read.length + found.produced.length + found.models.length === 0) {
+  const found = dataOfStep(data.data.steps, stepRunId);
+  if (!found) {
     return <p className="muted">This step read and registered no registered datasets or models.</p>;
   }
+  const note = unreadNote(found.status, started);
   return (
     <dl className="facts compact step-data" data-testid="step-data">
       {found.read.length > 0 && (
@@ -30,13 +29,18 @@ export function StepData({ stepRunId }: { stepRunId: string }) {
           <dt>Read</dt>
           <dd>
             {found.read.map((d) => (
-              <div key={`${d.input} ${d.name} ${d.version}`}>
+              <div key={`${d.input_name} ${d.name} ${d.version}`}>
                 <Link to={datasetHref(d)}>
                   {d.name} v{d.version}
                 </Link>{" "}
-                <span className="muted">as {d.input}</span>
+                <span className="muted">as {d.input_name}</span>
               </div>
             ))}
+            {note && (
+              <div className="muted" data-testid="step-data-unread">
+                ({note})
+              </div>
+            )}
           </dd>
         </div>
       )}
