@@ -239,3 +239,49 @@ def test_an_empty_workspace_says_how_to_register_each(ws: Workspace, tmp_path: P
         screenshot(page, "modules-empty")
     finally:
         stop_server(served)
+
+
+def test_the_data_tab_asks_once_for_its_run_and_says_a_reader_never_ran(
+    ws: Workspace, tmp_path: Path, page: Page
+) -> None:
+    """A run whose step "fail" fails, so that "read", which reads dataset "seed", never starts: the Data tab of
+    each asks `GET /api/runs/{id}/data` once between them (and no dataset's lineage), and "read"'s lists seed with
+    a note that it read nothing."""
+    (tmp_path / "seed.csv").write_text("1")
+    Dataset.File.from_files(str(tmp_path / "seed.csv")).register(ws, "seed")
+    src = tmp_path / "steps"
+    src.mkdir()
+    (src / "fail.py").write_text("import os, sys\nos.makedirs(sys.argv[1], exist_ok=True)\nsys.exit(3)\n")
+    (src / "read.py").write_text("import sys\nprint(open(sys.argv[1]).read())\n")
+    between = PipelineData("between", datastore=ws.get_default_datastore())
+    fail = PythonScriptStep("fail.py", name="fail", source_directory=str(src), arguments=[between], outputs=[between])
+    seed = Dataset.get_by_name(ws, "seed").as_named_input("seed").as_download()
+    read = PythonScriptStep(
+        "read.py", name="read", source_directory=str(src), arguments=[seed, between], inputs=[seed, between]
+    )
+    run = Experiment(ws, "data").submit(Pipeline(ws, [fail, read]))
+    assert run.wait_for_completion(show_output=False, raise_on_error=False) == "Failed"
+
+    served = start_server(ws, tmp_path / "server.log")
+    try:
+        page.set_viewport_size(WIDE)
+        page.goto(f"{served.url}/?token={served.tokens['read']}")
+        expect(page.get_by_role("heading", name="Home")).to_be_visible()
+        asked: list[str] = []
+        page.on("request", lambda request: asked.append(request.url))
+        page.goto(f"{served.url}/runs/{run.id}/steps/fail?tab=data")
+        panel = page.get_by_test_id("step-panel")
+        expect(panel).to_contain_text("This step read and registered no registered datasets or models.")
+
+        page.locator("[data-testid=step-node][data-key=read]").click()
+        expect(panel.get_by_test_id("panel-step-name")).to_have_text("read")
+        if not panel.get_by_test_id("step-data").is_visible():
+            panel.get_by_role("tab", name="Data").click()
+        data = panel.get_by_test_id("step-data")
+        expect(data).to_contain_text("seed v1 as seed")
+        expect(data.get_by_test_id("step-data-unread")).to_have_text(re.compile(r"^\((canceled|not started)"))
+        screenshot(page, "step-data-never-ran")
+        assert [url for url in asked if "/data" in url] == [f"{served.url}/api/runs/{run.id}/data"]
+        assert not [url for url in asked if "/api/datasets" in url], asked
+    finally:
+        stop_server(served)

@@ -73,3 +73,31 @@ def test_datasets_and_models_over_http(served, ws, tmp_path, write_script):  # t
         wrong_version = client.get("/api/models/m", params={"version": "newest"})
         assert (wrong_version.status_code, wrong_version.json()["field"]) == (422, "version")
         assert client.post("/api/datasets", json=body).status_code == 403
+
+
+def test_unregistering_over_http_takes_admin_and_names_what_it_took(served, ws, tmp_path):  # type: ignore[no-untyped-def]
+    model_file = tmp_path / "m.pkl"
+    for content in (b"1", b"2", b"3"):
+        model_file.write_bytes(content)
+        Model.register(ws, str(model_file), "m")
+    data = tmp_path / "d.csv"
+    data.write_text("x")
+    Dataset.File.from_files(str(data)).register(ws, "d")
+
+    with served.client("submit") as client:
+        assert client.delete("/api/models/m", params={"version": "1"}).status_code == 403
+    with served.client("admin") as admin:
+        one = admin.delete("/api/models/m", params={"version": "1"})
+        assert (one.status_code, one.json()) == (200, {"kind": "model", "name": "m", "versions": [1]}), one.text
+        latest = admin.delete("/api/models/m", params={"version": "latest"})
+        assert latest.json()["versions"] == [3]
+        gone = admin.delete("/api/models/m", params={"version": "1"})
+        assert gone.status_code == 404 and "its versions: 2" in gone.json()["detail"]
+        wrong = admin.delete("/api/models/m", params={"version": "first"})
+        assert (wrong.status_code, wrong.json()["field"]) == (422, "version")
+        assert admin.get("/api/models").json()[0]["version"] == 2
+
+        every = admin.delete("/api/datasets/d")
+        assert every.json() == {"kind": "dataset", "name": "d", "versions": [1]}
+        assert admin.get("/api/datasets/d").status_code == 404
+        assert admin.delete("/api/datasets/d").status_code == 404

@@ -125,7 +125,7 @@ def test_a_token_of_the_route_scope_or_above_gets_past_the_check(world: World) -
                 assert status not in (401, 403), f"GET {path} with {enough}: {status}"
 
 
-def test_datasets_and_models_are_read_to_look_and_submit_to_register(world: World) -> None:
+def test_datasets_and_models_are_read_to_look_submit_to_register_and_admin_to_unregister(world: World) -> None:
     """The scopes the registered datasets' and models' routes declare, which the matrix above holds them to."""
     scopes = {
         (m, p): o.get("x-duto-scope")
@@ -136,9 +136,11 @@ def test_datasets_and_models_are_read_to_look_and_submit_to_register(world: Worl
         ("get", "/api/datasets"): "read",
         ("post", "/api/datasets"): "submit",
         ("get", "/api/datasets/{name}"): "read",
+        ("delete", "/api/datasets/{name}"): "admin",
         ("get", "/api/datasets/{name}/lineage"): "read",
         ("get", "/api/models"): "read",
         ("get", "/api/models/{name}"): "read",
+        ("delete", "/api/models/{name}"): "admin",
     }
 
 

@@ -41,6 +41,29 @@ class Producer:
     step_run_id: str | None
 
 
+@dataclass(frozen=True)
+class RunRead:
+    """A registered dataset version one step of a run read, as the input `input_name`."""
+
+    step_run_id: str | None
+    input_name: str
+    dataset_version_id: str
+    name: str
+    version: int
+    unregistered: bool  # the version was unregistered since
+
+
+@dataclass(frozen=True)
+class RunProduct:
+    """A dataset or model version a step of a run registered."""
+
+    step_run_id: str | None
+    id: str
+    name: str
+    version: int
+    unregistered: bool  # the version was unregistered since
+
+
 Table = type[models.DatasetVersion] | type[models.ModelVersion]
 
 
@@ -130,6 +153,43 @@ class AssetStore:
     def consumers_of_step(self, step_run_id: str) -> list[Consumption]:
         """The registered dataset versions one step run read."""
         return self._consumptions(models.DatasetConsumption.step_run_id == step_run_id)
+
+    def datasets_read_by_run(self, pipeline_run_id: str) -> list[RunRead]:
+        """The registered dataset versions a run's steps read, with their names and versions, in one query in
+        the order they were recorded (the run's steps, then each step's inputs)."""
+        consumed, version = models.DatasetConsumption, models.DatasetVersion
+        query = (
+            select(
+                consumed.step_run_id,
+                consumed.input_name,
+                version.id,
+                version.name,
+                version.version,
+                version.unregistered_at.is_not(None),
+            )
+            .join(version, version.id == consumed.dataset_version_id)
+            .where(consumed.pipeline_run_id == pipeline_run_id)
+            .order_by(consumed.id)
+        )
+        with self.db.reading() as s:
+            return [RunRead(*row) for row in s.execute(query)]
+
+    def datasets_made_by_run(self, pipeline_run_id: str) -> list[RunProduct]:
+        """The dataset versions a run's steps registered, by name then version, in one query."""
+        return self._made_by_run(models.DatasetVersion, pipeline_run_id)
+
+    def models_made_by_run(self, pipeline_run_id: str) -> list[RunProduct]:
+        """The model versions registered from inside a run (by its steps' code), by name then version."""
+        return self._made_by_run(models.ModelVersion, pipeline_run_id)
+
+    def _made_by_run(self, table: Any, pipeline_run_id: str) -> list[RunProduct]:
+        query = (
+            select(table.step_run_id, table.id, table.name, table.version, table.unregistered_at.is_not(None))
+            .where(table.pipeline_run_id == pipeline_run_id)
+            .order_by(table.name, table.version)
+        )
+        with self.db.reading() as s:
+            return [RunProduct(*row) for row in s.execute(query)]
 
     def _consumptions(self, condition: ColumnElement[bool]) -> list[Consumption]:
         table = models.DatasetConsumption

@@ -81,7 +81,12 @@ export interface paths {
         get: operations["show_dataset_api_datasets__name__get"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Unregister Dataset
+         * @description Unregister a version of a dataset, or all of them without `version`: gone by name, its number never given
+         *     again; runs that read it still name it, and what they pinned stays.
+         */
+        delete: operations["unregister_dataset_api_datasets__name__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -344,7 +349,11 @@ export interface paths {
         get: operations["show_model_api_models__name__get"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete Model
+         * @description Unregister a version of a model (v1's `Model.delete`), or all of them without `version`.
+         */
+        delete: operations["delete_model_api_models__name__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -531,6 +540,29 @@ export interface paths {
          * @description Cancel a run: running steps are stopped, steps not started end Canceled.
          */
         post: operations["cancel_run_api_runs__run_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_id}/data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Run Data
+         * @description The registered data the run read and made, step by step in the run's order (only steps that did): the
+         *     dataset versions each read (by input), the ones its outputs were registered as, the models its code
+         *     registered, and its status (a read is recorded at submit, as Azure records it, so a step Canceled before it
+         *     started has reads it never made).
+         */
+        get: operations["run_data_api_runs__run_id__data_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1753,6 +1785,56 @@ export interface components {
             status: string;
         };
         /**
+         * RunData
+         * @description The registered data a pipeline run read and made.
+         */
+        RunData: {
+            /**
+             * Steps
+             * @description each step that read or registered registered data, in the run's order; the others are left out
+             */
+            steps: components["schemas"]["StepRunData"][];
+        };
+        /** RunDatasetProduced */
+        RunDatasetProduced: {
+            /**
+             * Id
+             * @description the dataset version's id
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Unregistered
+             * @description the version was unregistered since: it has no page of its own now
+             */
+            unregistered: boolean;
+            /** Version */
+            version: number;
+        };
+        /** RunDatasetRead */
+        RunDatasetRead: {
+            /**
+             * Id
+             * @description the dataset version's id
+             */
+            id: string;
+            /**
+             * Input Name
+             * @description the step's input that read it
+             */
+            input_name: string;
+            /** Name */
+            name: string;
+            /**
+             * Unregistered
+             * @description the version was unregistered since: it has no page of its own now
+             */
+            unregistered: boolean;
+            /** Version */
+            version: number;
+        };
+        /**
          * RunDetail
          * @description A run with its description and its steps, in the order they can run.
          */
@@ -1845,6 +1927,18 @@ export interface components {
                     [key: string]: unknown;
                 };
             };
+        };
+        /** RunModelMade */
+        RunModelMade: {
+            /** Name */
+            name: string;
+            /**
+             * Unregistered
+             * @description the version was unregistered since: it has no page of its own now
+             */
+            unregistered: boolean;
+            /** Version */
+            version: number;
         };
         /**
          * RunOutline
@@ -2347,6 +2441,33 @@ export interface components {
             /** Path On Datastore */
             path_on_datastore: string;
         };
+        /** StepRunData */
+        StepRunData: {
+            /**
+             * Models
+             * @description the model versions its code registered
+             */
+            models: components["schemas"]["RunModelMade"][];
+            /**
+             * Produced
+             * @description the dataset versions its outputs were registered as
+             */
+            produced: components["schemas"]["RunDatasetProduced"][];
+            /**
+             * Read
+             * @description the registered dataset versions it takes as inputs
+             */
+            read: components["schemas"]["RunDatasetRead"][];
+            /**
+             * Status
+             * @description the step run's status: a read is recorded at submit, so a step Canceled or NotStarted read nothing yet
+             */
+            status: string;
+            /** Step Name */
+            step_name: string;
+            /** Step Run Id */
+            step_run_id: string;
+        };
         /**
          * StepSummary
          * @description A step run of a run: `is_reused` with `reused_from` when it stands for an earlier step run.
@@ -2558,6 +2679,24 @@ export interface components {
             tags?: {
                 [key: string]: unknown;
             } | null;
+        };
+        /**
+         * Unregistration
+         * @description What unregistering took away: the version numbers, which are never given again.
+         */
+        Unregistration: {
+            /**
+             * Kind
+             * @description 'dataset' or 'model'
+             */
+            kind: string;
+            /** Name */
+            name: string;
+            /**
+             * Versions
+             * @description the versions unregistered now, oldest first
+             */
+            versions: number[];
         };
         /** ValidationError */
         ValidationError: {
@@ -2816,6 +2955,68 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DatasetVersionInfo"];
+                };
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such dataset or version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    unregister_dataset_api_datasets__name__delete: {
+        parameters: {
+            query?: {
+                /** @description a version number, or 'latest'; every version when left out */
+                version?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description the registered name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unregistration"];
                 };
             };
             /** @description no token, or one that is unknown, revoked or expired */
@@ -3710,6 +3911,68 @@ export interface operations {
             };
         };
     };
+    delete_model_api_models__name__delete: {
+        parameters: {
+            query?: {
+                /** @description a version number, or 'latest'; every version when left out */
+                version?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description the registered name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unregistration"];
+                };
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such model or version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_modules_api_modules_get: {
         parameters: {
             query?: never;
@@ -4386,6 +4649,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunAction"];
+                };
+            };
+            /** @description no token, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's scope is short of what the route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such run, step, output or file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a run-id prefix or a step name that several share; the answer lists them */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    run_data_api_runs__run_id__data_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a run id, or a unique prefix of one */
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunData"];
                 };
             };
             /** @description no token, or one that is unknown, revoked or expired */

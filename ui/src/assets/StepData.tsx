@@ -1,28 +1,41 @@
-import { useQueries, useQuery } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router-dom";
 import { api, unwrap } from "../api/client";
-import { stepData } from "./assets";
+import { runDataKey } from "../components/run/queries";
+import { dataOfStep, unreadNote } from "./assets";
 import { datasetHref, modelHref } from "./lineage";
 
-/** The registered datasets a step read and produced, and the models it registered, each linked to its page.
- * The runs' routes do not name them, so they are found in each dataset's lineage and in the models' versions. */
-export function StepData({ stepRunId }: { stepRunId: string }) {
-  const datasets = useQuery({ queryKey: ["datasets"], queryFn: () => unwrap(api.GET("/api/datasets")) });
-  const models = useQuery({ queryKey: ["models"], queryFn: () => unwrap(api.GET("/api/models")) });
-  const lineages = useQueries({
-    queries: (datasets.data ?? []).map((d) => ({
-      queryKey: ["dataset-lineage", d.name],
-      queryFn: () => unwrap(api.GET("/api/datasets/{name}/lineage", { params: { path: { name: d.name } } })),
-    })),
-  });
-  if (!datasets.data || !models.data || lineages.some((l) => !l.data)) {
-    const failed = datasets.error ?? models.error ?? lineages.find((l) => l.error)?.error;
-    return <p className="muted">{failed ? `Could not load the registered data: ${failed.message}` : "Loading…"}</p>;
+/** The registered datasets a step read and produced, and the models its code registered, each linked to its page
+ * (versions unregistered since are named, unlinked).
+ * One answer for the whole run (`GET /api/runs/{id}/data`), cached by run: every step's tab reads it. `started` is
+ * the step's start from the run's outline: a step that never started read nothing, though its reads are listed. */
+/** A version's name and number, linked to its page while it is registered (an unregistered one has none). */
+function VersionLink(props: { name: string; version: number; unregistered: boolean; href: string }) {
+  const label = `${props.name} v${props.version}`;
+  if (props.unregistered) {
+    return (
+      <span title="unregistered since: it has no page of its own now">
+        {label} <span className="muted">(unregistered)</span>
+      </span>
+    );
   }
-  const found = stepData(stepRunId, lineages.map((l) => l.data ?? []), models.data);
-  if (found.read.length + found.produced.length + found.models.length === 0) {
+  return <Link to={props.href}>{label}</Link>;
+}
+
+export function StepData(props: { runId: string; stepRunId: string; started: string | null | undefined }) {
+  const { runId, stepRunId, started } = props;
+  const data = useQuery({
+    queryKey: runDataKey(runId),
+    queryFn: () => unwrap(api.GET("/api/runs/{run_id}/data", { params: { path: { run_id: runId } } })),
+  });
+  if (!data.data) {
+    return <p className="muted">{data.error ? `Could not load the registered data: ${data.error.message}` : "Loading…"}</p>;
+  }
+  const found = dataOfStep(data.data.steps, stepRunId);
+  if (!found) {
     return <p className="muted">This step read and registered no registered datasets or models.</p>;
   }
+  const note = unreadNote(found.status, started);
   return (
     <dl className="facts compact step-data" data-testid="step-data">
       {found.read.length > 0 && (
@@ -30,13 +43,15 @@ export function StepData({ stepRunId }: { stepRunId: string }) {
           <dt>Read</dt>
           <dd>
             {found.read.map((d) => (
-              <div key={`${d.input} ${d.name} ${d.version}`}>
-                <Link to={datasetHref(d)}>
-                  {d.name} v{d.version}
-                </Link>{" "}
-                <span className="muted">as {d.input}</span>
+              <div key={`${d.input_name} ${d.name} ${d.version}`}>
+                <VersionLink {...d} href={datasetHref(d)} /> <span className="muted">as {d.input_name}</span>
               </div>
             ))}
+            {note && (
+              <div className="muted" data-testid="step-data-unread">
+                ({note})
+              </div>
+            )}
           </dd>
         </div>
       )}
@@ -46,9 +61,7 @@ export function StepData({ stepRunId }: { stepRunId: string }) {
           <dd>
             {found.produced.map((d) => (
               <div key={`${d.name} ${d.version}`}>
-                <Link to={datasetHref(d)}>
-                  {d.name} v{d.version}
-                </Link>
+                <VersionLink {...d} href={datasetHref(d)} />
               </div>
             ))}
           </dd>
@@ -60,9 +73,7 @@ export function StepData({ stepRunId }: { stepRunId: string }) {
           <dd>
             {found.models.map((m) => (
               <div key={`${m.name} ${m.version}`}>
-                <Link to={modelHref(m)}>
-                  {m.name} v{m.version}
-                </Link>
+                <VersionLink {...m} href={modelHref(m)} />
               </div>
             ))}
           </dd>

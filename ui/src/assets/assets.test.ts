@@ -2,17 +2,18 @@ import { describe, expect, it } from "vitest";
 import {
   chosenModuleVersion,
   chosenVersion,
+  dataOfStep,
   datasetKind,
   type DatasetLineageVersion,
   definitionPaths,
   type ModelVersion,
   type ModuleDetail,
   newestFirst,
-  stepData,
   summarizeModels,
+  unreadNote,
 } from "./assets";
 
-function model(name: string, version: number, stepRunId: string | null = null): ModelVersion {
+function model(name: string, version: number): ModelVersion {
   return {
     id: `${name}-${version}`,
     name,
@@ -24,7 +25,7 @@ function model(name: string, version: number, stepRunId: string | null = null): 
     properties: {},
     framework: null,
     created_at: "2026-12-05T10:00:00",
-    produced_by: stepRunId ? { pipeline_run_id: "run-1", step_run_id: stepRunId, step_name: "train" } : null,
+    produced_by: null,
     datasets: [],
   };
 }
@@ -91,20 +92,31 @@ describe("definitions", () => {
   });
 });
 
-describe("stepData", () => {
-  it("finds what a step read, produced and registered", () => {
-    const lineage = [
-      datasetVersion(1, {
-        consumed_by: [{ pipeline_run_id: "run-1", step_run_id: "sr-train", step_name: "train", input_name: "data" }],
-      }),
-      datasetVersion(2, { produced_by: { pipeline_run_id: "run-1", step_run_id: "sr-prep", step_name: "prep" } }),
-    ];
-    const models = [model("churn", 1, "sr-train"), model("churn", 2, "sr-other")];
-    expect(stepData("sr-train", [lineage], models)).toEqual({
-      read: [{ name: "clean", version: 1, input: "data" }],
-      produced: [],
-      models: [{ name: "churn", version: 1 }],
-    });
-    expect(stepData("sr-prep", [lineage], models)).toEqual({ read: [], produced: [{ name: "clean", version: 2 }], models: [] });
+describe("dataOfStep", () => {
+  const train = {
+    step_run_id: "sr-train",
+    step_name: "train",
+    status: "Finished",
+    read: [{ name: "clean", version: 1, id: "clean-1", input_name: "data", unregistered: false }],
+    produced: [],
+    models: [{ name: "churn", version: 1, unregistered: true }],
+  };
+  it("finds a step's part of its run's data by step-run id", () => {
+    expect(dataOfStep([train], "sr-train")).toBe(train);
+  });
+  it("finds nothing for a step the run's data does not list", () => {
+    expect(dataOfStep([train], "sr-prep")).toBeUndefined();
+  });
+});
+
+describe("unreadNote", () => {
+  it("says a step that never started read nothing", () => {
+    expect(unreadNote("Canceled", null)).toBe("canceled before it ran: it read nothing");
+    expect(unreadNote("NotStarted", undefined)).toBe("not started: it has read nothing yet");
+  });
+  it("says nothing of a step that started, even one canceled later", () => {
+    expect(unreadNote("Canceled", "2026-12-05T10:00:00Z")).toBeNull();
+    expect(unreadNote("Finished", "2026-12-05T10:00:00Z")).toBeNull();
+    expect(unreadNote("Queued", null)).toBeNull();
   });
 });

@@ -85,36 +85,20 @@ export function assetPath(kind: "datasets" | "models" | "modules", name: string)
   return `/${kind}/${encodeURIComponent(name)}`;
 }
 
-/** What one step run did with registered data: the dataset versions it read (by input) and produced, and the
- * model versions it registered. */
-export interface StepData {
-  read: { name: string; version: number; input: string }[];
-  produced: { name: string; version: number }[];
-  models: { name: string; version: number }[];
+/** What one step of a run read and made of registered data (`GET /api/runs/{id}/data`). */
+export type StepRunData = Schemas["StepRunData"];
+
+/** Step run `stepRunId`'s part of its run's data, or nothing: the run's answer lists only the steps that read or
+ * registered some. */
+export function dataOfStep(steps: readonly StepRunData[], stepRunId: string): StepRunData | undefined {
+  return steps.find((s) => s.step_run_id === stepRunId);
 }
 
-/** Step run `stepRunId`'s registered data, found in the datasets' lineage and the models' versions. */
-export function stepData(
-  stepRunId: string,
-  lineages: readonly (readonly DatasetLineageVersion[])[],
-  models: readonly ModelVersion[],
-): StepData {
-  const found: StepData = { read: [], produced: [], models: [] };
-  for (const versions of lineages) {
-    for (const v of versions) {
-      if (v.produced_by?.step_run_id === stepRunId) found.produced.push({ name: v.name, version: v.version });
-      for (const c of v.consumed_by) {
-        if (c.step_run_id === stepRunId) found.read.push({ name: v.name, version: v.version, input: c.input_name });
-      }
-    }
-  }
-  for (const m of models) {
-    if (m.produced_by?.step_run_id === stepRunId) found.models.push({ name: m.name, version: m.version });
-  }
-  const byName = (a: { name: string; version: number }, b: { name: string; version: number }) =>
-    a.name.localeCompare(b.name) || a.version - b.version;
-  found.read.sort(byName);
-  found.produced.sort(byName);
-  found.models.sort(byName);
-  return found;
+/** Why a step's reads did not happen, when it never started: a read is recorded when the run is submitted, so a
+ * step Canceled or NotStarted lists the versions it would have read. Nothing to say of a step that started. */
+export function unreadNote(status: string, started: string | null | undefined): string | null {
+  if (started) return null;
+  if (status === "Canceled") return "canceled before it ran: it read nothing";
+  if (status === "NotStarted") return "not started: it has read nothing yet";
+  return null;
 }

@@ -78,12 +78,20 @@ function usePanelWidth() {
   return { width, handle };
 }
 
-function TabBody({ tab, runId, stepId, status }: { tab: StepTab; runId: string; stepId: string; status: string }) {
+interface TabProps {
+  tab: StepTab;
+  runId: string;
+  stepId: string;
+  status: string;
+  started: string | null | undefined;
+}
+
+function TabBody({ tab, runId, stepId, status, started }: TabProps) {
   if (tab === "metrics") return <StepMetrics runId={runId} stepId={stepId} />;
   if (tab === "outputs") return <StepOutputs runId={runId} stepId={stepId} />;
   if (tab === "environment") return <StepEnvironment runId={runId} stepId={stepId} />;
   if (tab === "why") return <StepWhy runId={runId} stepId={stepId} />;
-  if (tab === "data") return <StepData stepRunId={stepId} />;
+  if (tab === "data") return <StepData runId={runId} stepRunId={stepId} started={started} />;
   return <StepLog runId={runId} stepId={stepId} status={status} />;
 }
 
@@ -193,7 +201,7 @@ export function StepPanel() {
         ))}
       </div>
       <div className="step-tab-body" role="tabpanel" aria-label={tab}>
-        <TabBody tab={tab} runId={run.id} stepId={step.id} status={step.status} />
+        <TabBody tab={tab} runId={run.id} stepId={step.id} status={step.status} started={step.started} />
       </div>
     </aside>
   );

@@ -1,5 +1,6 @@
 """`/api/datasets` and `/api/models`: registered versions and their lineage (read to look, submit to register a
-dataset from datastore paths). Models are registered with `Model.register` in Python, or by steps."""
+dataset from datastore paths, admin to unregister). Models are registered with `Model.register` in Python, or by
+steps."""
 
 from __future__ import annotations
 
@@ -10,13 +11,22 @@ from fastapi import APIRouter, Path, Query, Request
 from duto.facade.tokens import Scope
 from duto.server.auth import requires, workspace_of
 from duto.server.operations import assets
-from duto.server.schemas.assets import DatasetRegistration, DatasetVersionInfo, DatasetVersionLineage, ModelVersionInfo
+from duto.server.schemas.assets import (
+    DatasetRegistration,
+    DatasetVersionInfo,
+    DatasetVersionLineage,
+    ModelVersionInfo,
+    Unregistration,
+)
 from duto.server.schemas.common import PROBLEMS, Problem
 
 datasets = APIRouter(prefix="/datasets", tags=["datasets"], responses=PROBLEMS)
 models = APIRouter(prefix="/models", tags=["models"], responses=PROBLEMS)
 Name = Annotated[str, Path(min_length=1, max_length=255, description="the registered name")]
 Version = Annotated[str, Query(max_length=32, description="a version number, or 'latest'")]
+ToUnregister = Annotated[
+    str | None, Query(max_length=32, description="a version number, or 'latest'; every version when left out")
+]
 NO_DATASET: dict[int | str, dict[str, object]] = {404: {"model": Problem, "description": "no such dataset or version"}}
 NO_MODEL: dict[int | str, dict[str, object]] = {404: {"model": Problem, "description": "no such model or version"}}
 
@@ -56,3 +66,16 @@ def list_models(request: Request, name: str | None = Query(None, max_length=255)
 @models.get("/{name}", response_model=ModelVersionInfo, responses=NO_MODEL, **requires(Scope.READ))
 def show_model(request: Request, name: Name, version: Version = "latest") -> ModelVersionInfo:
     return assets.show_model(workspace_of(request), name, version)
+
+
+@datasets.delete("/{name}", response_model=Unregistration, responses=NO_DATASET, **requires(Scope.ADMIN))
+def unregister_dataset(request: Request, name: Name, version: ToUnregister = None) -> Unregistration:
+    """Unregister a version of a dataset, or all of them without `version`: gone by name, its number never given
+    again; runs that read it still name it, and what they pinned stays."""
+    return assets.unregister(workspace_of(request), "dataset", name, version)
+
+
+@models.delete("/{name}", response_model=Unregistration, responses=NO_MODEL, **requires(Scope.ADMIN))
+def delete_model(request: Request, name: Name, version: ToUnregister = None) -> Unregistration:
+    """Unregister a version of a model (v1's `Model.delete`), or all of them without `version`."""
+    return assets.unregister(workspace_of(request), "model", name, version)

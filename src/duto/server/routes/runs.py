@@ -1,5 +1,6 @@
 """`/api/runs`: list and show runs, their steps, reuse explanations, logs (a step's, or every step's at once),
-metrics and outputs (read); follow a run's events live (read); cancel, resume and re-submit a run (submit)."""
+metrics, outputs and the registered data they read and made (read); follow a run's events live (read); cancel,
+resume and re-submit a run (submit)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from duto.facade.tokens import Scope
 from duto.server.auth import requires, tails_of, workspace_of
 from duto.server.finished_answers import answers_of
 from duto.server.log_streams import LogMarkError, follow_log, parse_mark
-from duto.server.operations import runs
+from duto.server.operations import assets, runs
 from duto.server.routes.events import after_event, event_stream
+from duto.server.schemas.assets import RunData
 from duto.server.schemas.common import PROBLEMS, Problem
 from duto.server.schemas.runs import (
     MetricSet,
@@ -100,6 +102,15 @@ def run_metrics(request: Request, run_id: RunId) -> RunMetrics:
 def run_metric_series(request: Request, run_id: RunId) -> RunMetricSeries:
     """Every point of each metric logged on the run and on its steps (by step key), for charts."""
     return runs.metric_series(workspace_of(request), run_id)
+
+
+@router.get("/{run_id}/data", response_model=RunData, **read)
+def run_data(request: Request, run_id: RunId) -> RunData:
+    """The registered data the run read and made, step by step in the run's order (only steps that did): the
+    dataset versions each read (by input), the ones its outputs were registered as, the models its code
+    registered, and its status (a read is recorded at submit, as Azure records it, so a step Canceled before it
+    started has reads it never made)."""
+    return assets.of_run(workspace_of(request), run_id)
 
 
 @router.get("/{run_id}/steps/{step}", response_model=StepDetail, **read)

@@ -50,6 +50,14 @@ class DatasetPath(BaseModel):
     path: str = Field(min_length=1, max_length=4096, description="a path or glob inside the datastore: 'raw/**'")
 
 
+class Unregistration(BaseModel):
+    """What unregistering took away: the version numbers, which are never given again."""
+
+    kind: str = Field(description="'dataset' or 'model'")
+    name: str
+    versions: list[int] = Field(description="the versions unregistered now, oldest first")
+
+
 class DatasetRegistration(BaseModel):
     """Register the files on datastore paths as a version of a dataset (local paths are not taken over HTTP)."""
 
@@ -81,3 +89,42 @@ class ModelVersionInfo(BaseModel):
     created_at: str
     produced_by: ProducedBy | None = Field(description="the step run that registered it, when a step did")
     datasets: list[DatasetRef] = Field(description="the dataset versions it came from")
+
+
+class RunDatasetRead(BaseModel):
+    name: str
+    version: int
+    id: str = Field(description="the dataset version's id")
+    input_name: str = Field(description="the step's input that read it")
+    unregistered: bool = Field(description="the version was unregistered since: it has no page of its own now")
+
+
+class RunDatasetProduced(BaseModel):
+    name: str
+    version: int
+    id: str = Field(description="the dataset version's id")
+    unregistered: bool = Field(description="the version was unregistered since: it has no page of its own now")
+
+
+class RunModelMade(ModelRef):
+    unregistered: bool = Field(description="the version was unregistered since: it has no page of its own now")
+
+
+class StepRunData(BaseModel):
+    step_run_id: str
+    step_name: str
+    status: str = Field(
+        description="the step run's status: a read is recorded at submit, so a step Canceled or NotStarted read "
+        "nothing yet"
+    )
+    read: list[RunDatasetRead] = Field(description="the registered dataset versions it takes as inputs")
+    produced: list[RunDatasetProduced] = Field(description="the dataset versions its outputs were registered as")
+    models: list[RunModelMade] = Field(description="the model versions its code registered")
+
+
+class RunData(BaseModel):
+    """The registered data a pipeline run read and made."""
+
+    steps: list[StepRunData] = Field(
+        description="each step that read or registered registered data, in the run's order; the others are left out"
+    )

@@ -8,6 +8,8 @@ export type StepOutline = Schemas["StepOutline"];
 
 export const runKey = (id: string) => ["run", id] as const;
 export const stepKey = (id: string, stepRunId: string) => ["run", id, "steps", stepRunId] as const;
+/** The registered data the run's steps read and made (`GET /api/runs/{id}/data`), one answer for all its steps. */
+export const runDataKey = (id: string) => ["run", id, "data"] as const;
 
 /** The run as its page shows it, in one answer (`GET /api/runs/{id}/outline`): the graph, the timeline and the
  * header all read it. A finished run's answer is revalidated by its ETag, so a second visit costs a 304. */
@@ -36,8 +38,8 @@ export function useStep(id: string, stepRunId: string | undefined) {
   });
 }
 
-/** A step's new status, written into the cached outline without asking the server; the step's own document is
- * read again. */
+/** A step's new status, written into the cached outline without asking the server; the step's own document and
+ * the run's registered data (a step registers its outputs as it ends) are read again. */
 export function patchStepStatus(client: QueryClient, runId: string, stepRunId: string, status: string, reused: boolean) {
   client.setQueryData<RunOutline>(runKey(runId), (run) =>
     run && {
@@ -46,6 +48,7 @@ export function patchStepStatus(client: QueryClient, runId: string, stepRunId: s
     },
   );
   void client.invalidateQueries({ queryKey: stepKey(runId, stepRunId) });
+  void client.invalidateQueries({ queryKey: runDataKey(runId), exact: true });
 }
 
 /** The run's new status, in the cached outline. */
