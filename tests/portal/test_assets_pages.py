@@ -285,3 +285,44 @@ def test_the_data_tab_asks_once_for_its_run_and_says_a_reader_never_ran(
         assert not [url for url in asked if "/api/datasets" in url], asked
     finally:
         stop_server(served)
+
+
+def test_an_admin_unregisters_a_version_after_confirming_and_a_reader_cannot(
+    ws: Workspace, tmp_path: Path, page: Page
+) -> None:
+    model_file = tmp_path / "model.pkl"
+    for content in (b"1", b"2"):
+        model_file.write_bytes(content)
+        Model.register(ws, str(model_file), "churn")
+    served = start_server(ws, tmp_path / "server.log")
+    try:
+        page.set_viewport_size(WIDE)
+        page.goto(f"{served.url}/?token={served.tokens['read']}")
+        expect(page.get_by_role("heading", name="Home")).to_be_visible()
+        page.goto(f"{served.url}/models/churn")
+        refused = page.get_by_role("button", name="Unregister")
+        expect(refused).to_be_disabled()
+        expect(refused).to_have_attribute("title", re.compile("scope admin"))
+
+        page.goto(f"{served.url}/?token={served.tokens['admin']}")
+        expect(page.get_by_role("heading", name="Home")).to_be_visible()
+        page.goto(f"{served.url}/models/churn")
+        expect(page.locator("h1")).to_have_text("churn v2")
+        page.get_by_role("button", name="Unregister…").click()
+        confirm = page.get_by_role("alertdialog", name="Unregister churn v2")
+        expect(confirm).to_contain_text("Runs that read or made it keep naming it")
+        screenshot(page, "model-unregister")
+        confirm.get_by_role("button", name="Cancel").click()
+        expect(page.get_by_role("button", name="Unregister…")).to_be_visible()
+        assert [m.version for m in Model.list(ws)] == [1, 2], "cancel unregisters nothing"
+
+        page.get_by_role("button", name="Unregister…").click()
+        page.get_by_role("button", name="Unregister v2").click()
+        expect(page.locator("h1")).to_have_text("churn v1")
+        assert [m.version for m in Model.list(ws)] == [1]
+        page.get_by_role("button", name="Unregister…").click()
+        page.get_by_role("button", name="Unregister v1").click()
+        expect(page).to_have_url(re.compile(r"/models$"))
+        assert Model.list(ws) == []
+    finally:
+        stop_server(served)

@@ -10,6 +10,7 @@ import { AssetHeader, Digest, ProducedBy, Tags, versionColumns } from "./AssetPa
 import { chosenVersion, datasetKind, type DatasetLineageVersion, definitionPaths, newestFirst } from "./assets";
 import { buildLineage, datasetNodeId, modelHref, runHref } from "./lineage";
 import { LineageGraph } from "./LineageGraph";
+import { UnregisterButton } from "./UnregisterButton";
 import "./assets.css";
 
 /** `/datasets/:name`: a registered dataset's versions; the one picked (`?version=`, else the latest) with what it
@@ -71,6 +72,7 @@ export function DatasetPage() {
         <section className="card" aria-label="Version details">
           <div className="card-header">
             <h2>Version {chosen.version}</h2>
+            <UnregisterButton kind="dataset" name={chosen.name} version={chosen.version} versions={versions.length} />
           </div>
           <dl className="facts">
             <dt>Kind</dt>

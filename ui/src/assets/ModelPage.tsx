@@ -10,6 +10,7 @@ import { AssetHeader, Digest, ProducedBy, Tags, versionColumns } from "./AssetPa
 import { chosenVersion, type ModelVersion, newestFirst } from "./assets";
 import { datasetHref, modelLineage } from "./lineage";
 import { LineageGraph } from "./LineageGraph";
+import { UnregisterButton } from "./UnregisterButton";
 import "./assets.css";
 
 /** `/models/:name`: a registered model's versions; the one picked (`?version=`, else the latest) with its
@@ -84,6 +85,7 @@ export function ModelPage() {
         <section className="card" aria-label="Version details">
           <div className="card-header">
             <h2>Version {chosen.version}</h2>
+            <UnregisterButton kind="model" name={chosen.name} version={chosen.version} versions={versions.length} />
           </div>
           <dl className="facts">
             <dt>Framework</dt>
