@@ -27,6 +27,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from servers import own_command_servers
+from step_cost import PARTS, split_chain
 
 from duto import ComputeTarget, Experiment, Workspace
 from duto.compute import LocalCompute
@@ -302,6 +303,27 @@ def report(console: Console, results: dict[str, Measurement], rounds: int) -> di
     return derived
 
 
+def split_step_cost(console: Console) -> dict[str, float]:
+    """Where the runner's time for a chain step goes (see step_cost.py): a table, and its figures."""
+    with fresh_workspace(CHAIN_SCRIPT) as (ws, source, _):
+        warm = Pipeline(ws, steps=chain_steps(2, None), default_source_directory=source)
+        Experiment(ws, "warm-up").submit(warm).wait_for_completion(show_output=False)
+        chain = Pipeline(ws, steps=chain_steps(CHAIN_STEPS, None), default_source_directory=source)
+        split = split_chain(ws, chain, CHAIN_STEPS)
+    table = Table(title=f"where the runner's time for a step goes ({CHAIN_STEPS}-step chain, runner on a thread)")
+    for column in (*PARTS, "runner busy", "runner CPU"):
+        table.add_column(f"{column} ms/step", justify="right", style="bold" if column == "runner busy" else None)
+    table.add_row(*(f"{split[c]:.2f}" for c in (*PARTS, "runner busy", "runner CPU")))
+    console.print(table)
+    console.print(
+        "DB: its transactions, SQLAlchemy's work and SQLite's; files: folders and files made, opened, linked, copied, "
+        "renamed, removed; spawn: fork and exec of the step's process; rest: the runner's other work. Waiting for "
+        "the step's process is left out.",
+        highlight=False,
+    )
+    return split
+
+
 def main() -> int:
     os.environ.pop("DUTO_RUNNER", None)  # the default, as users get it: a detached runner process
     os.environ.pop("DUTO_WORKSPACE", None)
@@ -343,7 +365,9 @@ def main() -> int:
             if now - started + (now - round_started) > BUDGET_S:
                 break  # another round would overrun the time budget (a slow or busy machine)
     derived = report(console, results, rounds)
+    split = split_step_cost(console)
     figures = {
+        "step_cost_ms": {k: round(v, 2) for k, v in split.items()},
         "rounds": rounds,
         "total_s": round(time.perf_counter() - started, 2),
         "derived": {k: round(v, 3) for k, v in derived.items()},

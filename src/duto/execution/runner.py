@@ -56,6 +56,8 @@ log = logging.getLogger("duto.runner")
 # hashing and up to half a second more, on every first run and every run after a touch).
 SUBMIT_HASHING_SECONDS = 0.5
 SUBMIT_HASHING_BYTES = 64 * 1024 * 1024
+# How often the loop reads whether the run was canceled (a cancel stops running steps within a few seconds).
+CANCEL_CHECK_SECONDS = 0.2
 # How long after its decision a starting step's watch may begin from the stats the decision hashed by.
 HASHED_STATES_FRESH_SECONDS = 2.0
 
@@ -246,11 +248,15 @@ class Runner:
 
     def _loop(self) -> bool:
         """Run until every step has ended; True when the run was canceled."""
+        next_cancel_check = 0.0
         while True:
             self.lease.heartbeat()
-            if self.store.cancel_requested(self.run_id):
-                self._stop_all(RunStatus.CANCELED, "the run was canceled")
-                return True
+            # A cancel is read a few times a second, not on every turn: a turn comes with every step that ends.
+            if time.monotonic() >= next_cancel_check:
+                next_cancel_check = time.monotonic() + CANCEL_CHECK_SECONDS
+                if self.store.cancel_requested(self.run_id):
+                    self._stop_all(RunStatus.CANCELED, "the run was canceled")
+                    return True
             self._reap()
             self.running.enforce_limits()
             self.running.follow()

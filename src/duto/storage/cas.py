@@ -76,6 +76,8 @@ class ContentStore:
         self.tmp = root / "tmp"
         for folder in (self.blobs, self.manifests, self.tmp):
             folder.mkdir(parents=True, exist_ok=True)
+        # digest -> ((inode, size, mtime_ns, ctime_ns), bytes) of manifests read and found sound (`_read_manifest`)
+        self._sound_manifests: dict[str, tuple[tuple[int, int, int, int], bytes]] = {}
 
     # blobs ---------------------------------------------------------------------------------------
     def blob_path(self, digest: str) -> Path:
@@ -91,9 +93,12 @@ class ContentStore:
         is new, and nothing outside this process knows its name yet.
         """
         target = self.blob_path(digest)
-        target.parent.mkdir(exist_ok=True)
         os.chmod(staged, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)  # a guard for non-root users only
-        os.replace(staged, target)
+        try:
+            os.replace(staged, target)
+        except FileNotFoundError:  # its folder (one of 256, there nearly always) is made the first time only
+            target.parent.mkdir(exist_ok=True)
+            os.replace(staged, target)
         self.hasher.record_blob(digest, BlobState.of(target.stat()))
 
     def blob_fault(self, digest: str) -> Fault | None:
@@ -181,12 +186,28 @@ class ContentStore:
         return Fault("manifest", digest, "corrupt" if path.exists() else "missing")
 
     def _read_manifest(self, digest: str) -> bytes | None:
-        """A manifest's bytes when they hash to its name (they are small: always re-hashed)."""
+        """A manifest's bytes when they hash to its name. A manifest read and found sound is remembered with its
+        stat, as the stat cache remembers a file's digest: read again, its bytes are re-read and re-hashed only
+        when its stat changed (a step reads the same few manifests several times as it starts and ends)."""
+        path = self.manifests / f"{digest}.json"
         try:
-            data = (self.manifests / f"{digest}.json").read_bytes()
+            st = os.stat(path)
         except FileNotFoundError:
             return None
-        return data if hash_bytes(data) == digest else None
+        state = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        known = self._sound_manifests.get(digest)
+        if known is not None and known[0] == state:
+            return known[1]
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        if hash_bytes(data) != digest:
+            return None
+        if len(self._sound_manifests) >= SOUND_MANIFESTS_KEPT:
+            self._sound_manifests.clear()  # a bound on memory; the manifests in use are read again once
+        self._sound_manifests[digest] = (state, data)
+        return data
 
     def put_tree(self, folder: Path, move: bool, files: Iterable[str] | None = None) -> str:
         """Store a folder (or the given relative files of it); returns its manifest's digest."""
@@ -258,9 +279,12 @@ class ContentStore:
         if manifest["kind"] == DATASTORE_FILES:
             raise DutoError(f"{digest[:16]} names files kept on a datastore, not in the store; copy them from there")
         target.mkdir(parents=True, exist_ok=True)
+        made = {target}  # folders made already: a folder of many files is made once, not tried for each
         for rel, entry in manifest["files"].items():
             dest = target / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            if dest.parent not in made:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                made.add(dest.parent)
             self._place(entry["digest"], dest, link, entry.get("executable", False))
 
     def _place(self, digest: str, dest: Path, link: bool, executable: bool) -> None:
@@ -388,6 +412,7 @@ class ContentStore:
 # A manifest of files kept on a datastore rather than in the store (a data transfer's copy): it names their
 # content digests and stamps, and no blob of the store.
 DATASTORE_FILES = "datastore_files"
+SOUND_MANIFESTS_KEPT = 4096  # manifests a ContentStore remembers as read and sound (see `_read_manifest`)
 
 
 def _blob_digests(manifest: dict[str, Any]) -> list[str]:

@@ -149,6 +149,8 @@ class Database:
         self.url = url
         self.engine = engine_for(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # The engine as write transactions use it (BEGIN IMMEDIATE): made once, not at every write.
+        self._writer = self.engine.execution_options(immediate=True)
         self._batch = threading.local()
         # A check run at the start of every write transaction (a runner's lease, see lease_store.fence);
         # it raises to refuse the write.
@@ -204,7 +206,7 @@ class Database:
             return
         with (
             gate_for(self._gate_file).held() if self._gate_file else contextlib.nullcontext(),  # see write_gate
-            Session(self.engine.execution_options(immediate=True), expire_on_commit=False) as session,
+            Session(self._writer, expire_on_commit=False) as session,
             session.begin(),
         ):
             if self.fence is not None:
