@@ -519,12 +519,13 @@ class RunsStore:
     def update_step(self, step_run_id: str, event: NewEvent | None = None, **fields: Any) -> None:
         """Change a step run's columns, with an event of its run in the same transaction."""
         with self.db.writing() as s:
-            row = s.get(models.StepRun, step_run_id)
-            if row is None:
+            # Its run's id alone, not the whole row (its components can be a dataset's thousands of files).
+            run_id = _core(s).execute(select(_STEPS.c.pipeline_run_id).where(_STEPS.c.id == step_run_id)).scalar()
+            if run_id is None:
                 raise RunNotFoundError(step_run_id)
             _core(s).execute(update(_STEPS).where(_STEPS.c.id == step_run_id).values(**fields))
             if event is not None:
-                self._add_events(s, row.pipeline_run_id, [event])
+                self._add_events(s, run_id, [event])
 
     def merge_run_tags(self, run_id: str, tags: dict[str, str]) -> None:
         with self.db.writing() as s:
