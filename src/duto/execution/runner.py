@@ -306,8 +306,8 @@ class Runner:
                     self._end(state, RunStatus.FAILED, f"could not hash its inputs: {exc}")
                     continue
                 entry = self._reusable(state, settle=True)
-                if entry is None:
-                    self._record_decision(state)
+                # Why it runs is written with the step's next write (its slot claimed, queued or ended), not alone.
+                state.decision_unrecorded = entry is None
             else:
                 # Another run that held this fingerprint may have finished it since the last pass.
                 entry = self._reusable(state, settle=False)
@@ -362,11 +362,14 @@ class Runner:
     def _mark_queued(self, state: StepState, reason: str | None = None) -> None:
         if state.status != RunStatus.QUEUED or reason:
             state.status = RunStatus.QUEUED
-            self.store.set_step_status(self.run_id, state.step_run_id, state.spec.name, RunStatus.QUEUED, reason)
+            events, fields = self._decision_record(state)
+            self.store.set_step_status(
+                self.run_id, state.step_run_id, state.spec.name, RunStatus.QUEUED, reason, before=events, **fields
+            )
 
     # reuse ---------------------------------------------------------------------------------------
     def _decide(self, state: StepState) -> None:
-        """Compute the step's fingerprint and why it would run (recorded by `_record_decision`)."""
+        """Compute the step's fingerprint and why it would run (written with its next write, `_decision_record`)."""
         assert state.interpreter is not None  # decided only once its environment is ready
         upstream = {name: s.outputs for name, s in self.steps.items()}
         decision = self.decisions.decide(state.spec, state.interpreter, upstream, self.executed)
@@ -377,15 +380,14 @@ class Runner:
         )
         state.hashed_states, state.decided_at = decision.file_states, time.monotonic()
 
-    def _record_decision(self, state: StepState) -> None:
-        """Keep the step's fingerprint, its parts and why it runs with the step run, and say so in the stream."""
-        self.store.update_step(
-            state.step_run_id,
-            event=self._decision_event(state),
-            fingerprint=state.fingerprint,
-            components=state.components,
-            reasons=state.reasons,
-        )
+    def _decision_record(self, state: StepState) -> tuple[list[NewEvent], dict[str, Any]]:
+        """The event and columns that keep the step's fingerprint, its parts and why it runs, when they are not
+        written yet (then they count as written: the caller writes them in its transaction); else nothing."""
+        if not state.decision_unrecorded:
+            return [], {}
+        state.decision_unrecorded = False
+        fields = {"fingerprint": state.fingerprint, "components": state.components, "reasons": state.reasons}
+        return [self._decision_event(state)], fields
 
     def _decision_event(self, state: StepState) -> NewEvent:
         decision = {"step": state.spec.name, "fingerprint": state.fingerprint, "reasons": state.reasons}
@@ -459,6 +461,7 @@ class Runner:
                 "memory_gb, or give the target more",
             )
             return True
+        events, fields = self._decision_record(state)
         if not self.store.claim_slot(
             self.run_id,
             state.step_run_id,
@@ -468,6 +471,8 @@ class Runner:
             spec.cores,
             spec.memory_gb,
             memory,
+            before=events,
+            **fields,
         ):
             self._mark_queued(state)
             return False
@@ -706,6 +711,11 @@ class Runner:
         self, state: StepState, status: RunStatus, reason: str | None, decision: NewEvent | None = None, **fields: Any
     ) -> None:
         """Record a step's final status, with its reuse decision and last log pointer in the same transaction."""
+        if decision is None:
+            events, recorded = self._decision_record(state)
+            decision, fields = (events[0] if events else None), {**recorded, **fields}
+        else:
+            state.decision_unrecorded = False  # the caller gives it
         state.status = status
         if status == RunStatus.FINISHED:
             for dependent in self.dependents[state.spec.key]:

@@ -57,6 +57,8 @@ class StepState:
     # starts from it when the step starts soon after (see `mounted_states`).
     hashed_states: dict[str, FileState] = field(default_factory=dict)
     decided_at: float = 0.0
+    # Decided, and the decision not yet written: it goes with the step's next write (see Runner._decision_record).
+    decision_unrecorded: bool = False
     attempt: int = 0  # attempts started so far
     attempts: list[dict[str, Any]] = field(default_factory=list)  # ended (and kept) attempts before this one
     started_at: float | None = None  # the current attempt's start, time.time()

@@ -411,12 +411,18 @@ class RunsStore:
         cores: int = 1,
         memory_gb: float | None = None,
         memory_capacity_gb: float | None = None,
+        before: Sequence[NewEvent] = (),
+        **fields: Any,
     ) -> bool:
         """Move a step to Preparing if its target has the cores and memory it asks for free.
 
-        What is in use counts every run of the workspace; a step whose runner died holds nothing.
+        What is in use counts every run of the workspace; a step whose runner died holds nothing. `fields` and
+        the events `before` (a step's reuse decision) are written first, in the same transaction, slot or not.
         """
         with self.db.writing() as s:
+            if fields:
+                _core(s).execute(update(_STEPS).where(_STEPS.c.id == step_run_id).values(**fields))
+            self._add_events(s, run_id, before)
             active = s.execute(
                 select(models.StepRun.cores, models.StepRun.memory_gb, *HOLDER_COLUMNS)
                 .join(_RUNS, models.StepRun.pipeline_run_id == _RUNS.c.id)
