@@ -81,7 +81,7 @@ with open(os.path.join(out, "value.txt"), "w") as f:
 """
 
 
-def chain_steps(count: int, target: str | None) -> list[PythonScriptStep]:
+def chain_steps(count: int, target: str | None, allow_reuse: bool = False) -> list[PythonScriptStep]:
     """`count` links, each reading the previous link's PipelineData and writing its own."""
     data = [PipelineData(f"d{i}") for i in range(count)]
     steps: list[PythonScriptStep] = []
@@ -95,7 +95,7 @@ def chain_steps(count: int, target: str | None) -> list[PythonScriptStep]:
                 inputs=previous,
                 outputs=[out],
                 compute_target=target,
-                allow_reuse=False,
+                allow_reuse=allow_reuse,
             )
         )
     return steps

@@ -76,8 +76,6 @@ class ContentStore:
         self.tmp = root / "tmp"
         for folder in (self.blobs, self.manifests, self.tmp):
             folder.mkdir(parents=True, exist_ok=True)
-        # digest -> ((inode, size, mtime_ns, ctime_ns), bytes) of manifests read and found sound (`_read_manifest`)
-        self._sound_manifests: dict[str, tuple[tuple[int, int, int, int], bytes]] = {}
 
     # blobs ---------------------------------------------------------------------------------------
     def blob_path(self, digest: str) -> Path:
@@ -186,28 +184,12 @@ class ContentStore:
         return Fault("manifest", digest, "corrupt" if path.exists() else "missing")
 
     def _read_manifest(self, digest: str) -> bytes | None:
-        """A manifest's bytes when they hash to its name. A manifest read and found sound is remembered with its
-        stat, as the stat cache remembers a file's digest: read again, its bytes are re-read and re-hashed only
-        when its stat changed (a step reads the same few manifests several times as it starts and ends)."""
-        path = self.manifests / f"{digest}.json"
+        """A manifest's bytes when they hash to its name (they are small: always re-hashed)."""
         try:
-            st = os.stat(path)
+            data = (self.manifests / f"{digest}.json").read_bytes()
         except FileNotFoundError:
             return None
-        state = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-        known = self._sound_manifests.get(digest)
-        if known is not None and known[0] == state:
-            return known[1]
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            return None
-        if hash_bytes(data) != digest:
-            return None
-        if len(self._sound_manifests) >= SOUND_MANIFESTS_KEPT:
-            self._sound_manifests.clear()  # a bound on memory; the manifests in use are read again once
-        self._sound_manifests[digest] = (state, data)
-        return data
+        return data if hash_bytes(data) == digest else None
 
     def put_tree(self, folder: Path, move: bool, files: Iterable[str] | None = None) -> str:
         """Store a folder (or the given relative files of it); returns its manifest's digest."""
@@ -412,7 +394,6 @@ class ContentStore:
 # A manifest of files kept on a datastore rather than in the store (a data transfer's copy): it names their
 # content digests and stamps, and no blob of the store.
 DATASTORE_FILES = "datastore_files"
-SOUND_MANIFESTS_KEPT = 4096  # manifests a ContentStore remembers as read and sound (see `_read_manifest`)
 
 
 def _blob_digests(manifest: dict[str, Any]) -> list[str]:
