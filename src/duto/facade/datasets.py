@@ -133,10 +133,8 @@ def unregister_dataset(workspace: Workspace, name: str, version: int | str | Non
     Raises:
         AssetNotFoundError: no such dataset, or no such version of it registered.
     """
-    store = AssetStore(workspace.database)
-    if version is None:
-        return store.unregister_dataset(name)
-    return store.unregister_dataset(name, parse_version(version) or store.dataset_version(name).version)
+    number = None if version is None else parse_version(version) or LATEST
+    return AssetStore(workspace.database).unregister_dataset(name, number)
 
 
 @dataclass(frozen=True, eq=False)

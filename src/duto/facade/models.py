@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from duto.errors import AssetNotFoundError, ConfigError
-from duto.facade.datasets import parse_version
+from duto.facade.datasets import LATEST, parse_version
 from duto.graph.datasets import check_registered_name
 from duto.storage import models
 from duto.storage.asset_store import MODEL, AssetStore, Producer
@@ -223,10 +223,8 @@ def unregister_model(workspace: Workspace, name: str, version: int | str | None 
     Raises:
         AssetNotFoundError: no such model, or no such version of it registered.
     """
-    store = AssetStore(workspace.database)
-    if version is None:
-        return store.unregister_model(name)
-    return store.unregister_model(name, parse_version(version) or store.model_version(name).version)
+    number = None if version is None else parse_version(version) or LATEST
+    return AssetStore(workspace.database).unregister_model(name, number)
 
 
 def model_document(workspace: Workspace, row: models.ModelVersion) -> dict[str, Any]:

@@ -65,6 +65,7 @@ class RunProduct:
 
 
 Table = type[models.DatasetVersion] | type[models.ModelVersion]
+LATEST = "latest"
 
 
 def _latest(s: Session, table: Table, name: str) -> Any:
@@ -262,16 +263,18 @@ class AssetStore:
         """Every version of `name` (oldest first), or the latest version of every model by name."""
         return self._versions(models.ModelVersion, MODEL, name)
 
-    def unregister_dataset(self, name: str, version: int | None = None) -> list[int]:
-        """Unregister one version of a dataset, or every version when `version` is None; the numbers unregistered.
+    def unregister_dataset(self, name: str, version: int | str | None = None) -> list[int]:
+        """Unregister one version of a dataset (a number, or LATEST for the newest registered), or every version
+        when `version` is None; the numbers unregistered.
 
         Raises:
             AssetNotFoundError: no such dataset, or no such version of it.
         """
         return self._unregister(models.DatasetVersion, DATASET, name, version)
 
-    def unregister_model(self, name: str, version: int | None = None) -> list[int]:
-        """Unregister one version of a model, or every version when `version` is None; the numbers unregistered.
+    def unregister_model(self, name: str, version: int | str | None = None) -> list[int]:
+        """Unregister one version of a model (a number, or LATEST for the newest registered), or every version
+        when `version` is None; the numbers unregistered.
 
         Raises:
             AssetNotFoundError: no such model, or no such version of it.
@@ -279,12 +282,16 @@ class AssetStore:
         return self._unregister(models.ModelVersion, MODEL, name, version)
 
     # shared --------------------------------------------------------------------------------------
-    def _unregister(self, table: Table, kind: str, name: str, version: int | None) -> list[int]:
+    def _unregister(self, table: Table, kind: str, name: str, version: int | str | None) -> list[int]:
         with self.db.writing() as s:
             live = select(table).where(table.name == name, table.unregistered_at.is_(None))
-            if version is not None:
-                live = live.where(table.version == version)
-            rows: list[models.DatasetVersion | models.ModelVersion] = list(s.scalars(live.order_by(table.version)))
+            if version == LATEST:
+                live = live.order_by(table.version.desc()).limit(1)
+            elif version is not None:
+                live = live.where(table.version == version).order_by(table.version)
+            else:
+                live = live.order_by(table.version)
+            rows: list[models.DatasetVersion | models.ModelVersion] = list(s.scalars(live))
             if not rows:
                 raise AssetNotFoundError(kind, name, version, self._registered_numbers(s, table, name))
             now = utcnow()
