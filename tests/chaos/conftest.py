@@ -82,3 +82,9 @@ def new_workspace(made: list[Workspace], root: Path) -> Workspace:
     ws = Workspace.create(root)
     made.append(ws)
     return ws
+
+
+def finished_batches(ws: Workspace) -> int:
+    """How many mini-batch results ParallelRunSteps kept in the workspace (`.duto/parallel_runs/<key>/<id>.json`)."""
+    store = ws.root / ".duto" / "parallel_runs"
+    return sum(1 for _ in store.glob("*/*.json")) if store.is_dir() else 0

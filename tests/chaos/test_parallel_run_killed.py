@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from chaos.conftest import new_workspace
+from chaos.conftest import finished_batches, new_workspace
 from conftest import poll, run_duto
 from duto import DataPath, Dataset, Experiment
 from duto.pipeline import Pipeline, PipelineData
@@ -27,11 +27,6 @@ def run(mini_batch):
     time.sleep(0.04)
     return [os.path.basename(p) + " scored" for p in mini_batch]
 """
-
-
-def finished_batches(ws) -> int:  # type: ignore[no-untyped-def]
-    store = ws.root / ".duto" / "parallel_runs"
-    return sum(1 for p in store.rglob("*.json")) if store.is_dir() else 0
 
 
 @pytest.mark.timeout(240)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from chaos.conftest import new_workspace
+from chaos.conftest import finished_batches, new_workspace
 from conftest import poll, run_duto
 from duto import DataPath, Dataset, Experiment
 from duto.pipeline import Pipeline, PipelineData
@@ -28,11 +28,6 @@ def run(mini_batch):
     time.sleep(0.04)
     return mini_batch[["id"]]
 """
-
-
-def finished_batches(ws) -> int:  # type: ignore[no-untyped-def]
-    store = ws.root / ".duto" / "parallel_runs"
-    return sum(1 for p in store.glob("*/*.json")) if store.is_dir() else 0
 
 
 @pytest.mark.timeout(240)

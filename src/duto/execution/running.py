@@ -255,6 +255,5 @@ def mounted_states(paths: list[str], hashed: Mapping[str, FileState] | None = No
     """The stat of each input file a step reads in place, to tell afterwards whether it changed them: the one
     its digest stands for where `hashed` has it (taken moments before, when the step's inputs were hashed),
     else taken now."""
-    if not hashed:
-        return {p: FileState.of(os.stat(p)) for p in paths}
-    return {p: hashed.get(p) or FileState.of(os.stat(p)) for p in paths}
+    known = hashed or {}
+    return {p: known.get(p) or FileState.of(os.stat(p)) for p in paths}
