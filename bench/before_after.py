@@ -5,6 +5,7 @@ alternating between the two (so that a machine that slows down or speeds up duri
 
 - the 100-step chain of orchestration.py: what duto adds per step over the same scripts run from a shell loop;
 - a fully reused run of the same chain (every step reused): duto's cost per step when nothing runs;
+- the CPU time `wait_for_completion` takes per step while it follows the chain (the runner runs apart);
 - where the runner's time for a chain step goes (step_cost.py): DB, files, spawn, the rest, and its CPU.
 
 Each side runs in an interpreter of its own, with the same benchmark code and the same installed packages; only
@@ -46,6 +47,7 @@ def measure_round(out: Path) -> None:
         measure_once(warm, None)
         chain = measure_once(Shape("chain", CHAIN_SCRIPT, CHAIN_STEPS, chain_steps, chain_loop), None)
         figures["chain_ms_per_step"] = chain.overhead_ms_per_step
+        figures["follower_cpu_ms_per_step"] = chain.follower_cpu_ms_per_step
         with fresh_workspace(CHAIN_SCRIPT) as (ws, source, _):
             steps = chain_steps(CHAIN_STEPS, None, allow_reuse=True)
             pipeline = Pipeline(ws, steps=steps, default_source_directory=source)
@@ -102,6 +104,7 @@ def main(revision: str) -> int:
     lines: list[tuple[str, Any]] = [
         ("chain: duto's added ms per step", lambda r: r["chain_ms_per_step"]),
         ("chain fully reused: ms per step", lambda r: r["reused_ms_per_step"]),
+        ("chain: the follower's CPU ms per step", lambda r: r["follower_cpu_ms_per_step"]),
     ]
     for part in ("DB", "files", "spawn", "rest", "runner busy", "runner CPU"):
         lines.append((f"runner, a step's {part} ms", lambda r, part=part: r["split_ms_per_step"][part]))

@@ -151,6 +151,8 @@ class Measurement:
     pipeline_samples: list[float] = field(default_factory=list)
     submit_samples: list[float] = field(default_factory=list)
     bare_samples: list[float] = field(default_factory=list)
+    # CPU seconds of this process while `wait_for_completion` followed the run (the runner is a process of its own)
+    follower_cpu_samples: list[float] = field(default_factory=list)
 
     @property
     def pipeline_s(self) -> float:
@@ -168,6 +170,10 @@ class Measurement:
     def ratio(self) -> float:
         return self.pipeline_s / self.bare_s
 
+    @property
+    def follower_cpu_ms_per_step(self) -> float:
+        return statistics.median(self.follower_cpu_samples) / self.steps * 1000
+
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -179,6 +185,7 @@ class Measurement:
             "bare_s": round(self.bare_s, 4),
             "ratio": round(self.ratio, 3),
             "overhead_ms_per_step": round(self.overhead_ms_per_step, 2),
+            "follower_cpu_ms_per_step": round(self.follower_cpu_ms_per_step, 3),
             "samples": {
                 "pipeline_s": [round(s, 4) for s in self.pipeline_samples],
                 "submit_s": [round(s, 4) for s in self.submit_samples],
@@ -223,16 +230,17 @@ def wait_for_runner_exit(pid: int | None) -> None:
         time.sleep(0.01)
 
 
-def run_pipeline(ws: Workspace, source: Path, shape: Shape) -> tuple[float, float]:
-    """(seconds from submit until wait_for_completion returns, seconds of submit alone) for one run."""
+def run_pipeline(ws: Workspace, source: Path, shape: Shape) -> tuple[float, float, float]:
+    """(seconds from submit until wait_for_completion returns, seconds of submit alone, CPU seconds of this process
+    while wait_for_completion followed the run) for one run."""
     target = SERIAL_TARGET if shape.serial else None
     pipeline = Pipeline(ws, steps=shape.build(shape.steps, target), default_source_directory=source)
     experiment = Experiment(ws, "bench")
     start = time.perf_counter()
     run = experiment.submit(pipeline)
-    submitted = time.perf_counter()
+    submitted, cpu = time.perf_counter(), time.process_time()
     status = run.wait_for_completion(show_output=False, raise_on_error=False)
-    end = time.perf_counter()
+    end, follower_cpu = time.perf_counter(), time.process_time() - cpu
     if status != "Finished":
         raise SystemExit(f"{shape.name}: the run ended {status}; see {run.layout.runner_log}")
     wait_for_runner_exit(ws.runs_store.pipeline_run(run.id).runner_pid)
@@ -241,7 +249,7 @@ def run_pipeline(ws: Workspace, source: Path, shape: Shape) -> tuple[float, floa
         value = (last.get_output_data(f"d{shape.steps - 1}").local_path / "value.txt").read_text()
         if int(value) != shape.steps:
             raise SystemExit(f"{shape.name}: the last link wrote {value}, expected {shape.steps}")
-    return end - start, submitted - start
+    return end - start, submitted - start, follower_cpu
 
 
 def measure_once(shape: Shape, into: Measurement | None) -> Measurement:
@@ -254,9 +262,10 @@ def measure_once(shape: Shape, into: Measurement | None) -> Measurement:
         if into is None:
             into = Measurement(shape.name, target, ComputeTarget(ws, target).max_concurrency, shape.steps)
         into.bare_samples.append(run_bare(shape, source, bare))
-        pipeline_s, submit_s = run_pipeline(ws, source, shape)
+        pipeline_s, submit_s, follower_cpu = run_pipeline(ws, source, shape)
         into.pipeline_samples.append(pipeline_s)
         into.submit_samples.append(submit_s)
+        into.follower_cpu_samples.append(follower_cpu)
     return into
 
 

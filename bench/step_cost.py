@@ -1,8 +1,8 @@
 """Where the runner's time for a step goes: the DB, files, spawning the step's process, and the rest.
 
 A 100-step chain runs with its runner on a thread of this process (`DUTO_RUNNER=thread`), so that the calls it makes
-can be timed where they happen: every DB transaction (`Database.reading`/`writing`, SQLAlchemy's work and
-SQLite's), every file and folder made, opened, linked, copied, renamed or removed, and the fork and exec of each
+can be timed where they happen: every DB transaction (`Database.reading`/`writing` and their Core forms, SQLAlchemy's
+work and SQLite's), every file and folder made, opened, linked, copied, renamed or removed, and the fork and exec of each
 step's process. Only the runner thread's calls count, each once (a file opened inside a transaction counts as the
 DB); the runner's time waiting for its steps' processes to end is left out. "rest" is what is left of the runner's
 wall time: deciding, planning, events, Python between the calls. The runner's CPU time is given beside it.
@@ -88,6 +88,8 @@ def instrumented(split: Split) -> Iterator[None]:
     patches: list[tuple[Any, str, Any]] = [
         (Database, "reading", split.transaction("DB", Database.reading)),
         (Database, "writing", split.transaction("DB", Database.writing)),
+        (Database, "reading_core", split.transaction("DB", Database.reading_core)),
+        (Database, "writing_core", split.transaction("DB", Database.writing_core)),
         (subprocess.Popen, "_execute_child", split.timed("spawn", subprocess.Popen._execute_child)),  # type: ignore[attr-defined]
         (running.RunningSteps, "wait", split.timed("waiting", running.RunningSteps.wait)),
     ]

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -154,7 +154,7 @@ class Database:
         self._batch = threading.local()
         # A check run at the start of every write transaction (a runner's lease, see lease_store.fence);
         # it raises to refuse the write.
-        self.fence: Callable[[Session], None] | None = None
+        self.fence: Callable[[Connection], None] | None = None
         database = self.engine.url.database if url.startswith("sqlite") else None
         on_disk = bool(database) and database != ":memory:"
         # Looked up at each write, not kept: a forked child then uses its own gate, never its parent's.
@@ -210,8 +210,39 @@ class Database:
             session.begin(),
         ):
             if self.fence is not None:
-                self.fence(session)
+                self.fence(session.connection())
             yield session
+
+    @contextmanager
+    def reading_core(self) -> Iterator[Connection]:
+        """`reading()` as a SQLAlchemy Core connection: for the statements asked on every step a runner drives,
+        where an ORM Session's setup and bookkeeping would cost more than the SQL."""
+        batch: Session | None = getattr(self._batch, "session", None)
+        if batch is not None:
+            yield batch.connection()
+            return
+        with self.engine.connect() as connection:
+            yield connection
+
+    @contextmanager
+    def writing_core(self) -> Iterator[Connection]:
+        """`writing()` as a SQLAlchemy Core connection: the same write lock, gate and fence, without a Session.
+
+        For the writes made on every step a runner drives (status changes, events, reuse entries); inside a
+        `batch()` it is the batch's connection, after the batch's pending ORM objects are written.
+        """
+        batch: Session | None = getattr(self._batch, "session", None)
+        if batch is not None:
+            batch.flush()
+            yield batch.connection()
+            return
+        with (
+            gate_for(self._gate_file).held() if self._gate_file else contextlib.nullcontext(),  # see write_gate
+            self._writer.begin() as connection,
+        ):
+            if self.fence is not None:
+                self.fence(connection)
+            yield connection
 
     @contextmanager
     def batch(self) -> Iterator[None]:

@@ -15,8 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Table, bindparam, delete, select, update
 
 from duto.errors import LeaseLostError
 from duto.graph.status import TERMINAL, RunStatus
@@ -39,6 +38,11 @@ HOLDER_COLUMNS = (
     _RUNS.c.runner_start_ticks,
     _RUNS.c.lease_expires_at,
 )
+
+
+# The runner's own statements, built once: the fence runs at the start of every write transaction it makes.
+_LEASE_OWNER = select(_RUNS.c.lease_owner).where(_RUNS.c.id == bindparam("run_id"))
+_RENEW = update(_RUNS).where(_RUNS.c.id == bindparam("run_id"), _RUNS.c.lease_owner == bindparam("owner"))
 
 
 def lease_seconds() -> float:
@@ -123,12 +127,8 @@ class LeaseStore:
 
     def renew(self, run_id: str, owner: str, expires_at: float) -> bool:
         """Extend the lease; False when it is no longer `owner`'s."""
-        with self.db.writing() as s:
-            done = s.connection().execute(
-                update(_RUNS)
-                .where(_RUNS.c.id == run_id, _RUNS.c.lease_owner == owner)
-                .values(lease_expires_at=expires_at)
-            )
+        with self.db.writing_core() as connection:
+            done = connection.execute(_RENEW, {"run_id": run_id, "owner": owner, "lease_expires_at": expires_at})
             return bool(done.rowcount)
 
     def release(self, run_id: str, owner: str) -> None:
@@ -158,13 +158,13 @@ class LeaseStore:
             row = s.get(models.PipelineRun, run_id)
             return Holder(None, None, None, None, None) if row is None else holder_of(row)
 
-    def fence(self, run_id: str, owner: str) -> Callable[[Session], None]:
+    def fence(self, run_id: str, owner: str) -> Callable[[Connection], None]:
         """A check for every write transaction of a runner: it raises LeaseLostError once the lease is not
         `owner`'s any more, so nothing of the run changes after another runner took it."""
-        query = select(_RUNS.c.lease_owner).where(_RUNS.c.id == run_id)
+        values = {"run_id": run_id}
 
-        def check(session: Session) -> None:
-            held_by = session.connection().execute(query).scalar()
+        def check(connection: Connection) -> None:
+            held_by = connection.execute(_LEASE_OWNER, values).scalar()
             if held_by != owner:
                 raise LeaseLostError(run_id, "another runner took it over")
 

@@ -3,20 +3,46 @@
 from __future__ import annotations
 
 import functools
+import typing
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, String, bindparam, case, cast, delete, func, literal, select
+from sqlalchemy import Select, String, Table, bindparam, case, cast, delete, func, insert, literal, select, update
 
 from duto.storage import models
 from duto.storage.db import Database
-from duto.storage.lease_store import holder_of
+from duto.storage.lease_store import HOLDER_COLUMNS, holder_of
 from duto.storage.runs_store import utcnow
 
-_DROPPED = models.DroppedReuseEntry.__table__
-_ENTRIES = models.ReuseEntry.__table__
-_STEPS = models.StepRun.__table__
+_DROPPED = typing.cast(Table, models.DroppedReuseEntry.__table__)
+_ENTRIES = typing.cast(Table, models.ReuseEntry.__table__)
+_STEPS = typing.cast(Table, models.StepRun.__table__)
+_CLAIMS = typing.cast(Table, models.FingerprintClaim.__table__)
+_RUNS = typing.cast(Table, models.PipelineRun.__table__)
+# Asked or written once per step a runner decides or commits, so built once (see runs_store).
+_ENTRY = (
+    select(_ENTRIES.c.step_run_id, _STEPS.c.pipeline_run_id, _STEPS.c.name, _ENTRIES.c.outputs, _ENTRIES.c.created_at)
+    .join(_STEPS, _STEPS.c.id == _ENTRIES.c.step_run_id)
+    .where(_ENTRIES.c.fingerprint == bindparam("_fingerprint"))
+)
+_UPDATE_ENTRY = update(_ENTRIES).where(_ENTRIES.c.fingerprint == bindparam("_fingerprint"))
+_INSERT_ENTRY = insert(_ENTRIES)
+_UNDROP = delete(_DROPPED).where(_DROPPED.c.fingerprint == bindparam("_fingerprint"))
+_CLAIM = select(_CLAIMS.c.step_run_id, _CLAIMS.c.pipeline_run_id).where(
+    _CLAIMS.c.fingerprint == bindparam("_fingerprint")
+)
+_CLAIMANT = (
+    select(_STEPS.c.status, *HOLDER_COLUMNS)
+    .join(_RUNS, _RUNS.c.id == _STEPS.c.pipeline_run_id)
+    .where(_STEPS.c.id == bindparam("_step_run_id"))
+)
+_INSERT_CLAIM = insert(_CLAIMS)
+_UNCLAIM = delete(_CLAIMS).where(
+    _CLAIMS.c.fingerprint == bindparam("_fingerprint"), _CLAIMS.c.step_run_id == bindparam("_step_run_id")
+)
+# The statuses of a step run that is still computing what it claimed.
+_WORKING = ("NotStarted", "Queued", "Preparing", "Running")
 
 
 @dataclass(frozen=True)
@@ -27,6 +53,14 @@ class Previous:
     pipeline_run_id: str
     status: str
     components: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Who computes a fingerprint now: the step run holding its claim, and that step run's pipeline run."""
+
+    step_run_id: str
+    pipeline_run_id: str
 
 
 @dataclass(frozen=True)
@@ -44,27 +78,12 @@ class ReuseStore:
         self.db = db
 
     def entry(self, fingerprint: str) -> Entry | None:
-        # Asked once per step decided, so in SQLAlchemy Core: plain rows, no ORM objects to build.
-        with self.db.reading() as s:
-            row = (
-                s.connection()
-                .execute(
-                    select(
-                        _ENTRIES.c.step_run_id,
-                        _STEPS.c.pipeline_run_id,
-                        _STEPS.c.name,
-                        _ENTRIES.c.outputs,
-                        _ENTRIES.c.created_at,
-                    )
-                    .join(_STEPS, _STEPS.c.id == _ENTRIES.c.step_run_id)
-                    .where(_ENTRIES.c.fingerprint == fingerprint)
-                )
-                .first()
-            )
-            if row is None:
-                return None
-            step_run_id, run_id, name, outputs, created_at = row
-            return Entry(fingerprint, step_run_id, run_id, name, dict(outputs), created_at)
+        with self.db.reading_core() as connection:
+            row = connection.execute(_ENTRY, {"_fingerprint": fingerprint}).first()
+        if row is None:
+            return None
+        step_run_id, run_id, name, outputs, created_at = row
+        return Entry(fingerprint, step_run_id, run_id, name, dict(outputs), created_at)
 
     def entries(self) -> list[Entry]:
         with self.db.reading() as s:
@@ -77,13 +96,11 @@ class ReuseStore:
 
     def record(self, fingerprint: str, step_run_id: str, outputs: dict[str, dict[str, str]]) -> None:
         """Make a finished step run the one its fingerprint reuses (the newest wins)."""
-        with self.db.writing() as s:
-            s.merge(
-                models.ReuseEntry(
-                    fingerprint=fingerprint, step_run_id=step_run_id, outputs=outputs, created_at=utcnow()
-                )
-            )
-            s.execute(delete(models.DroppedReuseEntry).where(models.DroppedReuseEntry.fingerprint == fingerprint))
+        values = {"step_run_id": step_run_id, "outputs": outputs, "created_at": utcnow()}
+        with self.db.writing_core() as connection:
+            if not connection.execute(_UPDATE_ENTRY, {"_fingerprint": fingerprint, **values}).rowcount:
+                connection.execute(_INSERT_ENTRY, {"fingerprint": fingerprint, **values})
+            connection.execute(_UNDROP, {"_fingerprint": fingerprint})
 
     def drop(self, fingerprint: str, reason: str) -> None:
         """Drop a fingerprint's entry, keeping why (e.g. "dropped by cache verify: blob 1a2b... is corrupt")."""
@@ -104,40 +121,32 @@ class ReuseStore:
             rows = s.connection().execute(select(_DROPPED.c.fingerprint, _DROPPED.c.reason))
             return {fingerprint: reason for fingerprint, reason in rows}
 
-    def claim(
-        self, fingerprint: str, step_run_id: str, pipeline_run_id: str, pid: int
-    ) -> models.FingerprintClaim | None:
+    def claim(self, fingerprint: str, step_run_id: str, pipeline_run_id: str, pid: int) -> Claim | None:
         """Claim a fingerprint for computing; returns the live claim of another step run, or None when ours."""
-        with self.db.writing() as s:
-            held = s.get(models.FingerprintClaim, fingerprint)
-            if held is not None and held.step_run_id != step_run_id:
-                owner = s.get(models.StepRun, held.step_run_id)
-                still_working = owner is not None and owner.status in ("NotStarted", "Queued", "Preparing", "Running")
-                run = s.get(models.PipelineRun, held.pipeline_run_id)
-                if still_working and run is not None and holder_of(run).live():
-                    return held
-                s.delete(held)
-                s.flush()
-            if held is None or held.step_run_id != step_run_id:
-                s.add(
-                    models.FingerprintClaim(
-                        fingerprint=fingerprint,
-                        step_run_id=step_run_id,
-                        pipeline_run_id=pipeline_run_id,
-                        runner_pid=pid,
-                        created_at=utcnow(),
-                    )
-                )
+        with self.db.writing_core() as connection:
+            held = connection.execute(_CLAIM, {"_fingerprint": fingerprint}).first()
+            if held is not None and held.step_run_id == step_run_id:
+                return None
+            if held is not None:
+                owner = connection.execute(_CLAIMANT, {"_step_run_id": held.step_run_id}).first()
+                if owner is not None and owner.status in _WORKING and holder_of(owner).live():
+                    return Claim(held.step_run_id, held.pipeline_run_id)
+                connection.execute(_UNCLAIM, {"_fingerprint": fingerprint, "_step_run_id": held.step_run_id})
+            connection.execute(
+                _INSERT_CLAIM,
+                {
+                    "fingerprint": fingerprint,
+                    "step_run_id": step_run_id,
+                    "pipeline_run_id": pipeline_run_id,
+                    "runner_pid": pid,
+                    "created_at": utcnow(),
+                },
+            )
             return None
 
     def release(self, fingerprint: str, step_run_id: str) -> None:
-        with self.db.writing() as s:
-            s.execute(
-                delete(models.FingerprintClaim).where(
-                    models.FingerprintClaim.fingerprint == fingerprint,
-                    models.FingerprintClaim.step_run_id == step_run_id,
-                )
-            )
+        with self.db.writing_core() as connection:
+            connection.execute(_UNCLAIM, {"_fingerprint": fingerprint, "_step_run_id": step_run_id})
 
     def release_run(self, pipeline_run_id: str) -> None:
         """Drop every claim the step runs of one pipeline run hold (its runner stopped: they are not computing)."""

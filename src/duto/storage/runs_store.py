@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, func, insert, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from duto.errors import (
@@ -36,6 +36,18 @@ _RUNS = cast(Table, models.PipelineRun.__table__)
 _STEPS = cast(Table, models.StepRun.__table__)
 _CONSUMPTIONS = cast(Table, models.DatasetConsumption.__table__)
 _EVENTS = cast(Table, models.Event.__table__)
+# The statements a runner makes on every step, built once: a statement built per call costs more of SQLAlchemy's
+# time than SQLite takes to run it. An UPDATE sets the columns its parameters name besides the row's id.
+_UPDATE_STEP = update(_STEPS).where(_STEPS.c.id == bindparam("_step_run_id"))
+_UPDATE_RUN = update(_RUNS).where(_RUNS.c.id == bindparam("_run_id"))
+_INSERT_EVENTS = insert(_EVENTS)
+_STEP_RUN_ID = select(_STEPS.c.pipeline_run_id).where(_STEPS.c.id == bindparam("_step_run_id"))
+_CANCEL_REQUESTED = select(_RUNS.c.cancel_requested).where(_RUNS.c.id == bindparam("_run_id"))
+_ACTIVE_ON_TARGET = (
+    select(_STEPS.c.cores, _STEPS.c.memory_gb, *HOLDER_COLUMNS)
+    .join(_RUNS, _STEPS.c.pipeline_run_id == _RUNS.c.id)
+    .where(_STEPS.c.compute_target == bindparam("_target"), _STEPS.c.status.in_(list(ACTIVE)))
+)
 # How many of the runs an ambiguous run id prefix matches its error lists (the newest).
 AMBIGUOUS_LISTED = 10
 
@@ -233,7 +245,7 @@ class RunsStore:
             consumed = _consumptions(run_id, spec, steps, now)
             if consumed:
                 core.execute(insert(_CONSUMPTIONS), consumed)
-            self._add_events(s, run_id, [NewEvent("run_status", {"status": RunStatus.NOT_STARTED.value})])
+            self._add_events(_core(s), run_id, [NewEvent("run_status", {"status": RunStatus.NOT_STARTED.value})])
 
     def pipeline_run(self, run_id: str) -> models.PipelineRun:
         with self.db.reading() as s:
@@ -373,10 +385,10 @@ class RunsStore:
         values = _status_values(status, reason, fields)
         if "started_at" in values:  # a run taken over by another runner started when its first runner did
             values["started_at"] = func.coalesce(_RUNS.c.started_at, values["started_at"])
-        with self.db.writing() as s:
-            _core(s).execute(update(_RUNS).where(_RUNS.c.id == run_id).values(**values))
+        with self.db.writing_core() as connection:
+            connection.execute(update(_RUNS).where(_RUNS.c.id == run_id).values(**values))
             payload = {"status": status.value, **({"reason": reason} if reason else {})}
-            self._add_events(s, run_id, [NewEvent("run_status", payload)])
+            self._add_events(connection, run_id, [NewEvent("run_status", payload)])
 
     def set_step_status(
         self,
@@ -390,8 +402,8 @@ class RunsStore:
     ) -> None:
         """Change a step's status; `before` are events that come ahead of the change in the stream."""
         values = _status_values(status, reason, fields)
-        with self.db.writing() as s:
-            _core(s).execute(update(_STEPS).where(_STEPS.c.id == step_run_id).values(**values))
+        with self.db.writing_core() as connection:
+            connection.execute(_UPDATE_STEP, {"_step_run_id": step_run_id, **values})
             payload: dict[str, Any] = {"step": name, "status": status.value}
             if reason:
                 payload["reason"] = reason
@@ -399,7 +411,7 @@ class RunsStore:
                 payload["exit_code"] = fields["exit_code"]
             if fields.get("reused_from") is not None:
                 payload["reused_from"] = fields["reused_from"]
-            self._add_events(s, run_id, [*before, NewEvent("step_status", payload, step_run_id)])
+            self._add_events(connection, run_id, [*before, NewEvent("step_status", payload, step_run_id)])
 
     def claim_slot(
         self,
@@ -419,38 +431,37 @@ class RunsStore:
         What is in use counts every run of the workspace; a step whose runner died holds nothing. `fields` and
         the events `before` (a step's reuse decision) are written first, in the same transaction, slot or not.
         """
-        with self.db.writing() as s:
+        with self.db.writing_core() as connection:
             if fields:
-                _core(s).execute(update(_STEPS).where(_STEPS.c.id == step_run_id).values(**fields))
-            self._add_events(s, run_id, before)
-            active = s.execute(
-                select(models.StepRun.cores, models.StepRun.memory_gb, *HOLDER_COLUMNS)
-                .join(_RUNS, models.StepRun.pipeline_run_id == _RUNS.c.id)
-                .where(models.StepRun.compute_target == target, models.StepRun.status.in_(ACTIVE))
-            ).all()
+                connection.execute(_UPDATE_STEP, {"_step_run_id": step_run_id, **fields})
+            active = connection.execute(_ACTIVE_ON_TARGET, {"_target": target}).all()
             now = time.time()
             live = [(c, m) for c, m, *holder in active if Holder(*holder).live(now)]
-            if sum(c for c, _ in live) + cores > capacity:
-                return False
-            if memory_gb and memory_capacity_gb and sum(m or 0.0 for _, m in live) + memory_gb > memory_capacity_gb:
-                return False
-            _core(s).execute(
-                update(_STEPS)
-                .where(_STEPS.c.id == step_run_id)
-                .values(status=RunStatus.PREPARING.value, cores=cores, memory_gb=memory_gb)
+            free = sum(c for c, _ in live) + cores <= capacity and not (
+                memory_gb and memory_capacity_gb and sum(m or 0.0 for _, m in live) + memory_gb > memory_capacity_gb
             )
-            self._add_events(
-                s, run_id, [NewEvent("step_status", {"step": name, "status": RunStatus.PREPARING.value}, step_run_id)]
-            )
-            return True
+            if free:
+                connection.execute(
+                    _UPDATE_STEP,
+                    {
+                        "_step_run_id": step_run_id,
+                        "status": RunStatus.PREPARING.value,
+                        "cores": cores,
+                        "memory_gb": memory_gb,
+                    },
+                )
+                preparing = NewEvent("step_status", {"step": name, "status": RunStatus.PREPARING.value}, step_run_id)
+                before = [*before, preparing]
+            self._add_events(connection, run_id, before)
+            return bool(free)
 
     def request_cancel(self, run_id: str) -> None:
-        with self.db.writing() as s:
-            _core(s).execute(update(_RUNS).where(_RUNS.c.id == run_id).values(cancel_requested=True))
+        with self.db.writing_core() as connection:
+            connection.execute(_UPDATE_RUN, {"_run_id": run_id, "cancel_requested": True})
 
     def cancel_requested(self, run_id: str) -> bool:
-        with self.db.reading() as s:
-            return bool(s.scalar(select(models.PipelineRun.cancel_requested).where(models.PipelineRun.id == run_id)))
+        with self.db.reading_core() as connection:
+            return bool(connection.execute(_CANCEL_REQUESTED, {"_run_id": run_id}).scalar())
 
     def cancel_unstarted(self, run_id: str, reason: str) -> None:
         """End a run that no runner drives: every step not yet ended, and the run, become Canceled."""
@@ -462,10 +473,11 @@ class RunsStore:
     # events and metrics --------------------------------------------------------------------------
     def add_events(self, run_id: str, events: Sequence[NewEvent]) -> None:
         if events:
-            with self.db.writing() as s:
-                self._add_events(s, run_id, events)
+            with self.db.writing_core() as connection:
+                self._add_events(connection, run_id, events)
 
-    def _add_events(self, s: Any, run_id: str, events: Sequence[NewEvent]) -> None:
+    @staticmethod
+    def _add_events(connection: Connection, run_id: str, events: Sequence[NewEvent]) -> None:
         if not events:
             return
         now = time.time()
@@ -479,7 +491,7 @@ class RunsStore:
             }
             for e in events
         ]
-        _core(s).execute(insert(_EVENTS), rows)
+        connection.execute(_INSERT_EVENTS, rows)
 
     def events_after(self, run_id: str, after_id: int, limit: int = 1000) -> list[models.Event]:
         with self.db.reading() as s:
@@ -503,7 +515,7 @@ class RunsStore:
         file has been read) so that a runner taking over reads on from there."""
         with self.db.writing() as s:
             s.add_all(metrics)
-            self._add_events(s, run_id, events)
+            self._add_events(_core(s), run_id, events)
             if read_to is not None:
                 _core(s).execute(update(_STEPS).where(_STEPS.c.id == read_to[0]).values(events_offset=read_to[1]))
 
@@ -524,14 +536,14 @@ class RunsStore:
 
     def update_step(self, step_run_id: str, event: NewEvent | None = None, **fields: Any) -> None:
         """Change a step run's columns, with an event of its run in the same transaction."""
-        with self.db.writing() as s:
+        with self.db.writing_core() as connection:
             # Its run's id alone, not the whole row (its components can be a dataset's thousands of files).
-            run_id = _core(s).execute(select(_STEPS.c.pipeline_run_id).where(_STEPS.c.id == step_run_id)).scalar()
+            run_id = connection.execute(_STEP_RUN_ID, {"_step_run_id": step_run_id}).scalar()
             if run_id is None:
                 raise RunNotFoundError(step_run_id)
-            _core(s).execute(update(_STEPS).where(_STEPS.c.id == step_run_id).values(**fields))
+            connection.execute(_UPDATE_STEP, {"_step_run_id": step_run_id, **fields})
             if event is not None:
-                self._add_events(s, run_id, [event])
+                self._add_events(connection, run_id, [event])
 
     def merge_run_tags(self, run_id: str, tags: dict[str, str]) -> None:
         with self.db.writing() as s:
@@ -540,5 +552,5 @@ class RunsStore:
                 row.tags = {**row.tags, **tags}
 
     def update_run(self, run_id: str, **fields: Any) -> None:
-        with self.db.writing() as s:
-            _core(s).execute(update(_RUNS).where(_RUNS.c.id == run_id).values(**fields))
+        with self.db.writing_core() as connection:
+            connection.execute(_UPDATE_RUN, {"_run_id": run_id, **fields})
