@@ -2,8 +2,8 @@
 
 A 100-step chain runs with its runner on a thread of this process (`DUTO_RUNNER=thread`), so that the calls it makes
 can be timed where they happen: every DB transaction (`Database.reading`/`writing` and their Core forms, SQLAlchemy's
-work and SQLite's), every file and folder made, opened, linked, copied, renamed or removed, and the fork and exec of each
-step's process. Only the runner thread's calls count, each once (a file opened inside a transaction counts as the
+work and SQLite's), every file and folder made, opened, linked, copied, renamed or removed, and the fork and exec of
+each step's process. Only the runner thread's calls count, each once (a file opened inside a transaction counts as the
 DB); the runner's time waiting for its steps' processes to end is left out. "rest" is what is left of the runner's
 wall time: deciding, planning, events, Python between the calls. The runner's CPU time is given beside it.
 
