@@ -1,4 +1,5 @@
-"""Leases on runs: who may take a run, and the fence that stops a runner that lost it from writing."""
+"""Leases on runs: who may take a run, and the fence that stops a runner that lost it from writing (through the
+ORM Session or the Core connection its per-step writes use)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import pytest
 
 from conftest import dead_pid
 from duto.errors import LeaseLostError
+from duto.graph.status import RunStatus
 from duto.processes import machine_id
 from duto.storage.lease_store import Holder, LeaseStore
+from duto.storage.reuse_store import ReuseStore
 from duto.storage.runs_store import new_id
 
 
@@ -80,3 +83,28 @@ def test_runs_to_drive_are_the_undriven_ones(ws):
     leases.hand_off(handed, "submitter")
     assert set(leases.runs_to_drive()) == {fresh, crashed, handed}
     assert set(leases.runs_to_drive(unclaimed_after=60)) == {crashed}, "a run just submitted waits for its runner"
+
+
+def test_the_runners_core_writes_are_fenced_and_change_nothing_once_the_run_is_taken(ws):
+    leases = LeaseStore(ws.database)
+    store = ws.runs_store
+    run_id = new_id()
+    store.create_pipeline_run(run_id, "e", {"steps": []}, {}, {}, False, False, [("step-1", "a", "local")])
+    assert leases.acquire(run_id, holder("crashed", dead_pid())).taken
+    ws.database.fence = leases.fence(run_id, "crashed")
+    try:
+        store.set_step_status(run_id, "step-1", "a", RunStatus.QUEUED)  # still the owner: allowed
+        assert LeaseStore(ws.database.__class__(ws.database.url)).acquire(run_id, Holder.this_process("new", 30)).taken
+        events = len(store.events_after(run_id, 0))
+        with pytest.raises(LeaseLostError):
+            store.set_step_status(run_id, "step-1", "a", RunStatus.RUNNING, pid=123)
+        with pytest.raises(LeaseLostError):
+            store.claim_slot(run_id, "step-1", "a", "local", capacity=4)
+        with pytest.raises(LeaseLostError):
+            ReuseStore(ws.database).record("f" * 64, "step-1", {})
+    finally:
+        ws.database.fence = None
+    step = store.step_run("step-1")
+    assert (step.status, step.pid) == ("Queued", None)
+    assert len(store.events_after(run_id, 0)) == events, "no event of a refused write is kept"
+    assert ReuseStore(ws.database).entry("f" * 64) is None

@@ -25,7 +25,7 @@ from duto.graph.status import TERMINAL, RunStatus
 from duto.processes import alive, machine_id, signal_tree
 from duto.storage.layout import RunLayout
 from duto.storage.lease_store import Holder, holder_of
-from duto.storage.models import Event
+from duto.storage.runs_store import RunEvent
 from duto.tracking.metrics import aggregate, series
 
 if TYPE_CHECKING:
@@ -247,7 +247,7 @@ class PipelineRun:
             "steps": {s.key: series(r for r in rows if r.run_id == source[s.id]) for s in steps},
         }
 
-    def events_after(self, after_id: int = 0, limit: int = 1000) -> list[Event]:
+    def events_after(self, after_id: int = 0, limit: int = 1000) -> list[RunEvent]:
         """The run's events after the one with id `after_id`, in id order, at most `limit` of them."""
         return self.workspace.runs_store.events_after(self.id, after_id, limit)
 

@@ -19,12 +19,13 @@ from rich.text import Text
 from duto.errors import PipelineRunError, RunTimeoutError
 from duto.graph.status import TERMINAL, RunStatus
 from duto.storage.lease_store import age_seconds, holder_of
-from duto.storage.models import Event
+from duto.storage.runs_store import RunEvent
 
 if TYPE_CHECKING:
     from duto.facade.runs import PipelineRun
 
 POLL_SECONDS = 0.2
+EVENTS_PER_READ = 1000  # a follower reads the events since its last at most this many at a time
 # A run nobody has taken this long after its submit gets a runner from whoever follows it; and a follower
 # starts at most this many runners for a run before it says that they do not take it.
 UNCLAIMED_SECONDS = 10.0
@@ -106,12 +107,12 @@ class RunView:
         self.status = "NotStarted"
         self.reason = ""
 
-    def label(self, event: Event) -> str:
+    def label(self, event: RunEvent) -> str:
         """The step an event is about, as the table names it ("" for an event of the run itself)."""
         view = self.steps.get(event.step_run_id or "")
         return view.name if view is not None else str(event.payload.get("step", ""))
 
-    def apply(self, event: Event) -> None:
+    def apply(self, event: RunEvent) -> None:
         payload = event.payload
         if event.kind == "run_status":
             self.status = payload["status"]
@@ -203,7 +204,7 @@ def follow_run(
             )
             pending.clear()
 
-    def handle(event: Event) -> None:
+    def handle(event: RunEvent) -> None:
         view.apply(event)
         payload: dict[str, Any] = event.payload
         step = view.label(event)
@@ -230,16 +231,18 @@ def follow_run(
         live.start()
     try:
         while True:
-            events = store.events_after(run.id, last_id)
+            # Taken before the read: a commit made while this batch is handled wakes the wait below at once.
+            mark = store.db.commit_mark()
+            events = store.events_after(run.id, last_id, EVENTS_PER_READ)
             for event in events:
                 handle(event)
                 last_id = event.id
             flush()
             refresh()
-            if view.status in TERMINAL and not events:
-                break
-            if events:
-                continue
+            if len(events) == EVENTS_PER_READ:
+                continue  # more are waiting: read on before sleeping
+            if view.status in TERMINAL:
+                break  # the run's final status is the last event its runner writes
             now = time.monotonic()
             if now >= deadline:
                 raise RunTimeoutError(run.id, timeout_seconds, view.status)
@@ -258,7 +261,7 @@ def follow_run(
                     say(Text(f"run {run.id}: {gone}; a new runner takes it over", style="dim"))
                     flush()
                     run.resume()
-            store.db.wait_for_commit(min(now + POLL_SECONDS, deadline))
+            store.db.wait_for_commit(min(now + POLL_SECONDS, deadline), since=mark)
     finally:
         if live is not None:
             live.stop()

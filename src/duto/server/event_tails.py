@@ -26,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from duto.facade.runs import PipelineRun
 from duto.graph.status import TERMINAL
 from duto.server.operations.runs import image_url
-from duto.storage.models import Event
+from duto.storage.runs_store import RunEvent
 
 log = logging.getLogger("duto.server")
 POLL_SECONDS = 0.15
@@ -43,7 +43,7 @@ def sse_text(event_id: int, kind: str, data: dict[str, object]) -> str:
     return f"id: {event_id}\nevent: {kind}\ndata: {json.dumps(data, default=str)}\n\n"
 
 
-def sse_message(event: Event) -> str:
+def sse_message(event: RunEvent) -> str:
     """One server-sent event: its id, its kind, and its payload with the step-run id as JSON data.
 
     A file's place on the server's disk (a log event's `path`) stays on the server: a follower reads the log
@@ -57,7 +57,7 @@ def sse_message(event: Event) -> str:
     return sse_text(event.id, event.kind, {**payload, "step_run_id": event.step_run_id, "created_at": event.created_at})
 
 
-def _is_final(event: Event) -> bool:
+def _is_final(event: RunEvent) -> bool:
     return event.kind == "run_status" and event.payload.get("status") in TERMINAL
 
 

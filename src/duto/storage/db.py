@@ -175,13 +175,17 @@ class Database:
         """A value that changes when a transaction commits (None where that cannot be told without a query)."""
         return self._commit_mark()
 
-    def wait_for_commit(self, until: float) -> None:
+    def wait_for_commit(self, until: float, since: tuple[int, int] | None = None) -> None:
         """Sleep until another transaction may have committed, or until `until` (a `time.monotonic()` value).
 
         On SQLite this watches the WAL file, so a follower of a run sees new events within milliseconds at
-        the cost of a stat; elsewhere it sleeps until `until`. Either way the caller queries afterwards.
+        the cost of a stat; elsewhere it sleeps until `until`. Either way the caller queries afterwards. `since`
+        is a `commit_mark()` taken before the caller's last query: a commit after it, even one made before this
+        call, returns at once.
         """
-        mark = self._commit_mark()
+        mark = since if since is not None else self._commit_mark()
+        if mark is not None and self._commit_mark() != mark:
+            return
         while (left := until - time.monotonic()) > 0:
             time.sleep(min(left, COMMIT_WATCH_SECONDS) if mark is not None else left)
             if mark is not None and self._commit_mark() != mark:

@@ -95,6 +95,27 @@ def _status_values(status: RunStatus, reason: str | None, fields: dict[str, Any]
     return values
 
 
+@dataclass(frozen=True, slots=True)
+class RunEvent:
+    """One event of a run's stream as a follower reads it (the columns of `models.Event`, without an ORM object)."""
+
+    id: int
+    pipeline_run_id: str
+    step_run_id: str | None
+    kind: str
+    payload: dict[str, Any]
+    created_at: float
+
+
+# A follower's query, built once (see the statements above).
+_EVENTS_AFTER = (
+    select(*(_EVENTS.c[name] for name in RunEvent.__slots__))
+    .where(_EVENTS.c.pipeline_run_id == bindparam("_run_id"), _EVENTS.c.id > bindparam("_after_id"))
+    .order_by(_EVENTS.c.id)
+    .limit(bindparam("_limit"))
+)
+
+
 @dataclass(frozen=True)
 class NewEvent:
     kind: str
@@ -493,16 +514,12 @@ class RunsStore:
         ]
         connection.execute(_INSERT_EVENTS, rows)
 
-    def events_after(self, run_id: str, after_id: int, limit: int = 1000) -> list[models.Event]:
-        with self.db.reading() as s:
-            return list(
-                s.scalars(
-                    select(models.Event)
-                    .where(models.Event.pipeline_run_id == run_id, models.Event.id > after_id)
-                    .order_by(models.Event.id)
-                    .limit(limit)
-                )
-            )
+    def events_after(self, run_id: str, after_id: int, limit: int = 1000) -> list[RunEvent]:
+        """The run's events after event `after_id`, oldest first, at most `limit`: what a follower asks at every
+        commit, so one Core query of rows, without ORM objects."""
+        values = {"_run_id": run_id, "_after_id": after_id, "_limit": limit}
+        with self.db.reading_core() as connection:
+            return [RunEvent(*row) for row in connection.execute(_EVENTS_AFTER, values)]
 
     def record_metrics(
         self,
