@@ -31,6 +31,7 @@ from duto.pipeline import Pipeline
 from duto.storage.db import Database
 
 PARTS = ("DB", "files", "spawn", "rest")
+TRANSACTIONS = ("reading", "writing", "reading_core", "writing_core")
 FILE_CALLS: list[tuple[Any, str]] = [
     (os, "mkdir"),
     (os, "replace"),
@@ -85,11 +86,10 @@ class Split:
 @contextmanager
 def instrumented(split: Split) -> Iterator[None]:
     """The runner's DB, file and spawn calls timed into `split` for the block."""
+    # The Core forms exist from the commit that made the runner's writes Core; an earlier tree has the first two.
+    transactions = [name for name in TRANSACTIONS if hasattr(Database, name)]
     patches: list[tuple[Any, str, Any]] = [
-        (Database, "reading", split.transaction("DB", Database.reading)),
-        (Database, "writing", split.transaction("DB", Database.writing)),
-        (Database, "reading_core", split.transaction("DB", Database.reading_core)),
-        (Database, "writing_core", split.transaction("DB", Database.writing_core)),
+        *((Database, name, split.transaction("DB", getattr(Database, name))) for name in transactions),
         (subprocess.Popen, "_execute_child", split.timed("spawn", subprocess.Popen._execute_child)),  # type: ignore[attr-defined]
         (running.RunningSteps, "wait", split.timed("waiting", running.RunningSteps.wait)),
     ]
