@@ -1,5 +1,6 @@
 """The Core write path a runner takes on every step: one connection per transaction, inside a batch the batch's
-own transaction, reuse entries written over, and a follower's wait that misses no commit."""
+own transaction (shared with the batch's ORM writes), reuse entries written over, and a follower's wait that misses
+no commit."""
 
 from __future__ import annotations
 
@@ -30,6 +31,25 @@ def test_a_core_write_inside_a_batch_is_undone_with_the_batch(ws) -> None:
         raise RuntimeError("the batch fails after its writes")
     assert store.step_run(f"{run_id}-s0").status == "NotStarted"
     assert [e.kind for e in store.events_after(run_id, 0)] == ["run_status"]
+
+
+def test_a_batch_is_one_transaction_for_its_orm_and_core_writes_alike(ws) -> None:
+    store = ws.runs_store
+    run_id = make_run(ws)
+    step = f"{run_id}-s0"
+    with pytest.raises(RuntimeError), ws.database.batch():
+        store.merge_run_tags(run_id, {"kept": "no"})  # through the ORM Session the batch makes on demand
+        store.set_step_status(run_id, step, "s0", RunStatus.QUEUED)  # through its Core connection
+        raise RuntimeError("the batch fails after its writes")
+    assert store.pipeline_run(run_id).tags == {} and store.step_run(step).status == "NotStarted"
+
+    with ws.database.batch():
+        store.merge_run_tags(run_id, {"kept": "yes"})
+        store.update_step(step, NewEvent("log", {"after": "tags"}), reason="a Core write after an ORM one")
+        assert store.pipeline_run(run_id).tags == {"kept": "yes"}, "a read in the batch sees its own writes"
+    assert store.pipeline_run(run_id).tags == {"kept": "yes"}
+    assert store.step_run(step).reason == "a Core write after an ORM one"
+    assert store.events_after(run_id, 0)[-1].payload == {"after": "tags"}
 
 
 def test_events_come_back_as_run_events_in_order_after_an_id(ws) -> None:

@@ -193,9 +193,8 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        batch: Session | None = getattr(self._batch, "session", None)
-        if batch is not None:
-            yield batch
+        if self._batch_connection() is not None:
+            yield self._batch_session()
             return
         with self._sessions() as session, session.begin():
             yield session
@@ -203,10 +202,10 @@ class Database:
     @contextmanager
     def writing(self) -> Iterator[Session]:
         """A transaction that takes the write lock at its start, so what it read is still true when it writes."""
-        batch: Session | None = getattr(self._batch, "session", None)
-        if batch is not None:
-            yield batch
-            batch.flush()
+        if self._batch_connection() is not None:
+            session = self._batch_session()
+            yield session
+            session.flush()
             return
         with (
             gate_for(self._gate_file).held() if self._gate_file else contextlib.nullcontext(),  # see write_gate
@@ -221,9 +220,9 @@ class Database:
     def reading_core(self) -> Iterator[Connection]:
         """`reading()` as a SQLAlchemy Core connection: for the statements asked on every step a runner drives,
         where an ORM Session's setup and bookkeeping would cost more than the SQL."""
-        batch: Session | None = getattr(self._batch, "session", None)
+        batch = self._batch_connection(flushed=True)
         if batch is not None:
-            yield batch.connection()
+            yield batch
             return
         with self.engine.connect() as connection:
             yield connection
@@ -235,10 +234,9 @@ class Database:
         For the writes made on every step a runner drives (status changes, events, reuse entries); inside a
         `batch()` it is the batch's connection, after the batch's pending ORM objects are written.
         """
-        batch: Session | None = getattr(self._batch, "session", None)
+        batch = self._batch_connection(flushed=True)
         if batch is not None:
-            batch.flush()
-            yield batch.connection()
+            yield batch
             return
         with (
             gate_for(self._gate_file).held() if self._gate_file else contextlib.nullcontext(),  # see write_gate
@@ -252,15 +250,37 @@ class Database:
     def batch(self) -> Iterator[None]:
         """Make every read and write of this thread inside the block one transaction, committed at its end.
 
-        For a burst of small writes by one process (deciding many steps at once); keep the block short, since
-        it holds the write lock throughout.
+        For a burst of small writes by one process (deciding many steps at once, or a step's commit); keep the
+        block short, since it holds the write lock throughout. The transaction is one Core connection's; an ORM
+        Session joins it only when something in the block reads or writes through `reading()` or `writing()`.
         """
-        if getattr(self._batch, "session", None) is not None:
+        if self._batch_connection() is not None:
             yield
             return
-        with self.writing() as session:
-            self._batch.session = session
+        with self.writing_core() as connection:
+            self._batch.connection, self._batch.session = connection, None
             try:
                 yield
+                if self._batch.session is not None:
+                    self._batch.session.flush()
             finally:
-                self._batch.session = None
+                if self._batch.session is not None:
+                    self._batch.session.close()  # leaves the connection's transaction to the block's end
+                self._batch.connection, self._batch.session = None, None
+
+    def _batch_connection(self, flushed: bool = False) -> Connection | None:
+        """This thread's batch connection, if a batch is open; with `flushed`, after its Session's pending writes."""
+        connection: Connection | None = getattr(self._batch, "connection", None)
+        session: Session | None = getattr(self._batch, "session", None)
+        if flushed and session is not None:
+            session.flush()
+        return connection
+
+    def _batch_session(self) -> Session:
+        """The Session of this thread's batch, made on its first use, in the batch connection's transaction."""
+        session: Session | None = self._batch.session
+        if session is None:
+            session = self._batch.session = Session(
+                bind=self._batch.connection, join_transaction_mode="rollback_only", expire_on_commit=False
+            )
+        return session
