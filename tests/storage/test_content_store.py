@@ -67,6 +67,32 @@ def test_trees_are_stored_once_laid_out_by_links_and_published_atomically(tmp_pa
     assert cas.intact(digest)
 
 
+def test_a_moved_file_becomes_its_blob_by_one_rename_read_only_and_sound(tmp_path, monkeypatch):
+    cas = ContentStore(tmp_path / "cas", FileHasher(tmp_path / "cache.db"))
+    output = tmp_path / "out" / "value.txt"
+    output.parent.mkdir()
+    output.write_text("42")
+    inode = output.stat().st_ino
+    renames: list[tuple[str, str]] = []
+    real_replace = os.replace
+
+    def recording_replace(src, dst):
+        real_replace(src, dst)
+        renames.append((str(src), str(dst)))  # the renames that happened
+
+    monkeypatch.setattr(os, "replace", recording_replace)
+    blob = cas.put_file(output, move=True)
+    # Straight from the step's folder to the blob's name (its fan-out folder made on the way), no temporary.
+    assert renames == [(str(output), str(cas.blob_path(blob)))]
+    assert not output.exists() and cas.blob_path(blob).stat().st_ino == inode
+    assert cas.blob_path(blob).stat().st_mode & 0o222 == 0, "a blob is read-only"
+    assert cas.blob_fault(blob) is None and cas.read_blob(blob) == b"42" and list(cas.tmp.iterdir()) == []
+    again = tmp_path / "again.txt"
+    again.write_text("42")
+    assert cas.put_file(again, move=True) == blob and not again.exists(), "the same bytes: the copy is dropped"
+    assert len(renames) == 1
+
+
 def test_a_changed_blob_is_not_sound_and_verify_and_gc_clean_up(tmp_path):
     cas = ContentStore(tmp_path / "cas", FileHasher(tmp_path / "cache.db"))
     folder = tmp_path / "out"

@@ -85,7 +85,8 @@ class ContentStore:
         return self.blob_path(digest).is_file()
 
     def _publish_blob(self, staged: Path, digest: str) -> None:
-        """Give a staged blob its name (replacing a corrupt one) and record its stat as the mark of a sound blob.
+        """Give a whole, private file its blob name by one rename (replacing a corrupt blob) and record its stat
+        as the mark of a sound blob. A rename that fails leaves the file where it was, read-only.
 
         The stat is recorded a moment after the rename, with no check that nobody wrote in between: the blob
         is new, and nothing outside this process knows its name yet.
@@ -132,19 +133,20 @@ class ContentStore:
             digest = hash_file_uncached(path)
             if self.blob_sound(digest):
                 path.unlink()
-                return digest
-            staged = self.tmp / temporary_name(digest)
-            os.replace(path, staged)
-        else:
-            digest = self.hasher.digest(path)
-            if self.blob_sound(digest):
-                return digest
-            staged = self.tmp / temporary_name(digest)
-            try:
-                shutil.copyfile(path, staged)
-            except BaseException:
-                staged.unlink(missing_ok=True)
-                raise
+            else:
+                # Renamed straight to the blob's name: the file is whole already, so no stop under a
+                # temporary name is needed (one rename, not two).
+                self._publish_blob(path, digest)
+            return digest
+        digest = self.hasher.digest(path)
+        if self.blob_sound(digest):
+            return digest
+        staged = self.tmp / temporary_name(digest)
+        try:
+            shutil.copyfile(path, staged)
+        except BaseException:
+            staged.unlink(missing_ok=True)
+            raise
         self._publish_blob(staged, digest)
         return digest
 
