@@ -292,6 +292,17 @@ class ContentStore:
         if executable:
             dest.chmod(0o755)
 
+    def link_back(self, digest: str, target: Path) -> None:
+        """Lay a stored output out again where `put_output` moved it from (its folders are still there), as hard
+        links of its blobs: that output's place in the step's folder becomes a laid-out copy to publish by a
+        rename, with no staging folder to make.
+
+        Raises:
+            StoreDamagedError: a blob is missing or corrupt.
+        """
+        for rel, blob in self.files_of(digest).items():
+            self._place(blob, target / rel if rel else target, link=True, executable=False)
+
     def copy_blob(self, digest: str, target: Path) -> None:
         """A private copy of one blob at `target`.
 
