@@ -7,7 +7,7 @@ import pytest
 
 from duto import Experiment
 from duto.errors import StepRunError
-from duto.execution.commit import StagedOutputs, _stage
+from duto.execution.commit import StagedOutputs, _store_and_stage
 from duto.pipeline import OutputFileDatasetConfig, Pipeline, PipelineData
 from duto.pipeline.steps import PythonScriptStep
 from duto.storage.cas import ContentStore
@@ -155,8 +155,8 @@ def test_an_output_staged_in_the_step_folder_is_published_whole_by_its_promotion
         (written / "deep").mkdir(parents=True)
         (written / "top.txt").write_text("top")
         (written / "deep" / "low.txt").write_text("low")
-        digest = cas.put_output(written)
-        staged = StagedOutputs(cas, staged=[(_stage(cas, digest, written, final, plain=True), final)])
+        digest, staging = _store_and_stage(cas, written, final)
+        staged = StagedOutputs(cas, staged=[(staging, final)])
         assert staged.staged == [(written, final)] and not final.exists(), "staged where the step wrote it"
         assert (written / "deep" / "low.txt").read_text() == "low"
         if outcome == "discarded":

@@ -103,12 +103,12 @@ def stage_outputs(
         backend = datastores[datastore]
         try:
             _refuse_special_files(written, output.name)
-            plain = _plain(written)
-            digest = cas.put_output(written)
             if backend.is_local:
                 final = backend.local_path(path)
-                result.staged.append((_stage(cas, digest, written, final, plain), final))
+                digest, staging = _store_and_stage(cas, written, final)
+                result.staged.append((staging, final))
             else:
+                digest = cas.put_output(written)
                 result.uploads.append((backend, path, digest))
         except (OSError, CommitError) as exc:
             result.discard()
@@ -119,18 +119,19 @@ def stage_outputs(
     return result
 
 
-def _stage(cas: ContentStore, digest: str, written: Path, final: Path, plain: bool) -> Path:
-    """Lay a stored output out under a name its final place is given by one rename; returns that name.
+def _store_and_stage(cas: ContentStore, written: Path, final: Path) -> tuple[str, Path]:
+    """Store an output and lay it out under a name its final place is given by one rename; returns its digest
+    and that name.
 
-    On the final place's filesystem, the place the step wrote it becomes that copy again (its files links of
-    their blobs), so no staging folder is made beside the final place. Else, or when the step's folder holds
-    what the output's manifest has no room for (an empty folder, a symbolic link), it is staged beside it.
+    On the final place's filesystem, the place the step wrote it becomes that copy (its files links of their
+    blobs), so no staging folder is made beside the final place. Else, or when the step's folder holds what
+    the output's manifest has no room for (an empty folder, a symbolic link), it is staged beside it.
     """
     final.parent.mkdir(parents=True, exist_ok=True)
-    if plain and os.stat(final.parent).st_dev == os.stat(written.parent).st_dev:
-        cas.link_back(digest, written)
-        return written
-    return cas.stage(digest, final)
+    if _plain(written) and os.stat(final.parent).st_dev == os.stat(written.parent).st_dev:
+        return cas.put_in_place(written), written
+    digest = cas.put_output(written)
+    return digest, cas.stage(digest, final)
 
 
 def _plain(written: Path) -> bool:

@@ -292,16 +292,47 @@ class ContentStore:
         if executable:
             dest.chmod(0o755)
 
-    def link_back(self, digest: str, target: Path) -> None:
-        """Lay a stored output out again where `put_output` moved it from (its folders are still there), as hard
-        links of its blobs: that output's place in the step's folder becomes a laid-out copy to publish by a
-        rename, with no staging folder to make.
+    def put_in_place(self, path: Path) -> str:
+        """Store what a step wrote at an output path (a file, or a folder of files and non-empty folders) and
+        leave it there as a laid-out copy of the stored output, each file a hard link of its blob: published by
+        a rename, with no staging folder to make. Its files must be private, as for `put_output`.
 
-        Raises:
-            StoreDamagedError: a blob is missing or corrupt.
+        A file whose bytes are new becomes its blob by one link, made read-only first; one whose bytes are in
+        the store already gives way to a link of that blob.
         """
-        for rel, blob in self.files_of(digest).items():
-            self._place(blob, target / rel if rel else target, link=True, executable=False)
+        if path.is_file():
+            st = path.stat()
+            digest = self._keep_as_blob(path)
+            return self.put_manifest(
+                {"kind": "file", "digest": digest, "size": st.st_size, "executable": bool(st.st_mode & stat.S_IXUSR)}
+            )
+        entries: dict[str, dict[str, Any]] = {}
+        for rel in _walk(path):
+            st = (path / rel).stat()
+            executable = bool(st.st_mode & stat.S_IXUSR)
+            entries[rel] = {"digest": self._keep_as_blob(path / rel), "size": st.st_size, "executable": executable}
+        return self.put_manifest({"kind": "tree", "files": entries})
+
+    def _keep_as_blob(self, path: Path) -> str:
+        digest = hash_file_uncached(path)
+        if not self.blob_sound(digest):
+            target = self.blob_path(digest)
+            os.chmod(path, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)  # as `_publish_blob` does
+            try:
+                try:
+                    os.link(path, target)
+                except FileNotFoundError:  # its fan-out folder, made the first time only
+                    target.parent.mkdir(exist_ok=True)
+                    os.link(path, target)
+                self.hasher.record_blob(digest, BlobState.of(os.stat(target)))
+                return digest
+            except FileExistsError:
+                pass  # a corrupt blob under that name, or another writer's sound one made a moment ago
+            if not self.blob_sound(digest):
+                self._publish_blob(path, digest)  # the file replaces the corrupt blob, and is linked back below
+        path.unlink(missing_ok=True)
+        self._place(digest, path, link=True, executable=False)
+        return digest
 
     def copy_blob(self, digest: str, target: Path) -> None:
         """A private copy of one blob at `target`.
