@@ -21,6 +21,7 @@ from duto import Run
 run = Run.get_context()
 run.log("experiment", run.experiment.name)
 run.log("parent", run.parent.id)
+run.log("inputs", len(run.input_datasets))
 os.makedirs(sys.argv[1], exist_ok=True)
 open(os.path.join(sys.argv[1], "a.txt"), "w").write("from a")
 """
@@ -84,9 +85,11 @@ def test_job_log_experiment_parent_and_inputs(run) -> None:
     assert log[-2:] == ["Running", "Finished (exit code 0)"]
     assert any(line.startswith("fingerprint ") for line in log)
     assert run.experiment.name == a.experiment.name == "runs"
-    assert a.get_metrics() == {"experiment": "runs", "parent": run.id}
+    assert a.get_metrics() == {"experiment": "runs", "parent": run.id, "inputs": 0}
     assert b.get_metrics()["inputs"] == ["ab"]
     assert list(b.input_datasets) == ["ab"] and Path(b.input_datasets["ab"], "a.txt").is_file()
+    # A step with no inputs gets no map file (one file fewer to make per step) and still reads {}.
+    assert a.input_datasets == {} and not a.layout.inputs_map.exists() and b.layout.inputs_map.is_file()
 
 
 def test_a_reused_step_keeps_its_outputs_inputs_and_says_so_in_its_job_log(ws, write_script, run) -> None:

@@ -67,6 +67,79 @@ def test_trees_are_stored_once_laid_out_by_links_and_published_atomically(tmp_pa
     assert cas.intact(digest)
 
 
+def test_a_moved_file_becomes_its_blob_by_one_rename_read_only_and_sound(tmp_path, monkeypatch):
+    cas = ContentStore(tmp_path / "cas", FileHasher(tmp_path / "cache.db"))
+    output = tmp_path / "out" / "value.txt"
+    output.parent.mkdir()
+    output.write_text("42")
+    inode = output.stat().st_ino
+    renames: list[tuple[str, str]] = []
+    real_replace = os.replace
+
+    def recording_replace(src, dst):
+        real_replace(src, dst)
+        renames.append((str(src), str(dst)))  # the renames that happened
+
+    monkeypatch.setattr(os, "replace", recording_replace)
+    blob = cas.put_file(output, move=True)
+    # Straight from the step's folder to the blob's name (its fan-out folder made on the way), no temporary.
+    assert renames == [(str(output), str(cas.blob_path(blob)))]
+    assert not output.exists() and cas.blob_path(blob).stat().st_ino == inode
+    assert cas.blob_path(blob).stat().st_mode & 0o222 == 0, "a blob is read-only"
+    assert cas.blob_fault(blob) is None and cas.read_blob(blob) == b"42" and list(cas.tmp.iterdir()) == []
+    again = tmp_path / "again.txt"
+    again.write_text("42")
+    assert cas.put_file(again, move=True) == blob and not again.exists(), "the same bytes: the copy is dropped"
+    assert len(renames) == 1
+
+
+def test_an_output_stored_in_place_stays_as_links_of_its_blobs_by_one_link_each(tmp_path, monkeypatch):
+    cas = ContentStore(tmp_path / "cas", FileHasher(tmp_path / "cache.db"))
+    out = tmp_path / "out"
+    (out / "deep").mkdir(parents=True)
+    (out / "new.txt").write_text("new bytes")
+    (out / "deep" / "known.txt").write_text("known bytes")
+    (out / "deep" / "corrupt.txt").write_text("corrupt me")
+    known = cas.put_file(out / "deep" / "known.txt", move=False)
+    corrupt = cas.put_file(out / "deep" / "corrupt.txt", move=False)
+    blob = cas.blob_path(corrupt)
+    blob.chmod(0o644)
+    blob.write_text("corrupt!!!")  # same size, other bytes
+    made: list[tuple[str, str]] = []
+    real_link, real_replace = os.link, os.replace
+
+    def recording(real, kind):
+        def call(src, dst):
+            real(src, dst)
+            made.append((kind, os.path.basename(dst)))
+
+        return call
+
+    monkeypatch.setattr(os, "link", recording(real_link, "link"))
+    monkeypatch.setattr(os, "replace", recording(real_replace, "replace"))
+    digest = cas.put_in_place(out)
+    files = cas.files_of(digest)
+    assert files.keys() == {"new.txt", "deep/known.txt", "deep/corrupt.txt"} and files["deep/known.txt"] == known
+    # new bytes: one link and no rename; known bytes: a link of the blob in the file's place; a corrupt blob:
+    # replaced by the file, linked back
+    new, manifest = files["new.txt"], f"{digest}.json"
+    assert (
+        [(kind, name) for kind, name in made if ".tmp-" not in name]
+        == [
+            ("link", new[2:]),  # new bytes: the file becomes its blob by one link, and stays
+            ("replace", corrupt[2:]),  # a corrupt blob: the file replaces it, then is linked back
+            ("link", "corrupt.txt"),
+            ("link", "known.txt"),  # known bytes: a link of the blob in the file's place
+            ("replace", manifest),
+        ]
+    )
+    for rel, found in files.items():
+        assert (out / rel).stat().st_ino == cas.blob_path(found).stat().st_ino, rel
+        assert cas.blob_path(found).stat().st_mode & 0o222 == 0, "a blob is read-only"
+    assert cas.intact(digest) and (out / "deep" / "corrupt.txt").read_text() == "corrupt me"
+    assert list(cas.tmp.iterdir()) == []
+
+
 def test_a_changed_blob_is_not_sound_and_verify_and_gc_clean_up(tmp_path):
     cas = ContentStore(tmp_path / "cas", FileHasher(tmp_path / "cache.db"))
     folder = tmp_path / "out"

@@ -1,5 +1,5 @@
-"""Committing a succeeded step's outputs: stored by content, staged beside their final places, recorded in the
-DB, then promoted to those places by one rename each.
+"""Committing a succeeded step's outputs: stored by content, staged (laid out again where the step wrote them,
+or beside their final places), recorded in the DB, then promoted to those places by one rename each.
 
 The DB record (the step Finished with its outputs, and its reuse entry, in one transaction) is the commit:
 before it nothing is under a final name, and after it every output is whole in the content store. Promotion
@@ -48,8 +48,8 @@ class OutputsNotWrittenError(CommitError):
 
 @dataclass
 class StagedOutputs:
-    """A step's outputs, stored and laid out under temporary names beside their final places (an object
-    store's: uploaded once they are promoted)."""
+    """A step's outputs, stored and laid out under names that are not final (in the step's folder, or temporary
+    ones beside their final places; an object store's: uploaded once they are promoted)."""
 
     cas: ContentStore
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> datastore, path, digest
@@ -103,11 +103,12 @@ def stage_outputs(
         backend = datastores[datastore]
         try:
             _refuse_special_files(written, output.name)
-            digest = cas.put_output(written)
             if backend.is_local:
                 final = backend.local_path(path)
-                result.staged.append((cas.stage(digest, final), final))
+                digest, staging = _store_and_stage(cas, written, final)
+                result.staged.append((staging, final))
             else:
+                digest = cas.put_output(written)
                 result.uploads.append((backend, path, digest))
         except (OSError, CommitError) as exc:
             result.discard()
@@ -116,6 +117,36 @@ def stage_outputs(
             raise CommitError(_why(output.name, exc)) from exc
         result.outputs[output.name] = {"datastore": datastore, "path": path, "digest": digest}
     return result
+
+
+def _store_and_stage(cas: ContentStore, written: Path, final: Path) -> tuple[str, Path]:
+    """Store an output and lay it out under a name its final place is given by one rename; returns its digest
+    and that name.
+
+    On the final place's filesystem, the place the step wrote it becomes that copy (its files links of their
+    blobs), so no staging folder is made beside the final place. Else, or when the step's folder holds what
+    the output's manifest has no room for (an empty folder, a symbolic link), it is staged beside it.
+    """
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if _plain(written) and os.stat(final.parent).st_dev == os.stat(written.parent).st_dev:
+        return cas.put_in_place(written), written
+    digest = cas.put_output(written)
+    return digest, cas.stage(digest, final)
+
+
+def _plain(written: Path) -> bool:
+    """Whether an output is files in folders alone, each folder holding something: laid out again from its
+    manifest, it is what the step wrote."""
+    if written.is_symlink():
+        return False
+    if not written.is_dir():
+        return True
+    for dirpath, dirnames, filenames in os.walk(written):
+        if not dirnames and not filenames:
+            return False
+        if any(os.path.islink(os.path.join(dirpath, name)) for name in [*dirnames, *filenames]):
+            return False
+    return True
 
 
 def _written(path: Path) -> bool:

@@ -479,10 +479,11 @@ def prepare(
             FILES_ENV: str(layout.files),
             RUN_ID_ENV: step_run_id,
             PARENT_ID_ENV: pipeline_run_id,
-            INPUTS_ENV: str(_write_inputs(layout, input_paths)),
             "PYTHONUNBUFFERED": "1",
         }
     )
+    if input_paths:  # a step with no inputs has no map: `Run.input_datasets` is {} then, in the step and after
+        env[INPUTS_ENV] = str(_write_inputs(layout, input_paths))
     tabular = {spec.name: spec.source["tabular"] for spec in step.inputs if spec.source.get("direct")}
     if tabular:
         layout.tabular_inputs.write_text(json.dumps(tabular))

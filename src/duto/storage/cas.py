@@ -85,7 +85,8 @@ class ContentStore:
         return self.blob_path(digest).is_file()
 
     def _publish_blob(self, staged: Path, digest: str) -> None:
-        """Give a staged blob its name (replacing a corrupt one) and record its stat as the mark of a sound blob.
+        """Give a whole, private file its blob name by one rename (replacing a corrupt blob) and record its stat
+        as the mark of a sound blob. A rename that fails leaves the file where it was, read-only.
 
         The stat is recorded a moment after the rename, with no check that nobody wrote in between: the blob
         is new, and nothing outside this process knows its name yet.
@@ -132,19 +133,20 @@ class ContentStore:
             digest = hash_file_uncached(path)
             if self.blob_sound(digest):
                 path.unlink()
-                return digest
-            staged = self.tmp / temporary_name(digest)
-            os.replace(path, staged)
-        else:
-            digest = self.hasher.digest(path)
-            if self.blob_sound(digest):
-                return digest
-            staged = self.tmp / temporary_name(digest)
-            try:
-                shutil.copyfile(path, staged)
-            except BaseException:
-                staged.unlink(missing_ok=True)
-                raise
+            else:
+                # Renamed straight to the blob's name: the file is whole already, so no stop under a
+                # temporary name is needed (one rename, not two).
+                self._publish_blob(path, digest)
+            return digest
+        digest = self.hasher.digest(path)
+        if self.blob_sound(digest):
+            return digest
+        staged = self.tmp / temporary_name(digest)
+        try:
+            shutil.copyfile(path, staged)
+        except BaseException:
+            staged.unlink(missing_ok=True)
+            raise
         self._publish_blob(staged, digest)
         return digest
 
@@ -289,6 +291,48 @@ class ContentStore:
         shutil.copyfile(source, dest)
         if executable:
             dest.chmod(0o755)
+
+    def put_in_place(self, path: Path) -> str:
+        """Store what a step wrote at an output path (a file, or a folder of files and non-empty folders) and
+        leave it there as a laid-out copy of the stored output, each file a hard link of its blob: published by
+        a rename, with no staging folder to make. Its files must be private, as for `put_output`.
+
+        A file whose bytes are new becomes its blob by one link, made read-only first; one whose bytes are in
+        the store already gives way to a link of that blob.
+        """
+        if path.is_file():
+            st = path.stat()
+            digest = self._keep_as_blob(path)
+            return self.put_manifest(
+                {"kind": "file", "digest": digest, "size": st.st_size, "executable": bool(st.st_mode & stat.S_IXUSR)}
+            )
+        entries: dict[str, dict[str, Any]] = {}
+        for rel in _walk(path):
+            st = (path / rel).stat()
+            executable = bool(st.st_mode & stat.S_IXUSR)
+            entries[rel] = {"digest": self._keep_as_blob(path / rel), "size": st.st_size, "executable": executable}
+        return self.put_manifest({"kind": "tree", "files": entries})
+
+    def _keep_as_blob(self, path: Path) -> str:
+        digest = hash_file_uncached(path)
+        if not self.blob_sound(digest):
+            target = self.blob_path(digest)
+            os.chmod(path, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)  # as `_publish_blob` does
+            try:
+                try:
+                    os.link(path, target)
+                except FileNotFoundError:  # its fan-out folder, made the first time only
+                    target.parent.mkdir(exist_ok=True)
+                    os.link(path, target)
+                self.hasher.record_blob(digest, BlobState.of(os.stat(target)))
+                return digest
+            except FileExistsError:
+                pass  # a corrupt blob under that name, or another writer's sound one made a moment ago
+            if not self.blob_sound(digest):
+                self._publish_blob(path, digest)  # the file replaces the corrupt blob, and is linked back below
+        path.unlink(missing_ok=True)
+        self._place(digest, path, link=True, executable=False)
+        return digest
 
     def copy_blob(self, digest: str, target: Path) -> None:
         """A private copy of one blob at `target`.
