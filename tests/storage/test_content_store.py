@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import blake3
 import pytest
@@ -239,3 +240,32 @@ def test_a_read_budget_leaves_a_file_past_it_unread(tmp_path):
     hasher.read_budget = None
     assert hasher.digest(big) == blake3.blake3(b"b" * 1000).hexdigest()
     hasher.close()
+
+
+def test_a_manifest_read_sound_is_read_again_only_when_its_file_changed(tmp_path, monkeypatch):
+    cas = ContentStore(tmp_path / "cas", FileHasher(tmp_path / "cache.db"))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "a.txt").write_text("a")
+    digest = cas.put_tree(folder, move=False)
+    reads: list[str] = []
+    real_read = Path.read_bytes
+
+    def counted(self):  # type: ignore[no-untyped-def]
+        reads.append(self.name)
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counted)
+    manifest_file = f"{digest}.json"
+    assert cas.files_of(digest) == cas.files_of(digest) != {}
+    assert reads.count(manifest_file) == 1, "the second read is answered from what the first found"
+
+    path = cas.manifests / manifest_file
+    original = path.read_bytes()
+    path.chmod(0o644)
+    path.write_bytes(b"{}")  # written over: a new stat, read and hashed again, found corrupt
+    assert cas.manifest(digest) is None and cas.manifest_fault(digest) == Fault("manifest", digest, "corrupt")
+    path.write_bytes(original)
+    assert cas.manifest(digest) is not None
+    path.unlink()
+    assert cas.manifest(digest) is None and cas.manifest_fault(digest) == Fault("manifest", digest, "missing")

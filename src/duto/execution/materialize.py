@@ -396,13 +396,15 @@ def prepare(
     interpreter: Interpreter,
     experiment: tuple[str, str] | None = None,
     fingerprinted: InputDigests | None = None,
+    laid_out: bool = False,
 ) -> PreparedStep:
     """Lay out a step run's folder and resolve its command; `ids` is (pipeline run id, step run id), `experiment`
     (experiment name, workspace root) for `Run.get_context().experiment`, `fingerprinted` the digests the step's
-    fingerprint took for the URLs it reads (see `place_input`)."""
+    fingerprint took for the URLs it reads (see `place_input`), `laid_out` whether `lay_out_ahead` made the
+    folder, its code included, for this attempt."""
     pipeline_run_id, step_run_id = ids
-    layout.root.mkdir(parents=True, exist_ok=True)
-    layout.outputs.mkdir(exist_ok=True)
+    if not laid_out:
+        _lay_out_folder(layout)
     if step.processes > 1 and step.parallel_run is None:  # a parallel run starts its nodes itself
         with layout.std_log.open("a") as log:
             log.write(
@@ -410,11 +412,8 @@ def prepare(
                 "process_count_per_node times node_count); duto runs one process of the step, so the step "
                 "should not wait for its peers\n"
             )
-    if step.snapshot is not None:
-        # Copies, not links: a step that rewrites its own files must not change the stored snapshot.
-        cas.materialize(step.snapshot, layout.code, link=False)
-    else:
-        layout.code.mkdir(exist_ok=True)
+    if not laid_out:
+        _lay_out_code(step, layout, cas)
     mounted: list[str] = []
     input_paths = {
         spec.name: at_path_on_compute(
@@ -493,6 +492,32 @@ def prepare(
     if docker_image:
         command = _in_docker(docker_image, command, layout, env, list(input_paths.values()))
     return PreparedStep(command, env, layout.code, input_paths, output_paths, mounted)
+
+
+def lay_out_ahead(step: StepSpec, layout: StepLayout, cas: ContentStore) -> None:
+    """Make what of a step's folder does not depend on its inputs (the folder, `outputs/`, its copy of the code,
+    an empty log) before the step can start, while the steps it waits on still run: `prepare(laid_out=True)` then
+    makes only what does, and the step starts sooner once they end.
+
+    Raises:
+        StoreDamagedError: the step's snapshot is damaged (`prepare` finds it again and fails the step).
+    """
+    _lay_out_folder(layout)
+    _lay_out_code(step, layout, cas)
+    layout.std_log.touch()
+
+
+def _lay_out_folder(layout: StepLayout) -> None:
+    layout.root.mkdir(parents=True, exist_ok=True)
+    layout.outputs.mkdir(exist_ok=True)
+
+
+def _lay_out_code(step: StepSpec, layout: StepLayout, cas: ContentStore) -> None:
+    if step.snapshot is not None:
+        # Copies, not links: a step that rewrites its own files must not change the stored snapshot.
+        cas.materialize(step.snapshot, layout.code, link=False)
+    else:
+        layout.code.mkdir(exist_ok=True)
 
 
 def _in_docker(image: str, command: list[str], layout: StepLayout, env: dict[str, str], inputs: list[str]) -> list[str]:

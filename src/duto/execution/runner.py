@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import time
 import traceback
@@ -28,7 +29,7 @@ from duto.execution.commit import CommitError, disk_full_in, lay_out, stage_outp
 from duto.execution.decisions import Decision, ReuseDecisions, RunContext
 from duto.execution.interpreters import Building, Interpreters
 from duto.execution.lease import RunLease
-from duto.execution.materialize import InputDigests, InputError, PreparedStep, prepare
+from duto.execution.materialize import InputDigests, InputError, PreparedStep, lay_out_ahead, prepare
 from duto.execution.parallel_run import PARALLEL_RUN, THRESHOLD_EXIT, assemble, scored_items, scoring_key
 from duto.execution.parallel_run import plan as plan_parallel_run
 from duto.execution.recovery import GOING, recover
@@ -60,6 +61,8 @@ SUBMIT_HASHING_BYTES = 64 * 1024 * 1024
 CANCEL_CHECK_SECONDS = 0.2
 # How long after its decision a starting step's watch may begin from the stats the decision hashed by.
 HASHED_STATES_FRESH_SECONDS = 2.0
+# How many steps' folders a turn of the loop makes ahead, while the steps they wait on run (see _lay_out_ahead).
+LAY_OUT_AHEAD_STEPS = 4
 
 
 class RunnerStopped(Exception):
@@ -266,7 +269,49 @@ class Runner:
             if not self.running.states and not waiting and not any(self.queues.values()):
                 self._end_unreachable()
                 return False
+            self._lay_out_ahead()
             self._wait()
+
+    def _lay_out_ahead(self) -> None:
+        """Make the folders of the steps that wait only on running steps (a few a turn), while those run: what a
+        step's start makes before its process (its folder, code and log) is then off the path from the end of
+        the step before it to its own start. Their inputs are laid out when they start, as for any step."""
+        made = 0
+        running = self.running.states
+        for key in list(running):
+            for dependent in self.dependents[key]:
+                state = self.steps[dependent]
+                if made >= LAY_OUT_AHEAD_STEPS:
+                    return
+                if (
+                    state.ahead_tried
+                    or state.status != RunStatus.NOT_STARTED
+                    or state.attempt
+                    or state.spec.kind == DATA_TRANSFER
+                    or not self.pending[dependent] <= running.keys()
+                ):
+                    continue
+                state.ahead_tried = True
+                made += 1
+                try:
+                    lay_out_ahead(state.spec, state.layout, self.cas)
+                except (DutoError, OSError) as exc:
+                    log.debug("step %s: its folder is made when it starts (%s)", state.spec.name, exc)
+                    continue
+                state.laid_out = True
+
+    def _drop_laid_out(self, state: StepState) -> None:
+        """Remove the folder made ahead for a step that ended without starting (reused, or canceled), unless
+        something was written to its log (an environment's build)."""
+        if not state.laid_out or state.attempt:
+            return
+        state.laid_out = False
+        try:
+            if state.layout.std_log.stat().st_size:
+                return
+        except FileNotFoundError:
+            pass
+        shutil.rmtree(state.layout.root, ignore_errors=True)
 
     def _wait(self) -> None:
         now = time.monotonic()
@@ -496,7 +541,9 @@ class Runner:
                 state.interpreter or Interpreters.runners_own(),
                 (self.experiment_name, str(self.config.root)),
                 InputDigests.of(state.components, self.config.default_datastore),
+                laid_out=state.laid_out,
             )
+            state.laid_out = False  # made for this attempt; a retry's folder is made again
             # The stats the decision took stand for what the fingerprint says the step reads, when it was made
             # moments ago; a step that waited longer (for a slot, or a claim) is watched from a stat now.
             fresh = time.monotonic() - state.decided_at < HASHED_STATES_FRESH_SECONDS
@@ -730,6 +777,7 @@ class Runner:
                 self.stopped_by = state.spec.key
         if state.spec.key in self.retrying:
             self.retrying.remove(state.spec.key)
+        self._drop_laid_out(state)
         before = [e for e in (decision, log_event(state)) if e is not None]
         self.store.set_step_status(
             self.run_id, state.step_run_id, state.spec.name, status, reason, before=before, **fields

@@ -59,6 +59,10 @@ class StepState:
     decided_at: float = 0.0
     # Decided, and the decision not yet written: it goes with the step's next write (see Runner._decision_record).
     decision_unrecorded: bool = False
+    # Its folder made ahead for its next attempt while the steps it waits on ran (see Runner._lay_out_ahead), and
+    # whether that was tried (a failure is left for `prepare` to meet again).
+    laid_out: bool = False
+    ahead_tried: bool = False
     attempt: int = 0  # attempts started so far
     attempts: list[dict[str, Any]] = field(default_factory=list)  # ended (and kept) attempts before this one
     started_at: float | None = None  # the current attempt's start, time.time()

@@ -16,6 +16,8 @@ import json
 import os
 import shutil
 import stat
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,9 @@ from typing import Any, Literal
 from duto.errors import DutoError
 from duto.storage.hashing import BlobState, FileHasher, hash_bytes, hash_file_uncached
 from duto.storage.temporary import remove, strays, temporary_name
+
+# How many bytes of manifests a store keeps in memory once read (see `ContentStore._read_manifest`).
+MANIFESTS_KEPT_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,12 @@ class ContentStore:
         self.tmp = root / "tmp"
         for folder in (self.blobs, self.manifests, self.tmp):
             folder.mkdir(parents=True, exist_ok=True)
+        # Manifests read and found sound, by digest: (the file's stat then, its bytes). A runner reads the same
+        # few again and again (a snapshot for every step made from it, an output for its step and each reader);
+        # a stat that has not changed stands for bytes already hashed, as the stat cache does for blobs.
+        self._manifests_read: OrderedDict[str, tuple[tuple[int, int, int, int], bytes]] = OrderedDict()
+        self._manifest_bytes = 0
+        self._manifests_lock = threading.Lock()  # a server's threads share one store
 
     # blobs ---------------------------------------------------------------------------------------
     def blob_path(self, digest: str) -> Path:
@@ -186,12 +197,40 @@ class ContentStore:
         return Fault("manifest", digest, "corrupt" if path.exists() else "missing")
 
     def _read_manifest(self, digest: str) -> bytes | None:
-        """A manifest's bytes when they hash to its name (they are small: always re-hashed)."""
+        """A manifest's bytes when they hash to its name: hashed when read, and read again only when its stat
+        changed since (a file written over, replaced or removed is read, or found missing, anew). Sound bytes
+        are the same whoever wrote them: a digest names one content."""
+        path = self.manifests / f"{digest}.json"
         try:
-            data = (self.manifests / f"{digest}.json").read_bytes()
+            st = os.stat(path)
+            mark = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+            with self._manifests_lock:
+                known = self._manifests_read.get(digest)
+                if known is not None and known[0] == mark:
+                    self._manifests_read.move_to_end(digest)
+                    return known[1]
+            data = path.read_bytes()
         except FileNotFoundError:
+            self._keep_manifest(digest, None)
             return None
-        return data if hash_bytes(data) == digest else None
+        sound = hash_bytes(data) == digest
+        self._keep_manifest(digest, (mark, data) if sound else None)
+        return data if sound else None
+
+    def _keep_manifest(self, digest: str, read: tuple[tuple[int, int, int, int], bytes] | None) -> None:
+        """Remember a manifest read sound (`read`: its stat and bytes), or forget one found missing or corrupt;
+        the least recently read go first past MANIFESTS_KEPT_BYTES, and a very large one is not kept."""
+        with self._manifests_lock:
+            known = self._manifests_read.pop(digest, None)
+            if known is not None:
+                self._manifest_bytes -= len(known[1])
+            if read is None or len(read[1]) > MANIFESTS_KEPT_BYTES // 4:
+                return
+            self._manifests_read[digest] = read
+            self._manifest_bytes += len(read[1])
+            while self._manifest_bytes > MANIFESTS_KEPT_BYTES:
+                _, (_, dropped) = self._manifests_read.popitem(last=False)
+                self._manifest_bytes -= len(dropped)
 
     def put_tree(self, folder: Path, move: bool, files: Iterable[str] | None = None) -> str:
         """Store a folder (or the given relative files of it); returns its manifest's digest."""
