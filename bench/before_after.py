@@ -119,6 +119,7 @@ def main(revision: str) -> int:
     ]
     for part in ("DB", "files", "spawn", "rest", "runner busy", "runner CPU"):
         lines.append((f"runner, a step's {part} ms", lambda r, part=part: r["split_ms_per_step"][part]))
+    lines.append(("runner, a step's end to the next start ms", lambda r: r["split_ms_per_step"]["end to next start"]))
     table = Table(title=f"before ({revision}) and after (this tree), median of {ROUNDS} alternating rounds")
     for column in ("figure", "before", "after", "after ÷ before"):
         table.add_column(column, justify="left" if column == "figure" else "right")

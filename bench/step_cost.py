@@ -5,7 +5,9 @@ can be timed where they happen: every DB transaction (`Database.reading`/`writin
 work and SQLite's), every file and folder made, opened, linked, copied, renamed or removed, and the fork and exec of
 each step's process. Only the runner thread's calls count, each once (a file opened inside a transaction counts as the
 DB); the runner's time waiting for its steps' processes to end is left out. "rest" is what is left of the runner's
-wall time: deciding, planning, events, Python between the calls. The runner's CPU time is given beside it.
+wall time: deciding, planning, events, Python between the calls. The runner's CPU time is given beside it, and
+the median time from a step's end (as the runner found it) to the start of the next step's process: what of the
+runner's work lies on a chain's path, where work done while a step runs does not.
 
 It is a split of the runner's own time, not the benchmark's figure of what a step adds (see orchestration.py): the
 run is not followed as `wait_for_completion` does, so that nothing else in this process competes with the runner
@@ -17,6 +19,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import statistics
 import subprocess
 import threading
 import time
@@ -27,6 +30,7 @@ from typing import Any
 from duto import Experiment, Workspace
 from duto.execution import runner as runner_module
 from duto.execution import running
+from duto.execution.targets import local
 from duto.pipeline import Pipeline
 from duto.storage.db import Database
 
@@ -50,6 +54,13 @@ class Split:
     def __init__(self) -> None:
         self.seconds = dict.fromkeys(("DB", "files", "spawn", "waiting"), 0.0)
         self.local = threading.local()
+        # When the runner found a step's process ended, and when it had started the next one's (perf_counter)
+        self.marks: list[tuple[str, float]] = []
+
+    def gaps(self) -> list[float]:
+        """Seconds from each step's end, as the runner found it, to the start of the next step's process."""
+        pairs = zip(self.marks, self.marks[1:], strict=False)
+        return [b - a for (kind_a, a), (kind_b, b) in pairs if (kind_a, kind_b) == ("ended", "started")]
 
     def counting(self) -> bool:
         return threading.current_thread().name.startswith("duto-runner-") and not getattr(self.local, "inside", False)
@@ -94,6 +105,10 @@ def instrumented(split: Split) -> Iterator[None]:
         (running.RunningSteps, "wait", split.timed("waiting", running.RunningSteps.wait)),
     ]
     patches += [(owner, name, split.timed("files", getattr(owner, name))) for owner, name in FILE_CALLS]
+    patches += [
+        (running.RunningSteps, "reap", marked(split, "ended", running.RunningSteps.reap)),
+        (local, "start", marked(split, "started", local.start)),
+    ]
     saved = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
     try:
         for owner, name, replacement in patches:
@@ -102,6 +117,18 @@ def instrumented(split: Split) -> Iterator[None]:
     finally:
         for owner, name, original in saved:
             setattr(owner, name, original)
+
+
+def marked(split: Split, kind: str, call: Callable[..., Any]) -> Callable[..., Any]:
+    """`call`, noting in `split.marks` when it returned: "ended" when a reap found an ended step, "started"."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        result = call(*args, **kwargs)
+        if kind == "started" or result:
+            split.marks.append((kind, time.perf_counter()))
+        return result
+
+    return wrapper
 
 
 def split_chain(ws: Workspace, pipeline: Pipeline, steps: int) -> dict[str, float]:
@@ -142,4 +169,6 @@ def split_chain(ws: Workspace, pipeline: Pipeline, steps: int) -> dict[str, floa
     result = {name: seconds / steps * 1000 for name, seconds in parts.items()}
     result["runner busy"] = busy / steps * 1000
     result["runner CPU"] = timing["cpu"] / steps * 1000
+    gaps = split.gaps()
+    result["end to next start"] = statistics.median(gaps) * 1000 if gaps else 0.0
     return result
