@@ -155,6 +155,10 @@ def split_chain(ws: Workspace, pipeline: Pipeline, steps: int) -> dict[str, floa
             # would take the interpreter from the runner at every commit, and its time would show as the runner's.
             while (status := run.get_status()) not in ("Finished", "Failed", "Canceled"):
                 time.sleep(0.2)
+            # The run's final status is recorded before its runner returns: wait for the runner's own figures.
+            deadline = time.monotonic() + 30.0
+            while "wall" not in timing and time.monotonic() < deadline:
+                time.sleep(0.01)
     finally:
         runner_module.Runner.run = run_whole  # type: ignore[method-assign]
         if before is None:
