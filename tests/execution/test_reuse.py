@@ -94,6 +94,11 @@ def test_a_resubmitted_pipeline_is_fully_reused(ws, three_steps, tmp_path):
     assert (Path(final) / "out.txt").read_text() == "1,2,3\nabc"
     assert not originals["a.py"].is_reused
     assert originals["a.py"].get_reuse_info()["reasons"] == ["first run of this step"]
+    # The stream tells each reused step as it tells an executed one: its decision, then its status.
+    told = [(e.kind, e.payload.get("step"), e.payload.get("status")) for e in second.events_after(0, 1000)]
+    per_step = [(kind, step) for kind, step, _ in told if step is not None]
+    assert per_step == [(kind, n) for n in ("a.py", "b.py", "c.py") for kind in ("reuse_decision", "step_status")]
+    assert [status for kind, _, status in told if kind == "run_status"] == ["NotStarted", "Finished"]
 
 
 def test_editing_one_script_reruns_it_and_only_the_dependents_whose_input_changed(ws, three_steps):

@@ -12,7 +12,7 @@ import pytest
 from duto.graph.status import RunStatus
 from duto.storage.lease_store import Holder
 from duto.storage.reuse_store import ReuseStore
-from duto.storage.runs_store import NewEvent, RunEvent, new_id
+from duto.storage.runs_store import NewEvent, RunEvent, StepChange, new_id
 
 
 def make_run(ws, steps: int = 1) -> str:
@@ -50,6 +50,36 @@ def test_a_batch_is_one_transaction_for_its_orm_and_core_writes_alike(ws) -> Non
     assert store.pipeline_run(run_id).tags == {"kept": "yes"}
     assert store.step_run(step).reason == "a Core write after an ORM one"
     assert store.events_after(run_id, 0)[-1].payload == {"after": "tags"}
+
+
+def test_many_step_changes_are_written_together_each_with_its_columns_and_events_in_order(ws) -> None:
+    store = ws.runs_store
+    run_id = make_run(ws, steps=3)
+    decided = [NewEvent("reuse_decision", {"step": f"s{i}", "reasons": []}, f"{run_id}-s{i}") for i in range(3)]
+    store.set_step_statuses(
+        run_id,
+        [
+            StepChange(f"{run_id}-s0", "s0", RunStatus.FINISHED, "reused", (decided[0],), {"reused_from": "x"}),
+            StepChange(f"{run_id}-s1", "s1", RunStatus.FINISHED, "reused", (decided[1],), {"reused_from": "y"}),
+            StepChange(f"{run_id}-s2", "s2", RunStatus.CANCELED, "upstream 's1' failed", (decided[2],)),
+        ],
+    )
+    steps = {s.name: s for s in store.step_runs(run_id)}
+    assert [(steps[n].status, steps[n].reused_from) for n in ("s0", "s1", "s2")] == [
+        ("Finished", "x"),
+        ("Finished", "y"),
+        ("Canceled", None),
+    ]
+    assert steps["s0"].ended_at is not None and steps["s2"].reason == "upstream 's1' failed"
+    events = [(e.kind, e.payload.get("step"), e.payload.get("reused_from")) for e in store.events_after(run_id, 0)]
+    assert events[1:] == [
+        ("reuse_decision", "s0", None),
+        ("step_status", "s0", "x"),
+        ("reuse_decision", "s1", None),
+        ("step_status", "s1", "y"),
+        ("reuse_decision", "s2", None),
+        ("step_status", "s2", None),
+    ]
 
 
 def test_events_come_back_as_run_events_in_order_after_an_id(ws) -> None:

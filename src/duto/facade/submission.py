@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -68,18 +69,25 @@ class Pipeline:
     def steps(self) -> list[Step]:
         return list(self.graph.steps)
 
-    def source_directory_of(self, step: Step) -> Path | None:
+    def source_directory_of(self, step: Step, resolved: dict[str, Path] | None = None) -> Path | None:
         """The folder snapshotted for a step: its own, the pipeline's default, else the current folder.
 
         A command step that names no folder has no code to snapshot and runs in an empty folder; a step made
-        from a module version has its code in the content store already.
+        from a module version has its code in the content store already. `resolved` keeps each folder as
+        resolved, for one pass over the steps (many name the same folder).
         """
         if not step.runs_code or step.snapshot is not None:
             return None
         folder = step.source_directory or self.default_source_directory
         if folder is None and isinstance(step, CommandStep):
             return None
-        return Path(folder or os.getcwd()).expanduser().resolve()
+        named = str(folder or os.getcwd())
+        found = None if resolved is None else resolved.get(named)
+        if found is None:
+            found = Path(named).expanduser().resolve()
+            if resolved is not None:
+                resolved[named] = found
+        return found
 
     def validate(self, pipeline_parameters: Mapping[str, Any] | None = None) -> list[ValidationProblem]:
         """Every problem of the pipeline at once (an empty list when it can run)."""
@@ -102,18 +110,21 @@ class Pipeline:
                     for step in docker_steps
                 )
         problems.extend(self._environment_problems())
+        resolved: dict[str, Path] = {}
+        folders = functools.cache(Path.is_dir)  # looked at once per folder, not once per step
+        scripts = functools.cache(Path.is_file)
         for step in self.graph.steps:
-            folder = self.source_directory_of(step)
+            folder = self.source_directory_of(step, resolved)
             if folder is None:
                 pass
-            elif not folder.is_dir():
+            elif not folders(folder):
                 problems.append(
                     ValidationProblem(
                         step.name,
                         f"source_directory {str(folder)!r} is not a folder; create it or fix the path",
                     )
                 )
-            elif isinstance(step, PythonScriptStep) and not (folder / step.script_name).is_file():
+            elif isinstance(step, PythonScriptStep) and not scripts(folder / step.script_name):
                 problems.append(
                     ValidationProblem(
                         step.name,
@@ -275,10 +286,11 @@ def freeze_pipeline(
     cas = workspace_content_store(workspace.config.duto_dir) if snapshots != "skip" else None
     stored: dict[Path, str] = {}
     hashed: dict[Path, dict[str, str]] = {}
+    resolved: dict[str, Path] = {}
     try:
         for step in pipeline.graph.steps:
             key = pipeline.graph.key_of(step)
-            folder = pipeline.source_directory_of(step)
+            folder = pipeline.source_directory_of(step, resolved)
             if step.snapshot is not None:
                 sources[key] = (None, step.snapshot)
                 if cas is not None and snapshots == "hash":

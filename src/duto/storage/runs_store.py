@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -83,7 +83,7 @@ def _consumptions(
     ]
 
 
-def _status_values(status: RunStatus, reason: str | None, fields: dict[str, Any]) -> dict[str, Any]:
+def _status_values(status: RunStatus, reason: str | None, fields: Mapping[str, Any]) -> dict[str, Any]:
     """Column values for a status change: the status, its reason, and the start or end time it marks."""
     values: dict[str, Any] = {"status": status.value, **fields}
     if reason is not None or status.is_terminal:
@@ -121,6 +121,28 @@ class NewEvent:
     kind: str
     payload: dict[str, Any]
     step_run_id: str | None = None
+
+
+@dataclass(frozen=True)
+class StepChange:
+    """A step's new status, why, the columns set with it, and the events that come ahead of it in the stream."""
+
+    step_run_id: str
+    name: str
+    status: RunStatus
+    reason: str | None = None
+    before: tuple[NewEvent, ...] = ()
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+    def event(self) -> NewEvent:
+        """The change's own event, as followers read it."""
+        payload: dict[str, Any] = {"step": self.name, "status": self.status.value}
+        if self.reason:
+            payload["reason"] = self.reason
+        for key in ("exit_code", "reused_from"):
+            if self.fields.get(key) is not None:
+                payload[key] = self.fields[key]
+        return NewEvent("step_status", payload, self.step_run_id)
 
 
 class RunsStore:
@@ -422,17 +444,21 @@ class RunsStore:
         **fields: Any,
     ) -> None:
         """Change a step's status; `before` are events that come ahead of the change in the stream."""
-        values = _status_values(status, reason, fields)
+        self.set_step_statuses(run_id, [StepChange(step_run_id, name, status, reason, tuple(before), fields)])
+
+    def set_step_statuses(self, run_id: str, changes: Sequence[StepChange]) -> None:
+        """Change several steps' statuses in one transaction, their events in the order given: one UPDATE for
+        the changes that set the same columns (many reused steps at once), one INSERT for every event."""
+        updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        events: list[NewEvent] = []
+        for change in changes:
+            values = {"_step_run_id": change.step_run_id, **_status_values(change.status, change.reason, change.fields)}
+            updates.setdefault(tuple(values), []).append(values)
+            events.extend([*change.before, change.event()])
         with self.db.writing_core() as connection:
-            connection.execute(_UPDATE_STEP, {"_step_run_id": step_run_id, **values})
-            payload: dict[str, Any] = {"step": name, "status": status.value}
-            if reason:
-                payload["reason"] = reason
-            if fields.get("exit_code") is not None:
-                payload["exit_code"] = fields["exit_code"]
-            if fields.get("reused_from") is not None:
-                payload["reused_from"] = fields["reused_from"]
-            self._add_events(connection, run_id, [*before, NewEvent("step_status", payload, step_run_id)])
+            for rows in updates.values():
+                connection.execute(_UPDATE_STEP, rows if len(rows) > 1 else rows[0])
+            self._add_events(connection, run_id, events)
 
     def claim_slot(
         self,
