@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Select, String, Table, bindparam, case, cast, delete, func, insert, literal, select, update
 
+from duto.graph.status import TERMINAL
 from duto.storage import models
 from duto.storage.db import Database
 from duto.storage.lease_store import HOLDER_COLUMNS, holder_of
@@ -41,8 +42,6 @@ _INSERT_CLAIM = insert(_CLAIMS)
 _UNCLAIM = delete(_CLAIMS).where(
     _CLAIMS.c.fingerprint == bindparam("_fingerprint"), _CLAIMS.c.step_run_id == bindparam("_step_run_id")
 )
-# The statuses of a step run that is still computing what it claimed.
-_WORKING = ("NotStarted", "Queued", "Preparing", "Running")
 
 
 @dataclass(frozen=True)
@@ -129,7 +128,7 @@ class ReuseStore:
                 return None
             if held is not None:
                 owner = connection.execute(_CLAIMANT, {"_step_run_id": held.step_run_id}).first()
-                if owner is not None and owner.status in _WORKING and holder_of(owner).live():
+                if owner is not None and owner.status not in TERMINAL and holder_of(owner).live():
                     return Claim(held.step_run_id, held.pipeline_run_id)
                 connection.execute(_UNCLAIM, {"_fingerprint": fingerprint, "_step_run_id": held.step_run_id})
             connection.execute(

@@ -497,8 +497,7 @@ class RunsStore:
                         "memory_gb": memory_gb,
                     },
                 )
-                preparing = NewEvent("step_status", {"step": name, "status": RunStatus.PREPARING.value}, step_run_id)
-                before = [*before, preparing]
+                before = [*before, StepChange(step_run_id, name, RunStatus.PREPARING).event()]
             self._add_events(connection, run_id, before)
             return bool(free)
 
