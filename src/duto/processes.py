@@ -27,10 +27,13 @@ def alive(pid: int, start_ticks: int | None = None) -> bool:
         return False
     except PermissionError:
         return True
-    fields = _stat_fields(pid)
-    if fields is None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[-1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return False  # it was reaped between the two looks
+    except OSError:
         return True
-    if fields[0] == "Z":
+    if fields[0] in ("Z", "X"):
         return False
     return start_ticks is None or int(fields[19]) == start_ticks
 
@@ -102,13 +105,27 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def signal_tree(leader: int, sig: int) -> None:
-    """Send `sig` to the process group `leader` leads and to every process below it, wherever its group."""
-    for pid in descendants(leader):
+def signal_tree(leader: int, sig: int) -> list[int]:
+    """Send `sig` to the process group `leader` leads and to every process below it, wherever its group;
+    returns the processes found below it."""
+    below = descendants(leader)
+    for pid in below:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, sig)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(leader, sig)
+    return below
+
+
+def wait_gone(pids: list[int], timeout: float) -> list[int]:
+    """Wait until none of `pids` runs, or `timeout` seconds; returns those still running. Meant for processes
+    just sent SIGKILL, which the kernel tears down in moments but not at once."""
+    deadline = time.monotonic() + timeout
+    left = [pid for pid in pids if alive(pid)]
+    while left and time.monotonic() < deadline:
+        time.sleep(0.005)
+        left = [pid for pid in left if alive(pid)]
+    return left
 
 
 # Threads whose library makes itself whole again in a forked child (os.register_at_fork): fsspec's event

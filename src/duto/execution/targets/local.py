@@ -9,8 +9,11 @@ import time
 from dataclasses import dataclass, field
 
 from duto.execution.materialize import PreparedStep
-from duto.processes import signal_tree
+from duto.processes import signal_tree, wait_gone
 from duto.storage.layout import StepLayout
+
+# How long a step sent SIGKILL may take to be torn down before its end is recorded anyway.
+KILLED_TREE_WAIT_SECONDS = 2.0
 
 
 @dataclass
@@ -22,6 +25,7 @@ class LocalProcess:
     exit_fd: int | None = field(default=None)
     reason: str | None = None
     _kill_at: float | None = None  # time.monotonic() at which a stopping step gets SIGKILL
+    _killed: list[int] = field(default_factory=list)  # processes below the step sent SIGKILL
 
     @property
     def pid(self) -> int:
@@ -33,9 +37,12 @@ class LocalProcess:
         code = self.popen.poll()
         if code is None:
             if self._kill_at is not None and time.monotonic() >= self._kill_at:
-                signal_tree(self.popen.pid, signal.SIGKILL)
+                self._killed += signal_tree(self.popen.pid, signal.SIGKILL)
             return None
         signal_tree(self.popen.pid, signal.SIGKILL)  # children that outlived the step: the step is over
+        if self._killed:  # a step killed whole ends once its tree is gone, not while it is being torn down
+            wait_gone(self._killed, KILLED_TREE_WAIT_SECONDS)
+            self._killed = []
         return code
 
     def stop(self, grace_seconds: float) -> None:
