@@ -39,9 +39,11 @@ class LocalProcess:
             if self._kill_at is not None and time.monotonic() >= self._kill_at:
                 self._killed += signal_tree(self.popen.pid, signal.SIGKILL)
             return None
-        signal_tree(self.popen.pid, signal.SIGKILL)  # children that outlived the step: the step is over
-        if self._killed:  # a step killed whole ends once its tree is gone, not while it is being torn down
-            wait_gone(self._killed, KILLED_TREE_WAIT_SECONDS)
+        # Children that outlived the step are killed: the step is over. A step ends once its tree is gone,
+        # not while the kernel is still tearing it down.
+        killed = self._killed + signal_tree(self.popen.pid, signal.SIGKILL)
+        if killed:
+            wait_gone(killed, KILLED_TREE_WAIT_SECONDS)
             self._killed = []
         return code
 
