@@ -126,6 +126,8 @@ class Runner:
         self.interpreters = Interpreters(self.config)
         self.awaiting_env: list[str] = []
         self.ends_unwritten: list[StepChange] | None = None  # see _ends_written_together
+        self.claimed_in_commit: list[StepState] = []  # given a slot in a step's commit, started after it (_commit)
+        self.scheduling = False
 
     def _load_steps(self, rows: list[StepRun]) -> None:
         """The steps' states from their rows; a step that was going (its runner stopped) is not started."""
@@ -348,17 +350,36 @@ class Runner:
         )
         return True
 
-    def _schedule(self) -> None:
-        """Decide every ready step (reused ones make their dependents ready at once), then fill free slots."""
-        self.ready.extend(self.awaiting_claim + self.awaiting_env)
-        self.awaiting_claim, self.awaiting_env = [], []
+    def _schedule(self, in_commit: bool = False) -> None:
+        """Decide every ready step (reused ones make their dependents ready at once), then fill free slots.
+
+        With `in_commit` it runs inside the transaction that commits a step (see `_commit`): it decides the steps
+        that need no slow work to decide (no environment to build, no dataset to hash), leaving the others ready
+        for the next turn, and a step it gives a slot starts once that transaction has committed.
+        """
+        if self.scheduling:  # a ParallelRunStep with nothing left to run commits while it is being started
+            return
+        self.scheduling = True
+        try:
+            self._schedule_ready(in_commit)
+        finally:
+            self.scheduling = False
+
+    def _schedule_ready(self, in_commit: bool) -> None:
+        if not in_commit:
+            self.ready.extend(self.awaiting_claim + self.awaiting_env)
+            self.awaiting_claim, self.awaiting_env = [], []
+        later: list[str] = []  # left for the next turn: slow to decide inside a commit
         while self.ready:
             state = self.steps[self.ready.popleft()]
             if state.status.is_terminal or self._blocked(state):
                 continue
-            if state.interpreter is None and not self._environment_ready(state):
+            if in_commit and not quick_to_decide(state):
+                later.append(state.spec.key)
+                continue
+            if state.interpreter is None and not self._environment_ready(state, may_build=not in_commit):
                 if not state.status.is_terminal:
-                    self.awaiting_env.append(state.spec.key)
+                    (later if in_commit else self.awaiting_env).append(state.spec.key)
                 continue
             if state.components is None:
                 try:
@@ -387,10 +408,11 @@ class Runner:
                 if queue:
                     self._mark_queued(state)  # others wait ahead of it on that target
                 queue.append(state.spec.key)
+        self.ready.extend(later)
         for queue in self.queues.values():
             while queue:
                 head = self.steps[queue[0]]
-                if head.status.is_terminal or self._blocked(head) or self._try_start(head):
+                if head.status.is_terminal or self._blocked(head) or self._try_start(head, start=not in_commit):
                     queue.popleft()
                 else:
                     break
@@ -509,8 +531,9 @@ class Runner:
             state.claimed = False
 
     # starting ------------------------------------------------------------------------------------
-    def _try_start(self, state: StepState) -> bool:
-        """Start the step if its target has a free slot; False when it has none."""
+    def _try_start(self, state: StepState, start: bool = True) -> bool:
+        """Start the step if its target has a free slot; False when it has none. Without `start` it only takes
+        the slot: the step starts from `_start_claimed`, once the transaction it was taken in has committed."""
         spec = state.spec
         cores, memory = self._capacity(spec.compute_target)
         if spec.cores > cores or (spec.memory_gb or 0) > memory:
@@ -538,6 +561,22 @@ class Runner:
             self._mark_queued(state)
             return False
         state.status = RunStatus.PREPARING
+        if start:
+            self._start(state)
+        else:
+            self.claimed_in_commit.append(state)
+        return True
+
+    def _start_claimed(self) -> None:
+        """Start the steps given a slot inside a commit that has now committed (see `_commit`)."""
+        claimed, self.claimed_in_commit = self.claimed_in_commit, []
+        for state in claimed:
+            if state.status == RunStatus.PREPARING:
+                self._start(state)
+
+    def _start(self, state: StepState) -> None:
+        """Lay out a step that holds its slot and start its process on its target; a failure to do so fails it."""
+        spec = state.spec
         upstream = {name: s.outputs for name, s in self.steps.items()}
         try:
             for name in spec.upstream:  # a crash may have come between an upstream commit and its promotion
@@ -545,7 +584,7 @@ class Runner:
             if spec.kind == DATA_TRANSFER:
                 self.running.start(state, self._transfer_plan(state, upstream))
                 self.executed.add(spec.key)
-                return True
+                return
             prepared = prepare(
                 spec,
                 state.layout,
@@ -568,13 +607,12 @@ class Runner:
             if spec.kind == PARALLEL_RUN and not self._plan_parallel_run(state, prepared):
                 self.executed.add(spec.key)
                 self._commit(state, 0)  # every item's row is known: nothing to start
-                return True
+                return
             self.running.start(state, prepared)
         except (DutoError, OSError) as exc:
             self._end(state, RunStatus.FAILED, f"could not start: {exc}")
-            return True
+            return
         self.executed.add(spec.key)
-        return True
 
     def _plan_parallel_run(self, state: StepState, prepared: PreparedStep) -> bool:
         """Plan a ParallelRunStep's attempt: False when every item's row is known from earlier mini-batches."""
@@ -725,7 +763,12 @@ class Runner:
 
     def _commit(self, state: StepState, code: int) -> None:
         """Commit a succeeded step's outputs: stored and staged, then recorded with its reuse entry in one
-        transaction (the commit), then promoted to their final places."""
+        transaction (the commit), then promoted to their final places.
+
+        The steps it makes ready are decided and given their slots in that same transaction, and start once
+        their inputs are promoted: a chain pays one write transaction between a step's end and the next start,
+        not two. A crash after the commit leaves them Preparing, which a runner taking over starts again.
+        """
         if state.spec.kind == DATA_TRANSFER:
             self._commit_transfer(state, code)
             return
@@ -752,12 +795,14 @@ class Runner:
                 unregistered = self._register_outputs(state)
                 done = None if state.attempt <= 1 else f"finished on attempt {state.attempt}"  # 0: nothing started
                 self._end(state, RunStatus.FINISHED, done, exit_code=code, outputs=staged.outputs)
+                self._schedule(in_commit=True)
         except BaseException:
             staged.discard()
             raise
         for problem in [*unregistered, *staged.promote()]:
             log.warning("step %s: %s", state.spec.name, problem)
             _note_in_log(state.layout.std_log, problem)
+        self._start_claimed()
 
     def _commit_transfer(self, state: StepState, code: int) -> None:
         """Record a data transfer's result: it published its copy itself, checked file by file, before it ended."""
@@ -819,6 +864,17 @@ class Runner:
         for state in self.steps.values():
             if not state.status.is_terminal:
                 self._end(state, status, reason)
+
+
+def quick_to_decide(state: StepState) -> bool:
+    """Whether deciding a step reads nothing but its upstream steps' outputs, registered data and the DB: no
+    dataset files to hash and no URL to fetch (work that must not hold a commit's write lock)."""
+    if state.components is not None:
+        return True
+    spec = state.spec
+    return not spec.hash_paths and all(
+        port.source["kind"] == "step_output" or port.source.get("registered") for port in spec.inputs
+    )
 
 
 def upstream_failed(step: str) -> str:

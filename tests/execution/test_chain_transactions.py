@@ -1,0 +1,75 @@
+"""What a chain pays in write transactions: the next step takes its slot in the transaction that commits the step
+before it, so each step costs two (its commit with the next one's slot, and its Running status), not three."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import event
+
+from duto import Experiment
+from duto.pipeline import Pipeline, PipelineData
+from duto.pipeline.steps import PythonScriptStep
+
+LINK = """
+import os, sys
+os.makedirs(sys.argv[1], exist_ok=True)
+before = open(os.path.join(sys.argv[2], "n")).read() if len(sys.argv) > 2 else "0"
+open(os.path.join(sys.argv[1], "n"), "w").write(str(int(before) + 1))
+"""
+
+
+def chain(count: int, source: str) -> list[PythonScriptStep]:
+    data = [PipelineData(f"d{i}") for i in range(count)]
+    return [
+        PythonScriptStep(
+            "link.py",
+            name=f"link_{i}",
+            arguments=[out, *data[i - 1 : i]],
+            inputs=data[i - 1 : i],
+            outputs=[out],
+            source_directory=source,
+            allow_reuse=False,
+        )
+        for i, out in enumerate(data)
+    ]
+
+
+def runner_commits(ws, source: str, count: int) -> tuple[int, list[tuple[str, str, str]]]:
+    """The transactions the runner of a `count`-step chain committed, and the run's step events in order."""
+    commits = 0
+
+    def count_commit(_connection) -> None:  # type: ignore[no-untyped-def]
+        nonlocal commits
+        if threading.current_thread().name.startswith("duto-runner-"):
+            commits += 1
+
+    event.listen(ws.database.engine, "commit", count_commit)
+    try:
+        run = Experiment(ws, f"chain{count}").submit(Pipeline(ws, chain(count, source)))
+        assert run.wait_for_completion(show_output=False, timeout_seconds=120) == "Finished"
+    finally:
+        event.remove(ws.database.engine, "commit", count_commit)
+    events = [
+        (e.kind, e.payload.get("step", ""), e.payload.get("status", ""))
+        for e in ws.runs_store.events_after(run.id, 0)
+        if e.kind in ("step_status", "reuse_decision")
+    ]
+    return commits, events
+
+
+@pytest.mark.timeout(180)
+def test_a_chains_next_step_takes_its_slot_in_the_commit_of_the_step_before_it(ws, write_script, monkeypatch):
+    monkeypatch.setenv("DUTO_RUNNER", "thread")  # the runner on a thread of this process, where it can be counted
+    source = write_script("link.py", LINK)
+    short, _ = runner_commits(ws, source, 3)
+    long, events = runner_commits(ws, source, 7)
+    assert (long - short) / 4 == 2, f"{long - short} transactions for 4 more steps: 2 a step, not 3"
+    for i in range(1, 7):
+        finished = events.index(("step_status", f"link_{i - 1}", "Finished"))
+        assert events[finished + 1 : finished + 3] == [
+            ("reuse_decision", f"link_{i}", ""),
+            ("step_status", f"link_{i}", "Preparing"),
+        ], "the next step's decision and slot come right after the step before it finished"
+        assert events.index(("step_status", f"link_{i}", "Running")) > finished + 2
