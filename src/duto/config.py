@@ -52,6 +52,12 @@ class WorkspaceConfig:
     def runs_dir(self) -> Path:
         return self.duto_dir / "runs"
 
+    def capacity(self, target: str) -> tuple[int, float]:
+        """A compute target's cores (its max_concurrency) and memory in GB (the machine's, unless set)."""
+        settings = self.compute_targets.get(target, {})
+        cores = int(settings.get("max_concurrency") or default_concurrency())
+        return cores, float(settings.get("memory_gb") or machine_memory_gb())
+
     def resolved_db_url(self) -> str:
         """The DB URL with a relative SQLite path made absolute against the workspace root."""
         prefix = "sqlite:///"

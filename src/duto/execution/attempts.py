@@ -8,9 +8,13 @@ byte of an earlier one. The step run keeps the list of its ended attempts (`step
 
 from __future__ import annotations
 
+import errno
+import os
 import shutil
+import signal
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from duto.graph.spec import StepSpec
@@ -70,3 +74,33 @@ def archive_attempt(layout: StepLayout, attempt: int) -> None:
             path.replace(kept / path.name)
     for folder in (layout.outputs, layout.inputs, layout.code):
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def exit_reason(spec: StepSpec, log: Path, code: int) -> str:
+    """Why an attempt whose process ended with `code` failed, as its step's reason says it."""
+    why = f"killed by signal {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
+    if code != 0 and disk_full_in(log):
+        names = [o.name for o in spec.outputs]
+        what = f"output {names[0]!r}" if len(names) == 1 else "its outputs"
+        why = f"no space left on device while writing {what} ({why})"
+    return why
+
+
+def disk_full_in(log: Path) -> bool:
+    """Whether the last part of a step's log says a write found the disk full (the OS's own words)."""
+    try:
+        with log.open("rb") as handle:
+            handle.seek(max(0, log.stat().st_size - 16384))
+            tail = handle.read()
+    except OSError:
+        return False
+    return os.strerror(errno.ENOSPC).encode() in tail or os.strerror(errno.EDQUOT).encode() in tail
+
+
+def note_in_log(log: Path, note: str) -> None:
+    """Add what the runner found after a step's process ended to the end of the step's log."""
+    with log.open("a+b") as handle:  # appends, wherever it has read
+        end = handle.seek(0, os.SEEK_END)
+        handle.seek(max(0, end - 1))
+        apart = b"\n" if end and handle.read(1) != b"\n" else b""
+        handle.write(apart + f"duto: {note}\n".encode())

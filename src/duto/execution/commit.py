@@ -232,14 +232,3 @@ def upload_output(cas: ContentStore, digest: str, backend: DatastoreBackend, pat
         backend.put_file(cas.blob_path(blob), target, overwrite=True)
     for stale in set(backend.expand(path)) - set(files):
         backend.remove(stale)
-
-
-def disk_full_in(log: Path) -> bool:
-    """Whether the last part of a step's log says a write found the disk full (the OS's own words)."""
-    try:
-        with log.open("rb") as handle:
-            handle.seek(max(0, log.stat().st_size - 16384))
-            tail = handle.read()
-    except OSError:
-        return False
-    return os.strerror(errno.ENOSPC).encode() in tail or os.strerror(errno.EDQUOT).encode() in tail

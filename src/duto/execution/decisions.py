@@ -191,3 +191,11 @@ class ReuseDecisions:
             return None if unstored is None else unstored.read_bytes()
         except FileNotFoundError:
             return None
+
+
+def quick_to_decide(spec: StepSpec) -> bool:
+    """Whether deciding a step reads nothing but its upstream steps' outputs, registered data and the DB: no
+    dataset files to hash and no URL to fetch (work that must not hold a commit's write lock)."""
+    return not spec.hash_paths and all(
+        port.source["kind"] == "step_output" or port.source.get("registered") for port in spec.inputs
+    )

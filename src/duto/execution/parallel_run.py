@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from duto.caching.components import file_key
+from duto.execution.attempts import note_in_log
 from duto.execution.materialize import InputError, fixed_prefix
 from duto.execution.parallel_batches import content_batches, kept_batches
 from duto.graph.spec import StepSpec, dataset_paths
@@ -170,6 +171,32 @@ def plan(
         batches.append({"id": _batch_id(chunk), "keys": [list(i) for i in chunk], "paths": paths})
     _write_plan(options, None, batches, reused, store, layout, output_dir)
     return ParallelPlan(batches, len(items) - len(todo), len(items))
+
+
+def plan_attempt(
+    spec: StepSpec,
+    components: Mapping[str, Any],
+    input_path: str,
+    output_dir: str | None,
+    layout: StepLayout,
+    cas: ContentStore,
+    context: tuple[Mapping[str, Any], str, Path],
+    reuse: bool,
+) -> bool:
+    """Plan an attempt of a ParallelRunStep and say so in its log; False when every item's row is known from
+    earlier mini-batches. `context` is the run's parameters, its default datastore and the workspace's `.duto`
+    folder, where the rows of mini-batches are kept."""
+    parameters, default_datastore, duto_dir = context
+    options = spec.parallel_run or {}
+    items = scored_items(spec, components, cas, parameters, default_datastore)
+    store = duto_dir / "parallel_runs" / scoring_key(components, options)
+    planned = plan(spec, items, input_path, store, layout, output_dir, reuse=reuse)
+    note_in_log(
+        layout.std_log,
+        f"parallel run: {planned.total_items} items; {planned.reused_items} reused from earlier mini-batches, "
+        f"{planned.total_items - planned.reused_items} to score in {len(planned.batches)} mini-batches",
+    )
+    return bool(planned.batches)
 
 
 def _write_plan(

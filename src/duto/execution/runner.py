@@ -14,8 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
-import signal
 import time
 import traceback
 from collections import deque
@@ -24,27 +22,42 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from duto.config import WorkspaceConfig, default_concurrency, machine_memory_gb
+from duto.config import WorkspaceConfig
 from duto.errors import DutoError, LeaseLostError
-from duto.execution.attempts import RetryPolicy, archive_attempt, ended_attempt, failures_in
-from duto.execution.commit import CommitError, disk_full_in, lay_out, stage_outputs
-from duto.execution.decisions import Decision, ReuseDecisions, RunContext
+from duto.execution.ahead import drop_laid_out, lay_out_ahead_of
+from duto.execution.attempts import (
+    RetryPolicy,
+    archive_attempt,
+    ended_attempt,
+    exit_reason,
+    failures_in,
+    note_in_log,
+)
+from duto.execution.commit import CommitError, lay_out, stage_outputs
+from duto.execution.decisions import Decision, ReuseDecisions, RunContext, quick_to_decide
 from duto.execution.interpreters import Building, Interpreters
 from duto.execution.lease import RunLease
-from duto.execution.materialize import InputDigests, InputError, PreparedStep, lay_out_ahead, prepare
-from duto.execution.parallel_run import PARALLEL_RUN, THRESHOLD_EXIT, assemble, scored_items, scoring_key
-from duto.execution.parallel_run import plan as plan_parallel_run
+from duto.execution.materialize import InputDigests, InputError, prepare
+from duto.execution.parallel_run import PARALLEL_RUN, THRESHOLD_EXIT, assemble
+from duto.execution.parallel_run import plan_attempt as plan_parallel_run
 from duto.execution.recovery import GOING, recover
 from duto.execution.registration import register_outputs
-from duto.execution.running import POLL_SECONDS, RunningSteps, StepState, log_event, mounted_states
+from duto.execution.running import (
+    POLL_SECONDS,
+    RunningSteps,
+    StepState,
+    changed_input,
+    evict_changed,
+    log_event,
+    mounted_states,
+)
 from duto.execution.transfer import DATA_TRANSFER, RESULT_FILE, TransferPlan, transfer_key
 from duto.graph.spec import PipelineSpec
 from duto.graph.status import RunStatus
 from duto.storage.asset_store import AssetStore, Producer
-from duto.storage.cas import ContentStore, workspace_content_store
+from duto.storage.cas import workspace_content_store
 from duto.storage.datastores import DatastoreBackend
 from duto.storage.db import Database
-from duto.storage.hashing import FileState
 from duto.storage.layout import RunLayout
 from duto.storage.lease_store import LeaseStore
 from duto.storage.models import StepRun
@@ -63,8 +76,6 @@ SUBMIT_HASHING_BYTES = 64 * 1024 * 1024
 CANCEL_CHECK_SECONDS = 0.2
 # How long after its decision a starting step's watch may begin from the stats the decision hashed by.
 HASHED_STATES_FRESH_SECONDS = 2.0
-# How many steps' folders a turn of the loop makes ahead, while the steps they wait on run (see _lay_out_ahead).
-LAY_OUT_AHEAD_STEPS = 4
 
 
 class RunnerStopped(Exception):
@@ -287,49 +298,8 @@ class Runner:
             if not self.running.states and not waiting and not any(self.queues.values()):
                 self._end_unreachable()
                 return False
-            self._lay_out_ahead()
+            lay_out_ahead_of(self.running.states, self.dependents, self.steps, self.pending, self.cas)
             self._wait()
-
-    def _lay_out_ahead(self) -> None:
-        """Make the folders of the steps that wait only on running steps (a few a turn), while those run: what a
-        step's start makes before its process (its folder, code and log) is then off the path from the end of
-        the step before it to its own start. Their inputs are laid out when they start, as for any step."""
-        made = 0
-        running = self.running.states
-        for key in list(running):
-            for dependent in self.dependents[key]:
-                state = self.steps[dependent]
-                if made >= LAY_OUT_AHEAD_STEPS:
-                    return
-                if (
-                    state.ahead_tried
-                    or state.status != RunStatus.NOT_STARTED
-                    or state.attempt
-                    or state.spec.kind == DATA_TRANSFER
-                    or not self.pending[dependent] <= running.keys()
-                ):
-                    continue
-                state.ahead_tried = True
-                made += 1
-                try:
-                    lay_out_ahead(state.spec, state.layout, self.cas)
-                except (DutoError, OSError) as exc:
-                    log.debug("step %s: its folder is made when it starts (%s)", state.spec.name, exc)
-                    continue
-                state.laid_out = True
-
-    def _drop_laid_out(self, state: StepState) -> None:
-        """Remove the folder made ahead for a step that ended without starting (reused, or canceled), unless
-        something was written to its log (an environment's build)."""
-        if not state.laid_out or state.attempt:
-            return
-        state.laid_out = False
-        try:
-            if state.layout.std_log.stat().st_size:
-                return
-        except FileNotFoundError:
-            pass
-        shutil.rmtree(state.layout.root, ignore_errors=True)
 
     def _wait(self) -> None:
         now = time.monotonic()
@@ -374,7 +344,7 @@ class Runner:
             state = self.steps[self.ready.popleft()]
             if state.status.is_terminal or self._blocked(state):
                 continue
-            if in_commit and not quick_to_decide(state):
+            if in_commit and state.components is None and not quick_to_decide(state.spec):
                 later.append(state.spec.key)
                 continue
             if state.interpreter is None and not self._environment_ready(state, may_build=not in_commit):
@@ -434,13 +404,6 @@ class Runner:
             if upstream.status == RunStatus.CANCELED:
                 return self._failed_upstream(upstream) or name
         return None
-
-    def _capacity(self, target: str) -> tuple[int, float]:
-        """A target's cores (its max_concurrency) and memory in GB (the machine's, unless set)."""
-        settings = self.config.compute_targets.get(target, {})
-        return int(settings.get("max_concurrency") or default_concurrency()), float(
-            settings.get("memory_gb") or machine_memory_gb()
-        )
 
     def _mark_queued(self, state: StepState, reason: str | None = None) -> None:
         if state.status != RunStatus.QUEUED or reason:
@@ -535,7 +498,7 @@ class Runner:
         """Start the step if its target has a free slot; False when it has none. Without `start` it only takes
         the slot: the step starts from `_start_claimed`, once the transaction it was taken in has committed."""
         spec = state.spec
-        cores, memory = self._capacity(spec.compute_target)
+        cores, memory = self.config.capacity(spec.compute_target)
         if spec.cores > cores or (spec.memory_gb or 0) > memory:
             self._end(
                 state,
@@ -604,7 +567,16 @@ class Runner:
             fresh = time.monotonic() - state.decided_at < HASHED_STATES_FRESH_SECONDS
             state.watched = mounted_states(prepared.mounted_files, state.hashed_states if fresh else None)
             state.hashed_states = {}
-            if spec.kind == PARALLEL_RUN and not self._plan_parallel_run(state, prepared):
+            if spec.kind == PARALLEL_RUN and not plan_parallel_run(
+                spec,
+                state.components or {},
+                prepared.input_paths[(spec.parallel_run or {})["input"]],
+                next(iter(prepared.output_paths.values()), None),
+                state.layout,
+                self.cas,
+                (self.parameters, self.config.default_datastore, self.config.duto_dir),
+                reuse=spec.allow_reuse and not self.regenerate,
+            ):
                 self.executed.add(spec.key)
                 self._commit(state, 0)  # every item's row is known: nothing to start
                 return
@@ -613,29 +585,6 @@ class Runner:
             self._end(state, RunStatus.FAILED, f"could not start: {exc}")
             return
         self.executed.add(spec.key)
-
-    def _plan_parallel_run(self, state: StepState, prepared: PreparedStep) -> bool:
-        """Plan a ParallelRunStep's attempt: False when every item's row is known from earlier mini-batches."""
-        spec, components = state.spec, state.components or {}
-        options = spec.parallel_run or {}
-        items = scored_items(spec, components, self.cas, self.parameters, self.config.default_datastore)
-        store = self.config.duto_dir / "parallel_runs" / scoring_key(components, options)
-        outputs = list(prepared.output_paths.values())
-        planned = plan_parallel_run(
-            spec,
-            items,
-            prepared.input_paths[options["input"]],
-            store,
-            state.layout,
-            outputs[0] if outputs else None,
-            reuse=spec.allow_reuse and not self.regenerate,
-        )
-        _note_in_log(
-            state.layout.std_log,
-            f"parallel run: {planned.total_items} items; {planned.reused_items} reused from earlier mini-batches, "
-            f"{planned.total_items - planned.reused_items} to score in {len(planned.batches)} mini-batches",
-        )
-        return bool(planned.batches)
 
     def _transfer_plan(self, state: StepState, upstream: dict[str, dict[str, dict[str, str]]]) -> TransferPlan:
         """What a data transfer needs to copy: its source's digests as its fingerprint took them."""
@@ -684,8 +633,10 @@ class Runner:
     def _reap(self) -> None:
         for ended in self.running.reap():
             state, code = ended.state, ended.code
-            changed = self._changed_inputs(state)
+            changed = changed_input(state.watched)
             if changed:
+                outputs = (output for upstream in self.steps.values() for output in upstream.outputs.values())
+                evict_changed(changed, outputs, self.datastores, self.cas)
                 self._end(
                     state,
                     RunStatus.FAILED,
@@ -696,15 +647,11 @@ class Runner:
             elif state.ending is None and (code == 0 or (code == THRESHOLD_EXIT and state.spec.kind == PARALLEL_RUN)):
                 self._commit(state, code)
             else:
-                self._attempt_failed(state, state.ending or ended.target_reason or self._exit_reason(state, code), code)
-
-    def _exit_reason(self, state: StepState, code: int) -> str:
-        why = f"killed by signal {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
-        if code != 0 and disk_full_in(state.layout.std_log):
-            names = [o.name for o in state.spec.outputs]
-            what = f"output {names[0]!r}" if len(names) == 1 else "its outputs"
-            why = f"no space left on device while writing {what} ({why})"
-        return why
+                self._attempt_failed(
+                    state,
+                    state.ending or ended.target_reason or exit_reason(state.spec, state.layout.std_log, code),
+                    code,
+                )
 
     def _attempt_failed(self, state: StepState, why: str, code: int | None) -> None:
         """An attempt ended without finishing the step: start another as its policy says, or fail the step."""
@@ -742,25 +689,6 @@ class Runner:
                 state.retry_at = None
                 self.ready.append(name)
 
-    def _changed_inputs(self, state: StepState) -> str | None:
-        """The first mounted input file whose stat changed while the step ran; its stored bytes are evicted."""
-        for path, before in state.watched.items():
-            try:
-                now = FileState.of(os.stat(path))
-            except FileNotFoundError:
-                now = None
-            if now != before:
-                # A published output shares its inode with the stored blob: that blob is now wrong.
-                for upstream in self.steps.values():
-                    for output in upstream.outputs.values():
-                        if not self.datastores[output["datastore"]].is_local or output.get("stored_in"):
-                            continue  # given to steps as copies, or kept on its datastore with no blob behind it
-                        root = self.datastores[output["datastore"]].local_path(output["path"])
-                        if path == str(root) or path.startswith(f"{root}/"):
-                            self.cas.evict_blob(_blob_of(self.cas, output["digest"], path, root))
-                return path
-        return None
-
     def _commit(self, state: StepState, code: int) -> None:
         """Commit a succeeded step's outputs: stored and staged, then recorded with its reuse entry in one
         transaction (the commit), then promoted to their final places.
@@ -783,7 +711,7 @@ class Runner:
                 state.spec, state.layout, state.step_run_id, self.cas, self.datastores, self.config.default_datastore
             )
         except CommitError as exc:
-            _note_in_log(state.layout.std_log, str(exc))  # read where the step's own output ends
+            note_in_log(state.layout.std_log, str(exc))  # read where the step's own output ends
             self._attempt_failed(state, str(exc), code)
             return
         try:
@@ -801,7 +729,7 @@ class Runner:
             raise
         for problem in [*unregistered, *staged.promote()]:
             log.warning("step %s: %s", state.spec.name, problem)
-            _note_in_log(state.layout.std_log, problem)
+            note_in_log(state.layout.std_log, problem)
         self._start_claimed()
 
     def _commit_transfer(self, state: StepState, code: int) -> None:
@@ -838,7 +766,7 @@ class Runner:
                 self.stopped_by = state.spec.key
         if state.spec.key in self.retrying:
             self.retrying.remove(state.spec.key)
-        self._drop_laid_out(state)
+        drop_laid_out(state)
         before = tuple(e for e in (decision, log_event(state)) if e is not None)
         change = StepChange(state.step_run_id, state.spec.name, status, reason, before, fields)
         if self.ends_unwritten is not None:
@@ -866,33 +794,6 @@ class Runner:
                 self._end(state, status, reason)
 
 
-def quick_to_decide(state: StepState) -> bool:
-    """Whether deciding a step reads nothing but its upstream steps' outputs, registered data and the DB: no
-    dataset files to hash and no URL to fetch (work that must not hold a commit's write lock)."""
-    if state.components is not None:
-        return True
-    spec = state.spec
-    return not spec.hash_paths and all(
-        port.source["kind"] == "step_output" or port.source.get("registered") for port in spec.inputs
-    )
-
-
 def upstream_failed(step: str) -> str:
     """Why a step did not start: `step`, upstream of it, failed."""
     return f"upstream {step!r} failed"
-
-
-def _note_in_log(log: Path, note: str) -> None:
-    """Add what the runner found after a step's process ended to the end of the step's log."""
-    with log.open("a+b") as handle:  # appends, wherever it has read
-        end = handle.seek(0, os.SEEK_END)
-        handle.seek(max(0, end - 1))
-        apart = b"\n" if end and handle.read(1) != b"\n" else b""
-        handle.write(apart + f"duto: {note}\n".encode())
-
-
-def _blob_of(cas: ContentStore, digest: str, path: str, root: Path) -> str:
-    """The blob digest behind one file of a published output."""
-    rel = os.path.relpath(path, root)
-    files = cas.files_of(digest)
-    return files.get("" if rel == "." else rel, "")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import selectors
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -25,7 +25,8 @@ from duto.execution.transfer import TransferPlan
 from duto.graph.spec import StepSpec
 from duto.graph.status import RunStatus
 from duto.processes import start_ticks
-from duto.storage.cas import workspace_content_store
+from duto.storage.cas import ContentStore, workspace_content_store
+from duto.storage.datastores import DatastoreBackend
 from duto.storage.hashing import FileState
 from duto.storage.layout import StepLayout
 from duto.storage.runs_store import NewEvent, RunsStore
@@ -59,7 +60,7 @@ class StepState:
     decided_at: float = 0.0
     # Decided, and the decision not yet written: it goes with the step's next write (see Runner._decision_record).
     decision_unrecorded: bool = False
-    # Its folder made ahead for its next attempt while the steps it waits on ran (see Runner._lay_out_ahead), and
+    # Its folder made ahead for its next attempt while the steps it waits on ran (see execution/ahead.py), and
     # whether that was tried (a failure is left for `prepare` to meet again).
     laid_out: bool = False
     ahead_tried: bool = False
@@ -261,3 +262,32 @@ def mounted_states(paths: list[str], hashed: Mapping[str, FileState] | None = No
     else taken now."""
     known = hashed or {}
     return {p: known.get(p) or FileState.of(os.stat(p)) for p in paths}
+
+
+def changed_input(watched: Mapping[str, FileState | None]) -> str | None:
+    """The first mounted input file whose stat is no longer the one it had when the step started."""
+    for path, before in watched.items():
+        try:
+            now = FileState.of(os.stat(path))
+        except FileNotFoundError:
+            now = None
+        if now != before:
+            return path
+    return None
+
+
+def evict_changed(
+    path: str,
+    outputs: Iterable[Mapping[str, Any]],
+    datastores: Mapping[str, DatastoreBackend],
+    cas: ContentStore,
+) -> None:
+    """Evict the stored blob of a published output file a step changed in place: it shares the file's inode."""
+    for output in outputs:
+        if not datastores[output["datastore"]].is_local or output.get("stored_in"):
+            continue  # given to steps as copies, or kept on its datastore with no blob behind it
+        root = datastores[output["datastore"]].local_path(output["path"])
+        if path == str(root) or path.startswith(f"{root}/"):
+            rel = os.path.relpath(path, root)
+            blob = cas.files_of(output["digest"]).get("" if rel == "." else rel, "")
+            cas.evict_blob(blob)

@@ -1,0 +1,67 @@
+"""Steps laid out ahead: while the steps a step waits on run, the runner makes that step's folder, its copy of the
+code and its empty log, so that its start makes only what depends on its inputs, off the path from the end of the
+step before it to its own start."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Mapping
+
+from duto.errors import DutoError
+from duto.execution.materialize import lay_out_ahead
+from duto.execution.running import StepState
+from duto.execution.transfer import DATA_TRANSFER
+from duto.graph.status import RunStatus
+from duto.storage.cas import ContentStore
+
+log = logging.getLogger("duto.runner")
+# How many steps' folders a turn of the runner's loop makes ahead.
+LAY_OUT_AHEAD_STEPS = 4
+
+
+def lay_out_ahead_of(
+    running: Mapping[str, StepState],
+    dependents: Mapping[str, list[str]],
+    steps: Mapping[str, StepState],
+    pending: Mapping[str, set[str]],
+    cas: ContentStore,
+) -> None:
+    """Make the folders of the steps that wait only on `running` steps (a few a turn), while those run. Their
+    inputs are laid out when they start, as for any step."""
+    made = 0
+    for key in list(running):
+        for dependent in dependents[key]:
+            state = steps[dependent]
+            if made >= LAY_OUT_AHEAD_STEPS:
+                return
+            if (
+                state.ahead_tried
+                or state.status != RunStatus.NOT_STARTED
+                or state.attempt
+                or state.spec.kind == DATA_TRANSFER
+                or not pending[dependent] <= running.keys()
+            ):
+                continue
+            state.ahead_tried = True
+            made += 1
+            try:
+                lay_out_ahead(state.spec, state.layout, cas)
+            except (DutoError, OSError) as exc:
+                log.debug("step %s: its folder is made when it starts (%s)", state.spec.name, exc)
+                continue
+            state.laid_out = True
+
+
+def drop_laid_out(state: StepState) -> None:
+    """Remove the folder made ahead for a step that ended without starting (reused, or canceled), unless
+    something was written to its log (an environment's build)."""
+    if not state.laid_out or state.attempt:
+        return
+    state.laid_out = False
+    try:
+        if state.layout.std_log.stat().st_size:
+            return
+    except FileNotFoundError:
+        pass
+    shutil.rmtree(state.layout.root, ignore_errors=True)
