@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from duto.storage.write_gate import gate_for
 
@@ -29,7 +29,8 @@ _engines_lock = threading.Lock()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # Let SQLAlchemy's "begin" hook emit BEGIN itself, so read-then-write work can say BEGIN IMMEDIATE.
+    # The driver emits no BEGIN of its own: each transaction says BEGIN, or BEGIN IMMEDIATE for read-then-write
+    # work, as its first statement (`Database._transaction`).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -37,11 +38,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
-
-
-def _sqlite_begin(connection: Any) -> None:
-    immediate = connection.get_execution_options().get("immediate", False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def engine_for(url: str) -> Engine:
@@ -65,8 +61,10 @@ def _create(url: str) -> Engine:
             pool_size=POOL_SIZE,
             max_overflow=POOL_OVERFLOW,
         )
+        # A pool event, run once per new connection. BEGIN is not emitted from a "begin" connection event: a
+        # connection event makes SQLAlchemy dispatch events around every statement, which cost a runner more
+        # than SQLite's work on its small transactions.
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -89,6 +87,8 @@ def migrate(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN")  # see _sqlite_pragmas
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
 
@@ -148,9 +148,7 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = engine_for(url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # The engine as write transactions use it (BEGIN IMMEDIATE): made once, not at every write.
-        self._writer = self.engine.execution_options(immediate=True)
+        self._sqlite = self.engine.dialect.name == "sqlite"
         self._batch = threading.local()
         # A check run at the start of every write transaction (a runner's lease, see lease_store.fence);
         # it raises to refuse the write.
@@ -192,11 +190,28 @@ class Database:
                 return
 
     @contextmanager
+    def _transaction(self, immediate: bool = False) -> Iterator[Connection]:
+        """One transaction on a pooled connection, committed at the block's end and rolled back if it raises; on
+        SQLite `immediate` takes the write lock at its start (BEGIN IMMEDIATE)."""
+        with self.engine.connect() as connection, connection.begin():
+            if self._sqlite:  # its driver leaves BEGIN to us (see _sqlite_pragmas)
+                connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            yield connection
+
+    @contextmanager
+    def _session_on(self, connection: Connection) -> Iterator[Session]:
+        """An ORM Session in `connection`'s transaction; its writes are flushed at the block's end, and the
+        transaction is committed by whoever began it."""
+        with Session(bind=connection, join_transaction_mode="rollback_only", expire_on_commit=False) as session:
+            yield session
+            session.flush()
+
+    @contextmanager
     def reading(self) -> Iterator[Session]:
         if self._batch_connection() is not None:
             yield self._batch_session()
             return
-        with self._sessions() as session, session.begin():
+        with self._transaction() as connection, self._session_on(connection) as session:
             yield session
 
     @contextmanager
@@ -209,12 +224,12 @@ class Database:
             return
         with (
             gate_for(self._gate_file).held() if self._gate_file else contextlib.nullcontext(),  # see write_gate
-            Session(self._writer, expire_on_commit=False) as session,
-            session.begin(),
+            self._transaction(immediate=True) as connection,
         ):
             if self.fence is not None:
-                self.fence(session.connection())
-            yield session
+                self.fence(connection)
+            with self._session_on(connection) as session:
+                yield session
 
     @contextmanager
     def reading_core(self) -> Iterator[Connection]:
@@ -224,7 +239,7 @@ class Database:
         if batch is not None:
             yield batch
             return
-        with self.engine.connect() as connection:
+        with self._transaction() as connection:
             yield connection
 
     @contextmanager
@@ -240,7 +255,7 @@ class Database:
             return
         with (
             gate_for(self._gate_file).held() if self._gate_file else contextlib.nullcontext(),  # see write_gate
-            self._writer.begin() as connection,
+            self._transaction(immediate=True) as connection,
         ):
             if self.fence is not None:
                 self.fence(connection)
