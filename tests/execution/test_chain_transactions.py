@@ -3,7 +3,9 @@ before it, so each step costs two (its commit with the next one's slot, and its 
 
 from __future__ import annotations
 
+import json
 import threading
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event
@@ -73,3 +75,49 @@ def test_a_chains_next_step_takes_its_slot_in_the_commit_of_the_step_before_it(w
             ("step_status", f"link_{i}", "Preparing"),
         ], "the next step's decision and slot come right after the step before it finished"
         assert events.index(("step_status", f"link_{i}", "Running")) > finished + 2
+
+
+READS_ITS_INPUTS = """
+import json, os, sys
+from duto import Run
+os.makedirs(sys.argv[1], exist_ok=True)
+seen = {
+    "inputs": {name: os.path.isdir(path) for name, path in Run.get_context().input_datasets.items()},
+    "inline": "DUTO_INPUTS" in os.environ,
+    "file": "DUTO_INPUTS_FILE" in os.environ,
+}
+open(os.path.join(sys.argv[1], "seen.json"), "w").write(json.dumps(seen))
+"""
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("inline_bytes", [32 * 1024, 10], ids=["inline", "file"])
+def test_a_step_gets_its_inputs_map_inline_when_small_and_in_a_file_otherwise(
+    ws, write_script, monkeypatch, inline_bytes
+):
+    from duto.execution import materialize
+
+    monkeypatch.setenv("DUTO_RUNNER", "thread")  # the runner in this process, where its limit can be lowered
+    monkeypatch.setattr(materialize, "INLINE_INPUTS_BYTES", inline_bytes)
+    source = write_script("link.py", LINK)
+    write_script("reads.py", READS_ITS_INPUTS)
+    first, seen = PipelineData("first"), PipelineData("seen")
+    steps = [
+        PythonScriptStep("link.py", name="first", arguments=[first], outputs=[first], source_directory=source),
+        PythonScriptStep(
+            "reads.py",
+            name="reads",
+            arguments=[seen],
+            inputs=[first],
+            outputs=[seen],
+            source_directory=source,
+            allow_reuse=False,
+        ),
+    ]
+    run = Experiment(ws, "inputs").submit(Pipeline(ws, steps))
+    assert run.wait_for_completion(show_output=False, timeout_seconds=100) == "Finished"
+    reads = run.find_step_run("reads")[0]
+    saw = json.loads(Path(reads.get_output_data("seen").local_path, "seen.json").read_text())
+    inline = inline_bytes > 10
+    assert saw == {"inputs": {"first": True}, "inline": inline, "file": not inline}
+    assert list(reads.input_datasets) == ["first"], "inputs.json is kept for a look after the run either way"

@@ -24,11 +24,16 @@ from duto.tracking.step_context import (
     EXPERIMENT_ENV,
     FILES_ENV,
     INPUTS_ENV,
+    INPUTS_JSON_ENV,
     PARENT_ID_ENV,
     RUN_ID_ENV,
     TABULAR_INPUTS_ENV,
     WORKSPACE_ENV,
 )
+
+# Up to this size the map of a step's inputs goes in its environment (DUTO_INPUTS); past it, in a file made first.
+# A variable may hold 128 KiB on Linux; a step with a few inputs needs a few hundred bytes.
+INLINE_INPUTS_BYTES = 32 * 1024
 
 
 class InputError(DutoError):
@@ -69,6 +74,9 @@ class PreparedStep:
     input_paths: dict[str, str]
     output_paths: dict[str, str]
     mounted_files: list[str]
+    # The map of its inputs for `inputs.json`, when the step was given it inline: written once the process has
+    # started (`write_inputs_map`), off the path to its start, for those who ask after.
+    inputs_map: str | None = None
 
 
 def output_location(output: OutputSpec, step_run_id: str, default_datastore: str) -> tuple[str, str]:
@@ -481,8 +489,14 @@ def prepare(
             "PYTHONUNBUFFERED": "1",
         }
     )
+    inputs_map = None
     if input_paths:  # a step with no inputs has no map: `Run.input_datasets` is {} then, in the step and after
-        env[INPUTS_ENV] = str(_write_inputs(layout, input_paths))
+        inputs_map = json.dumps(input_paths)
+        if len(inputs_map) <= INLINE_INPUTS_BYTES:
+            env[INPUTS_JSON_ENV] = inputs_map  # no file to make before the step can start
+        else:
+            layout.inputs_map.write_text(inputs_map)
+            env[INPUTS_ENV], inputs_map = str(layout.inputs_map), None
     tabular = {spec.name: spec.source["tabular"] for spec in step.inputs if spec.source.get("direct")}
     if tabular:
         layout.tabular_inputs.write_text(json.dumps(tabular))
@@ -491,7 +505,7 @@ def prepare(
         env[EXPERIMENT_ENV], env[WORKSPACE_ENV] = experiment
     if docker_image:
         command = _in_docker(docker_image, command, layout, env, list(input_paths.values()))
-    return PreparedStep(command, env, layout.code, input_paths, output_paths, mounted)
+    return PreparedStep(command, env, layout.code, input_paths, output_paths, mounted, inputs_map)
 
 
 def lay_out_ahead(step: StepSpec, layout: StepLayout, cas: ContentStore) -> None:
@@ -532,11 +546,10 @@ def _in_docker(image: str, command: list[str], layout: StepLayout, env: dict[str
     return [*wrapped, image, *command]
 
 
-def _write_inputs(layout: StepLayout, input_paths: dict[str, str]) -> Path:
-    """The map of input names to paths, in a file: a step may have more inputs than one variable can hold."""
-    path = layout.inputs_map
-    path.write_text(json.dumps(input_paths))
-    return path
+def write_inputs_map(prepared: PreparedStep, layout: StepLayout) -> None:
+    """Keep the map of inputs a step was given inline as its `inputs.json`, for `StepRun.input_datasets`."""
+    if prepared.inputs_map is not None:
+        layout.inputs_map.write_text(prepared.inputs_map)
 
 
 def step_api_folder(envs_dir: Path) -> Path:

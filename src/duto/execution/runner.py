@@ -37,7 +37,7 @@ from duto.execution.commit import CommitError, lay_out, stage_outputs
 from duto.execution.decisions import Decision, ReuseDecisions, RunContext, quick_to_decide
 from duto.execution.interpreters import Building, Interpreters
 from duto.execution.lease import RunLease
-from duto.execution.materialize import InputDigests, InputError, prepare
+from duto.execution.materialize import InputDigests, InputError, prepare, write_inputs_map
 from duto.execution.parallel_run import PARALLEL_RUN, THRESHOLD_EXIT, assemble
 from duto.execution.parallel_run import plan_attempt as plan_parallel_run
 from duto.execution.recovery import GOING, recover
@@ -48,8 +48,10 @@ from duto.execution.running import (
     StepState,
     changed_input,
     evict_changed,
+    failed_upstream,
     log_event,
     mounted_states,
+    upstream_failed,
 )
 from duto.execution.transfer import DATA_TRANSFER, RESULT_FILE, TransferPlan, transfer_key
 from duto.graph.spec import PipelineSpec
@@ -391,19 +393,9 @@ class Runner:
         """Steps that can no longer start (an upstream step ended without finishing) end Canceled."""
         for state in self.steps.values():
             if not state.status.is_terminal:
-                failed = self._failed_upstream(state)
+                failed = failed_upstream(self.steps, state)
                 why = "an upstream step failed" if failed is None else upstream_failed(failed)
                 self._end(state, RunStatus.CANCELED, why)
-
-    def _failed_upstream(self, state: StepState) -> str | None:
-        """The first failed step this one waits on, directly or through canceled steps in between."""
-        for name in state.spec.upstream:
-            upstream = self.steps[name]
-            if upstream.status == RunStatus.FAILED:
-                return name
-            if upstream.status == RunStatus.CANCELED:
-                return self._failed_upstream(upstream) or name
-        return None
 
     def _mark_queued(self, state: StepState, reason: str | None = None) -> None:
         if state.status != RunStatus.QUEUED or reason:
@@ -578,6 +570,7 @@ class Runner:
                 reuse=spec.allow_reuse and not self.regenerate,
             ):
                 self.executed.add(spec.key)
+                write_inputs_map(prepared, state.layout)
                 self._commit(state, 0)  # every item's row is known: nothing to start
                 return
             self.running.start(state, prepared)
@@ -792,8 +785,3 @@ class Runner:
         for state in self.steps.values():
             if not state.status.is_terminal:
                 self._end(state, status, reason)
-
-
-def upstream_failed(step: str) -> str:
-    """Why a step did not start: `step`, upstream of it, failed."""
-    return f"upstream {step!r} failed"

@@ -7,6 +7,7 @@ watches and stops the processes, and reports how each ended.
 
 from __future__ import annotations
 
+import logging
 import os
 import selectors
 import time
@@ -16,7 +17,7 @@ from typing import Any
 
 from duto.config import WorkspaceConfig
 from duto.execution.attempts import failures_in
-from duto.execution.materialize import Interpreter, PreparedStep
+from duto.execution.materialize import Interpreter, PreparedStep, write_inputs_map
 from duto.execution.targets import local
 from duto.execution.targets.handle import StepHandle
 from duto.execution.targets.in_runner import InRunnerStep
@@ -33,6 +34,7 @@ from duto.storage.runs_store import NewEvent, RunsStore
 from duto.tracking.ingest import StepEventsReader
 from duto.tracking.parallel_driver import ALL_NODES, NODE_ENV
 
+log = logging.getLogger("duto.runner")
 POLL_SECONDS = 0.25
 # How long a step being stopped (canceled, timed out, its runner leaving) has between SIGTERM and SIGKILL.
 STOP_GRACE_SECONDS = 3.0
@@ -101,6 +103,11 @@ class RunningSteps:
         """
         spec = state.spec
         process = self._start_on_target(prepared, state)
+        if isinstance(prepared, PreparedStep):
+            try:
+                write_inputs_map(prepared, state.layout)
+            except OSError as exc:  # the step has its map; only a later look at its inputs misses it
+                log.warning("step %s: inputs.json was not written (%s)", spec.name, exc)
         state.process = process
         state.attempt += 1
         state.started_at = time.time()
@@ -291,3 +298,19 @@ def evict_changed(
             rel = os.path.relpath(path, root)
             blob = cas.files_of(output["digest"]).get("" if rel == "." else rel, "")
             cas.evict_blob(blob)
+
+
+def failed_upstream(steps: Mapping[str, StepState], state: StepState) -> str | None:
+    """The first failed step `state` waits on, directly or through canceled steps in between."""
+    for name in state.spec.upstream:
+        upstream = steps[name]
+        if upstream.status == RunStatus.FAILED:
+            return name
+        if upstream.status == RunStatus.CANCELED:
+            return failed_upstream(steps, upstream) or name
+    return None
+
+
+def upstream_failed(step: str) -> str:
+    """Why a step did not start: `step`, upstream of it, failed."""
+    return f"upstream {step!r} failed"

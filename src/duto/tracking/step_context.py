@@ -20,6 +20,7 @@ FILES_ENV = "DUTO_FILES_DIR"
 RUN_ID_ENV = "DUTO_RUN_ID"
 PARENT_ID_ENV = "DUTO_PIPELINE_RUN_ID"
 INPUTS_ENV = "DUTO_INPUTS_FILE"
+INPUTS_JSON_ENV = "DUTO_INPUTS"  # the same map as JSON, given inline when it is small (see materialize.prepare)
 TABULAR_INPUTS_ENV = "DUTO_TABULAR_INPUTS_FILE"  # {input name: recipe} of the tabular datasets given as themselves
 EXPERIMENT_ENV = "DUTO_EXPERIMENT_NAME"
 WORKSPACE_ENV = "DUTO_WORKSPACE"  # as duto.config reads it, so that Workspace.from_config() finds the run's
@@ -91,11 +92,14 @@ class Run:
         files placed for the step."""
         import json
 
-        path = os.environ.get(INPUTS_ENV)
-        if path is None:
+        inline, path = os.environ.get(INPUTS_JSON_ENV), os.environ.get(INPUTS_ENV)
+        if inline is not None:
+            inputs: dict[str, Any] = dict(json.loads(inline))
+        elif path is not None:
+            with open(path) as handle:
+                inputs = dict(json.load(handle))
+        else:
             return {}
-        with open(path) as handle:
-            inputs: dict[str, Any] = dict(json.load(handle))
         tabular = os.environ.get(TABULAR_INPUTS_ENV)
         if tabular is not None:
             from duto.graph.tabular import TabularDataset
