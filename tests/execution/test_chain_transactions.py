@@ -121,3 +121,26 @@ def test_a_step_gets_its_inputs_map_inline_when_small_and_in_a_file_otherwise(
     inline = inline_bytes > 10
     assert saw == {"inputs": {"first": True}, "inline": inline, "file": not inline}
     assert list(reads.input_datasets) == ["first"], "inputs.json is kept for a look after the run either way"
+
+
+FAILS = """
+import sys
+sys.exit(3)
+"""
+
+
+@pytest.mark.timeout(120)
+def test_a_failed_step_leaves_no_empty_folder_where_its_outputs_would_have_been_published(ws, write_script):
+    source = write_script("link.py", LINK)
+    write_script("fails.py", FAILS)
+    kept, lost = PipelineData("kept"), PipelineData("lost")
+    steps = [
+        PythonScriptStep("link.py", name="ok", arguments=[kept], outputs=[kept], source_directory=source),
+        PythonScriptStep("fails.py", name="fails", outputs=[lost], source_directory=source),
+    ]
+    run = Experiment(ws, "publish").submit(Pipeline(ws, steps), continue_on_step_failure=True)
+    assert run.wait_for_completion(show_output=False, raise_on_error=False, timeout_seconds=100) == "Failed"
+    ok, fails = run.find_step_run("ok")[0], run.find_step_run("fails")[0]
+    assert ok.get_output_data("kept").local_path.joinpath("n").read_text() == "1"
+    published = ok.get_output_data("kept").local_path.parent.parent  # azureml/ on the default datastore
+    assert not (published / fails.id).exists(), "the empty folder made for the failed step's output is gone"

@@ -1,9 +1,10 @@
 """Steps laid out ahead: while the steps a step waits on run, the runner makes that step's folder, its copy of the
 code and its empty log, so that its start makes only what depends on its inputs, off the path from the end of the
-step before it to its own start."""
+step before it to its own start; and, once a step ended, what was made ahead for it and is of no use."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 from collections.abc import Mapping
@@ -53,9 +54,15 @@ def lay_out_ahead_of(
             state.laid_out = True
 
 
-def drop_laid_out(state: StepState) -> None:
-    """Remove the folder made ahead for a step that ended without starting (reused, or canceled), unless
-    something was written to its log (an environment's build)."""
+def tidy_ended(state: StepState) -> None:
+    """Remove what was made ahead for a step that has ended: the folder made for one that ended without starting
+    (reused, or canceled) unless something was written to its log (an environment's build), and the folders its
+    outputs were to be published into when it did not finish and they are empty."""
+    if state.status != RunStatus.FINISHED:
+        for folder in state.publish_folders:
+            with contextlib.suppress(OSError):  # not empty: an output of an earlier attempt stays
+                folder.rmdir()
+    state.publish_folders = []
     if not state.laid_out or state.attempt:
         return
     state.laid_out = False

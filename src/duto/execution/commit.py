@@ -119,6 +119,20 @@ def stage_outputs(
     return result
 
 
+def publish_folders(
+    spec: StepSpec, step_run_id: str, datastores: Mapping[str, DatastoreBackend], default_datastore: str
+) -> list[Path]:
+    """The folders on local datastores that a step run's outputs are published into (`azureml/<step run>/`): made
+    while the step runs, so that its commit does not make them between its end and the next step's start."""
+    folders = []
+    for output in spec.outputs:
+        datastore, path = output_location(output, step_run_id, default_datastore)
+        backend = datastores[datastore]
+        if backend.is_local:
+            folders.append(backend.local_path(path).parent)
+    return folders
+
+
 def _store_and_stage(cas: ContentStore, written: Path, final: Path) -> tuple[str, Path]:
     """Store an output and lay it out under a name its final place is given by one rename; returns its digest
     and that name.

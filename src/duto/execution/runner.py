@@ -24,7 +24,7 @@ from typing import Any
 
 from duto.config import WorkspaceConfig
 from duto.errors import DutoError, LeaseLostError
-from duto.execution.ahead import drop_laid_out, lay_out_ahead_of
+from duto.execution.ahead import lay_out_ahead_of, tidy_ended
 from duto.execution.attempts import (
     RetryPolicy,
     archive_attempt,
@@ -33,7 +33,7 @@ from duto.execution.attempts import (
     failures_in,
     note_in_log,
 )
-from duto.execution.commit import CommitError, lay_out, stage_outputs
+from duto.execution.commit import CommitError, lay_out, publish_folders, stage_outputs
 from duto.execution.decisions import Decision, ReuseDecisions, RunContext, quick_to_decide
 from duto.execution.interpreters import Building, Interpreters
 from duto.execution.lease import RunLease
@@ -573,7 +573,8 @@ class Runner:
                 write_inputs_map(prepared, state.layout)
                 self._commit(state, 0)  # every item's row is known: nothing to start
                 return
-            self.running.start(state, prepared)
+            folders = publish_folders(spec, state.step_run_id, self.datastores, self.config.default_datastore)
+            self.running.start(state, prepared, folders)
         except (DutoError, OSError) as exc:
             self._end(state, RunStatus.FAILED, f"could not start: {exc}")
             return
@@ -759,7 +760,7 @@ class Runner:
                 self.stopped_by = state.spec.key
         if state.spec.key in self.retrying:
             self.retrying.remove(state.spec.key)
-        drop_laid_out(state)
+        tidy_ended(state)
         before = tuple(e for e in (decision, log_event(state)) if e is not None)
         change = StepChange(state.step_run_id, state.spec.name, status, reason, before, fields)
         if self.ends_unwritten is not None:

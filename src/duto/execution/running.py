@@ -11,8 +11,9 @@ import logging
 import os
 import selectors
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from duto.config import WorkspaceConfig
@@ -66,6 +67,8 @@ class StepState:
     # whether that was tried (a failure is left for `prepare` to meet again).
     laid_out: bool = False
     ahead_tried: bool = False
+    # The folders its outputs are published into, made while it ran (see RunningSteps.start, ahead.tidy_ended)
+    publish_folders: list[Path] = field(default_factory=list)
     attempt: int = 0  # attempts started so far
     attempts: list[dict[str, Any]] = field(default_factory=list)  # ended (and kept) attempts before this one
     started_at: float | None = None  # the current attempt's start, time.time()
@@ -95,19 +98,24 @@ class RunningSteps:
         self.targets: dict[str, Any] = {}  # compute targets other than local, opened when a step needs one
         self.cas = workspace_content_store(config.duto_dir)  # where the models steps register are stored
 
-    def start(self, state: StepState, prepared: PreparedStep | TransferPlan) -> None:
-        """Start the step's next attempt on its target; record it Running.
+    def start(self, state: StepState, prepared: PreparedStep | TransferPlan, folders: Sequence[Path] = ()) -> None:
+        """Start the step's next attempt on its target; record it Running. Once its process runs, its inputs.json
+        is written and the `folders` its outputs are published into are made (see `ahead.tidy_ended`).
 
         Raises:
             DutoError, OSError: the target could not start it.
         """
         spec = state.spec
         process = self._start_on_target(prepared, state)
-        if isinstance(prepared, PreparedStep):
-            try:
+        try:
+            if isinstance(prepared, PreparedStep):
                 write_inputs_map(prepared, state.layout)
-            except OSError as exc:  # the step has its map; only a later look at its inputs misses it
-                log.warning("step %s: inputs.json was not written (%s)", spec.name, exc)
+            for folder in folders:
+                if not folder.is_dir():  # only a folder made here is removed again (if the step does not finish)
+                    folder.mkdir(parents=True, exist_ok=True)
+                    state.publish_folders.append(folder)
+        except OSError as exc:  # the step has what it needs: its map inline, and a commit makes what is missing
+            log.warning("step %s: inputs.json or a folder to publish into was not made (%s)", spec.name, exc)
         state.process = process
         state.attempt += 1
         state.started_at = time.time()
