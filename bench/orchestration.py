@@ -303,9 +303,9 @@ def report(console: Console, results: dict[str, Measurement], rounds: int) -> di
         f"single step: the fixed cost of a run ({fixed_s:.2f} s: submit, runner start, completion poll). "
         "without fixed ms/step takes it out: (pipeline s - bare loop s - fixed) / (steps - 1).",
         "fan-out on local (N) runs N steps at once against the sequential loop; on serial (1) it is like for like.",
-        f"tracking, one Run.log per step: {derived['tracking_step_side_ms_per_step']:+.1f} ms/step in the step "
-        f"(importing duto and logging, seen bare), {derived['tracking_runner_side_ms_per_step']:+.1f} ms/step "
-        "in the runner (ingesting it).",
+        f"tracking, one Run.log per step: {derived['tracking_step_side_ms_per_step']:+.1f} ms/step bare (importing "
+        f"duto's step side, which only prints offline), {derived['tracking_runner_side_ms_per_step']:+.1f} ms/step "
+        "more under duto (the step writing it as JSON, json imported, and the runner storing it).",
     ]
     for note in notes:
         console.print(note, style="dim", highlight=False)
