@@ -144,3 +144,34 @@ def test_a_failed_step_leaves_no_empty_folder_where_its_outputs_would_have_been_
     assert ok.get_output_data("kept").local_path.joinpath("n").read_text() == "1"
     published = ok.get_output_data("kept").local_path.parent.parent  # azureml/ on the default datastore
     assert not (published / fails.id).exists(), "the empty folder made for the failed step's output is gone"
+
+
+@pytest.mark.timeout(120)
+def test_a_step_its_upstreams_commit_finds_reusable_is_reused_after_that_commit_with_one_decision(ws, write_script):
+    source_a, source_b = write_script("link.py", LINK, folder="a"), write_script("link.py", LINK, folder="b")
+
+    def submit():  # type: ignore[no-untyped-def]
+        first, second = PipelineData("first"), PipelineData("second")
+        steps = [
+            PythonScriptStep("link.py", name="a", arguments=[first], outputs=[first], source_directory=source_a),
+            PythonScriptStep(
+                "link.py",
+                name="b",
+                arguments=[second, first],
+                inputs=[first],
+                outputs=[second],
+                source_directory=source_b,
+            ),
+        ]
+        run = Experiment(ws, "reused-after").submit(Pipeline(ws, steps), regenerate_outputs=False)
+        assert run.wait_for_completion(show_output=False, timeout_seconds=100) == "Finished"
+        return run
+
+    submit()
+    # `a` runs again (its code changed) and writes the same bytes: `b`, ready in a's commit, is reused.
+    Path(source_a, "link.py").write_text(LINK + "\n# a comment changes the code, not what it writes\n")
+    again = submit()
+    a, b = again.find_step_run("a")[0], again.find_step_run("b")[0]
+    assert not a.is_reused and b.is_reused
+    decisions = [e for e in ws.runs_store.events_after(again.id, 0) if e.kind == "reuse_decision"]
+    assert sorted(e.payload["step"] for e in decisions) == ["a", "b"], "one decision each"

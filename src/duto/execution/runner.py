@@ -341,7 +341,7 @@ class Runner:
         if not in_commit:
             self.ready.extend(self.awaiting_claim + self.awaiting_env)
             self.awaiting_claim, self.awaiting_env = [], []
-        later: list[str] = []  # left for the next turn: slow to decide inside a commit
+        later: list[str] = []  # left for the next turn: slow to decide or to reuse inside a commit
         while self.ready:
             state = self.steps[self.ready.popleft()]
             if state.status.is_terminal or self._blocked(state):
@@ -360,8 +360,9 @@ class Runner:
                     self._end(state, RunStatus.FAILED, f"could not hash its inputs: {exc}")
                     continue
                 entry = self._reusable(state, settle=True)
-                # Why it runs is written with the step's next write (its slot claimed, queued or ended), not alone.
-                state.decision_unrecorded = entry is None
+                # Why it runs is written with the step's next write (its slot claimed, queued or ended; a reuse
+                # writes its own), not alone.
+                state.decision_unrecorded = True
             else:
                 # Another run that held this fingerprint may have finished it since the last pass.
                 entry = self._reusable(state, settle=False)
@@ -373,7 +374,9 @@ class Runner:
             elif entry is None:
                 self.awaiting_claim.append(state.spec.key)
                 continue
-            if entry is not None:
+            if entry is not None and in_commit:  # laying out its outputs may upload them: not under this lock
+                later.append(state.spec.key)
+            elif entry is not None:
                 self._reuse(state, entry)
             else:
                 queue = self.queues.setdefault(state.spec.compute_target, deque())
