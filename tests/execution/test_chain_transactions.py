@@ -38,6 +38,22 @@ def chain(count: int, source: str) -> list[PythonScriptStep]:
     ]
 
 
+def feeding(first_source: str, second_script: str, second_source: str) -> list[PythonScriptStep]:
+    """Step `a` (link.py) writes PipelineData `first`; step `b` reads it and writes `second`."""
+    first, second = PipelineData("first"), PipelineData("second")
+    return [
+        PythonScriptStep("link.py", name="a", arguments=[first], outputs=[first], source_directory=first_source),
+        PythonScriptStep(
+            second_script,
+            name="b",
+            arguments=[second, first],
+            inputs=[first],
+            outputs=[second],
+            source_directory=second_source,
+        ),
+    ]
+
+
 def runner_commits(ws, source: str, count: int) -> tuple[int, list[tuple[str, str, str]]]:
     """The transactions the runner of a `count`-step chain committed, and the run's step events in order."""
     commits = 0
@@ -101,23 +117,11 @@ def test_a_step_gets_its_inputs_map_inline_when_small_and_in_a_file_otherwise(
     monkeypatch.setattr(materialize, "INLINE_INPUTS_BYTES", inline_bytes)
     source = write_script("link.py", LINK)
     write_script("reads.py", READS_ITS_INPUTS)
-    first, seen = PipelineData("first"), PipelineData("seen")
-    steps = [
-        PythonScriptStep("link.py", name="first", arguments=[first], outputs=[first], source_directory=source),
-        PythonScriptStep(
-            "reads.py",
-            name="reads",
-            arguments=[seen],
-            inputs=[first],
-            outputs=[seen],
-            source_directory=source,
-            allow_reuse=False,
-        ),
-    ]
+    steps = feeding(source, "reads.py", source)
     run = Experiment(ws, "inputs").submit(Pipeline(ws, steps))
     assert run.wait_for_completion(show_output=False, timeout_seconds=100) == "Finished"
-    reads = run.find_step_run("reads")[0]
-    saw = json.loads(Path(reads.get_output_data("seen").local_path, "seen.json").read_text())
+    reads = run.find_step_run("b")[0]
+    saw = json.loads(Path(reads.get_output_data("second").local_path, "seen.json").read_text())
     inline = inline_bytes > 10
     assert saw == {"inputs": {"first": True}, "inline": inline, "file": not inline}
     assert list(reads.input_datasets) == ["first"], "inputs.json is kept for a look after the run either way"
@@ -151,18 +155,7 @@ def test_a_step_its_upstreams_commit_finds_reusable_is_reused_after_that_commit_
     source_a, source_b = write_script("link.py", LINK, folder="a"), write_script("link.py", LINK, folder="b")
 
     def submit():  # type: ignore[no-untyped-def]
-        first, second = PipelineData("first"), PipelineData("second")
-        steps = [
-            PythonScriptStep("link.py", name="a", arguments=[first], outputs=[first], source_directory=source_a),
-            PythonScriptStep(
-                "link.py",
-                name="b",
-                arguments=[second, first],
-                inputs=[first],
-                outputs=[second],
-                source_directory=source_b,
-            ),
-        ]
+        steps = feeding(source_a, "link.py", source_b)
         run = Experiment(ws, "reused-after").submit(Pipeline(ws, steps), regenerate_outputs=False)
         assert run.wait_for_completion(show_output=False, timeout_seconds=100) == "Finished"
         return run
