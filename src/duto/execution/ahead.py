@@ -60,7 +60,7 @@ def tidy_ended(state: StepState) -> None:
     outputs were to be published into when it did not finish and they are empty."""
     if state.status != RunStatus.FINISHED:
         for folder in state.publish_folders:
-            with contextlib.suppress(OSError):  # not empty: an output of an earlier attempt stays
+            with contextlib.suppress(OSError):  # not empty: something else was put there, and it stays
                 folder.rmdir()
     state.publish_folders = []
     if not state.laid_out or state.attempt:

@@ -326,8 +326,9 @@ class Runner:
         """Decide every ready step (reused ones make their dependents ready at once), then fill free slots.
 
         With `in_commit` it runs inside the transaction that commits a step (see `_commit`): it decides the steps
-        that need no slow work to decide (no environment to build, no dataset to hash), leaving the others ready
-        for the next turn, and a step it gives a slot starts once that transaction has committed.
+        that need no slow work (no environment to build, no dataset to hash, no outputs to lay out for a reuse),
+        leaving the others ready for the next turn, and a step it gives a slot starts once that transaction has
+        committed.
         """
         if self.scheduling:  # a ParallelRunStep with nothing left to run commits while it is being started
             return
